@@ -17,6 +17,7 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -292,11 +293,18 @@ def plot(results, path):
 def environment():
     info = {"python": platform.python_version(), "machine": platform.machine(),
             "cpus": os.cpu_count(), "numpy": np.__version__}
-    for name in ("s2sgrad", "autograd", "jax", "torch", "matplotlib"):
+    from importlib import metadata
+    for name in ("autograd", "jax", "torch", "matplotlib"):
         try:
-            info[name] = getattr(__import__(name), "__version__", "unknown")
-        except Exception:
+            info[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
             info[name] = None
+    try:  # the s2sgrad benchmarked is the checkout's, so name its commit
+        info["s2sgrad_commit"] = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True).stdout.strip()
+    except Exception:
+        info["s2sgrad_commit"] = None
     try:
         import torch
         info["torch_threads"] = torch.get_num_threads()
@@ -329,7 +337,7 @@ def parse_args(argv):
     parser.add_argument("--only", metavar="NAME[,NAME]",
                         help="workloads whose names contain any of these substrings")
     parser.add_argument("--repeat", type=int, metavar="N",
-                        help="samples per implementation (default 21, 5 with --quick)")
+                        help="samples per implementation (default 31, 5 with --quick)")
     parser.add_argument("--check", action="store_true",
                         help="check hand-written gradients by finite differences, then exit")
     parser.add_argument("--threads", type=int, default=1, metavar="N",
@@ -338,8 +346,8 @@ def parse_args(argv):
     parser.add_argument("--output", type=Path, default=RESULTS_JSON, help="JSON results path")
     options = parser.parse_args(argv)
     if options.repeat is None:
-        options.repeat = 5 if options.quick else 21
-    options.sample_seconds = 0.001 if options.quick else 0.003
+        options.repeat = 5 if options.quick else 31
+    options.sample_seconds = 0.001 if options.quick else 0.005
     return options
 
 

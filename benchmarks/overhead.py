@@ -1,0 +1,83 @@
+"""Per-call overhead of s2sgrad's cached ``grad`` wrapper.
+
+    python benchmarks/overhead.py [--repeat N]
+
+Times, on the scalar neuron, ``g(*args)`` (the object ``grad`` returns, after
+its first call has generated the code) against the generated function itself
+(``g._compiled``) called with the same arguments, round-robin, and reports the
+median nanoseconds each and their difference: what the wrapper's dispatch and
+cache look-up cost on every call.  A no-op function taking the same five
+arguments gives the floor of the measurement (loop and call cost).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(1, str(HERE.parent))
+
+import numpy as np  # noqa: E402
+
+import harness  # noqa: E402
+import workloads  # noqa: E402
+
+# Where the generated function hangs off the object grad() returns.
+COMPILED_ATTRIBUTES = ("_compiled", "compiled", "_generated", "__wrapped__")
+
+
+def generated_function(gradient):
+    for name in COMPILED_ATTRIBUTES:
+        function = getattr(gradient, name, None)
+        if callable(function):
+            return name, function
+    raise SystemExit("cannot find the generated function on the grad object; looked for "
+                     + ", ".join(COMPILED_ATTRIBUTES) + f" on {type(gradient).__name__}")
+
+
+def noop(w0, x0, w1, x1, w2):
+    return None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=31, help="samples per variant")
+    options = parser.parse_args(argv)
+
+    try:
+        from s2sgrad import grad
+    except Exception as exc:
+        raise SystemExit(f"s2sgrad unavailable: {type(exc).__name__}: {exc}")
+
+    workload = workloads.BY_NAME["neuron"]
+    w0, x0, w1, x1, w2 = workload.make_inputs()
+    gradient = grad(workload.f, wrt=workload.wrt)
+    through_wrapper = gradient(w0, x0, w1, x1, w2)  # generates the code
+    attribute, direct = generated_function(gradient)
+    directly = direct(w0, x0, w1, x1, w2)
+    expected = workload.hand_grad(w0, x0, w1, x1, w2)
+    if not np.allclose(np.asarray(through_wrapper, float), np.asarray(directly, float), rtol=0, atol=0) \
+            or not np.allclose(np.asarray(directly, float), np.asarray(expected, float), rtol=1e-12):
+        raise SystemExit(f"results differ: wrapper {through_wrapper}, g.{attribute} {directly}, "
+                         f"hand-written {expected}")
+
+    calls = {"wrapper": lambda: gradient(w0, x0, w1, x1, w2),
+             "direct": lambda: direct(w0, x0, w1, x1, w2),
+             "no-op": lambda: noop(w0, x0, w1, x1, w2)}
+    loops = {name: harness.calibrate(call, 0.005) for name, call in calls.items()}
+    samples = harness.round_robin(calls, loops, options.repeat)
+    median_ns = {name: float(np.median(s)) * 1e9 for name, s in samples.items()}
+    spread = {name: harness.summarize(s)["iqr_rel"] for name, s in samples.items()}
+
+    print(f"neuron, 5 Python floats; {options.repeat} round-robin samples of >= 5 ms each")
+    for name, label in (("wrapper", "g(*args)"), ("direct", f"g.{attribute}(*args)"),
+                        ("no-op", "no-op(*args) floor")):
+        print(f"  {label:24s} {median_ns[name]:9.0f} ns/call  (IQR {100 * spread[name]:.0f}%)")
+    overhead = median_ns["wrapper"] - median_ns["direct"]
+    print(f"  wrapper overhead         {overhead:9.0f} ns/call "
+          f"({overhead / median_ns['direct']:.0%} of the generated function's time)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
