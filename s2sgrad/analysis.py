@@ -1,0 +1,204 @@
+"""Pass 3: what each primal statement is, and which values carry gradients.
+
+``classify`` tells, for the right-hand side of one trace statement, which
+derivative rule applies and which atoms feed it.  ``activity`` runs the classic
+varied/useful analysis: a value is *active* when it depends on a ``wrt`` input
+(varied) and the output depends on it (useful); only active values get adjoints.
+"""
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+import gast
+
+from . import astutil as A
+from .errors import UnsupportedCallError
+from .rules import (NONDIFFERENTIABLE, Rule, lookup, lookup_attribute, lookup_method,
+                    lookup_operator)
+import operator as _operator
+
+_MISSING = object()
+
+
+@dataclass
+class Op:
+    """The primitive operation on a statement's right-hand side."""
+    kind: str                      # 'rule', 'copy', 'constant', 'unknown'
+    rule: Optional[Rule] = None
+    args: List[gast.expr] = field(default_factory=list)
+    keywords: List[Tuple[str, gast.expr]] = field(default_factory=list)
+    label: str = ""
+    obj: Any = None
+
+    def inputs(self) -> List[gast.expr]:
+        return list(self.args) + [v for _, v in self.keywords]
+
+    def differentiable_inputs(self) -> Set[str]:
+        """Names whose gradient this operation can propagate to."""
+        if self.kind == "copy":
+            return {a.id for a in self.args if isinstance(a, gast.Name)}
+        if self.kind != "rule":
+            return set()
+        from .templates import bind
+        try:
+            binding = bind(self.rule, self.args, self.keywords, lambda m, h: ValueError(m))
+        except ValueError:
+            return set()
+        out = set()
+        for p in self.rule.differentiable_params():
+            node = binding.get(p)
+            if node is None:
+                continue
+            out |= {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+        return out
+
+
+class Environment:
+    """Resolves the names a function reads: closure, globals, builtins."""
+
+    def __init__(self, globals_: Dict[str, Any], closure: Dict[str, Any], local_names: Set[str]):
+        self.globals = globals_
+        self.closure = closure
+        self.local_names = local_names
+
+    def resolve(self, path: str):
+        parts = path.split(".")
+        head = parts[0]
+        if head in self.local_names:
+            return _MISSING
+        if head in self.closure:
+            try:
+                obj = self.closure[head].cell_contents
+            except ValueError:
+                return _MISSING
+        elif head in self.globals:
+            obj = self.globals[head]
+        elif hasattr(builtins, head):
+            obj = getattr(builtins, head)
+        else:
+            return _MISSING
+        for p in parts[1:]:
+            obj = getattr(obj, p, _MISSING)
+            if obj is _MISSING:
+                return _MISSING
+        return obj
+
+
+def classify(expr: gast.expr, env: Environment) -> Op:
+    if isinstance(expr, gast.Name):
+        if expr.id in env.local_names:
+            return Op("copy", args=[expr], label="copy")
+        return Op("constant", label=expr.id)
+    if isinstance(expr, gast.Constant):
+        return Op("constant", label="constant")
+    if isinstance(expr, gast.BinOp):
+        rule = lookup_operator(type(expr.op))
+        label = type(expr.op).__name__
+        if rule is None:
+            return Op("constant", args=[expr.left, expr.right], label=label)
+        return Op("rule", rule, [expr.left, expr.right], label=label)
+    if isinstance(expr, gast.UnaryOp):
+        rule = lookup_operator(type(expr.op))
+        if rule is None:
+            return Op("constant", args=[expr.operand], label=type(expr.op).__name__)
+        return Op("rule", rule, [expr.operand], label=type(expr.op).__name__)
+    if isinstance(expr, (gast.Compare, gast.BoolOp)):
+        return Op("constant", label="comparison")
+    if isinstance(expr, gast.Subscript):
+        return Op("rule", lookup(_operator.getitem), [expr.value, expr.slice], label="getitem")
+    if isinstance(expr, gast.Attribute):
+        receiver_local = A.root_name(expr) in env.local_names
+        if receiver_local:
+            rule = lookup_attribute(expr.attr)
+            if rule is NONDIFFERENTIABLE:
+                return Op("constant", label="." + expr.attr)
+            if rule is None:
+                return Op("unknown", args=[expr.value], label="." + expr.attr)
+            return Op("rule", rule, [expr.value], label="." + expr.attr)
+        return Op("constant", label=A.dotted(expr) or "attribute")
+    if isinstance(expr, gast.Call):
+        keywords = [(k.arg, k.value) for k in expr.keywords]
+        func = expr.func
+        if isinstance(func, gast.Attribute) and A.root_name(func) in env.local_names:
+            rule = lookup_method(func.attr)
+            label = "." + func.attr + "()"
+            if rule is NONDIFFERENTIABLE:
+                return Op("constant", label=label)
+            if rule is None:
+                return Op("unknown", args=[func.value] + list(expr.args), keywords=keywords,
+                          label=label)
+            return Op("rule", rule, [func.value] + list(expr.args), keywords, label=label)
+        path = A.dotted(func)
+        obj = env.resolve(path) if path else _MISSING
+        label = path or "call"
+        if obj is _MISSING:
+            return Op("unknown", args=list(expr.args), keywords=keywords, label=label)
+        rule = lookup(obj)
+        if rule is NONDIFFERENTIABLE:
+            return Op("constant", label=label, obj=obj)
+        if rule is None:
+            return Op("unknown", args=list(expr.args), keywords=keywords, label=label, obj=obj)
+        return Op("rule", rule, list(expr.args), keywords, label=label, obj=obj)
+    return Op("unknown", label=type(expr).__name__)
+
+
+def assigned_value(stmt) -> Optional[Tuple[List[str], gast.expr]]:
+    """(target names, value) of a trace assignment."""
+    if isinstance(stmt, gast.Assign):
+        tgt = stmt.targets[0]
+        if isinstance(tgt, gast.Name):
+            return [tgt.id], stmt.value
+        return sorted(A.names_stored(tgt)) or [A.root_name(tgt)], stmt.value
+    return None
+
+
+def _assignments(body):
+    for stmt in body:
+        if isinstance(stmt, gast.Assign):
+            yield stmt
+        for field_name in ("body", "orelse"):
+            sub = getattr(stmt, field_name, None)
+            if isinstance(sub, list):
+                yield from _assignments(sub)
+
+
+def activity(body: List[gast.stmt], wrt: Sequence[str], output: str, env: Environment) -> Set[str]:
+    """Names that depend on a wrt input and that the output depends on."""
+    stmts = list(_assignments(body))
+    ops = {id(s): classify(s.value, env) for s in stmts}
+    targets = {id(s): assigned_value(s)[0] for s in stmts}
+    varied = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for s in stmts:
+            op = ops[id(s)]
+            deps = op.differentiable_inputs() if op.kind != "unknown" else \
+                {n for a in op.inputs() for n in A.names_loaded(a)}
+            if isinstance(s.targets[0], gast.Subscript):
+                deps = deps | {A.root_name(s.targets[0])} if deps & varied else deps
+                deps |= A.names_loaded(s.value)
+            if deps & varied:
+                for t in targets[id(s)]:
+                    if t not in varied:
+                        varied.add(t)
+                        changed = True
+    useful = {output}
+    changed = True
+    while changed:
+        changed = False
+        for s in stmts:
+            if not set(targets[id(s)]) & useful:
+                continue
+            op = ops[id(s)]
+            deps = op.differentiable_inputs() if op.kind != "unknown" else \
+                {n for a in op.inputs() for n in A.names_loaded(a)}
+            if isinstance(s.targets[0], gast.Subscript):
+                deps |= A.names_loaded(s.value) | {A.root_name(s.targets[0])}
+            for d in deps & varied:
+                if d not in useful:
+                    useful.add(d)
+                    changed = True
+    return varied & useful

@@ -1,0 +1,193 @@
+"""The public API: thin wrappers around the compiler pipeline."""
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import cache
+from .errors import S2SGradError, WrtError
+
+Wrt = Union[int, str, Sequence[Union[int, str]]]
+
+_ndarray = np.ndarray
+
+
+def _signature(args) -> tuple:
+    """What the generated code is specialized on: types, shapes and dtypes."""
+    return tuple([(a.shape, a.dtype) if type(a) is _ndarray else type(a) for a in args])
+
+
+def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
+    name = getattr(fn, "__name__", "function")
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    positional = [p.name for p in params
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    single = isinstance(wrt, (int, str)) and not isinstance(wrt, bool)
+    items = [wrt] if single else list(wrt) if isinstance(wrt, (tuple, list)) else None
+    if items is None or not items:
+        raise WrtError("wrt must be an int, a parameter name, or a non-empty tuple of those; "
+                       "got %r" % (wrt,), function=name,
+                       hint="for example wrt=0, wrt='x' or wrt=(0, 'b')")
+    out = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise WrtError("wrt entries must be ints or parameter names; got %r" % (item,),
+                           function=name, hint="for example wrt=(0, 'b')")
+        if isinstance(item, str):
+            if item not in positional:
+                raise WrtError("%r is not a parameter of %s; its parameters are %s"
+                               % (item, name, ", ".join(positional) or "(none)"),
+                               function=name, hint="use one of the parameter names")
+            idx = positional.index(item)
+        else:
+            idx = item
+            if not 0 <= idx < len(positional):
+                raise WrtError("wrt=%d is out of range: %s has %d positional parameter(s)"
+                               % (idx, name, len(positional)), function=name,
+                               hint="use an index from 0 to %d" % (len(positional) - 1))
+        if idx in out:
+            raise WrtError("parameter %r is listed twice in wrt" % positional[idx],
+                           function=name, hint="list each parameter once")
+        out.append(idx)
+    return tuple(out), not single
+
+
+def _check_differentiable(fn, wrt, args):
+    name = getattr(fn, "__name__", "function")
+    params = list(inspect.signature(fn).parameters)
+    for i in wrt:
+        a = args[i]
+        pname = params[i] if i < len(params) else str(i)
+        if isinstance(a, (bool, np.bool_)) or (isinstance(a, np.ndarray) and a.dtype == bool):
+            kind = "a boolean"
+        elif isinstance(a, (int, np.integer)) or (isinstance(a, np.ndarray) and a.dtype.kind in "iu"):
+            kind = "an integer"
+        elif isinstance(a, (complex, np.complexfloating)) or (
+                isinstance(a, np.ndarray) and a.dtype.kind == "c"):
+            raise WrtError("argument %r of %s is complex; s2sgrad differentiates real-valued "
+                           "functions of real inputs" % (pname, name), function=name,
+                           hint="split the value into real and imaginary parts")
+        elif isinstance(a, np.ndarray) and a.dtype.kind not in "f":
+            raise WrtError("argument %r of %s is an array of dtype %s, which has no gradient"
+                           % (pname, name, a.dtype), function=name,
+                           hint="pass a float array (e.g. x.astype(float))")
+        elif isinstance(a, (float, np.floating, np.ndarray)):
+            continue
+        else:
+            raise WrtError("argument %r of %s is a %s; gradients are taken with respect to "
+                           "floats and float arrays" % (pname, name, type(a).__name__),
+                           function=name, hint="pass a float or a NumPy float array")
+        raise WrtError("argument %r of %s is %s (%r); gradients need float inputs"
+                       % (pname, name, kind, a if np.ndim(a) == 0 else "array"),
+                       function=name,
+                       hint="pass a float value, e.g. %s(...) with %s=%s"
+                            % (name, pname, "3.0" if np.ndim(a) == 0 else "x.astype(float)"))
+
+
+class GradientFunction:
+    """A callable returning gradients; ``.source`` shows the generated code."""
+
+    def __init__(self, fn: Callable, wrt: Wrt, mode: str):
+        if isinstance(fn, GradientFunction):
+            raise S2SGradError("grad of a grad-generated function is not supported yet",
+                               function=getattr(fn, "__name__", None))
+        if not callable(fn):
+            raise TypeError("s2sgrad.%s expects a function, got %r" % (mode, fn))
+        self.__wrapped__ = fn
+        self._fn = fn
+        self._mode = mode
+        self._wrt, self._tuple = _resolve_wrt(fn, wrt)
+        self._specs: dict = {}
+        self._last = None
+        try:
+            sig = inspect.signature(fn)
+            self._nparams = len(sig.parameters)
+            self._sig = sig
+        except (TypeError, ValueError):
+            self._nparams = -1
+            self._sig = None
+        functools.update_wrapper(self, fn)
+        self.__wrapped__ = fn
+
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != self._nparams:
+            args = self._bind(args, kwargs)
+        key = _signature(args)
+        compiled = self._specs.get(key)
+        if compiled is None:
+            compiled = self._specialize(args, key)
+        return compiled(*args)
+
+    def _bind(self, args, kwargs):
+        if self._sig is None:
+            return args
+        bound = self._sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return tuple(bound.arguments.values())
+
+    def _specialize(self, args, key):
+        _check_differentiable(self._fn, self._wrt, args)
+        gen = cache.get_or_generate(
+            self._fn, (self._mode, self._wrt, self._tuple, key),
+            lambda: _generate(self._fn, self._wrt, self._mode, args, self._tuple))
+        self._specs[key] = gen.function
+        self._last = gen
+        return gen.function
+
+    @property
+    def source(self) -> str:
+        """The generated gradient code (for the last argument signature seen)."""
+        if self._last is None:
+            self._last = cache.get_or_generate(
+                self._fn, (self._mode, self._wrt, self._tuple, None),
+                lambda: _generate(self._fn, self._wrt, self._mode, None, self._tuple))
+        return self._last.source
+
+    @property
+    def _compiled(self):
+        """The generated function for the last signature (for benchmarks)."""
+        if self._last is None:
+            self.source
+        return self._last.function
+
+    def __repr__(self):
+        return "<s2sgrad %s of %s wrt %s>" % (self._mode, getattr(self._fn, "__qualname__", "?"),
+                                             self._wrt if self._tuple else self._wrt[0])
+
+
+def _generate(fn, wrt, mode, args, tuple_output):
+    from .pipeline import generate_gradient
+    return generate_gradient(fn, wrt, mode, args, tuple_output)
+
+
+def grad(f: Optional[Callable] = None, *, wrt: Wrt = 0) -> Any:
+    """Gradient of a scalar function.
+
+    ``grad(f)``, ``grad(f, wrt=(0, 'b'))``, ``@grad`` and ``@grad(wrt=...)`` all
+    work.  ``wrt`` is a positional index or parameter name (one gradient) or a
+    tuple of those (a tuple of gradients, in that order).
+    """
+    if f is None:
+        return lambda fn: GradientFunction(fn, wrt, "grad")
+    return GradientFunction(f, wrt, "grad")
+
+
+def value_and_grad(f: Optional[Callable] = None, *, wrt: Wrt = 0) -> Any:
+    """Like :func:`grad`, but the callable returns ``(value, gradients)``."""
+    if f is None:
+        return lambda fn: GradientFunction(fn, wrt, "value_and_grad")
+    return GradientFunction(f, wrt, "value_and_grad")
+
+
+def source(obj: Any) -> str:
+    """The generated source of an s2sgrad-transformed function."""
+    if hasattr(obj, "source") and isinstance(getattr(type(obj), "source", None), property):
+        return obj.source
+    raise TypeError("s2sgrad.source expects a function returned by s2sgrad (grad, "
+                    "value_and_grad, ...); got %r" % (obj,))

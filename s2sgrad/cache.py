@@ -1,0 +1,47 @@
+"""In-process cache of generated gradients.
+
+One generation per key: (function, wrt, mode, output structure, argument
+signature).  Entries hang off the function object (weakly), so redefining a
+function -- editing it in a notebook cell, say -- gives it a fresh cache.
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any, Callable, Dict, Hashable
+
+_entries: "weakref.WeakKeyDictionary[Any, Dict[Hashable, Any]]" = weakref.WeakKeyDictionary()
+_lock = threading.RLock()
+_key_locks: Dict[Any, threading.Lock] = {}
+generation_count = 0   # how many times the compiler actually ran (for tests)
+
+
+def get_or_generate(fn: Callable, key: Hashable, generate: Callable[[], Any]) -> Any:
+    """The cached value for (fn, key), generating it exactly once."""
+    per_fn = _entries.get(fn)
+    if per_fn is not None:
+        hit = per_fn.get(key)
+        if hit is not None:
+            return hit
+    with _lock:
+        lock = _key_locks.setdefault((id(fn), key), threading.Lock())
+    with lock:
+        per_fn = _entries.get(fn)
+        if per_fn is None:
+            with _lock:
+                per_fn = _entries.setdefault(fn, {})
+        hit = per_fn.get(key)
+        if hit is not None:
+            return hit
+        value = generate()
+        global generation_count
+        with _lock:
+            generation_count += 1
+        per_fn[key] = value
+        return value
+
+
+def clear() -> None:
+    with _lock:
+        _entries.clear()
+        _key_locks.clear()

@@ -1,0 +1,120 @@
+"""Pass 6: tree -> readable source (astor), with comments; compile it.
+
+The printer handles statement layout and comments itself and lets astor print
+expressions and simple statements.  ``compile_function`` binds the generated
+code to the user's own globals (live, so later changes to module globals are
+seen) and to the user's closure cells; the names the compiler adds (NumPy and
+runtime helpers, when their usual names are taken) are bound as extra closure
+cells, so nothing is ever written into the user's module.
+"""
+from __future__ import annotations
+
+import ast
+import linecache
+import types
+from typing import Any, Dict, List
+
+import astor
+import gast
+
+
+class Comment(gast.stmt):
+    """A full-line comment in generated code."""
+    _fields = ("text",)
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+
+def _simple(stmt) -> List[str]:
+    src = astor.to_source(gast.gast_to_ast(stmt)).rstrip("\n")
+    return src.split("\n")
+
+
+def _expr(node) -> str:
+    return astor.to_source(gast.gast_to_ast(node)).strip()
+
+
+def emit_stmts(stmts, indent: int, out: List[str]) -> None:
+    pad = "    " * indent
+    for stmt in stmts:
+        comment = getattr(stmt, "s2s_comment", None)
+        if isinstance(stmt, Comment):
+            out.append(pad + "# " + stmt.text)
+            continue
+        if isinstance(stmt, gast.If):
+            _compound(out, pad, "if %s:" % _expr(stmt.test), comment)
+            emit_stmts(stmt.body or [gast.Pass()], indent + 1, out)
+            orelse = stmt.orelse
+            while len(orelse) == 1 and isinstance(orelse[0], gast.If) \
+                    and not getattr(orelse[0], "s2s_comment", None):
+                out.append(pad + "elif %s:" % _expr(orelse[0].test))
+                emit_stmts(orelse[0].body or [gast.Pass()], indent + 1, out)
+                orelse = orelse[0].orelse
+            if orelse:
+                out.append(pad + "else:")
+                emit_stmts(orelse, indent + 1, out)
+            continue
+        if isinstance(stmt, gast.For):
+            _compound(out, pad, "for %s in %s:" % (_expr(stmt.target), _expr(stmt.iter)), comment)
+            emit_stmts(stmt.body or [gast.Pass()], indent + 1, out)
+            if stmt.orelse:
+                out.append(pad + "else:")
+                emit_stmts(stmt.orelse, indent + 1, out)
+            continue
+        if isinstance(stmt, gast.While):
+            _compound(out, pad, "while %s:" % _expr(stmt.test), comment)
+            emit_stmts(stmt.body or [gast.Pass()], indent + 1, out)
+            continue
+        lines = _simple(stmt)
+        for i, line in enumerate(lines):
+            text = pad + line
+            if comment and i == len(lines) - 1:
+                text = text + "  # " + comment
+            out.append(text)
+
+
+def _compound(out, pad, header, comment):
+    out.append(pad + header + ("  # " + comment if comment else ""))
+
+
+def emit_function(fn: gast.FunctionDef, docstring: str = "") -> str:
+    args = ", ".join(a.id for a in fn.args.posonlyargs + fn.args.args)
+    out = ["def %s(%s):" % (fn.name, args)]
+    if docstring:
+        out.append('    """%s"""' % docstring)
+    emit_stmts(fn.body, 1, out)
+    return "\n".join(out) + "\n"
+
+
+_counter = [0]
+
+
+def compile_function(source: str, name: str, globals_: Dict[str, Any],
+                     closure: Dict[str, Any], extra: Dict[str, Any], filename: str):
+    """Compile ``source`` (one ``def``) into a function bound to ``globals_``.
+
+    ``closure`` maps the user's free-variable names to their cells; ``extra``
+    maps names the compiler introduced to values.
+    """
+    free = list(closure) + [k for k in extra if k not in closure]
+    header = "def __s2sgrad_factory__(%s):\n" % ", ".join(free)
+    body = "".join("    " + line + "\n" if line else "\n" for line in source.splitlines())
+    body += "    return %s\n" % name
+    tree = ast.parse(header + body, filename)
+    ast.increment_lineno(tree, -1)   # line numbers match ``source``
+    code = compile(tree, filename, "exec")
+    factory_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    inner = next(c for c in factory_code.co_consts
+                 if isinstance(c, types.CodeType) and c.co_name == name)
+    cells = []
+    for var in inner.co_freevars:
+        if var in closure:
+            cells.append(closure[var])
+        else:
+            cells.append(types.CellType(extra[var]))
+    fn = types.FunctionType(inner, globals_, name, None, tuple(cells))
+    lines = source.splitlines(True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    return fn

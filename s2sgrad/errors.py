@@ -1,0 +1,62 @@
+"""One exception family. Every error a user can hit says which function, which
+file and line, the offending source line, what is not supported, and what to do."""
+from __future__ import annotations
+
+from typing import Optional
+
+
+class S2SGradError(Exception):
+    """Base class of all s2sgrad errors."""
+
+    def __init__(self, message: str, *, function: Optional[str] = None,
+                 filename: Optional[str] = None, lineno: Optional[int] = None,
+                 source_line: Optional[str] = None, hint: Optional[str] = None):
+        self.message = message
+        self.function = function
+        self.filename = filename
+        self.lineno = lineno
+        self.source_line = source_line
+        self.hint = hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = []
+        if self.function:
+            where.append("in function '%s'" % self.function)
+        if self.filename:
+            loc = self.filename
+            if self.lineno:
+                loc += ", line %d" % self.lineno
+            where.append("(%s)" % loc)
+        text = "s2sgrad: " + self.message
+        if where:
+            text += "\n  " + " ".join(where)
+        if self.source_line:
+            text += "\n    " + self.source_line.strip()
+        if self.hint:
+            text += "\n  hint: " + self.hint.replace("\n", "\n  ")
+        return text
+
+
+class SourceUnavailableError(S2SGradError):
+    """The function's source cannot be read (builtin, C extension, REPL)."""
+
+
+class UnsupportedSyntaxError(S2SGradError):
+    """A Python construct the compiler does not differentiate."""
+
+
+class UnsupportedCallError(S2SGradError):
+    """A call to a function with no derivative rule and no source."""
+
+
+class NonScalarOutputError(S2SGradError, ValueError):
+    """`grad` of a function whose output is not a scalar."""
+
+
+class WrtError(S2SGradError, ValueError):
+    """A bad `wrt` specification or a non-differentiable argument."""
+
+
+class RuleError(S2SGradError):
+    """A malformed derivative rule template."""

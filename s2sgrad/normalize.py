@@ -1,0 +1,511 @@
+"""Pass 2: the primal trace.
+
+The user's function is rewritten into three-address form: every primitive
+operation gets its own statement and every intermediate a name derived from the
+variable it helps compute (``s = w0 * x0 + w1 * x1`` becomes ``s0 = w0 * x0;
+s1 = w1 * x1; s = s0 + s1``).  Sub-expressions that cannot carry a gradient
+(shapes, index arithmetic, constants) are left whole, so the trace stays as
+readable as the source.  Straight-line re-assignments are renamed (``x``,
+``x_1``, ...) so that no value the backward pass needs is overwritten.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set
+
+import gast
+
+from . import astutil as A
+from .errors import UnsupportedSyntaxError
+from .parse import ParsedFunction, SourceInfo
+
+# Attributes and calls whose result never depends differentiably on their input.
+SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+SHAPE_FUNCTIONS = {"len", "range", "np.shape", "np.ndim", "np.size", "numpy.shape",
+                   "numpy.ndim", "numpy.size", "isinstance", "type", "int", "bool"}
+
+
+@dataclass
+class PrimalTrace:
+    """The normalized function plus what later passes need to know about it."""
+    node: gast.FunctionDef
+    params: List[str]
+    defaults: Dict[str, object]
+    output: str
+    info: SourceInfo
+    names: A.NameAllocator
+    varied: Set[str]
+    local_names: Set[str] = field(default_factory=set)
+
+
+# --------------------------------------------------------------------------
+# Supported-subset check
+
+
+_REJECTED = {
+    gast.Try: ("try/except", "move error handling outside the differentiated function"),
+    gast.Global: ("'global' declarations", "pass the value as an argument and return the result"),
+    gast.Nonlocal: ("'nonlocal' declarations", "pass the value as an argument and return the result"),
+    gast.Yield: ("generators ('yield')", "build a list or array and return it"),
+    gast.YieldFrom: ("generators ('yield from')", "build a list or array and return it"),
+    gast.Await: ("'await'", "differentiate a plain synchronous function"),
+    gast.AsyncFor: ("'async for'", "differentiate a plain synchronous function"),
+    gast.AsyncWith: ("'async with'", "differentiate a plain synchronous function"),
+    gast.AsyncFunctionDef: ("async functions", "differentiate a plain synchronous function"),
+    gast.ClassDef: ("class definitions inside the function", "define the class at module level"),
+    gast.Delete: ("'del'", "drop the 'del' statement; unused values are freed automatically"),
+    gast.Import: ("imports inside the function", "import at module level"),
+    gast.ImportFrom: ("imports inside the function", "import at module level"),
+    gast.With: ("'with' blocks", "move the 'with' block outside the differentiated function"),
+    gast.Starred: ("starred expressions (*args)", "pass the arguments one by one"),
+    gast.GeneratorExp: ("generator expressions", "use a list comprehension or a loop"),
+    gast.SetComp: ("set comprehensions", "use a list"),
+    gast.DictComp: ("dict comprehensions", "build the dict with a loop"),
+    gast.Set: ("set displays", "use a list or tuple"),
+    gast.NamedExpr: ("assignment expressions (:=)", "assign in a separate statement"),
+    gast.JoinedStr: ("f-strings", "format strings outside the differentiated function"),
+}
+
+
+def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
+    args = fn.args
+    if args.vararg is not None or args.kwarg is not None:
+        raise info.error(UnsupportedSyntaxError,
+                         "*args and **kwargs parameters are not supported", fn,
+                         hint="list the parameters explicitly: def f(x, y, z): ...")
+    if args.kwonlyargs:
+        raise info.error(UnsupportedSyntaxError,
+                         "keyword-only parameters are not supported", fn,
+                         hint="make them ordinary positional parameters (defaults are fine)")
+    for node in gast.walk(gast.Module(body=fn.body, type_ignores=[])):
+        for cls, (what, hint) in _REJECTED.items():
+            if isinstance(node, cls):
+                raise info.error(UnsupportedSyntaxError, "%s cannot be differentiated" % what,
+                                 node, hint=hint)
+        if isinstance(node, gast.Call):
+            path = A.dotted(node.func)
+            if path in ("exec", "eval", "globals", "locals", "vars"):
+                raise info.error(UnsupportedSyntaxError,
+                                 "'%s()' cannot be differentiated: the code it runs is not "
+                                 "visible to the compiler" % path, node,
+                                 hint="write the computation directly in the function")
+
+
+# --------------------------------------------------------------------------
+# Which names may carry a gradient (a cheap, flow-insensitive pre-analysis)
+
+
+def differentiable_loads(expr) -> Set[str]:
+    """Names read by ``expr`` in positions a gradient can flow through."""
+    found: Set[str] = set()
+
+    def visit(node):
+        if isinstance(node, gast.Name):
+            if isinstance(node.ctx, gast.Load):
+                found.add(node.id)
+            return
+        if isinstance(node, gast.Attribute) and node.attr in SHAPE_ATTRIBUTES:
+            return
+        if isinstance(node, gast.Subscript):
+            visit(node.value)
+            return
+        if isinstance(node, gast.Call) and A.dotted(node.func) in SHAPE_FUNCTIONS:
+            return
+        if isinstance(node, (gast.Compare,)):
+            return
+        for child in gast.iter_child_nodes(node):
+            visit(child)
+
+    visit(expr)
+    return found
+
+
+def _assignments(body):
+    """(targets, value) pairs of every assignment, at any depth."""
+    for stmt in gast.walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(stmt, gast.Assign):
+            yield stmt.targets, stmt.value
+        elif isinstance(stmt, gast.AugAssign):
+            yield [stmt.target], gast.BinOp(left=A.as_load(stmt.target), op=stmt.op,
+                                           right=stmt.value)
+        elif isinstance(stmt, gast.For):
+            yield [stmt.target], stmt.iter
+        elif isinstance(stmt, gast.comprehension):
+            yield [stmt.target], stmt.iter
+
+
+def varied_names(fn: gast.FunctionDef, wrt: Set[str]) -> Set[str]:
+    varied = set(wrt)
+    pairs = list(_assignments(fn.body))
+    changed = True
+    while changed:
+        changed = False
+        for targets, value in pairs:
+            if differentiable_loads(value) & varied:
+                for t in targets:
+                    name = A.root_name(t) if not isinstance(t, (gast.Tuple, gast.List)) else None
+                    stored = {name} if name else A.names_stored(t)
+                    if not stored <= varied:
+                        varied |= stored
+                        changed = True
+    return varied
+
+
+# --------------------------------------------------------------------------
+# Three-address form
+
+
+def _is_trivial(expr) -> bool:
+    """Atoms and inactive expressions cheap and clear enough to repeat inline."""
+    if isinstance(expr, (gast.Name, gast.Constant)):
+        return True
+    if isinstance(expr, gast.Attribute):
+        return A.dotted(expr) is not None
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.operand, gast.Constant):
+        return True
+    if isinstance(expr, (gast.Tuple, gast.List)):
+        return all(_is_trivial(e) for e in expr.elts)
+    if isinstance(expr, gast.Slice):
+        return all(_is_trivial(e) for e in (expr.lower, expr.upper, expr.step) if e is not None)
+    if isinstance(expr, gast.BinOp):
+        return _is_trivial(expr.left) and _is_trivial(expr.right)
+    return False
+
+
+def _fold_negative(expr):
+    if (isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub)
+            and isinstance(expr.operand, gast.Constant)
+            and isinstance(expr.operand.value, (int, float, complex))
+            and not isinstance(expr.operand.value, bool)):
+        return gast.copy_location(A.const(-expr.operand.value), expr)
+    return expr
+
+
+class ThreeAddress:
+    def __init__(self, info: SourceInfo, names: A.NameAllocator, varied: Set[str],
+                 local_names: Set[str]):
+        self.info = info
+        self.names = names
+        self.varied = varied
+        self.local_names = local_names
+        self.out: List[gast.stmt] = []
+        self.origin = None
+
+    # -- statements
+    def body(self, stmts) -> List[gast.stmt]:
+        saved = self.out
+        self.out = []
+        for stmt in stmts:
+            self.origin = stmt
+            self.statement(stmt)
+        result, self.out = self.out, saved
+        return result
+
+    def emit(self, stmt):
+        stmt.s2s_origin = self.origin
+        if not hasattr(stmt, "lineno") and self.origin is not None:
+            gast.copy_location(stmt, self.origin)
+        self.out.append(stmt)
+
+    def statement(self, stmt):
+        if isinstance(stmt, gast.Assign):
+            self.assign(stmt)
+        elif isinstance(stmt, gast.AugAssign):
+            value = gast.BinOp(left=A.as_load(stmt.target), op=stmt.op, right=stmt.value)
+            self.assign(gast.Assign(targets=[stmt.target], value=value, type_comment=None))
+        elif isinstance(stmt, gast.AnnAssign):
+            if stmt.value is not None:
+                self.assign(gast.Assign(targets=[stmt.target], value=stmt.value, type_comment=None))
+        elif isinstance(stmt, gast.Return):
+            value = stmt.value if stmt.value is not None else A.const(None)
+            if isinstance(value, gast.Name):
+                self.emit(gast.Return(value=value))
+            else:
+                name = self.names.fresh("out")
+                self.into(value, name, base="t")
+                self.emit(gast.Return(value=A.load(name)))
+        elif isinstance(stmt, gast.Expr):
+            if isinstance(stmt.value, gast.Constant):
+                return  # docstring or bare constant
+            if not (differentiable_loads(stmt.value) & self.varied):
+                self.emit(stmt)
+            else:
+                self.emit(gast.Expr(value=self.primitive(stmt.value, "t")))
+        elif isinstance(stmt, gast.If):
+            test = self.atom(stmt.test, "cond", keep_inactive=True)
+            body = self.body(stmt.body)
+            orelse = self.body(stmt.orelse)
+            self.origin = stmt
+            self.emit(gast.If(test=test, body=body or [gast.Pass()], orelse=orelse))
+        elif isinstance(stmt, gast.For):
+            it = self.atom(stmt.iter, "seq", keep_inactive=True)
+            body = self.body(stmt.body)
+            orelse = self.body(stmt.orelse)
+            self.origin = stmt
+            self.emit(gast.For(target=stmt.target, iter=it, body=body or [gast.Pass()],
+                               orelse=orelse, type_comment=None))
+        elif isinstance(stmt, gast.While):
+            body = self.body(stmt.body)
+            self.origin = stmt
+            self.emit(gast.While(test=stmt.test, body=body or [gast.Pass()],
+                                 orelse=self.body(stmt.orelse)))
+        elif isinstance(stmt, (gast.Pass, gast.Break, gast.Continue, gast.Raise, gast.Assert)):
+            self.emit(stmt)
+        elif isinstance(stmt, gast.FunctionDef):
+            raise self.info.error(UnsupportedSyntaxError,
+                                  "nested function definitions are not supported here", stmt,
+                                  hint="define the helper at module level; s2sgrad differentiates "
+                                       "calls to module-level Python functions")
+        else:
+            raise self.info.error(UnsupportedSyntaxError,
+                                  "'%s' statements cannot be differentiated" % type(stmt).__name__,
+                                  stmt)
+
+    def assign(self, stmt: gast.Assign):
+        value = stmt.value
+        first, rest = stmt.targets[0], stmt.targets[1:]
+        if isinstance(first, gast.Name):
+            self.into(value, first.id, base=first.id)
+            src = first.id
+        else:
+            if isinstance(first, gast.Subscript):
+                base = A.root_name(first) or "t"
+                rhs = self.atom(value, base)
+                target = gast.Subscript(value=self.atom(A.as_load(first.value), base),
+                                        slice=self.index(first.slice), ctx=gast.Store())
+                self.emit(A.assign(target, rhs))
+            elif isinstance(first, (gast.Tuple, gast.List)):
+                rhs = self.atom(value, "t")
+                self.emit(A.assign(A.as_store(first), rhs))
+            elif isinstance(first, gast.Attribute):
+                rhs = self.atom(value, "t")
+                self.emit(A.assign(first, rhs))
+            else:
+                raise self.info.error(UnsupportedSyntaxError, "unsupported assignment target",
+                                      stmt)
+            src = None
+        for t in rest:
+            if src is None:
+                raise self.info.error(UnsupportedSyntaxError,
+                                      "chained assignment to a non-name target", stmt,
+                                      hint="split it into separate assignments")
+            self.emit(A.assign(A.as_store(t) if not isinstance(t, gast.Name) else A.store(t.id),
+                               A.load(src)))
+
+    # -- expressions
+    def inactive(self, expr) -> bool:
+        return not (A.names_loaded(expr) & self.varied)
+
+    def into(self, expr, target: str, base: str):
+        """Statements computing ``expr`` into the name ``target``."""
+        expr = _fold_negative(expr)
+        if isinstance(expr, gast.IfExp) and not self.inactive(expr):
+            test = self.atom(expr.test, "cond", keep_inactive=True)
+            saved = self.out
+            self.out = []
+            self.into(expr.body, target, base)
+            body, self.out = self.out, []
+            self.into(expr.orelse, target, base)
+            orelse, self.out = self.out, saved
+            self.emit(gast.If(test=test, body=body, orelse=orelse))
+            return
+        if self.inactive(expr):
+            self.emit(A.assign(target, expr))
+            return
+        self.emit(A.assign(target, self.primitive(expr, base)))
+
+    def atom(self, expr, base: str, keep_inactive: bool = False):
+        """An atom (name, constant, or trivial inactive expression) for ``expr``."""
+        expr = _fold_negative(expr)
+        if isinstance(expr, (gast.Name, gast.Constant)):
+            return expr
+        if self.inactive(expr) and (keep_inactive or _is_trivial(expr)):
+            return expr
+        if self.inactive(expr) or isinstance(expr, gast.IfExp):
+            name = self.names.numbered(base)
+            self.into(expr, name, base)
+            return A.load(name)
+        prim = self.primitive(expr, base)      # operands first: s0, s1, then s2 = s0 + s1
+        name = self.names.numbered(base)
+        self.emit(A.assign(name, prim))
+        return A.load(name)
+
+    def index(self, node):
+        """Index expressions carry no gradient: keep them whole unless costly."""
+        if _is_trivial(node) and self.inactive(node):
+            return node
+        if isinstance(node, gast.Tuple):
+            return gast.Tuple(elts=[self.index(e) for e in node.elts], ctx=gast.Load())
+        if isinstance(node, gast.Slice):
+            return gast.Slice(*[None if e is None else self.atom(e, "i")
+                                for e in (node.lower, node.upper, node.step)])
+        if isinstance(node, (gast.Name, gast.Constant)):
+            return node
+        if self.inactive(node) and _is_trivial(node):
+            return node
+        return self.atom(node, "idx")
+
+    def primitive(self, expr, base: str):
+        """``expr`` with every operand reduced to an atom (one operation)."""
+        if isinstance(expr, gast.BinOp):
+            return gast.BinOp(left=self.atom(expr.left, base), op=expr.op,
+                              right=self.atom(expr.right, base))
+        if isinstance(expr, gast.UnaryOp):
+            return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand, base))
+        if isinstance(expr, gast.Call):
+            return self.call(expr, base)
+        if isinstance(expr, gast.Attribute):
+            return gast.Attribute(value=self.atom(expr.value, base), attr=expr.attr,
+                                  ctx=gast.Load())
+        if isinstance(expr, gast.Subscript):
+            return gast.Subscript(value=self.atom(expr.value, base), slice=self.index(expr.slice),
+                                  ctx=gast.Load())
+        if isinstance(expr, (gast.Tuple, gast.List)):
+            return type(expr)(elts=[self.atom(e, base) for e in expr.elts], ctx=gast.Load())
+        if isinstance(expr, gast.Dict):
+            return gast.Dict(keys=[k if k is None else self.atom(k, base, keep_inactive=True)
+                                   for k in expr.keys],
+                             values=[self.atom(v, base) for v in expr.values])
+        if isinstance(expr, gast.Compare):
+            return gast.Compare(left=self.atom(expr.left, base), ops=expr.ops,
+                                comparators=[self.atom(c, base) for c in expr.comparators])
+        if isinstance(expr, gast.BoolOp):
+            return gast.BoolOp(op=expr.op, values=[self.atom(v, base) for v in expr.values])
+        if isinstance(expr, gast.IfExp):
+            name = self.names.numbered(base)
+            self.into(expr, name, base)
+            return A.load(name)
+        if isinstance(expr, (gast.Name, gast.Constant)):
+            return expr
+        if isinstance(expr, gast.Lambda):
+            raise self.info.error(UnsupportedSyntaxError, "lambdas inside the function are not "
+                                  "supported here", self.origin,
+                                  hint="define the helper as a module-level function")
+        if isinstance(expr, gast.ListComp):
+            raise self.info.error(UnsupportedSyntaxError, "list comprehensions over "
+                                  "differentiated values are not supported here", self.origin,
+                                  hint="write the loop out explicitly")
+        raise self.info.error(UnsupportedSyntaxError,
+                              "expression '%s' cannot be differentiated" % type(expr).__name__,
+                              self.origin)
+
+    def call(self, expr: gast.Call, base: str):
+        func = expr.func
+        root = A.root_name(func)
+        if isinstance(func, gast.Attribute) and (root is None or root in self.local_names
+                                                 or A.dotted(func) is None):
+            # A method call on a value: x.sum(axis=0), (a * b).mean()
+            func = gast.Attribute(value=self.atom(func.value, base), attr=func.attr,
+                                  ctx=gast.Load())
+        elif not (isinstance(func, gast.Name) or A.dotted(func) is not None):
+            func = self.atom(func, base)
+        args = []
+        for a in expr.args:
+            if isinstance(a, gast.Starred):
+                raise self.info.error(UnsupportedSyntaxError,
+                                      "starred arguments (*args) in calls are not supported",
+                                      self.origin, hint="pass the arguments one by one")
+            args.append(self.atom(a, base))
+        keywords = []
+        for k in expr.keywords:
+            if k.arg is None:
+                raise self.info.error(UnsupportedSyntaxError,
+                                      "'**kwargs' in calls is not supported", self.origin,
+                                      hint="pass keyword arguments explicitly")
+            keywords.append(gast.keyword(arg=k.arg, value=self.atom(k.value, base)))
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+
+# --------------------------------------------------------------------------
+# Straight-line renaming (x, x_1, x_2 ...)
+
+
+def _compound_assigned(body) -> Set[str]:
+    names: Set[str] = set()
+    for stmt in body:
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            for sub in gast.walk(stmt):
+                if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
+                    names.add(sub.id)
+    return names
+
+
+def rename_reassignments(body: List[gast.stmt], params: List[str],
+                         names: A.NameAllocator) -> List[gast.stmt]:
+    """Give each top-level re-assignment of a name its own version."""
+    blocked = _compound_assigned(body)
+    current: Dict[str, str] = {}
+    defined: Set[str] = set(params)
+    out = []
+    for stmt in body:
+        stmt = A.rename(stmt, {k: v for k, v in current.items() if k != v}) \
+            if not isinstance(stmt, gast.Assign) else stmt
+        if isinstance(stmt, gast.Assign):
+            stmt.value = A.rename(stmt.value, {k: v for k, v in current.items() if k != v})
+            tgt = stmt.targets[0]
+            if isinstance(tgt, gast.Name):
+                orig = tgt.id
+                if orig in defined and orig not in blocked:
+                    new = names.fresh(orig)
+                    current[orig] = new
+                    tgt.id = new
+                else:
+                    current[orig] = orig
+                defined.add(orig)
+            else:
+                stmt.targets = [A.rename(t, {k: v for k, v in current.items() if k != v})
+                                if not isinstance(t, gast.Name) else t for t in stmt.targets]
+                for n in A.names_stored(tgt):
+                    defined.add(n)
+        out.append(stmt)
+    return out
+
+
+# --------------------------------------------------------------------------
+
+
+def local_names_of(fn: gast.FunctionDef) -> Set[str]:
+    names = {a.id for a in fn.args.args + fn.args.posonlyargs}
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+            names.add(node.id)
+    return names
+
+
+def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=()) -> PrimalTrace:
+    """Normalize ``parsed`` into the primal trace."""
+    fn = copy.deepcopy(parsed.node)
+    info = parsed.info
+    check_supported(fn, info)
+    params = [a.id for a in fn.args.posonlyargs + fn.args.args]
+    defaults = {}
+    if fn.args.defaults:
+        for name, _ in zip(params[-len(fn.args.defaults):], fn.args.defaults):
+            defaults[name] = None
+    local_names = local_names_of(fn)
+    names = A.NameAllocator(A.all_names(fn) | set(reserved))
+    varied = varied_names(fn, set(wrt))
+    body = list(fn.body)
+    returns = [n for n in gast.walk(gast.Module(body=body, type_ignores=[]))
+               if isinstance(n, gast.Return)]
+    if not (body and isinstance(body[-1], gast.Return) and len(returns) == 1):
+        from .controlflow import single_exit
+        body = single_exit(body, names, info, fn)
+        varied = varied_names(_with_body(fn, body), set(wrt))
+    lowered = ThreeAddress(info, names, varied, local_names | A.names_stored(
+        gast.Module(body=body, type_ignores=[]))).body(body)
+    ret = lowered[-1]
+    lowered = rename_reassignments(lowered, params, names)
+    ret = lowered[-1]
+    assert isinstance(ret, gast.Return) and isinstance(ret.value, gast.Name)
+    fn.body = lowered
+    return PrimalTrace(node=fn, params=params, defaults=defaults, output=ret.value.id,
+                       info=info, names=names, varied=varied_names(fn, set(wrt)),
+                       local_names=local_names_of(fn))
+
+
+def _with_body(fn, body):
+    new = copy.copy(fn)
+    new.body = body
+    return new

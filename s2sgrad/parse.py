@@ -1,0 +1,159 @@
+"""Pass 1: source -> gast tree, keeping file and line for error messages."""
+from __future__ import annotations
+
+import inspect
+import linecache
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import gast
+
+from .errors import SourceUnavailableError, UnsupportedSyntaxError
+
+
+@dataclass
+class SourceInfo:
+    """Where a function's source came from, to point errors at the user's file."""
+    function_name: str
+    filename: str
+    first_lineno: int            # line of the ``def`` (or lambda) in the file
+    lines: List[str] = field(default_factory=list)   # dedented source lines
+
+    def absolute_line(self, node: Any) -> Optional[int]:
+        lineno = getattr(node, "lineno", None)
+        if lineno is None:
+            return None
+        return self.first_lineno + lineno - 1
+
+    def text_of(self, node: Any) -> str:
+        lineno = getattr(node, "lineno", None)
+        if lineno is None or not (1 <= lineno <= len(self.lines)):
+            return ""
+        return self.lines[lineno - 1].strip()
+
+    def error(self, cls, message: str, node: Any = None, hint: Optional[str] = None):
+        return cls(message, function=self.function_name, filename=self.filename,
+                   lineno=self.absolute_line(node) if node is not None else self.first_lineno,
+                   source_line=self.text_of(node) if node is not None else None, hint=hint)
+
+
+@dataclass
+class ParsedFunction:
+    func: Callable
+    node: gast.FunctionDef
+    info: SourceInfo
+    globals: Dict[str, Any]
+    closure: Dict[str, Any]        # free variable name -> cell
+
+
+def _unwrap(fn: Callable) -> Callable:
+    # A function produced by s2sgrad (or functools.wraps) exposes the original.
+    seen = set()
+    while hasattr(fn, "__wrapped__") and id(fn) not in seen:
+        seen.add(id(fn))
+        fn = fn.__wrapped__
+    return fn
+
+
+def _where(fn: Callable) -> Tuple[str, int]:
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return "<unknown>", 0
+    return code.co_filename, code.co_firstlineno
+
+
+def parse_function(fn: Callable) -> ParsedFunction:
+    """Read ``fn``'s source and parse it into a gast ``FunctionDef``."""
+    fn = _unwrap(fn)
+    name = getattr(fn, "__name__", repr(fn))
+    if not inspect.isfunction(fn):
+        kind = "a builtin or C function" if inspect.isbuiltin(fn) or callable(fn) else "not a function"
+        raise SourceUnavailableError(
+            "cannot differentiate %r: it is %s, so it has no Python source to transform" % (name, kind),
+            function=name,
+            hint="write the computation as a Python function using NumPy, or register a "
+                 "derivative for it with @s2sgrad.adjoint(%s)" % name)
+    filename, firstlineno = _where(fn)
+    try:
+        lines, start = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as exc:
+        raise SourceUnavailableError(
+            "cannot read the source of %r (%s)" % (name, exc), function=name,
+            filename=filename, lineno=firstlineno or None,
+            hint="functions typed at a plain `python` prompt or created with exec() have no "
+                 "source file; define the function in a .py file or a Jupyter/IPython cell") from None
+    source = textwrap.dedent("".join(lines))
+    start = max(start, 1)
+    info = SourceInfo(name, filename, start, source.splitlines())
+    try:
+        module = gast.parse(source)
+    except SyntaxError:
+        # A lambda in the middle of an expression spanning lines, for example.
+        module = None
+    node = None
+    if module is not None:
+        node = _find_def(module, fn)
+    if node is None and fn.__name__ == "<lambda>":
+        node = _lambda_from_lines(fn, lines, info)
+    if node is None:
+        raise SourceUnavailableError(
+            "could not find the definition of %r in its source" % name, function=name,
+            filename=filename, lineno=start,
+            hint="define the function with a plain `def` statement")
+    node.decorator_list = []
+    closure = {}
+    if fn.__closure__:
+        closure = dict(zip(fn.__code__.co_freevars, fn.__closure__))
+    return ParsedFunction(fn, node, info, fn.__globals__, closure)
+
+
+def _find_def(module: gast.Module, fn: Callable) -> Optional[gast.FunctionDef]:
+    if fn.__name__ == "<lambda>":
+        lambdas = [n for n in gast.walk(module) if isinstance(n, gast.Lambda)]
+        argnames = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
+        matches = [lam for lam in lambdas if [a.id for a in lam.args.args] == argnames]
+        if len(matches) != 1:
+            return None
+        return _lambda_to_def(matches[0])
+    for node in module.body:
+        if isinstance(node, gast.FunctionDef) and node.name == fn.__name__:
+            return node
+        if isinstance(node, gast.AsyncFunctionDef):
+            raise UnsupportedSyntaxError(
+                "cannot differentiate async function %r" % fn.__name__, function=fn.__name__,
+                hint="differentiate a plain (synchronous) function")
+    for node in gast.walk(module):
+        if isinstance(node, gast.FunctionDef) and node.name == fn.__name__:
+            return node
+    return None
+
+
+def _lambda_to_def(lam: gast.Lambda) -> gast.FunctionDef:
+    ret = gast.Return(value=lam.body)
+    gast.copy_location(ret, lam.body)
+    node = gast.FunctionDef(name="lambda_", args=lam.args, body=[ret], decorator_list=[],
+                            returns=None, type_comment=None, type_params=[])
+    gast.copy_location(node, lam)
+    return node
+
+
+def _lambda_from_lines(fn, lines, info) -> Optional[gast.FunctionDef]:
+    # Try progressively to parse from the lambda keyword on one line.
+    text = "".join(lines)
+    idx = text.find("lambda")
+    while idx >= 0:
+        for end in range(len(text), idx, -1):
+            try:
+                expr = gast.parse(text[idx:end].strip().rstrip(",)"), mode="eval")
+            except SyntaxError:
+                continue
+            if isinstance(expr.body, gast.Lambda):
+                return _lambda_to_def(expr.body)
+            break
+        idx = text.find("lambda", idx + 1)
+    return None
+
+
+def cell_lines(filename: str) -> List[str]:
+    return linecache.getlines(filename)

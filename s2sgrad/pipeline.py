@@ -1,0 +1,243 @@
+"""The compiler as a list of named passes.
+
+    parse -> normalize (primal trace) -> probe (shapes) -> analyze (activity)
+          -> reverse (adjoints, stacks) -> optimize -> emit -> compile
+
+``generate_gradient`` runs them for one (function, wrt, mode, signature).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import gast
+import numpy
+
+from . import astutil as A
+from . import runtime
+from .analysis import Environment
+from .emit import Comment, compile_function, emit_function
+from .errors import NonScalarOutputError
+from .normalize import PrimalTrace, build_primal_trace
+from .optimize import eliminate_dead_forward, simplify_function
+from .parse import ParsedFunction, parse_function
+from .reverse import Bindings, ReverseBuilder, comment_of
+from .shapes import ShapeEnv
+
+
+@dataclass
+class Generated:
+    source: str
+    function: Any
+    name: str
+    specialized: bool
+
+
+def choose_bindings(parsed: ParsedFunction, trace: PrimalTrace) -> Tuple[Bindings, Dict[str, Any]]:
+    """Names for NumPy and the runtime helpers that collide with nothing."""
+    extra: Dict[str, Any] = {}
+    numpy_name = None
+    for cand in ("np", "numpy"):
+        if (parsed.globals.get(cand) is numpy and cand not in trace.local_names
+                and cand not in parsed.closure):
+            numpy_name = cand
+            trace.names.reserve(cand)
+            break
+    if numpy_name is None:
+        numpy_name = trace.names.fresh("np")
+        extra[numpy_name] = numpy
+    helpers = {}
+    for h in runtime.__all__:
+        if h in parsed.globals or h in parsed.closure:
+            helpers[h] = trace.names.fresh(h + "_")
+        else:
+            helpers[h] = trace.names.fresh(h)
+    return Bindings(numpy_name, helpers), extra
+
+
+def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]) -> Tuple[ShapeEnv, Any]:
+    """Run the primal trace once, recording every value's shape and dtype."""
+    shapes = ShapeEnv()
+    rec = trace.names.fresh("record")
+    fn = copy.deepcopy(trace.node)
+
+    def instrument(stmts):
+        out = []
+        for s in stmts:
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                s.body = instrument(s.body)
+                s.orelse = instrument(s.orelse)
+                if isinstance(s, gast.For):
+                    s.body = [_record(rec, n) for n in sorted(A.names_stored(s.target))] + s.body
+                out.append(s)
+                continue
+            out.append(s)
+            if isinstance(s, gast.Assign):
+                for n in sorted(A.names_stored(s.targets[0])):
+                    out.append(_record(rec, n))
+        return out
+
+    ret = fn.body[-1]
+    body = instrument(fn.body[:-1])
+    fn.body = [_record(rec, p) for p in trace.params] + body + [ret]
+    fn.name = fn.name + "_probe"
+    source = emit_function(fn)
+    probe = compile_function(source, fn.name, parsed.globals, parsed.closure,
+                             {rec: shapes.record}, "<s2sgrad-probe %s>" % trace.info.function_name)
+    out = probe(*args)
+    shapes.record(trace.output, out)
+    return shapes, out
+
+
+def _record(rec, name):
+    return gast.Expr(value=A.call(A.load(rec), [A.const(name), A.load(name)]))
+
+
+def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
+                      example_args: Optional[Sequence[Any]] = None,
+                      tuple_output: bool = True) -> Generated:
+    parsed = parse_function(fn)
+    params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
+    wrt_names = [params[i] for i in wrt]
+    trace = build_primal_trace(parsed, wrt_names)
+    env = Environment(parsed.globals, parsed.closure, trace.local_names)
+    bindings, extra = choose_bindings(parsed, trace)
+    shapes = None
+    if example_args is not None:
+        shapes, out = probe_shapes(parsed, trace, example_args)
+        if mode in ("grad", "value_and_grad") and numpy.ndim(out) != 0:
+            raise NonScalarOutputError(
+                "grad() needs a scalar output, but %r returned a value of shape %s"
+                % (trace.info.function_name, numpy.shape(out)),
+                function=trace.info.function_name, filename=trace.info.filename,
+                lineno=trace.info.first_lineno,
+                hint="reduce the output to a scalar (e.g. np.sum), or use s2sgrad.vjp / "
+                     "s2sgrad.jacobian for non-scalar outputs")
+    rb = ReverseBuilder(trace, wrt_names, env, shapes, bindings)
+    node = build_gradient_function(trace, rb, wrt_names, mode, tuple_output, shapes is not None)
+    node = simplify_function(node)
+    source = emit_function(node)
+    for h in sorted(bindings.used_helpers):
+        extra[bindings.helper_names[h]] = getattr(runtime, h)
+    filename = "<s2sgrad %s>" % node.name
+    compiled = compile_function(source, node.name, parsed.globals, parsed.closure, extra,
+                                filename)
+    compiled.__doc__ = "Gradient of %s, generated by s2sgrad." % trace.info.function_name
+    return Generated(source, compiled, node.name, shapes is not None)
+
+
+def build_gradient_function(trace: PrimalTrace, rb: ReverseBuilder, wrt: List[str], mode: str,
+                            tuple_output: bool, specialized: bool) -> gast.FunctionDef:
+    body = trace.node.body
+    ret = body[-1]
+    forward = body[:-1]
+    out = trace.output
+    backward: List[gast.stmt] = []
+    if out in rb.active:
+        seed_name = rb.grad_name(out)
+        seed = A.assign(seed_name, A.const(1.0))
+        seed.s2s_comment = "d%s/d%s = 1" % (out, out)
+        if not specialized:
+            check = gast.Expr(value=A.call(A.load(rb.b.helper("check_scalar_output")),
+                                           [A.load(out), A.const(trace.info.function_name)]))
+            backward.append(check)
+        backward.append(seed)
+        rb.defined.add(out)
+        backward += rb.backward(forward)
+    forward = insert_restores(rb, forward, backward)
+    results = []
+    for p in wrt:
+        results.append(final_gradient(rb, p, backward))
+    grads = results[0] if not tuple_output else gast.Tuple(elts=results, ctx=gast.Load())
+    if mode == "value_and_grad":
+        value = gast.Tuple(elts=[A.load(out), grads], ctx=gast.Load())
+    else:
+        value = grads
+    live = A.names_loaded(gast.Module(body=backward, type_ignores=[])) | A.names_loaded(value)
+    forward = eliminate_dead_forward(forward, live, rb.env)
+    fn = copy.copy(trace.node)
+    fn.name = trace.info.function_name.replace("<lambda>", "lambda_") + (
+        "_grad" if mode == "grad" else "_value_and_grad")
+    fn.body = ([Comment("Forward pass")] + forward + [Comment("Backward pass")] + backward
+               + [gast.Return(value=value)])
+    return fn
+
+
+def final_gradient(rb: ReverseBuilder, p: str, backward: List[gast.stmt]) -> gast.expr:
+    vi = rb.shapes.get(p) if rb.shapes is not None else None
+    if p not in rb.defined:
+        return rb.zero_of(p)
+    g = A.load(rb.grad_name(p))
+    if vi is None:
+        return A.call(A.load(rb.b.helper("as_gradient")), [g, A.load(p)])
+    if vi.is_array:
+        dtype = str(vi.dtype)
+        if dtype != "float64":
+            fn = "asarray" if p in rb.private else "array"
+            return A.call(rb.np(fn), [g], [("dtype", rb.np(dtype))])
+        if p not in rb.private:
+            return A.call(rb.np("array"), [g])
+    return g
+
+
+def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> List[gast.stmt]:
+    """Push overwritten values the backward pass reads; pop them after their adjoint."""
+    needed = A.names_loaded(gast.Module(body=_flat(backward), type_ignores=[]))
+    pushes: Dict[int, str] = {}
+    stacks: Dict[str, str] = {}
+    for stmt, slot, name, in_loop in rb.restores:
+        if name not in needed:
+            continue
+        if name not in stacks:
+            stacks[name] = rb.names.fresh(name + "_stack")
+        pushes[id(stmt)] = name
+        pop = A.assign(name, A.call(gast.Attribute(value=A.load(stacks[name]), attr="pop",
+                                                   ctx=gast.Load())))
+        pop.s2s_comment = "restore %s" % name
+        slot.append(pop)
+    if not pushes:
+        return forward
+    defined_before = set(rb.trace.params)
+
+    def rewrite(stmts):
+        out = []
+        for s in stmts:
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                s.body = rewrite(s.body)
+                s.orelse = rewrite(s.orelse)
+            if id(s) in pushes:
+                name = pushes[id(s)]
+                push = gast.Expr(value=A.call(gast.Attribute(
+                    value=A.load(stacks[name]), attr="append", ctx=gast.Load()), [A.load(name)]))
+                push.s2s_comment = "save %s for the backward pass" % name
+                out.append(push)
+            out.append(s)
+        return out
+
+    new = []
+    for s in forward:
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            # Names pushed inside a loop may not exist before its first iteration.
+            inner = {pushes[id(n)] for n in gast.walk(s) if id(n) in pushes}
+            for name in sorted(inner - defined_before):
+                init = A.assign(name, A.const(None))
+                init.s2s_comment = "%s is first assigned inside the loop" % name
+                new.append(init)
+                defined_before.add(name)
+        new.extend(rewrite([s]))
+        defined_before |= A.names_stored(s)
+    inits = []
+    for name in sorted(stacks):
+        inits.append(A.assign(stacks[name], gast.List(elts=[], ctx=gast.Load())))
+    return inits + new
+
+
+def _flat(stmts):
+    out = []
+    for s in stmts:
+        if isinstance(s, list):
+            out.extend(_flat(s))
+        else:
+            out.append(s)
+    return out

@@ -1,0 +1,412 @@
+"""Pass 4: reverse mode.
+
+Walks the primal trace backwards and emits, for each statement, the adjoint
+statements its rule template gives.  The first contribution to a gradient
+assigns it, later ones accumulate (fan-out sums); contributions of
+broadcasting operations are summed back to their input's shape.
+
+Values the backward pass reads but the forward pass overwrites (inside loops,
+or names assigned in several places) are pushed on plain Python lists before
+being overwritten and popped back after their adjoint, Tapenade style, so that
+when the backward pass reaches a statement every variable holds the value it
+had right after that statement ran.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Set
+
+import gast
+
+from . import astutil as A
+from .analysis import Environment, Op, activity, classify
+from .errors import UnsupportedCallError, UnsupportedSyntaxError
+from .normalize import PrimalTrace
+from .shapes import ShapeEnv
+from .templates import Contribution, Temp, bind, instantiate
+
+# Calls whose result may share memory with an argument: a gradient computed by
+# one of these is never updated in place.
+VIEW_CALLS = {"reshape", "transpose", "broadcast_to", "expand_dims", "squeeze", "moveaxis",
+              "swapaxes", "ravel", "asarray", "unreduce", "unbroadcast", "atleast_1d",
+              "atleast_2d", "atleast_3d", "diagonal", "real", "flip", "fliplr", "flipud",
+              "rot90", "array_split", "split"}
+
+
+@dataclass
+class Bindings:
+    """Names the generated code uses for NumPy and the runtime helpers."""
+    numpy_name: str
+    helper_names: Dict[str, str] = field(default_factory=dict)
+    used_helpers: Set[str] = field(default_factory=set)
+
+    def resolve(self, name: str) -> Optional[str]:
+        from . import runtime
+        if name == "np":
+            return self.numpy_name
+        if name in runtime.__all__:
+            self.used_helpers.add(name)
+            return self.helper_names[name]
+        return None
+
+    def helper(self, name: str) -> str:
+        self.used_helpers.add(name)
+        return self.helper_names[name]
+
+
+def comment_of(stmt, info) -> str:
+    """'out = 1.0 / t2  (line 4)' for a trace statement."""
+    text = _source(stmt)
+    origin = getattr(stmt, "s2s_origin", None)
+    line = info.absolute_line(origin) if origin is not None else None
+    return "%s  (line %d)" % (text, line) if line else text
+
+
+def _source(stmt) -> str:
+    import astor
+    node = copy.copy(stmt)
+    if isinstance(stmt, (gast.If, gast.For, gast.While)):
+        node.body, node.orelse = [gast.Pass()], []
+        text = astor.to_source(gast.gast_to_ast(node)).strip().splitlines()[0]
+        return text
+    return astor.to_source(gast.gast_to_ast(node)).strip().replace("\n", " ")
+
+
+class ReverseBuilder:
+    def __init__(self, trace: PrimalTrace, wrt: Sequence[str], env: Environment,
+                 shapes: Optional[ShapeEnv], bindings: Bindings):
+        self.trace = trace
+        self.info = trace.info
+        self.wrt = list(wrt)
+        self.env = env
+        self.shapes = shapes
+        self.b = bindings
+        self.names = trace.names
+        self.active = activity(trace.node.body, self.wrt, trace.output, env)
+        self.adj: Dict[str, str] = {}
+        self.defined: Set[str] = set()
+        self.private: Set[str] = set()
+        self.def_count = self._count_definitions(trace.node.body)
+        self.restores: List[tuple] = []   # (assign stmt, list to receive the pop)
+        self.stacks: Dict[str, str] = {}
+
+    # -- names
+    def grad_name(self, v: str) -> str:
+        if v not in self.adj:
+            self.adj[v] = self.names.fresh("grad_" + v)
+        return self.adj[v]
+
+    def np(self, attr: str) -> gast.expr:
+        return A.parse_expr("%s.%s" % (self.b.numpy_name, attr))
+
+    def _count_definitions(self, body) -> Dict[str, int]:
+        counts: Dict[str, int] = {p: 1 for p in self.trace.params}
+        for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                counts[node.id] = counts.get(node.id, 0) + 1
+        return counts
+
+    # -- shapes
+    def shape_of(self, name: str):
+        if self.shapes is None:
+            return None
+        return self.shapes.shape(name)
+
+    def zero_of(self, v: str) -> gast.expr:
+        vi = self.shapes.get(v) if self.shapes is not None else None
+        if vi is None:
+            return A.call(A.load(self.b.helper("zeros_like_grad")), [A.load(v)])
+        if not vi.is_array:
+            return A.const(0.0)
+        args = [A.parse_expr(repr(tuple(vi.shape)))]
+        kws = []
+        if vi.dtype != "float64":
+            kws = [("dtype", self.np(str(vi.dtype)))]
+        return A.call(self.np("zeros"), args, kws)
+
+    def unbroadcast(self, value: gast.expr, result: str, x: str) -> gast.expr:
+        rs, xs = self.shape_of(result), self.shape_of(x)
+        if rs is None or xs is None:
+            return A.call(A.load(self.b.helper("unbroadcast")), [value, A.load(x)])
+        if rs == xs:
+            return value
+        if xs == ():
+            return A.call(self.np("sum"), [value])
+        lead = len(rs) - len(xs)
+        expr = value
+        if lead > 0:
+            axis = A.const(0) if lead == 1 else A.parse_expr(repr(tuple(range(lead))))
+            expr = A.call(self.np("sum"), [expr], [("axis", axis)])
+        ones = tuple(i for i, n in enumerate(xs) if n == 1 and rs[lead + i] != 1)
+        if ones:
+            axis = A.const(ones[0]) if len(ones) == 1 else A.parse_expr(repr(ones))
+            expr = A.call(self.np("sum"), [expr], [("axis", axis), ("keepdims", A.const(True))])
+        return expr
+
+    # -- accumulation (fan-out sums)
+    def is_fresh(self, value: gast.expr) -> bool:
+        if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+            return True
+        if isinstance(value, gast.Call):
+            name = value.func.attr if isinstance(value.func, gast.Attribute) else \
+                getattr(value.func, "id", "")
+            return name not in VIEW_CALLS and not any(
+                name == self.b.helper_names.get(v) for v in VIEW_CALLS)
+        return False
+
+    def accumulate(self, x: str, value: gast.expr, comment: str,
+                   index: Optional[gast.expr] = None) -> List[gast.stmt]:
+        g = self.grad_name(x)
+        out: List[gast.stmt] = []
+        if index is None:
+            if x in self.defined:
+                if x in self.private:
+                    out.append(gast.AugAssign(target=A.store(g), op=gast.Add(), value=value))
+                else:
+                    out.append(A.assign(g, gast.BinOp(left=A.load(g), op=gast.Add(), right=value)))
+                    self.private.add(x)
+            else:
+                out.append(A.assign(g, value))
+                self.defined.add(x)
+                if self.is_fresh(value):
+                    self.private.add(x)
+                else:
+                    self.private.discard(x)
+        else:
+            if x not in self.defined:
+                out.append(A.assign(g, self.zero_of(x)))
+                self.defined.add(x)
+                self.private.add(x)
+            elif x not in self.private:
+                out.append(A.assign(g, A.call(self.np("array"), [A.load(g)])))
+                self.private.add(x)
+            if self.basic_index(index):
+                target = gast.Subscript(value=A.load(g), slice=index, ctx=gast.Store())
+                out.append(gast.AugAssign(target=target, op=gast.Add(), value=value))
+            else:
+                out.append(gast.Expr(value=A.call(self.np("add.at"),
+                                                  [A.load(g), index, value])))
+        for s in out:
+            s.s2s_comment = comment
+        return out
+
+    def basic_index(self, index: gast.expr) -> bool:
+        """True when the index cannot repeat an element (so += is exact)."""
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+        for p in parts:
+            if isinstance(p, gast.Slice):
+                continue
+            if isinstance(p, gast.Constant) and (p.value is None or p.value is Ellipsis
+                                                 or isinstance(p.value, int)):
+                continue
+            if isinstance(p, gast.UnaryOp) and isinstance(p.operand, gast.Constant):
+                continue
+            if isinstance(p, gast.Attribute) and p.attr == "newaxis":
+                continue
+            if isinstance(p, gast.Name) and self.shapes is not None and (
+                    self.shapes.is_int(p.id) or self.shapes.is_bool_array(p.id)):
+                continue
+            if isinstance(p, gast.BinOp) and all(
+                    isinstance(n, gast.Constant) or (isinstance(n, gast.Name) and self.shapes
+                                                     is not None and self.shapes.is_int(n.id))
+                    for n in (p.left, p.right)):
+                continue
+            return False
+        return True
+
+    # -- statements
+    def backward(self, stmts: List[gast.stmt], in_loop: bool = False) -> List[gast.stmt]:
+        out: List[gast.stmt] = []
+        for stmt in reversed(stmts):
+            out.extend(self.backward_stmt(stmt, in_loop))
+        return out
+
+    def backward_stmt(self, stmt, in_loop: bool) -> List[gast.stmt]:
+        if isinstance(stmt, gast.Assign):
+            return self.backward_assign(stmt, in_loop)
+        if isinstance(stmt, gast.If):
+            return self.backward_if(stmt, in_loop)
+        if isinstance(stmt, gast.For):
+            return self.backward_for(stmt)
+        if isinstance(stmt, gast.While):
+            raise self.info.error(UnsupportedSyntaxError, "while loops are not supported yet",
+                                  getattr(stmt, "s2s_origin", stmt),
+                                  hint="use a for loop over range()")
+        return []
+
+    def restore_slot(self, stmt, in_loop: bool) -> List[gast.stmt]:
+        """Where the pop of an overwritten value goes (filled in later)."""
+        slot: List[gast.stmt] = []
+        tgt = stmt.targets[0]
+        if isinstance(tgt, gast.Name) and (in_loop or self.def_count.get(tgt.id, 0) > 1):
+            self.restores.append((stmt, slot, tgt.id, in_loop))
+        return slot
+
+    def backward_assign(self, stmt: gast.Assign, in_loop: bool) -> List[gast.stmt]:
+        tgt = stmt.targets[0]
+        slot = self.restore_slot(stmt, in_loop)
+        if not isinstance(tgt, gast.Name):
+            raise self.info.error(UnsupportedSyntaxError,
+                                  "assignments to %s are not supported yet"
+                                  % type(tgt).__name__.lower(),
+                                  getattr(stmt, "s2s_origin", stmt),
+                                  hint="assign to a plain variable name")
+        r = tgt.id
+        if r not in self.active or r not in self.defined:
+            self.defined.discard(r)
+            return [slot]
+        comment = comment_of(stmt, self.info)
+        op = classify(stmt.value, self.env)
+        out: List[gast.stmt] = []
+        upstream: gast.expr = A.load(self.grad_name(r))
+        reads = A.names_loaded(stmt.value)
+        if r in reads:
+            up = self.names.fresh("upstream")
+            s = A.assign(up, upstream)
+            s.s2s_comment = comment
+            out.append(s)
+            upstream = A.load(up)
+        self.defined.discard(r)
+        self.private.discard(r)
+        if op.kind == "copy":
+            out += self.accumulate(op.args[0].id, upstream, comment)
+        elif op.kind == "rule":
+            out += self.apply_rule(op, stmt, r, upstream, comment)
+        elif op.kind == "unknown":
+            raise self.unsupported(op, stmt)
+        out.append(slot)
+        return out
+
+    def unsupported(self, op: Op, stmt) -> Exception:
+        origin = getattr(stmt, "s2s_origin", stmt)
+        label = op.label
+        if op.obj is not None and callable(op.obj):
+            pyname = getattr(op.obj, "__name__", label)
+            hint = ("register a derivative for it:\n\n"
+                    "    from s2sgrad import adjoint\n\n"
+                    "    @adjoint(%s)\n"
+                    "    def _(result, x):\n"
+                    "        grad[x] = grad[result] * ...   # upstream times local gradient\n" % label)
+            if label != pyname:
+                pass
+            return self.info.error(UnsupportedCallError,
+                                   "no derivative rule for '%s'" % label, origin, hint=hint)
+        return self.info.error(UnsupportedCallError,
+                               "cannot differentiate '%s': it is not a known NumPy function, "
+                               "method or attribute" % label, origin,
+                               hint="use a supported NumPy function (see docs/supported.md) or "
+                                    "register a derivative with @s2sgrad.adjoint")
+
+    def apply_rule(self, op: Op, stmt, r: str, upstream, comment) -> List[gast.stmt]:
+        origin = getattr(stmt, "s2s_origin", stmt)
+
+        def fail(msg, hint):
+            return self.info.error(UnsupportedCallError, msg, origin, hint=hint)
+
+        binding = bind(op.rule, op.args, op.keywords, fail)
+        wanted = [p for p, node in binding.items()
+                  if isinstance(node, gast.Name) and node.id in self.active]
+        pieces = instantiate(op.rule, binding, A.load(r), upstream, wanted,
+                             self.names.fresh, self.b.resolve)
+        out: List[gast.stmt] = []
+        for piece in pieces:
+            if isinstance(piece, Temp):
+                piece.stmt.s2s_comment = comment
+                out.append(piece.stmt)
+                continue
+            x = binding[piece.param].id
+            value = piece.value
+            if op.rule.kind == "elementwise" and piece.index is None:
+                value = self.unbroadcast(value, r, x)
+            value = self.specialize(value)
+            out += self.accumulate(x, value, comment, piece.index)
+        return out
+
+    def specialize(self, expr: gast.expr) -> gast.expr:
+        from .specialize import specialize
+        return specialize(expr, self)
+
+    def backward_if(self, stmt: gast.If, in_loop: bool) -> List[gast.stmt]:
+        before_def, before_priv = set(self.defined), set(self.private)
+        body = self.backward(stmt.body, in_loop)
+        body_def, body_priv = self.defined, self.private
+        self.defined, self.private = set(before_def), set(before_priv)
+        orelse = self.backward(stmt.orelse, in_loop)
+        else_def, else_priv = self.defined, self.private
+        for v in sorted(body_def - else_def):
+            orelse.append(self._zero_stmt(v))
+        for v in sorted(else_def - body_def):
+            body.append(self._zero_stmt(v))
+        self.defined = body_def | else_def
+        self.private = body_priv & else_priv
+        node = gast.If(test=copy.deepcopy(stmt.test), body=body or [gast.Pass()], orelse=orelse)
+        node.s2s_comment = comment_of(stmt, self.info)
+        return [node]
+
+    def _zero_stmt(self, v):
+        s = A.assign(self.grad_name(v), self.zero_of(v))
+        s.s2s_comment = "no gradient reaches %s on this path" % v
+        return s
+
+    def backward_for(self, stmt: gast.For) -> List[gast.stmt]:
+        it = stmt.iter
+        if not (isinstance(it, gast.Call) and A.dotted(it.func) == "range"
+                and self.env.resolve("range") is range):
+            raise self.info.error(UnsupportedSyntaxError,
+                                  "only 'for ... in range(...)' loops are supported yet",
+                                  getattr(stmt, "s2s_origin", stmt),
+                                  hint="loop over indices: for i in range(len(xs)): x = xs[i]")
+        if any(isinstance(n, (gast.Break, gast.Continue, gast.Return))
+               for n in gast.walk(gast.Module(body=stmt.body, type_ignores=[]))):
+            raise self.info.error(UnsupportedSyntaxError,
+                                  "break/continue inside loops are not supported yet",
+                                  getattr(stmt, "s2s_origin", stmt))
+        # Gradients carried around the loop must exist before the reversed loop.
+        saved = (set(self.defined), set(self.private), list(self.restores))
+        probe_restores = len(self.restores)
+        self.backward(stmt.body, in_loop=True)
+        touched = set(self.defined) | (saved[0] - self.defined)
+        carried = {v for v in touched if v in saved[0] or self._live_into(v, stmt)}
+        del self.restores[probe_restores:]
+        self.defined, self.private = set(saved[0]), set(saved[1])
+        pre: List[gast.stmt] = []
+        for v in sorted(carried - self.defined):
+            pre.append(self._zero_stmt(v))
+        self.defined |= carried
+        self.private -= carried
+        start_def = set(self.defined)
+        body = self.backward(stmt.body, in_loop=True)
+        for v in sorted(carried - self.defined):
+            body.append(self._zero_stmt(v))
+        self.defined = start_def
+        self.private -= carried
+        rev = A.call("reversed", [copy.deepcopy(it)])
+        node = gast.For(target=copy.deepcopy(stmt.target), iter=rev, body=body, orelse=[],
+                        type_comment=None)
+        node.s2s_comment = comment_of(stmt, self.info)
+        return pre + [node]
+
+    def _live_into(self, v: str, loop: gast.For) -> bool:
+        """Is ``v`` read in the loop body before (or without) being assigned there?"""
+        assigned: Set[str] = set()
+        for s in loop.body:
+            if isinstance(s, gast.Assign):
+                if v in A.names_loaded(s.value) and v not in assigned:
+                    return True
+                assigned |= A.names_stored(s.targets[0])
+            else:
+                if v in A.names_loaded(s) and v not in assigned:
+                    return True
+                assigned |= A.names_stored(s)
+        return v not in assigned
+
+
+def _flatten(stmts) -> List[gast.stmt]:
+    out = []
+    for s in stmts:
+        if isinstance(s, list):
+            out.extend(_flatten(s))
+        else:
+            out.append(s)
+    return out

@@ -1,0 +1,73 @@
+"""What the first call told us: the shape and dtype of every trace value.
+
+The probe runs the primal trace once on the caller's arguments and records, per
+name, the (shape, dtype, type) it held.  A name that held values of different
+shapes (a growing list, a loop that changes shapes) is recorded as unknown, and
+the code generated for it stays generic.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+
+UNKNOWN = None
+
+
+@dataclass(frozen=True)
+class ValueInfo:
+    shape: Tuple[int, ...]
+    dtype: Any          # numpy dtype, or the Python type for Python scalars
+    is_array: bool
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape == ()
+
+
+def describe(value) -> Optional[ValueInfo]:
+    if isinstance(value, np.ndarray):
+        return ValueInfo(value.shape, value.dtype, True)
+    if isinstance(value, np.generic):
+        return ValueInfo((), value.dtype, False)
+    if isinstance(value, (bool, int, float, complex)):
+        return ValueInfo((), type(value), False)
+    return None
+
+
+class ShapeEnv:
+    """name -> ValueInfo, filled by the probe; ``None`` when unknown."""
+
+    def __init__(self):
+        self.info: Dict[str, Optional[ValueInfo]] = {}
+
+    def record(self, name: str, value) -> None:
+        new = describe(value)
+        if name in self.info:
+            if self.info[name] != new:
+                self.info[name] = None
+        else:
+            self.info[name] = new
+
+    def get(self, name: str) -> Optional[ValueInfo]:
+        return self.info.get(name)
+
+    def shape(self, name: str):
+        vi = self.info.get(name)
+        return None if vi is None else vi.shape
+
+    def is_int(self, name: str) -> bool:
+        vi = self.info.get(name)
+        if vi is None:
+            return False
+        if vi.is_array:
+            return False
+        dt = vi.dtype
+        if isinstance(dt, type):
+            return issubclass(dt, (int, np.integer)) and not issubclass(dt, bool)
+        return np.issubdtype(dt, np.integer)
+
+    def is_bool_array(self, name: str) -> bool:
+        vi = self.info.get(name)
+        return vi is not None and vi.is_array and vi.dtype == np.bool_

@@ -1,0 +1,159 @@
+"""Shape specialization: replace runtime helpers by the NumPy they stand for.
+
+When the probe knows the shapes involved, ``unreduce(g, a, 1, False)`` becomes
+``np.broadcast_to(np.expand_dims(g, 1), (64, 10))`` and ``dot_adjoint_left(g, a,
+b)`` on matrices becomes ``np.dot(g, b.T)`` -- what a person writing the
+backward pass by hand would type.  Anything not decidable stays a helper call.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, Optional
+
+import gast
+
+from . import astutil as A
+from .templates import NOT_STATIC, static_value, value_node
+
+SPECIALIZERS: Dict[str, Callable] = {}
+
+
+def specializer(name):
+    def deco(fn):
+        SPECIALIZERS[name] = fn
+        return fn
+    return deco
+
+
+class _Ctx:
+    def __init__(self, builder):
+        self.b = builder
+
+    def shape(self, node):
+        if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)):
+            return ()
+        if isinstance(node, gast.Name) and self.b.shapes is not None:
+            return self.b.shapes.shape(node.id)
+        return None
+
+    def np(self, attr):
+        return A.parse_expr("%s.%s" % (self.b.b.numpy_name, attr))
+
+    def call(self, attr, args, kws=()):
+        return A.call(self.np(attr), args, kws)
+
+
+def specialize(expr: gast.expr, builder) -> gast.expr:
+    if builder.shapes is None:
+        return expr
+    ctx = _Ctx(builder)
+    helper_of = {v: k for k, v in builder.b.helper_names.items()}
+    np_name = builder.b.numpy_name
+
+    class T(gast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            name = None
+            if isinstance(node.func, gast.Name) and node.func.id in helper_of:
+                name = helper_of[node.func.id]
+            elif A.dotted(node.func) == np_name + ".shape":
+                name = "np.shape"
+            fn = SPECIALIZERS.get(name)
+            if fn is None or node.keywords:
+                return node
+            new = fn(ctx, *node.args)
+            return node if new is None else new
+
+    return T().visit(expr)
+
+
+def _axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        return tuple(sorted(a % ndim for a in axis))
+    return (axis % ndim,)
+
+
+@specializer("np.shape")
+def _shape(ctx, a):
+    s = ctx.shape(a)
+    return None if s is None else value_node(tuple(s))
+
+
+@specializer("reduced_count")
+def _reduced_count(ctx, a, axis=None):
+    s = ctx.shape(a)
+    ax = static_value(axis) if axis is not None else None
+    if s is None or ax is NOT_STATIC:
+        return None
+    n = 1
+    for i in _axes(ax, len(s)):
+        n *= s[i]
+    return A.const(n)
+
+
+@specializer("unreduce")
+def _unreduce(ctx, g, a, axis=None, keepdims=None):
+    s = ctx.shape(a)
+    ax = static_value(axis) if axis is not None else None
+    kd = static_value(keepdims) if keepdims is not None else False
+    if s is None or ax is NOT_STATIC or kd is NOT_STATIC:
+        return None
+    if s == ():
+        return g
+    if not (kd or ax is None):
+        axes = _axes(ax, len(s))
+        g = ctx.call("expand_dims", [g, value_node(axes if len(axes) > 1 else axes[0])])
+    return ctx.call("broadcast_to", [g, value_node(tuple(s))])
+
+
+def _transpose(node):
+    return gast.Attribute(value=node, attr="T", ctx=gast.Load())
+
+
+@specializer("dot_adjoint_left")
+def _dot_left(ctx, g, a, b):
+    sa, sb = ctx.shape(a), ctx.shape(b)
+    if sa is None or sb is None:
+        return None
+    na, nb = len(sa), len(sb)
+    if na == 2 and nb == 2:
+        return ctx.call("dot", [g, _transpose(b)])
+    if na == 1 and nb == 2:
+        return ctx.call("dot", [b, g])
+    if na == 2 and nb == 1:
+        return ctx.call("outer", [g, b])
+    if na == 1 and nb == 1:
+        return gast.BinOp(left=g, op=gast.Mult(), right=b)
+    return None
+
+
+@specializer("dot_adjoint_right")
+def _dot_right(ctx, g, a, b):
+    sa, sb = ctx.shape(a), ctx.shape(b)
+    if sa is None or sb is None:
+        return None
+    na, nb = len(sa), len(sb)
+    if na == 2 and nb in (1, 2):
+        return ctx.call("dot", [_transpose(a), g])
+    if na == 1 and nb == 2:
+        return ctx.call("outer", [a, g])
+    if na == 1 and nb == 1:
+        return gast.BinOp(left=g, op=gast.Mult(), right=a)
+    return None
+
+
+@specializer("matmul_adjoint_left")
+def _matmul_left(ctx, g, a, b):
+    sa, sb = ctx.shape(a), ctx.shape(b)
+    if sa is None or sb is None or len(sa) > 2 or len(sb) > 2 or not sa or not sb:
+        return None
+    return _dot_left(ctx, g, a, b)
+
+
+@specializer("matmul_adjoint_right")
+def _matmul_right(ctx, g, a, b):
+    sa, sb = ctx.shape(a), ctx.shape(b)
+    if sa is None or sb is None or len(sa) > 2 or len(sb) > 2 or not sa or not sb:
+        return None
+    return _dot_right(ctx, g, a, b)

@@ -1,0 +1,251 @@
+"""Substitute the names of one primal statement into a derivative template.
+
+``instantiate`` turns a rule's template into concrete adjoint pieces:
+``Temp`` statements (template-local values, renamed to fresh names) and
+``Contribution`` records (the gradient flowing to one input).  Whether a
+contribution initialises or accumulates, and how it is summed back to its
+input's shape, is decided by the reverse pass, not here.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import gast
+
+from . import astutil as A
+from . import runtime
+from .errors import RuleError, UnsupportedCallError
+from .rules.registry import Rule
+
+NOT_STATIC = object()
+
+# Runtime helpers that compute plain Python values from static arguments:
+# folded to constants at generation time.
+STATIC_HELPERS = {"inverse_permutation": runtime.inverse_permutation}
+
+
+@dataclass
+class Temp:
+    stmt: gast.Assign
+
+
+@dataclass
+class Contribution:
+    param: str                 # template parameter receiving the gradient
+    value: gast.expr
+    index: Optional[gast.expr] = None   # grad[x][index] += value
+
+
+Piece = Union[Temp, Contribution]
+
+
+def static_value(node):
+    """The Python value of a constant expression, or NOT_STATIC."""
+    if node is None:
+        return None
+    if isinstance(node, gast.Constant):
+        return node.value
+    if isinstance(node, (gast.Tuple, gast.List)):
+        vals = [static_value(e) for e in node.elts]
+        if any(v is NOT_STATIC for v in vals):
+            return NOT_STATIC
+        return tuple(vals) if isinstance(node, gast.Tuple) else list(vals)
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        v = static_value(node.operand)
+        return NOT_STATIC if v is NOT_STATIC else -v
+    return NOT_STATIC
+
+
+def value_node(value):
+    """A gast expression for a plain Python value (numbers, strings, tuples)."""
+    if isinstance(value, tuple):
+        return gast.Tuple(elts=[value_node(v) for v in value], ctx=gast.Load())
+    if isinstance(value, list):
+        return gast.List(elts=[value_node(v) for v in value], ctx=gast.Load())
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        return gast.UnaryOp(op=gast.USub(), operand=A.const(-value))
+    if hasattr(value, "item") and not isinstance(value, (int, float, bool, str)):
+        value = value.item()
+    return A.const(value)
+
+
+def bind(rule: Rule, positional: Sequence[gast.expr], keywords: Sequence[Tuple[str, gast.expr]],
+         fail: Callable[[str, str], Exception]) -> Dict[str, gast.expr]:
+    """Match a call's atoms to the template's parameters."""
+    sig = inspect.signature(rule.fn)
+    params = list(sig.parameters.values())[1:]
+    bound: Dict[str, gast.expr] = {}
+    pos = list(positional)
+    for p in params:
+        if p.kind == p.VAR_POSITIONAL:
+            bound[p.name] = gast.Tuple(elts=pos, ctx=gast.Load())
+            pos = []
+            break
+        if p.kind == p.KEYWORD_ONLY:
+            break
+        if pos:
+            bound[p.name] = pos.pop(0)
+    if pos:
+        raise fail("too many positional arguments for the derivative rule '%s'" % rule.label,
+                   "check the call's arguments")
+    names = {p.name for p in params}
+    for k, v in keywords:
+        if k not in names or k in bound:
+            raise fail("keyword argument %r is not supported by the derivative rule '%s'"
+                       % (k, rule.label),
+                       "drop the keyword or register a custom rule with @s2sgrad.adjoint")
+        bound[k] = v
+    for p in params:
+        if p.name not in bound:
+            if p.kind == p.VAR_POSITIONAL:
+                bound[p.name] = gast.Tuple(elts=[], ctx=gast.Load())
+            elif p.default is not p.empty:
+                bound[p.name] = value_node(p.default)
+            else:
+                raise fail("missing argument %r for the derivative rule '%s'" % (p.name, rule.label),
+                           "pass the argument explicitly")
+    return bound
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, mapping, upstream, result_param, global_name, static_env):
+        self.mapping = mapping
+        self.upstream = upstream
+        self.result_param = result_param
+        self.global_name = global_name
+        self.static_env = static_env
+
+    def visit_Subscript(self, node):
+        if (isinstance(node.value, gast.Name) and node.value.id == "grad"
+                and isinstance(node.slice, gast.Name) and node.slice.id == self.result_param):
+            return copy.deepcopy(self.upstream)
+        return self.generic_visit(node)
+
+    def visit_Call(self, node):
+        if isinstance(node.func, gast.Name) and node.func.id in STATIC_HELPERS \
+                and not node.keywords:
+            vals = [self.static_env.get(a.id, NOT_STATIC) if isinstance(a, gast.Name)
+                    else static_value(a) for a in node.args]
+            if all(v is not NOT_STATIC for v in vals):
+                return value_node(STATIC_HELPERS[node.func.id](*vals))
+        return self.generic_visit(node)
+
+    def visit_Name(self, node):
+        if node.id in self.mapping:
+            return copy.deepcopy(self.mapping[node.id])
+        resolved = self.global_name(node.id)
+        if resolved is None:
+            return node
+        return gast.Name(id=resolved, ctx=node.ctx, annotation=None, type_comment=None)
+
+
+def _grad_target(node) -> Optional[Tuple[str, Optional[gast.expr]]]:
+    """('x', None) for grad[x]; ('x', index) for grad[x][index]."""
+    if not isinstance(node, gast.Subscript):
+        return None
+    if isinstance(node.value, gast.Name) and node.value.id == "grad" \
+            and isinstance(node.slice, gast.Name):
+        return node.slice.id, None
+    inner = node.value
+    if isinstance(inner, gast.Subscript) and isinstance(inner.value, gast.Name) \
+            and inner.value.id == "grad" and isinstance(inner.slice, gast.Name):
+        return inner.slice.id, node.slice
+    return None
+
+
+def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
+                upstream: gast.expr, wanted: Sequence[str], fresh: Callable[[str], str],
+                global_name: Callable[[str], Optional[str]]) -> List[Piece]:
+    """The adjoint pieces of one statement, for the parameters in ``wanted``."""
+    tree = rule.tree
+    static_env = {k: static_value(v) for k, v in binding.items()}
+    static_env = {k: v for k, v in static_env.items() if v is not NOT_STATIC}
+    mapping: Dict[str, gast.expr] = dict(binding)
+    mapping[rule.result_param] = result
+
+    def rule_error(msg, node):
+        line = rule.lineno + getattr(node, "lineno", 1) - 1
+        return RuleError("derivative rule '%s': %s" % (rule.label, msg),
+                         filename=rule.filename, lineno=line,
+                         hint="fix the template: see the rule-template notes in "
+                              "s2sgrad/rules/registry.py")
+
+    def static_test(test):
+        free = A.names_loaded(test)
+        env = {}
+        for name in free:
+            if name in static_env:
+                env[name] = static_env[name]
+            elif name in ("None", "True", "False"):
+                continue
+            else:
+                raise rule_error("the condition depends on %r, which is not a constant at this "
+                                 "call site; template conditions may only test constant "
+                                 "parameters such as axis or keepdims" % name, test)
+        expr = gast.gast_to_ast(gast.Expression(body=test))
+        import ast
+        return bool(eval(compile(ast.fix_missing_locations(expr), rule.filename, "eval"),
+                         {"__builtins__": {}}, env))
+
+    pieces: List[Piece] = []
+
+    def walk(stmts):
+        for stmt in stmts:
+            if isinstance(stmt, gast.If):
+                walk(stmt.body if static_test(stmt.test) else stmt.orelse)
+            elif isinstance(stmt, (gast.Pass,)) or (isinstance(stmt, gast.Expr)
+                                                     and isinstance(stmt.value, gast.Constant)):
+                continue
+            elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1:
+                tgt = stmt.targets[0]
+                g = _grad_target(tgt)
+                if g is not None and g[1] is None:
+                    pieces.append(Contribution(g[0], subst(stmt.value)))
+                elif isinstance(tgt, gast.Name):
+                    new = fresh(tgt.id)
+                    value = subst(stmt.value)
+                    mapping[tgt.id] = A.load(new)
+                    pieces.append(Temp(A.assign(new, value)))
+                else:
+                    raise rule_error("unsupported assignment target in a template", stmt)
+            elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add):
+                g = _grad_target(stmt.target)
+                if g is None:
+                    raise rule_error("only grad[x] += ... and grad[x][i] += ... may be "
+                                     "augmented", stmt)
+                pieces.append(Contribution(g[0], subst(stmt.value),
+                                           subst(g[1]) if g[1] is not None else None))
+            else:
+                raise rule_error("unsupported statement %s in a template"
+                                 % type(stmt).__name__, stmt)
+
+    def subst(node):
+        node = copy.deepcopy(node)
+        return _Substitute(mapping, upstream, rule.result_param, global_name,
+                           static_env).visit(node)
+
+    walk(tree.body)
+    return prune(pieces, wanted)
+
+
+def prune(pieces: List[Piece], wanted: Sequence[str]) -> List[Piece]:
+    """Drop contributions nobody asked for and the temporaries only they used."""
+    kept: List[Piece] = []
+    needed = set()
+    for piece in reversed(pieces):
+        if isinstance(piece, Contribution):
+            if piece.param in wanted:
+                kept.append(piece)
+                needed |= A.names_loaded(piece.value)
+                if piece.index is not None:
+                    needed |= A.names_loaded(piece.index)
+        else:
+            target = piece.stmt.targets[0].id
+            if target in needed:
+                kept.append(piece)
+                needed |= A.names_loaded(piece.stmt.value)
+    kept.reverse()
+    return kept
