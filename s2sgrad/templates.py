@@ -59,6 +59,26 @@ def static_value(node):
     return NOT_STATIC
 
 
+class _DynamicUse(Exception):
+    def __init__(self, name):
+        super().__init__(name)
+        self.name = name
+
+
+class _Dynamic:
+    """Stands for a non-constant parameter while a template condition is decided."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def _fail(self, *args):
+        raise _DynamicUse(self.name)
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __bool__ = __hash__ = _fail
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __len__ = _fail
+    __contains__ = __iter__ = __getitem__ = __neg__ = _fail
+
+
 def value_node(value):
     """A gast expression for a plain Python value (numbers, strings, tuples)."""
     if isinstance(value, tuple):
@@ -174,21 +194,29 @@ def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
                               "s2sgrad/rules/registry.py")
 
     def static_test(test):
+        # ``is_static(p)`` tests whether parameter p is a constant at this call site, so a
+        # template can specialize on a constant (``if is_static(y) and y == 2:``) and fall
+        # back to the general formula for a varying value.  Any other use of a non-constant
+        # parameter in a condition is a template error.
         free = A.names_loaded(test)
-        env = {}
+        env = {"is_static": lambda v: not isinstance(v, _Dynamic)}
         for name in free:
             if name in static_env:
                 env[name] = static_env[name]
-            elif name in ("None", "True", "False"):
+            elif name in ("None", "True", "False", "is_static"):
                 continue
             else:
-                raise rule_error("the condition depends on %r, which is not a constant at this "
-                                 "call site; template conditions may only test constant "
-                                 "parameters such as axis or keepdims" % name, test)
+                env[name] = _Dynamic(name)
         expr = gast.gast_to_ast(gast.Expression(body=test))
         import ast
-        return bool(eval(compile(ast.fix_missing_locations(expr), rule.filename, "eval"),
-                         {"__builtins__": {}}, env))
+        try:
+            return bool(eval(compile(ast.fix_missing_locations(expr), rule.filename, "eval"),
+                             {"__builtins__": {}}, env))
+        except _DynamicUse as exc:
+            raise rule_error("the condition depends on %r, which is not a constant at this "
+                             "call site; template conditions may only test constant "
+                             "parameters such as axis or keepdims (guard with "
+                             "is_static(%s))" % (exc.name, exc.name), test) from None
 
     pieces: List[Piece] = []
 

@@ -45,7 +45,9 @@ def divide(result, x, y):
 
 @elementwise(np.power, operator=gast.Pow, family="arithmetic")
 def power(result, x, y):
-    if y == 0:
+    if not is_static(y):
+        grad[x] = grad[result] * y * x ** (y - 1)
+    elif y == 0:
         pass
     elif y == 1:
         grad[x] = grad[result]
