@@ -20,6 +20,7 @@ import platform
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -105,6 +106,28 @@ def one_line(exc):
     return " / ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
+def describe_s2sgrad_failure(exc):
+    """'unsupported: ...' for s2sgrad's own refusals, 'failed: ...' for crashes.
+
+    A crash names the frame it came from, so a bug in the generated code
+    (frames named "<s2sgrad ...>") is told apart from one in the compiler.
+    """
+    try:
+        from s2sgrad import S2SGradError
+    except Exception:
+        S2SGradError = ()
+    if isinstance(exc, S2SGradError):
+        return f"unsupported: {one_line(exc)}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return f"failed: {one_line(exc)}"
+    last = frames[-1]
+    origin = "in generated code" if last.filename.startswith("<s2sgrad") else "in s2sgrad"
+    where = f"{Path(last.filename).name}:{last.lineno} {last.name}"
+    line = f" `{last.line.strip()}`" if last.line else ""
+    return f"failed {origin} ({where}{line}): {one_line(exc)}"
+
+
 # --- one workload --------------------------------------------------------------
 
 def build_columns(workload, args, expected, s2s_grad, s2s_missing):
@@ -126,7 +149,7 @@ def build_columns(workload, args, expected, s2s_grad, s2s_missing):
             extra["s2sgrad_first_call_s"] = time.perf_counter() - start
             extra["s2sgrad_cache_cleared"] = cleared
         except Exception as exc:
-            status["s2sgrad"] = f"unsupported: {one_line(exc)}"
+            status["s2sgrad"] = describe_s2sgrad_failure(exc)
         else:
             calls["s2sgrad"] = (lambda g=gradient: g(*args))
             status["s2sgrad"] = check(first, to_tuple, expected, args, workload.wrt)
@@ -207,7 +230,7 @@ def fmt_cell(record, name):
     if name in record["timings"]:
         return f"{fmt_time(record['timings'][name]['median_s'])} ({record['ratio_to_hand'][name]:.2f}x)"
     state = record["status"].get(name, "n/a")
-    return state.split(":")[0] if not state.startswith("n/a") else "n/a"
+    return state.split(":")[0].split(" (")[0] if not state.startswith("n/a") else "n/a"
 
 
 def geomeans(results):
@@ -285,7 +308,7 @@ def plot(results, path):
         for x, n, h in zip(xs, names, heights):
             if not h:
                 state = results[n]["status"].get(col, "n/a")
-                label = "n/a" if state.startswith("n/a") else state.split(":")[0][:6]
+                label = state.split()[0].rstrip(":")
                 ax.text(x, 1.0, label, rotation=90, ha="center", va="bottom", fontsize=7,
                         color=colors[col])
     ax.axhline(1.0, color="black", linewidth=1, linestyle="--", label="hand-written = 1")
