@@ -15,9 +15,30 @@ Wrt = Union[int, str, Sequence[Union[int, str]]]
 _ndarray = np.ndarray
 
 
+# Non-float scalars (ints, bools, None, strings, tuples of those) typically act as
+# static configuration -- a slice bound, an axis, a reshape size -- and the generated
+# code is specialized on the shapes they produce, so their *value* is part of the key.
+_VALUE_KEYED = frozenset([int, bool, str, type(None), tuple, np.int64, np.int32, np.intp,
+                          np.bool_])
+
+
+def _key_of(a):
+    t = type(a)
+    if t is _ndarray:
+        return (a.shape, a.dtype)
+    if t in _VALUE_KEYED:
+        try:
+            hash(a)
+        except TypeError:
+            return t
+        return (t, a)
+    return t
+
+
 def _signature(args) -> tuple:
-    """What the generated code is specialized on: types, shapes and dtypes."""
-    return tuple([(a.shape, a.dtype) if type(a) is _ndarray else type(a) for a in args])
+    """What the generated code is specialized on: types, shapes and dtypes (values of
+    int/bool/None/str/tuple arguments)."""
+    return tuple([(a.shape, a.dtype) if type(a) is _ndarray else _key_of(a) for a in args])
 
 
 def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
