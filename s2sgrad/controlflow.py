@@ -1,20 +1,288 @@
-"""Control-flow normalization: one exit point, structured loops."""
+"""Control-flow normalization, run on the user's tree before the primal trace.
+
+Three small passes, each a rewrite into plain structured Python that the
+reverse pass can mirror statement for statement:
+
+* ``lower_iterables``: ``for x in xs`` / ``enumerate`` / ``zip`` / ``reversed``
+  become index loops over ``range`` (``for i in range(len(xs)): x = xs[i]``),
+  so the backward sweep can run the same indices in reverse.
+* ``lower_jumps``: ``break``, ``continue`` and early ``return`` become flags
+  (``broke``, ``skipped``, ``returned``) and ``if not flag:`` guards around the
+  statements they would skip; the function then ends in its only ``return``.
+* ``while`` loops keep their shape; the primal trace counts their iterations
+  (see ``normalize.ThreeAddress``) so the backward sweep replays that count.
+"""
 from __future__ import annotations
 
-from typing import List
+import copy
+from typing import List, Optional, Set
 
 import gast
 
+from . import astutil as A
 from .errors import UnsupportedSyntaxError
+
+
+def _block(body):
+    return gast.Module(body=body, type_ignores=[])
+
+
+def _is_range(node) -> bool:
+    return isinstance(node, gast.Call) and A.dotted(node.func) == "range" and not node.keywords
+
+
+def _len(seq):
+    return A.call("len", [copy.deepcopy(seq)])
+
+
+def _index(seq, i: str):
+    return gast.Subscript(value=A.as_load(seq), slice=A.load(i), ctx=gast.Load())
+
+
+def _simple_sequence(node) -> bool:
+    return isinstance(node, gast.Name) or (isinstance(node, gast.Attribute)
+                                           and A.dotted(node) is not None)
+
+
+class _Iterables:
+    """for-loops over sequences -> index loops over range(len(...))."""
+
+    def __init__(self, names: A.NameAllocator):
+        self.names = names
+
+    def block(self, stmts):
+        out = []
+        for s in stmts:
+            out.extend(self.stmt(s))
+        return out
+
+    def stmt(self, s) -> List[gast.stmt]:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(s, field, None), list):
+                setattr(s, field, self.block(getattr(s, field)))
+        if not isinstance(s, gast.For):
+            return [s]
+        it = s.iter
+        if _is_range(it):
+            return [s]
+        if (isinstance(it, gast.Call) and A.dotted(it.func) == "reversed" and len(it.args) == 1
+                and _is_range(it.args[0])):
+            return [s]
+        pre: List[gast.stmt] = []
+
+        def seq_of(node):
+            if _simple_sequence(node):
+                return node
+            name = self.names.fresh("seq")
+            pre.append(gast.copy_location(A.assign(name, node), s))
+            return A.load(name)
+
+        func = A.dotted(it.func) if isinstance(it, gast.Call) else None
+        target = s.target
+        binds = []
+        if func == "enumerate" and len(it.args) in (1, 2) and not it.keywords \
+                and isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2:
+            seq = seq_of(it.args[0])
+            counter, item = target.elts
+            if isinstance(counter, gast.Name) and len(it.args) == 1:
+                i = counter.id
+            else:
+                i = self.names.fresh("i")
+                start = it.args[1] if len(it.args) == 2 else A.const(0)
+                binds.append(A.assign(A.as_store(counter),
+                                      gast.BinOp(left=A.load(i), op=gast.Add(), right=start)))
+            binds.append(A.assign(A.as_store(item), _index(seq, i)))
+            loop_iter = A.call("range", [_len(seq)])
+        elif func == "zip" and it.args and not it.keywords \
+                and isinstance(target, (gast.Tuple, gast.List)) \
+                and len(target.elts) == len(it.args):
+            seqs = [seq_of(a) for a in it.args]
+            i = self.names.fresh("i")
+            for t, seq in zip(target.elts, seqs):
+                binds.append(A.assign(A.as_store(t), _index(seq, i)))
+            n = _len(seqs[0]) if len(seqs) == 1 else A.call("min", [_len(q) for q in seqs])
+            loop_iter = A.call("range", [n])
+        elif func == "reversed" and len(it.args) == 1 and not it.keywords:
+            seq = seq_of(it.args[0])
+            i = self.names.fresh("i")
+            binds.append(A.assign(A.as_store(target), _index(seq, i)))
+            loop_iter = A.call("reversed", [A.call("range", [_len(seq)])])
+        else:
+            seq = seq_of(it)
+            i = self.names.fresh("i")
+            binds.append(A.assign(A.as_store(target), _index(seq, i)))
+            loop_iter = A.call("range", [_len(seq)])
+        for b in binds:
+            gast.copy_location(b, s)
+        new = gast.For(target=A.store(i), iter=loop_iter, body=binds + s.body,
+                       orelse=s.orelse, type_comment=None)
+        gast.copy_location(new, s)
+        return pre + [new]
+
+
+def lower_iterables(body, names: A.NameAllocator):
+    return _Iterables(names).block(body)
+
+
+# --------------------------------------------------------------------------
+# break / continue / early return -> flags and guards
+
+
+def _jumps(stmts, in_loop_level=True) -> Set[str]:
+    """Jumps ('break', 'continue', 'return') leaving ``stmts`` at this loop level."""
+    found: Set[str] = set()
+    for s in stmts:
+        if isinstance(s, gast.Return):
+            found.add("return")
+        elif isinstance(s, (gast.Break, gast.Continue)):
+            found.add("break" if isinstance(s, gast.Break) else "continue")
+        elif isinstance(s, gast.If):
+            found |= _jumps(s.body) | _jumps(s.orelse)
+        elif isinstance(s, (gast.For, gast.While)):
+            found |= _jumps(s.body) & {"return"}
+            found |= _jumps(s.orelse)
+    return found
+
+
+class _Loop:
+    def __init__(self, names):
+        self.names = names
+        self.broke: Optional[str] = None
+        self.skipped: Optional[str] = None
+
+    def break_flag(self):
+        if self.broke is None:
+            self.broke = self.names.fresh("broke")
+        return self.broke
+
+    def continue_flag(self):
+        if self.skipped is None:
+            self.skipped = self.names.fresh("skipped")
+        return self.skipped
+
+
+def _not_any(flags: List[str]):
+    tests = [gast.UnaryOp(op=gast.Not(), operand=A.load(f)) for f in flags]
+    return tests[0] if len(tests) == 1 else gast.BoolOp(op=gast.And(), values=tests)
+
+
+class _Jumps:
+    def __init__(self, names, info):
+        self.names = names
+        self.info = info
+        self.result: Optional[str] = None
+        self.returned: Optional[str] = None
+
+    def function(self, body) -> List[gast.stmt]:
+        returns = [n for n in gast.walk(_block(body)) if isinstance(n, gast.Return)]
+        simple = bool(body) and isinstance(body[-1], gast.Return) and len(returns) == 1
+        loops_jump = any(isinstance(n, (gast.Break, gast.Continue))
+                         for n in gast.walk(_block(body)))
+        if simple and not loops_jump:
+            return body
+        if simple:
+            ret = body[-1]
+            return self.block(body[:-1], None) + [ret]
+        self.result = self.names.fresh("result")
+        self.returned = self.names.fresh("returned")
+        out = [A.assign(self.returned, A.const(False))] + self.block(body, None)
+        # the flag write of a final top-level return is never read
+        out.append(gast.Return(value=A.load(self.result)))
+        return out
+
+    def flags_set_by(self, s, loop: Optional[_Loop]) -> List[str]:
+        jumps = _jumps([s])
+        flags = []
+        if "break" in jumps and loop is not None:
+            flags.append(loop.break_flag())
+        if "continue" in jumps and loop is not None:
+            flags.append(loop.continue_flag())
+        if "return" in jumps and self.returned is not None:
+            flags.append(self.returned)
+        return flags
+
+    def block(self, stmts, loop: Optional[_Loop]) -> List[gast.stmt]:
+        out: List[gast.stmt] = []
+        for k, s in enumerate(stmts):
+            if isinstance(s, gast.Return):
+                value = s.value if s.value is not None else A.const(None)
+                out.append(gast.copy_location(A.assign(self.result, value), s))
+                if loop is not None or k < len(stmts) - 1 or self._nested:
+                    out.append(gast.copy_location(A.assign(self.returned, A.const(True)), s))
+                return out
+            if isinstance(s, gast.Break):
+                out.append(gast.copy_location(A.assign(loop.break_flag(), A.const(True)), s))
+                return out
+            if isinstance(s, gast.Continue):
+                out.append(gast.copy_location(A.assign(loop.continue_flag(), A.const(True)), s))
+                return out
+            flags = self.flags_set_by(s, loop)
+            if isinstance(s, gast.If):
+                nested, self._nested = self._nested, True
+                s.body = self.block(s.body, loop) or [gast.Pass()]
+                s.orelse = self.block(s.orelse, loop)
+                self._nested = nested
+                out.append(s)
+            elif isinstance(s, (gast.For, gast.While)):
+                out.extend(self.loop(s, loop))
+            else:
+                out.append(s)
+            rest = stmts[k + 1:]
+            if flags and rest:
+                nested, self._nested = self._nested, True
+                guarded = self.block(rest, loop)
+                self._nested = nested
+                guard = gast.If(test=_not_any(flags), body=guarded, orelse=[])
+                out.append(gast.copy_location(guard, rest[0]))
+                return out
+        return out
+
+    _nested = False
+
+    def loop(self, s, outer: Optional[_Loop]) -> List[gast.stmt]:
+        inner = _Loop(self.names)
+        nested, self._nested = self._nested, True
+        body = self.block(s.body, inner)
+        self._nested = nested
+        stops = ([inner.broke] if inner.broke else []) + (
+            [self.returned] if "return" in _jumps(s.body) and self.returned else [])
+        if inner.skipped:
+            body = [gast.copy_location(A.assign(inner.skipped, A.const(False)), s)] + body
+        pre = []
+        if inner.broke:
+            pre.append(gast.copy_location(A.assign(inner.broke, A.const(False)), s))
+        if stops:
+            if isinstance(s, gast.While):
+                s.test = gast.BoolOp(op=gast.And(), values=[_not_any(stops), s.test])
+            else:
+                body = [gast.copy_location(gast.If(test=_not_any(stops), body=body, orelse=[]),
+                                           s)]
+        s.body = body or [gast.Pass()]
+        post = []
+        if s.orelse:
+            orelse = self.block(s.orelse, outer)
+            s.orelse = []
+            if inner.broke:
+                orelse = [gast.copy_location(gast.If(test=_not_any([inner.broke]), body=orelse,
+                                                     orelse=[]), s)]
+            post = orelse
+        return pre + [s] + post
+
+
+def lower_jumps(body, names: A.NameAllocator, info) -> List[gast.stmt]:
+    return _Jumps(names, info).function(body)
 
 
 def single_exit(body: List[gast.stmt], names, info, fn) -> List[gast.stmt]:
     """Rewrite ``body`` so that it ends in its only ``return``."""
-    returns = [n for n in gast.walk(gast.Module(body=body, type_ignores=[]))
-               if isinstance(n, gast.Return)]
+    returns = [n for n in gast.walk(_block(body)) if isinstance(n, gast.Return)]
     if not returns:
         raise info.error(UnsupportedSyntaxError, "the function has no return statement", fn,
                          hint="return the value to differentiate")
-    raise info.error(UnsupportedSyntaxError, "a return statement before the end of the "
-                     "function is not supported yet", returns[0],
-                     hint="assign the result to a variable and return it at the end")
+    return lower_jumps(body, names, info)
+
+
+def normalize_control_flow(body: List[gast.stmt], names, info, fn) -> List[gast.stmt]:
+    """All control-flow passes, in order."""
+    body = lower_iterables(body, names)
+    return single_exit(body, names, info, fn)

@@ -233,23 +233,20 @@ class ThreeAddress:
             else:
                 self.emit(gast.Expr(value=self.primitive(stmt.value, "t")))
         elif isinstance(stmt, gast.If):
-            test = self.atom(stmt.test, "cond", keep_inactive=True)
+            test = self.branch_test(stmt.test, stmt.body + stmt.orelse)
             body = self.body(stmt.body)
             orelse = self.body(stmt.orelse)
             self.origin = stmt
             self.emit(gast.If(test=test, body=body or [gast.Pass()], orelse=orelse))
         elif isinstance(stmt, gast.For):
-            it = self.atom(stmt.iter, "seq", keep_inactive=True)
+            it = self.loop_range(stmt)
             body = self.body(stmt.body)
             orelse = self.body(stmt.orelse)
             self.origin = stmt
             self.emit(gast.For(target=stmt.target, iter=it, body=body or [gast.Pass()],
                                orelse=orelse, type_comment=None))
         elif isinstance(stmt, gast.While):
-            body = self.body(stmt.body)
-            self.origin = stmt
-            self.emit(gast.While(test=stmt.test, body=body or [gast.Pass()],
-                                 orelse=self.body(stmt.orelse)))
+            self.loop_while(stmt)
         elif isinstance(stmt, (gast.Pass, gast.Break, gast.Continue, gast.Raise, gast.Assert)):
             self.emit(stmt)
         elif isinstance(stmt, gast.FunctionDef):
@@ -261,6 +258,66 @@ class ThreeAddress:
             raise self.info.error(UnsupportedSyntaxError,
                                   "'%s' statements cannot be differentiated" % type(stmt).__name__,
                                   stmt)
+
+    # -- control flow: what the backward sweep must replay is recorded in names
+    def branch_test(self, test, branches):
+        """The branch taken, as a name the branches cannot overwrite."""
+        test = _fold_negative(test)
+        if isinstance(test, gast.Constant):
+            return test
+        stored = A.names_stored(gast.Module(body=branches, type_ignores=[]))
+        cheap = not any(isinstance(n, (gast.Call, gast.IfExp, gast.Subscript))
+                        for n in gast.walk(test))
+        if cheap and not (A.names_loaded(test) & stored):
+            return test     # the backward sweep can re-evaluate it: same values
+        name = self.names.numbered("cond")
+        self.emit(A.assign(name, self.inline_value(test)))
+        return A.load(name)
+
+    def inline_value(self, expr):
+        """An inactive or test expression, kept whole (IfExp lowered to a name)."""
+        if any(isinstance(n, gast.IfExp) for n in gast.walk(expr)):
+            return self.atom(expr, "cond")
+        return expr
+
+    def loop_range(self, stmt: gast.For):
+        """range(...) arguments the loop body cannot change."""
+        it = stmt.iter
+        if isinstance(it, gast.Call) and A.dotted(it.func) == "reversed" and it.args:
+            inner = self.loop_range(gast.For(target=stmt.target, iter=it.args[0],
+                                             body=stmt.body, orelse=[], type_comment=None))
+            return gast.Call(func=it.func, args=[inner], keywords=[])
+        if not (isinstance(it, gast.Call) and A.dotted(it.func) == "range"):
+            return self.atom(it, "seq", keep_inactive=True)
+        stored = A.names_stored(gast.Module(body=stmt.body, type_ignores=[])) | \
+            A.names_stored(stmt.target)
+        args = []
+        for a in it.args:
+            if isinstance(a, gast.Constant) or not (A.names_loaded(a) & stored) \
+                    and self.inactive(a):
+                args.append(a)
+            else:
+                name = self.names.numbered("n")
+                self.emit(A.assign(name, self.inline_value(a)))
+                args.append(A.load(name))
+        return gast.Call(func=it.func, args=args, keywords=[])
+
+    def loop_while(self, stmt: gast.While):
+        """while loops count their iterations; the backward sweep replays the count."""
+        if stmt.orelse:
+            raise self.info.error(UnsupportedSyntaxError, "'while ... else' cannot be "
+                                  "differentiated", stmt,
+                                  hint="use a flag set before 'break' and test it after the loop")
+        count = self.names.fresh("iterations")
+        self.emit(A.assign(count, A.const(0)))
+        body = self.body(stmt.body)
+        self.origin = stmt
+        step = gast.AugAssign(target=A.store(count), op=gast.Add(), value=A.const(1))
+        step.s2s_origin = stmt
+        gast.copy_location(step, stmt)
+        node = gast.While(test=self.inline_value(stmt.test), body=body + [step], orelse=[])
+        node.s2s_counter = count
+        self.emit(node)
 
     def assign(self, stmt: gast.Assign):
         value = stmt.value
@@ -301,7 +358,7 @@ class ThreeAddress:
         """Statements computing ``expr`` into the name ``target``."""
         expr = _fold_negative(expr)
         if isinstance(expr, gast.IfExp) and not self.inactive(expr):
-            test = self.atom(expr.test, "cond", keep_inactive=True)
+            test = self.branch_test(expr.test, [A.assign(target, A.const(None))])
             saved = self.out
             self.out = []
             self.into(expr.body, target, base)
@@ -489,10 +546,9 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=()) -> P
     body = list(fn.body)
     returns = [n for n in gast.walk(gast.Module(body=body, type_ignores=[]))
                if isinstance(n, gast.Return)]
-    if not (body and isinstance(body[-1], gast.Return) and len(returns) == 1):
-        from .controlflow import single_exit
-        body = single_exit(body, names, info, fn)
-        varied = varied_names(_with_body(fn, body), set(wrt))
+    from .controlflow import normalize_control_flow
+    body = normalize_control_flow(body, names, info, fn)
+    varied = varied_names(_with_body(fn, body), set(wrt))
     lowered = ThreeAddress(info, names, varied, local_names | A.names_stored(
         gast.Module(body=body, type_ignores=[]))).body(body)
     ret = lowered[-1]
