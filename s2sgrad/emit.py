@@ -36,6 +36,18 @@ def _expr(node) -> str:
     return astor.to_source(gast.gast_to_ast(node)).strip()
 
 
+def _test(node) -> str:
+    """A condition without the parentheses astor puts around comparisons."""
+    text = _expr(node)
+    if text.startswith("(") and text.endswith(")"):
+        try:
+            ast.parse(text[1:-1], mode="eval")
+            return text[1:-1]
+        except SyntaxError:
+            pass
+    return text
+
+
 def emit_stmts(stmts, indent: int, out: List[str]) -> None:
     pad = "    " * indent
     for stmt in stmts:
@@ -44,12 +56,12 @@ def emit_stmts(stmts, indent: int, out: List[str]) -> None:
             out.append(pad + "# " + stmt.text)
             continue
         if isinstance(stmt, gast.If):
-            _compound(out, pad, "if %s:" % _expr(stmt.test), comment)
+            _compound(out, pad, "if %s:" % _test(stmt.test), comment)
             emit_stmts(stmt.body or [gast.Pass()], indent + 1, out)
             orelse = stmt.orelse
             while len(orelse) == 1 and isinstance(orelse[0], gast.If) \
                     and not getattr(orelse[0], "s2s_comment", None):
-                out.append(pad + "elif %s:" % _expr(orelse[0].test))
+                out.append(pad + "elif %s:" % _test(orelse[0].test))
                 emit_stmts(orelse[0].body or [gast.Pass()], indent + 1, out)
                 orelse = orelse[0].orelse
             if orelse:
@@ -64,7 +76,7 @@ def emit_stmts(stmts, indent: int, out: List[str]) -> None:
                 emit_stmts(stmt.orelse, indent + 1, out)
             continue
         if isinstance(stmt, gast.While):
-            _compound(out, pad, "while %s:" % _expr(stmt.test), comment)
+            _compound(out, pad, "while %s:" % _test(stmt.test), comment)
             emit_stmts(stmt.body or [gast.Pass()], indent + 1, out)
             continue
         lines = _simple(stmt)
@@ -91,6 +103,19 @@ def emit_function(fn: gast.FunctionDef, docstring: str = "") -> str:
 _counter = [0]
 
 
+def _unique_filename(filename: str, source: str) -> str:
+    """``filename``, or ``filename`` + ``#N`` when linecache already holds different code
+    under it (two specializations of one gradient), so tracebacks and
+    ``inspect.getsource`` never show one generated function's lines for another."""
+    base, n = filename, 1
+    while True:
+        cached = linecache.cache.get(filename)
+        if cached is None or "".join(cached[2]) == source:
+            return filename
+        n += 1
+        filename = "%s#%d>" % (base[:-1], n) if base.endswith(">") else "%s#%d" % (base, n)
+
+
 def compile_function(source: str, name: str, globals_: Dict[str, Any],
                      closure: Dict[str, Any], extra: Dict[str, Any], filename: str):
     """Compile ``source`` (one ``def``) into a function bound to ``globals_``.
@@ -98,6 +123,7 @@ def compile_function(source: str, name: str, globals_: Dict[str, Any],
     ``closure`` maps the user's free-variable names to their cells; ``extra``
     maps names the compiler introduced to values.
     """
+    filename = _unique_filename(filename, source)
     free = list(closure) + [k for k in extra if k not in closure]
     header = "def __s2sgrad_factory__(%s):\n" % ", ".join(free)
     body = "".join("    " + line + "\n" if line else "\n" for line in source.splitlines())

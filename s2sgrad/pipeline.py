@@ -120,6 +120,7 @@ def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
     source = emit_function(node)
     for h in sorted(bindings.used_helpers):
         extra[bindings.helper_names[h]] = getattr(runtime, h)
+    extra.update(bindings.extra)     # globals read by rule templates (scipy, @adjoint)
     filename = "<s2sgrad %s>" % node.name
     compiled = compile_function(source, node.name, parsed.globals, parsed.closure, extra,
                                 filename)
@@ -182,19 +183,36 @@ def final_gradient(rb: ReverseBuilder, p: str, backward: List[gast.stmt]) -> gas
 
 
 def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> List[gast.stmt]:
-    """Push overwritten values the backward pass reads; pop them after their adjoint."""
+    """Push overwritten values the backward pass reads; pop them after their adjoint.
+
+    A top-level first definition overwrites nothing and is skipped; an element
+    write ``y[i] = v`` saves and restores only the element (``y[i]``).
+    """
     needed = A.names_loaded(gast.Module(body=_flat(backward), type_ignores=[]))
-    pushes: Dict[int, str] = {}
+    first_definitions = _first_definitions(forward, set(rb.trace.params))
+    pushes: Dict[int, List[Tuple[str, gast.expr]]] = {}
     stacks: Dict[str, str] = {}
     for stmt, slot, name, in_loop in rb.restores:
-        if name not in needed:
+        if name not in needed or id(stmt) in first_definitions:
             continue
         if name not in stacks:
             stacks[name] = rb.names.fresh(name + "_stack")
-        pushes[id(stmt)] = name
-        pop = A.assign(name, A.call(gast.Attribute(value=A.load(stacks[name]), attr="pop",
-                                                   ctx=gast.Load())))
-        pop.s2s_comment = "restore %s" % name
+        tgt = stmt.targets[0]
+        if isinstance(tgt, gast.Subscript):
+            saved = A.as_load(tgt)
+            vi = rb.shapes.get(name) if rb.shapes is not None else None
+            if vi is not None and vi.is_array:
+                saved = A.call(gast.Attribute(value=saved, attr="copy", ctx=gast.Load()))
+            else:
+                saved = A.call(rb.np("copy"), [saved])
+            restored = A.as_store(tgt)
+            what = _expr_source(saved)
+        else:
+            saved, restored, what = A.load(name), A.store(name), name
+        pushes.setdefault(id(stmt), []).append((name, saved))
+        pop = A.assign(restored, A.call(gast.Attribute(value=A.load(stacks[name]), attr="pop",
+                                                       ctx=gast.Load())))
+        pop.s2s_comment = "restore %s" % _expr_source(A.as_load(restored))
         slot.append(pop)
     if not pushes:
         return forward
@@ -206,11 +224,12 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
             if isinstance(s, (gast.If, gast.For, gast.While)):
                 s.body = rewrite(s.body)
                 s.orelse = rewrite(s.orelse)
-            if id(s) in pushes:
-                name = pushes[id(s)]
+            for name, saved in pushes.get(id(s), []):
                 push = gast.Expr(value=A.call(gast.Attribute(
-                    value=A.load(stacks[name]), attr="append", ctx=gast.Load()), [A.load(name)]))
-                push.s2s_comment = "save %s for the backward pass" % name
+                    value=A.load(stacks[name]), attr="append", ctx=gast.Load()), [saved]))
+                push.s2s_comment = "save %s for the backward pass" % _expr_source(
+                    A.as_load(s.targets[0]) if isinstance(s.targets[0], gast.Subscript)
+                    else A.load(name))
                 out.append(push)
             out.append(s)
         return out
@@ -218,11 +237,13 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
     new = []
     for s in forward:
         if isinstance(s, (gast.If, gast.For, gast.While)):
-            # Names pushed inside a loop may not exist before its first iteration.
-            inner = {pushes[id(n)] for n in gast.walk(s) if id(n) in pushes}
+            # Names pushed inside a block may not exist before it first runs.
+            inner = {name for n in gast.walk(s) for name, _ in pushes.get(id(n), [])
+                     if isinstance(n.targets[0], gast.Name)}
             for name in sorted(inner - defined_before):
                 init = A.assign(name, A.const(None))
-                init.s2s_comment = "%s is first assigned inside the loop" % name
+                init.s2s_comment = "%s is first assigned inside the %s" % (
+                    name, "branch" if isinstance(s, gast.If) else "loop")
                 new.append(init)
                 defined_before.add(name)
         new.extend(rewrite([s]))
@@ -231,6 +252,36 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
     for name in sorted(stacks):
         inits.append(A.assign(stacks[name], gast.List(elts=[], ctx=gast.Load())))
     return inits + new
+
+
+def _first_definitions(stmts, defined) -> set:
+    """Assignments to a name that no earlier statement (or earlier loop trip) may
+    have defined: they overwrite nothing, so there is nothing to save."""
+    first, overwriting = set(), set()
+
+    def walk(stmts, maybe):
+        for s in stmts:
+            if isinstance(s, gast.Assign):
+                tgt = s.targets[0]
+                if isinstance(tgt, gast.Name):
+                    (overwriting if tgt.id in maybe else first).add(id(s))
+                maybe = maybe | A.names_stored(tgt)
+            elif isinstance(s, gast.If):
+                maybe = walk(s.body, maybe) | walk(s.orelse, maybe)
+            elif isinstance(s, (gast.For, gast.While)):
+                entry = maybe | (A.names_stored(s.target) if isinstance(s, gast.For) else set())
+                maybe = walk(s.body, entry | walk(s.body, entry))   # a second trip
+            else:
+                maybe = maybe | A.names_stored(s)
+        return maybe
+
+    walk(stmts, set(defined))
+    return first - overwriting
+
+
+def _expr_source(node) -> str:
+    import astor
+    return astor.to_source(gast.gast_to_ast(node)).strip()
 
 
 def _flat(stmts):

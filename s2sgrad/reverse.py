@@ -41,13 +41,25 @@ class Bindings:
     helper_names: Dict[str, str] = field(default_factory=dict)
     used_helpers: Set[str] = field(default_factory=set)
 
-    def resolve(self, name: str) -> Optional[str]:
+    # Other globals a rule template reads (scipy.special for the scipy rules, a user's
+    # own functions in an @adjoint template): generated name -> object.
+    extra: Dict[str, object] = field(default_factory=dict)
+    extra_names: Dict[tuple, str] = field(default_factory=dict)
+
+    def resolve(self, name: str, rule=None, fresh=None) -> Optional[str]:
         from . import runtime
         if name == "np":
             return self.numpy_name
         if name in runtime.__all__:
             self.used_helpers.add(name)
             return self.helper_names[name]
+        glb = getattr(getattr(rule, "fn", None), "__globals__", None) or {}
+        if fresh is not None and name in glb and name != "grad":
+            key = (name, id(glb[name]))
+            if key not in self.extra_names:
+                self.extra_names[key] = fresh(name)
+                self.extra[self.extra_names[key]] = glb[name]
+            return self.extra_names[key]
         return None
 
     def helper(self, name: str) -> str:
@@ -102,9 +114,14 @@ class ReverseBuilder:
 
     def _count_definitions(self, body) -> Dict[str, int]:
         counts: Dict[str, int] = {p: 1 for p in self.trace.params}
+        counters = {n.s2s_counter for n in gast.walk(gast.Module(body=body, type_ignores=[]))
+                    if isinstance(n, gast.While)}
         for node in gast.walk(gast.Module(body=body, type_ignores=[])):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) \
+                    and node.id not in counters:
                 counts[node.id] = counts.get(node.id, 0) + 1
+        for c in counters:
+            counts[c] = 1     # a while loop's trip counter: restored only by its reset
         return counts
 
     # -- shapes
@@ -230,9 +247,7 @@ class ReverseBuilder:
         if isinstance(stmt, gast.For):
             return self.backward_for(stmt)
         if isinstance(stmt, gast.While):
-            raise self.info.error(UnsupportedSyntaxError, "while loops are not supported yet",
-                                  getattr(stmt, "s2s_origin", stmt),
-                                  hint="use a for loop over range()")
+            return self.backward_while(stmt)
         return []
 
     def restore_slot(self, stmt, in_loop: bool) -> List[gast.stmt]:
@@ -246,6 +261,9 @@ class ReverseBuilder:
     def backward_assign(self, stmt: gast.Assign, in_loop: bool) -> List[gast.stmt]:
         tgt = stmt.targets[0]
         slot = self.restore_slot(stmt, in_loop)
+        if (isinstance(tgt, (gast.Tuple, gast.List)) and isinstance(stmt.value, gast.Name)
+                and all(isinstance(e, gast.Name) for e in tgt.elts)):
+            return self.backward_unpack(stmt, tgt, stmt.value.id) + [slot]
         if not isinstance(tgt, gast.Name):
             raise self.info.error(UnsupportedSyntaxError,
                                   "assignments to %s are not supported yet"
@@ -261,22 +279,56 @@ class ReverseBuilder:
         out: List[gast.stmt] = []
         upstream: gast.expr = A.load(self.grad_name(r))
         reads = A.names_loaded(stmt.value)
+        result = None
         if r in reads:
+            # x = x * x: the adjoint needs the old x, so restore it first and keep the
+            # new value (for rules that read the result) under another name.
             up = self.names.fresh("upstream")
             s = A.assign(up, upstream)
             s.s2s_comment = comment
             out.append(s)
             upstream = A.load(up)
+            result = self.names.fresh(r + "_new")
+            keep = A.assign(result, A.load(r))
+            keep.s2s_comment = comment
+            out += [keep, slot]
+            slot = []
         self.defined.discard(r)
         self.private.discard(r)
         if op.kind == "copy":
             out += self.accumulate(op.args[0].id, upstream, comment)
+        elif op.kind == "pack":
+            for i, e in enumerate(op.args):
+                if isinstance(e, gast.Name) and e.id in self.active:
+                    item = gast.Subscript(value=copy.deepcopy(upstream), slice=A.const(i),
+                                          ctx=gast.Load())
+                    out += self.accumulate(e.id, item, comment)
         elif op.kind == "rule":
-            out += self.apply_rule(op, stmt, r, upstream, comment)
+            out += self.apply_rule(op, stmt, r, upstream, comment, result)
         elif op.kind == "unknown":
             raise self.unsupported(op, stmt)
+        if result is not None and result not in A.names_loaded(
+                gast.Module(body=[x for x in out if not isinstance(x, list)],
+                            type_ignores=[])):
+            out = [x for x in out if x is not keep]
         out.append(slot)
         return out
+
+    def backward_unpack(self, stmt, tgt, source: str) -> List[gast.stmt]:
+        """``a, b = t``: the gradient of ``t`` is the tuple of the targets' gradients
+        (zeros for targets no gradient reached), for multi-output rules to read."""
+        names = [e.id for e in tgt.elts]
+        if source not in self.active or not any(n in self.defined for n in names):
+            for n in names:
+                self.defined.discard(n)
+            return []
+        elts = [A.load(self.grad_name(n)) if n in self.defined else self.zero_of(n)
+                for n in names]
+        for n in names:
+            self.defined.discard(n)
+            self.private.discard(n)
+        return self.accumulate(source, gast.Tuple(elts=elts, ctx=gast.Load()),
+                               comment_of(stmt, self.info))
 
     def unsupported(self, op: Op, stmt) -> Exception:
         origin = getattr(stmt, "s2s_origin", stmt)
@@ -298,7 +350,8 @@ class ReverseBuilder:
                                hint="use a supported NumPy function (see docs/supported.md) or "
                                     "register a derivative with @s2sgrad.adjoint")
 
-    def apply_rule(self, op: Op, stmt, r: str, upstream, comment) -> List[gast.stmt]:
+    def apply_rule(self, op: Op, stmt, r: str, upstream, comment,
+                   result: Optional[str] = None) -> List[gast.stmt]:
         origin = getattr(stmt, "s2s_origin", stmt)
 
         def fail(msg, hint):
@@ -307,8 +360,9 @@ class ReverseBuilder:
         binding = bind(op.rule, op.args, op.keywords, fail)
         wanted = [p for p, node in binding.items()
                   if isinstance(node, gast.Name) and node.id in self.active]
-        pieces = instantiate(op.rule, binding, A.load(r), upstream, wanted,
-                             self.names.fresh, self.b.resolve)
+        pieces = instantiate(op.rule, binding, A.load(result or r), upstream, wanted,
+                             self.names.fresh,
+                             lambda n: self.b.resolve(n, op.rule, self.names.fresh))
         out: List[gast.stmt] = []
         for piece in pieces:
             if isinstance(piece, Temp):
@@ -351,10 +405,15 @@ class ReverseBuilder:
 
     def backward_for(self, stmt: gast.For) -> List[gast.stmt]:
         it = stmt.iter
-        if not (isinstance(it, gast.Call) and A.dotted(it.func) == "range"
-                and self.env.resolve("range") is range):
+        is_range = (isinstance(it, gast.Call) and A.dotted(it.func) == "range"
+                    and self.env.resolve("range") is range)
+        is_reversed = (isinstance(it, gast.Call) and A.dotted(it.func) == "reversed"
+                       and self.env.resolve("reversed") is reversed and len(it.args) == 1
+                       and isinstance(it.args[0], gast.Call)
+                       and A.dotted(it.args[0].func) == "range")
+        if not (is_range or is_reversed):
             raise self.info.error(UnsupportedSyntaxError,
-                                  "only 'for ... in range(...)' loops are supported yet",
+                                  "only 'for ... in range(...)' loops are supported",
                                   getattr(stmt, "s2s_origin", stmt),
                                   hint="loop over indices: for i in range(len(xs)): x = xs[i]")
         if any(isinstance(n, (gast.Break, gast.Continue, gast.Return))
@@ -362,6 +421,18 @@ class ReverseBuilder:
             raise self.info.error(UnsupportedSyntaxError,
                                   "break/continue inside loops are not supported yet",
                                   getattr(stmt, "s2s_origin", stmt))
+        rev = copy.deepcopy(it.args[0]) if is_reversed else A.call("reversed", [copy.deepcopy(it)])
+        return self.backward_loop(stmt, copy.deepcopy(stmt.target), rev)
+
+    def backward_while(self, stmt: gast.While) -> List[gast.stmt]:
+        """The forward loop counted its trips; the backward loop runs that many."""
+        count = getattr(stmt, "s2s_counter", None)
+        if count is None:
+            raise self.info.error(UnsupportedSyntaxError, "uncounted while loop",
+                                  getattr(stmt, "s2s_origin", stmt))
+        return self.backward_loop(stmt, A.store("_"), A.call("range", [A.load(count)]))
+
+    def backward_loop(self, stmt, target, rev) -> List[gast.stmt]:
         # Gradients carried around the loop must exist before the reversed loop.
         saved = (set(self.defined), set(self.private), list(self.restores))
         probe_restores = len(self.restores)
@@ -381,8 +452,7 @@ class ReverseBuilder:
             body.append(self._zero_stmt(v))
         self.defined = start_def
         self.private -= carried
-        rev = A.call("reversed", [copy.deepcopy(it)])
-        node = gast.For(target=copy.deepcopy(stmt.target), iter=rev, body=body, orelse=[],
+        node = gast.For(target=target, iter=rev, body=body or [gast.Pass()], orelse=[],
                         type_comment=None)
         node.s2s_comment = comment_of(stmt, self.info)
         return pre + [node]
