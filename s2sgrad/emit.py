@@ -116,19 +116,6 @@ def _unique_filename(filename: str, source: str) -> str:
         filename = "%s#%d>" % (base[:-1], n) if base.endswith(">") else "%s#%d" % (base, n)
 
 
-def _unique_filename(filename: str, source: str) -> str:
-    """``filename``, or ``filename`` + ``#N`` when linecache already holds different code
-    under it (two specializations of one gradient), so tracebacks and
-    ``inspect.getsource`` never show one generated function's lines for another."""
-    base, n = filename, 1
-    while True:
-        cached = linecache.cache.get(filename)
-        if cached is None or "".join(cached[2]) == source:
-            return filename
-        n += 1
-        filename = "%s#%d>" % (base[:-1], n) if base.endswith(">") else "%s#%d" % (base, n)
-
-
 def compile_function(source: str, name: str, globals_: Dict[str, Any],
                      closure: Dict[str, Any], extra: Dict[str, Any], filename: str):
     """Compile ``source`` (one ``def``) into a function bound to ``globals_``.
@@ -136,7 +123,6 @@ def compile_function(source: str, name: str, globals_: Dict[str, Any],
     ``closure`` maps the user's free-variable names to their cells; ``extra``
     maps names the compiler introduced to values.
     """
-    filename = _unique_filename(filename, source)
     filename = _unique_filename(filename, source)
     free = list(closure) + [k for k in extra if k not in closure]
     header = "def __s2sgrad_factory__(%s):\n" % ", ".join(free)
