@@ -1,7 +1,8 @@
 """In-process cache of generated gradients.
 
 One generation per key: (function, wrt, mode, output structure, argument
-signature).  Entries hang off the function object (weakly), so redefining a
+signature).  Specialized entries are also kept on disk (``diskcache``) for the
+next process.  Entries hang off the function object (weakly), so redefining a
 function -- editing it in a notebook cell, say -- gives it a fresh cache.
 """
 from __future__ import annotations
@@ -10,10 +11,12 @@ import threading
 import weakref
 from typing import Any, Callable, Dict, Hashable
 
+from . import diskcache
+
 _entries: "weakref.WeakKeyDictionary[Any, Dict[Hashable, Any]]" = weakref.WeakKeyDictionary()
 _lock = threading.RLock()
 _key_locks: Dict[Any, threading.Lock] = {}
-generation_count = 0   # how many times the compiler actually ran (for tests)
+generation_count = 0   # how many entries were made, by the compiler or from disk (for tests)
 
 
 def get_or_generate(fn: Callable, key: Hashable, generate: Callable[[], Any]) -> Any:
@@ -33,7 +36,10 @@ def get_or_generate(fn: Callable, key: Hashable, generate: Callable[[], Any]) ->
         hit = per_fn.get(key)
         if hit is not None:
             return hit
-        value = generate()
+        value = diskcache.load(fn, key)
+        if value is None:
+            value = generate()
+            diskcache.store(fn, key, value)
         global generation_count
         with _lock:
             generation_count += 1
