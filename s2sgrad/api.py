@@ -41,6 +41,14 @@ def _signature(args) -> tuple:
     return tuple([(a.shape, a.dtype) if type(a) is _ndarray else _key_of(a) for a in args])
 
 
+def _located(fn: Callable) -> dict:
+    """function / file / line of ``fn``'s ``def``, for error messages."""
+    code = getattr(inspect.unwrap(fn), "__code__", None)
+    return {"function": getattr(fn, "__name__", "function"),
+            "filename": code.co_filename if code is not None else None,
+            "lineno": code.co_firstlineno if code is not None else None}
+
+
 def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
     name = getattr(fn, "__name__", "function")
     try:
@@ -53,28 +61,28 @@ def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
     items = [wrt] if single else list(wrt) if isinstance(wrt, (tuple, list)) else None
     if items is None or not items:
         raise WrtError("wrt must be an int, a parameter name, or a non-empty tuple of those; "
-                       "got %r" % (wrt,), function=name,
+                       "got %r" % (wrt,), **_located(fn),
                        hint="for example wrt=0, wrt='x' or wrt=(0, 'b')")
     out = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, (int, str)):
             raise WrtError("wrt entries must be ints or parameter names; got %r" % (item,),
-                           function=name, hint="for example wrt=(0, 'b')")
+                           **_located(fn), hint="for example wrt=(0, 'b')")
         if isinstance(item, str):
             if item not in positional:
                 raise WrtError("%r is not a parameter of %s; its parameters are %s"
                                % (item, name, ", ".join(positional) or "(none)"),
-                               function=name, hint="use one of the parameter names")
+                               **_located(fn), hint="use one of the parameter names")
             idx = positional.index(item)
         else:
             idx = item
             if not 0 <= idx < len(positional):
                 raise WrtError("wrt=%d is out of range: %s has %d positional parameter(s)"
-                               % (idx, name, len(positional)), function=name,
+                               % (idx, name, len(positional)), **_located(fn),
                                hint="use an index from 0 to %d" % (len(positional) - 1))
         if idx in out:
             raise WrtError("parameter %r is listed twice in wrt" % positional[idx],
-                           function=name, hint="list each parameter once")
+                           **_located(fn), hint="list each parameter once")
         out.append(idx)
     return tuple(out), not single
 
@@ -87,26 +95,28 @@ def _check_differentiable(fn, wrt, args):
         pname = params[i] if i < len(params) else str(i)
         if isinstance(a, (bool, np.bool_)) or (isinstance(a, np.ndarray) and a.dtype == bool):
             kind = "a boolean"
-        elif isinstance(a, (int, np.integer)) or (isinstance(a, np.ndarray) and a.dtype.kind in "iu"):
+        elif isinstance(a, (int, np.integer)):
             kind = "an integer"
+        elif isinstance(a, np.ndarray) and a.dtype.kind in "iu":
+            kind = "an integer array of dtype %s" % a.dtype
         elif isinstance(a, (complex, np.complexfloating)) or (
                 isinstance(a, np.ndarray) and a.dtype.kind == "c"):
             raise WrtError("argument %r of %s is complex; s2sgrad differentiates real-valued "
-                           "functions of real inputs" % (pname, name), function=name,
+                           "functions of real inputs" % (pname, name), **_located(fn),
                            hint="split the value into real and imaginary parts")
         elif isinstance(a, np.ndarray) and a.dtype.kind not in "f":
             raise WrtError("argument %r of %s is an array of dtype %s, which has no gradient"
-                           % (pname, name, a.dtype), function=name,
+                           % (pname, name, a.dtype), **_located(fn),
                            hint="pass a float array (e.g. x.astype(float))")
         elif isinstance(a, (float, np.floating, np.ndarray)):
             continue
         else:
             raise WrtError("argument %r of %s is a %s; gradients are taken with respect to "
                            "floats and float arrays" % (pname, name, type(a).__name__),
-                           function=name, hint="pass a float or a NumPy float array")
-        raise WrtError("argument %r of %s is %s (%r); gradients need float inputs"
-                       % (pname, name, kind, a if np.ndim(a) == 0 else "array"),
-                       function=name,
+                           **_located(fn), hint="pass a float or a NumPy float array")
+        raise WrtError("argument %r of %s is %s%s; gradients need float inputs"
+                       % (pname, name, kind, " (%r)" % (a,) if np.ndim(a) == 0 else ""),
+                       **_located(fn),
                        hint="pass a float value, e.g. %s(...) with %s=%s"
                             % (name, pname, "3.0" if np.ndim(a) == 0 else "x.astype(float)"))
 
@@ -152,7 +162,15 @@ class GradientFunction:
         bound.apply_defaults()
         return tuple(bound.arguments.values())
 
+    def _require_source(self):
+        """Builtins and C functions (np.exp, len) fail here with SourceUnavailableError,
+        before the cache (which cannot even hold a weak reference to them)."""
+        if not inspect.isfunction(inspect.unwrap(self._fn)):
+            from .parse import parse_function
+            parse_function(self._fn)
+
     def _specialize(self, args, key):
+        self._require_source()
         _check_differentiable(self._fn, self._wrt, args)
         gen = cache.get_or_generate(
             self._fn, (self._mode, self._wrt, self._tuple, key),
@@ -165,6 +183,7 @@ class GradientFunction:
     def source(self) -> str:
         """The generated gradient code (for the last argument signature seen)."""
         if self._last is None:
+            self._require_source()
             self._last = cache.get_or_generate(
                 self._fn, (self._mode, self._wrt, self._tuple, None),
                 lambda: _generate(self._fn, self._wrt, self._mode, None, self._tuple))
