@@ -603,6 +603,8 @@ def store(fn: Callable, options: Hashable, generated: Any) -> Optional[str]:
                 pass
             raise
         stats["stores"] += 1
+        if stats["stores"] % 64 == 1:
+            _evict(directory)
         return path
     except Uncacheable:
         return None
@@ -611,6 +613,23 @@ def store(fn: Callable, options: Hashable, generated: Any) -> Optional[str]:
                    "s2sgrad: cannot write to the cache directory (%s); continuing without "
                    "the disk cache" % exc)
         return None
+
+
+MAX_ENTRIES = 4096
+
+
+def _evict(directory: str) -> None:
+    """Keep the directory bounded: past MAX_ENTRIES, drop the least recently written half."""
+    try:
+        names = [n for n in os.listdir(directory) if n.endswith(".s2s")]
+        if len(names) <= MAX_ENTRIES:
+            return
+        paths = [os.path.join(directory, n) for n in names]
+        paths.sort(key=lambda p: os.stat(p).st_mtime_ns)
+        for p in paths[:len(paths) // 2]:
+            os.unlink(p)
+    except OSError:
+        pass
 
 
 def clear() -> int:
