@@ -241,11 +241,12 @@ class _Jumps:
 
     def loop(self, s, outer: Optional[_Loop]) -> List[gast.stmt]:
         inner = _Loop(self.names)
+        returns_inside = "return" in _jumps(s.body)
         nested, self._nested = self._nested, True
         body = self.block(s.body, inner)
         self._nested = nested
         stops = ([inner.broke] if inner.broke else []) + (
-            [self.returned] if "return" in _jumps(s.body) and self.returned else [])
+            [self.returned] if returns_inside and self.returned else [])
         if inner.skipped:
             body = [gast.copy_location(A.assign(inner.skipped, A.const(False)), s)] + body
         pre = []

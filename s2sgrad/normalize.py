@@ -294,7 +294,7 @@ class ThreeAddress:
         args = []
         for a in it.args:
             if isinstance(a, gast.Constant) or not (A.names_loaded(a) & stored) \
-                    and self.inactive(a):
+                    and not (differentiable_loads(a) & self.varied):
                 args.append(a)
             else:
                 name = self.names.numbered("n")

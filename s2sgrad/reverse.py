@@ -444,14 +444,27 @@ class ReverseBuilder:
         pre: List[gast.stmt] = []
         for v in sorted(carried - self.defined):
             pre.append(self._zero_stmt(v))
+        # A carried gradient stays private (updated in place, never copied) when it is
+        # private on entry and at the end of every trip.
+        private = (set(self.private) & carried) | (carried - self.defined)
         self.defined |= carried
-        self.private -= carried
         start_def = set(self.defined)
-        body = self.backward(stmt.body, in_loop=True)
-        for v in sorted(carried - self.defined):
-            body.append(self._zero_stmt(v))
+        outside = set(self.private) - carried
+        first_restore = len(self.restores)
+        for _ in range(3):
+            del self.restores[first_restore:]
+            self.defined = set(start_def)
+            self.private = outside | private
+            body = self.backward(stmt.body, in_loop=True)
+            zeroed = carried - self.defined
+            for v in sorted(zeroed):
+                body.append(self._zero_stmt(v))
+            at_end = (self.private | zeroed) & carried
+            if private <= at_end:
+                break
+            private &= at_end
         self.defined = start_def
-        self.private -= carried
+        self.private = (self.private - carried) | private
         node = gast.For(target=target, iter=rev, body=body or [gast.Pass()], orelse=[],
                         type_comment=None)
         node.s2s_comment = comment_of(stmt, self.info)
