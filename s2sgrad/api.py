@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 from typing import Any, Callable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import cache
-from .errors import S2SGradError, WrtError
+from .errors import S2SGradError, SourceUnavailableError, WrtError
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 
@@ -165,9 +166,23 @@ class GradientFunction:
     def _require_source(self):
         """Builtins and C functions (np.exp, len) fail here with SourceUnavailableError,
         before the cache (which cannot even hold a weak reference to them)."""
-        if not inspect.isfunction(inspect.unwrap(self._fn)):
+        fn = self._fn
+        if inspect.isfunction(fn) or inspect.ismethod(fn):
+            return
+        if not inspect.isfunction(inspect.unwrap(fn)):
             from .parse import parse_function
-            parse_function(self._fn)
+            parse_function(fn)                  # raises, saying why
+        try:
+            weakref.ref(fn)
+            return                              # a decorator object around a Python function
+        except TypeError:
+            pass
+        name = getattr(fn, "__name__", repr(fn))
+        raise SourceUnavailableError(
+            "cannot differentiate %r: it is a builtin or C-level callable (%s), not a Python "
+            "function" % (name, type(fn).__name__), function=name,
+            hint="differentiate a Python function that calls it, e.g.\n"
+                 "    def f(x):\n        return np.%s(x)\n    s2sgrad.grad(f)" % name)
 
     def _specialize(self, args, key):
         self._require_source()
