@@ -1,0 +1,144 @@
+"""Forward-mode (tangent) knowledge, kept beside the reverse table.
+
+Forward mode needs, for each primitive, how input tangents ``dot_x`` turn into
+the result's tangent.  Most of that is *derived* from the reverse table rather
+than written twice (JAX's JVP/transpose view):
+
+* ``@elementwise`` rules: each contribution ``grad[x] = grad[result] * LOCAL``
+  is linear in ``grad[result]`` and the local Jacobian is diagonal, hence
+  self-transposed; the tangent is the sum over active inputs of the same
+  expression with ``grad[result]`` replaced by ``dot_x``.  Nothing to write.
+* *Linear* operations (sum, mean, reshape, transpose, indexing, ...): the
+  tangent is the operation itself applied to the tangent -- ``dot_r =
+  np.sum(dot_a, axis=0)``.  Multilinear ones (dot, matmul, outer) sum one such
+  term per active argument (the product rule).  Mark them with :func:`linear`,
+  giving the linear argument positions (0 = first positional argument, or the
+  receiver of a method / attribute).
+* Anything else gets an explicit ``@tangent_rule`` template, written like a
+  reverse template but with ``tangent[x]`` for the tangent of input ``x`` and
+  ``tangent[result] = ...`` (or ``+= ...``) for the result's tangent.  A term
+  that reads the tangent of an input that carries none is dropped.
+
+A ``@vjp`` rule with neither a linear mark nor a ``@tangent_rule`` is handled
+by forward mode through transposition of its template (see ``forward.py``).
+"""
+from __future__ import annotations
+
+import builtins
+import operator as _operator
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import gast
+import numpy as np
+
+from .. import runtime
+from ..runtime import expand_reduced
+from .registry import Rule, lookup, lookup_attribute, lookup_method, lookup_operator
+
+
+class _TangentNotation:
+    """``tangent[x]`` inside a tangent template: the tangent of input ``x``."""
+
+    def __getitem__(self, item):  # pragma: no cover - templates are never executed
+        raise RuntimeError("tangent templates are compiled, not called")
+
+
+tangent = _TangentNotation()
+
+
+class Linear:
+    """The operation is linear in each of the arguments at ``positions``."""
+
+    def __init__(self, positions: Tuple[int, ...]):
+        self.positions = tuple(positions)
+
+    def __repr__(self):
+        return "<Linear in %s>" % (self.positions,)
+
+
+# key -> Rule (kind 'tangent') or Linear.  Keys: ('obj', id), ('method', name),
+# ('attr', name), ('op', type).
+_TABLE: Dict[tuple, Any] = {}
+_OBJECTS: Dict[int, Any] = {}      # keep registered objects alive (ids stay valid)
+
+
+def _keys(objs, methods, attributes, operator):
+    keys = []
+    for o in objs:
+        _OBJECTS[id(o)] = o
+        keys.append(("obj", id(o)))
+    keys += [("method", m) for m in methods]
+    keys += [("attr", a) for a in attributes]
+    if operator is not None:
+        for op in operator if isinstance(operator, tuple) else (operator,):
+            keys.append(("op", op))
+    return keys
+
+
+def tangent_rule(*objs, methods=(), attributes=(), operator=None):
+    """Register a forward-mode template for the given functions/methods."""
+    def deco(fn):
+        rule = Rule(fn, "tangent", fn.__name__)
+        for k in _keys(objs, methods, attributes, operator):
+            _TABLE[k] = rule
+        return rule
+    return deco
+
+
+def linear(*objs, methods=(), attributes=(), operator=None, positions=(0,)):
+    """Mark operations whose tangent is the operation applied to the tangent."""
+    entry = Linear(positions)
+    for k in _keys(objs, methods, attributes, operator):
+        _TABLE[k] = entry
+
+
+def lookup_tangent(key: tuple):
+    return _TABLE.get(key)
+
+
+# -- linear and multilinear operations ----------------------------------------
+
+linear(builtins.float, np.asarray, np.array, np.ascontiguousarray, np.copy,
+       np.sum, np.mean, np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims,
+       np.broadcast_to, np.moveaxis, np.swapaxes, np.cumsum, np.trace, np.diagonal,
+       np.diag, np.flip, np.fliplr, np.flipud, np.rot90, np.atleast_1d, np.atleast_2d,
+       np.real, np.tile, np.repeat, np.triu, np.tril,
+       _operator.getitem, _operator.neg, _operator.pos,
+       runtime.unbroadcast, runtime.unreduce, runtime.expand_reduced,
+       runtime.route_to_extremum, runtime.as_gradient,
+       methods=("sum", "mean", "reshape", "transpose", "ravel", "flatten", "squeeze",
+                "copy", "cumsum", "trace", "diagonal", "swapaxes", "repeat"),
+       attributes=("T", "real"))
+
+linear(np.dot, np.matmul, np.outer, np.inner, np.tensordot, np.kron, np.cross,
+       _operator.matmul, methods=("dot",), operator=gast.MatMult, positions=(0, 1))
+linear(np.einsum, positions=(1, 2, 3, 4, 5, 6))
+linear(runtime.dot_adjoint_left, runtime.matmul_adjoint_left, positions=(0, 2))
+linear(runtime.dot_adjoint_right, runtime.matmul_adjoint_right, positions=(0, 1))
+
+
+# -- templates for the non-linear, non-elementwise operations -----------------
+
+
+@tangent_rule(np.max, np.amax, np.min, np.amin, methods=("max", "min"))
+def extremum(result, a, axis=None, out=None, keepdims=False):
+    # the tangent of the selected entries; ties share it equally (as the adjoint does)
+    hits = a == expand_reduced(result, a, axis, keepdims)
+    tangent[result] = (np.sum(hits * tangent[a], axis=axis, keepdims=keepdims)
+                       / np.sum(hits, axis=axis, keepdims=keepdims))
+
+
+def rule_key_for(expr: gast.expr, op) -> Optional[tuple]:
+    """The table key of the primitive on a right-hand side (mirrors ``classify``)."""
+    if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
+        return ("op", type(expr.op))
+    if isinstance(expr, gast.Subscript):
+        return ("obj", id(_operator.getitem))
+    if isinstance(expr, gast.Attribute):
+        return ("attr", expr.attr)
+    if isinstance(expr, gast.Call):
+        if op.obj is not None:
+            return ("obj", id(op.obj))
+        if isinstance(expr.func, gast.Attribute):
+            return ("method", expr.func.attr)
+    return None

@@ -1,0 +1,561 @@
+"""The derived transforms: jvp, vjp (split mode), jacobian, hessian, hvp,
+stop_gradient -- and nesting (grad of grad, jvp of grad).
+
+Every transform generates source.  Nesting works on *generated* code: when the
+function handed to a transform is itself an s2sgrad function, it is first
+specialized for the arguments of the call, and the generated function (whose
+source is registered in ``linecache``) is what gets differentiated.  So
+``grad(grad(f)).source`` is ordinary reverse-mode code over the code of
+``grad(f).source``, and ``hvp(f).source`` is forward mode over it.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+import linecache
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import gast
+import numpy as np
+
+from . import astutil as A
+from . import cache
+from .errors import S2SGradError, UnsupportedCallError
+from .rules import nondifferentiable
+from .rules import runtime_rules  # noqa: F401
+
+
+# --------------------------------------------------------------------------
+# stop_gradient
+
+
+def stop_gradient(x):
+    """The value passes unchanged; no derivative flows through it (in either mode)."""
+    return x
+
+
+nondifferentiable(stop_gradient, family="surgery")
+
+
+# --------------------------------------------------------------------------
+# Nesting: the concrete function behind an s2sgrad transform
+
+
+def _api():
+    from . import api
+    return api
+
+
+def is_transform(fn) -> bool:
+    api = _api()
+    return isinstance(fn, (api.GradientFunction, Transform))
+
+
+def concrete(fn, args):
+    """The plain Python function to differentiate for a call with ``args``.
+
+    A plain function is returned as is.  An s2sgrad function is specialized for
+    ``args`` and its generated function returned, with its source re-registered
+    in ``linecache`` (the compiler reads it back from there).
+    """
+    api = _api()
+    if isinstance(fn, api.GradientFunction):
+        if args is None:
+            gen = fn._last
+            if gen is None:
+                fn.source
+                gen = fn._last
+        else:
+            args = tuple(args)
+            if fn._nparams >= 0 and len(args) != fn._nparams:
+                args = fn._bind(args, {})
+            key = api._signature(args)
+            fn._specialize(args, key)
+            gen = fn._last
+        return _registered(gen)
+    if isinstance(fn, Transform):
+        gen = fn._generated(args)
+        return _registered(gen)
+    return fn
+
+
+def _registered(gen):
+    f = gen.function
+    filename = f.__code__.co_filename
+    lines = gen.source.splitlines(True)
+    linecache.cache[filename] = (len(gen.source), None, lines, filename)
+    return f
+
+
+# --------------------------------------------------------------------------
+# The transform objects
+
+
+def _signature(args):
+    return _api()._signature(args)
+
+
+class Transform:
+    """An s2sgrad-generated callable, specialized per argument signature."""
+
+    kind = "transform"
+
+    def __init__(self, fn: Callable, wrt, kind: Optional[str] = None):
+        if not callable(fn):
+            raise TypeError("s2sgrad.%s expects a function, got %r" % (kind or self.kind, fn))
+        api = _api()
+        self._fn = fn
+        self._wrt, self._tuple = api._resolve_wrt(fn, wrt)
+        self._specs: Dict[Any, Any] = {}
+        self._gens: Dict[Any, Any] = {}
+        self._last = None
+        try:
+            sig = inspect.signature(fn)
+            self._nparams = len(sig.parameters)
+            self._sig = sig
+        except (TypeError, ValueError):
+            self._nparams, self._sig = -1, None
+        self.__name__ = getattr(fn, "__name__", "function")
+        self.__qualname__ = getattr(fn, "__qualname__", self.__name__)
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__wrapped__ = fn
+
+    def _bind(self, args):
+        if self._sig is None or len(args) == self._nparams:
+            return tuple(args)
+        bound = self._sig.bind(*args)
+        bound.apply_defaults()
+        return tuple(bound.arguments.values())
+
+    def _generate(self, target, args):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _generated(self, args):
+        key = _signature(args) if args is not None else None
+        gen = self._gens.get(key)
+        if gen is None:
+            if args is not None:
+                _api()._check_differentiable(self._fn, self._wrt, args)
+            target = concrete(self._fn, args)
+            gen = cache.get_or_generate(target, (self.kind, self._wrt, self._tuple, key),
+                                        lambda: self._generate(target, args))
+            self._gens[key] = gen
+        self._last = gen
+        return gen
+
+    def _compiled_for(self, args):
+        key = _signature(args)
+        f = self._specs.get(key)
+        if f is None:
+            f = self._generated(args).function
+            self._specs[key] = f
+        return f
+
+    @property
+    def source(self) -> str:
+        """The generated code (for the last argument signature seen)."""
+        if self._last is None:
+            self._generated(None)
+        return self._last.source
+
+    @property
+    def _compiled(self):
+        if self._last is None:
+            self.source
+        return self._last.function
+
+    def __repr__(self):
+        return "<s2sgrad %s of %s wrt %s>" % (self.kind, self.__qualname__,
+                                             self._wrt if self._tuple else self._wrt[0])
+
+
+class JVPFunction(Transform):
+    """``(*args, tangent) -> (value, directional derivative)``; forward mode."""
+
+    kind = "jvp"
+
+    def __call__(self, *args):
+        if not args:
+            raise TypeError("%s: expected the function's arguments followed by a tangent"
+                            % self.__name__)
+        *primal, tangent = args
+        primal = self._bind(primal)
+        if self._tuple:
+            tangent = tuple(tangent)
+            if len(tangent) != len(self._wrt):
+                raise ValueError("jvp with wrt=%r needs a tuple of %d tangents, got %d"
+                                 % (self._wrt, len(self._wrt), len(tangent)))
+        else:
+            tangent = (tangent,)
+        tangent = tuple(_tangent_like(t, primal[i]) for t, i in zip(tangent, self._wrt))
+        return self._compiled_for(primal)(*primal, *tangent)
+
+    def _generate(self, target, args):
+        from .forward import generate_jvp
+        return generate_jvp(target, self._wrt, args)
+
+
+def _tangent_like(t, x):
+    if isinstance(x, np.ndarray):
+        t = np.asarray(t, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+        if t.shape != x.shape:
+            t = np.broadcast_to(t, x.shape)
+        return t
+    return t
+
+
+class VJPFunction(Transform):
+    """``(*args) -> (value, pullback)``; split-mode reverse."""
+
+    kind = "vjp"
+
+    def __call__(self, *args):
+        args = self._bind(args)
+        return self._compiled_for(args)(*args)
+
+    def _generate(self, target, args):
+        return generate_vjp(target, self._wrt, args, self._tuple)
+
+
+def jvp(f: Optional[Callable] = None, *, wrt=0):
+    """Forward mode: ``jvp(f)(*args, tangent) -> (f(*args), J @ tangent)``.
+
+    With a tuple ``wrt`` the tangent is a tuple (one entry per differentiated
+    argument).  ``.source`` shows the generated tangent code.
+    """
+    if f is None:
+        return lambda fn: JVPFunction(fn, wrt)
+    return JVPFunction(f, wrt)
+
+
+def vjp(f: Optional[Callable] = None, *, wrt=0):
+    """Split-mode reverse: ``vjp(f)(*args) -> (value, pullback)``.
+
+    ``pullback(cotangent)`` runs only the backward sweep, on values saved by the
+    forward sweep, and returns the gradient(s) of ``<cotangent, f(*args)>``.
+    The cotangent has the output's shape (a tuple for tuple outputs).
+    """
+    if f is None:
+        return lambda fn: VJPFunction(fn, wrt)
+    return VJPFunction(f, wrt)
+
+
+# --------------------------------------------------------------------------
+# Derived transforms
+
+
+class _Derived:
+    """Base for transforms built from jvp/vjp at call time (their .source is theirs)."""
+
+    def __init__(self, fn, wrt):
+        self._fn = fn
+        self._wrt_arg = wrt
+        self.__name__ = getattr(fn, "__name__", "function")
+        self.__wrapped__ = fn
+
+    @property
+    def source(self) -> str:
+        return self._inner().source
+
+
+class HVPFunction(_Derived):
+    """``(*args, v) -> H v``: forward mode over the reverse-mode gradient."""
+
+    def __init__(self, fn, wrt):
+        super().__init__(fn, wrt)
+        api = _api()
+        self._grad = api.grad(fn, wrt=wrt)
+        self._jvp = JVPFunction(self._grad, wrt)
+
+    def _inner(self):
+        return self._jvp
+
+    def __call__(self, *args):
+        return self._jvp(*args)[1]
+
+
+def hvp(f: Optional[Callable] = None, *, wrt=0):
+    """Hessian-vector product ``(*args, v) -> H(args) @ v`` without forming H.
+
+    Computed forward-over-reverse: the generated gradient code is differentiated
+    in forward mode (``.source`` shows that code).
+    """
+    if f is None:
+        return lambda fn: HVPFunction(fn, wrt)
+    return HVPFunction(f, wrt)
+
+
+class JacobianFunction(_Derived):
+    def __init__(self, fn, wrt, mode):
+        super().__init__(fn, wrt)
+        if mode not in ("auto", "forward", "reverse"):
+            raise ValueError("jacobian mode must be 'auto', 'forward' or 'reverse', got %r"
+                             % (mode,))
+        self.mode = mode
+        self._jvp = JVPFunction(fn, wrt)
+        self._vjp = VJPFunction(fn, wrt)
+        self.last_mode = None
+
+    def _inner(self):
+        if self.last_mode == "reverse" or (self.last_mode is None and self.mode == "reverse"):
+            return self._vjp
+        return self._jvp
+
+    def __call__(self, *args):
+        args = self._jvp._bind(args)
+        wrt, tuple_wrt = self._jvp._wrt, self._jvp._tuple
+        xs = [args[i] for i in wrt]
+        n_in = sum(int(np.size(x)) for x in xs)
+        mode = self.mode
+        value = pullback = None
+        if mode != "forward":
+            value, pullback = self._vjp(*args)
+            if mode == "auto":
+                mode = "forward" if n_in <= _total_size(value) else "reverse"
+        self.last_mode = mode
+        if mode == "forward":
+            jacs = []
+            for k, x in enumerate(xs):
+                cols = []
+                for j in range(int(np.size(x))):
+                    e = _basis(x, j)
+                    tangent = tuple(e if m == k else _zeros_like(xs[m]) for m in range(len(xs)))
+                    value, col = self._jvp(*args, tangent if tuple_wrt else tangent[0])
+                    cols.append(col)
+                jacs.append(_stack_columns(cols, value, x))
+        else:
+            rows = []
+            for i in range(_total_size(value)):
+                rows.append(pullback(_basis_of_output(value, i)))
+            jacs = []
+            for k, x in enumerate(xs):
+                part = [r[k] if tuple_wrt else r for r in rows]
+                jacs.append(_stack_rows(part, value, x))
+        return tuple(jacs) if tuple_wrt else jacs[0]
+
+
+def _is_tuple(v):
+    return isinstance(v, (tuple, list))
+
+
+def _total_size(v):
+    if _is_tuple(v):
+        return sum(int(np.size(e)) for e in v)
+    return int(np.size(v))
+
+
+def _zeros_like(x):
+    return np.zeros_like(x, dtype=float) if isinstance(x, np.ndarray) else 0.0
+
+
+def _basis(x, j):
+    if isinstance(x, np.ndarray):
+        e = np.zeros(x.shape, dtype=x.dtype if x.dtype.kind == "f" else float)
+        e.flat[j] = 1.0
+        return e
+    return 1.0
+
+
+def _basis_of_output(value, i):
+    if _is_tuple(value):
+        out = []
+        for v in value:
+            n = int(np.size(v))
+            out.append(_basis(v, i) if 0 <= i < n and isinstance(v, np.ndarray)
+                       else (1.0 if i == 0 and n == 1 and not isinstance(v, np.ndarray)
+                             else _zeros_like(v) if isinstance(v, np.ndarray) else 0.0))
+            i -= n
+        return type(value)(out)
+    return _basis(value, i)
+
+
+def _stack_columns(cols, value, x):
+    """Jacobian of shape out.shape + x.shape from J @ e_j columns."""
+    if _is_tuple(value):
+        return tuple(_stack_columns([c[n] for c in cols], value[n], x) for n in range(len(value)))
+    arr = np.array([np.asarray(c, dtype=float).reshape(np.shape(value)) for c in cols])
+    arr = arr.reshape(np.shape(x) + np.shape(value))
+    nx = np.ndim(x)
+    return np.moveaxis(arr, tuple(range(nx)), tuple(range(np.ndim(value), np.ndim(value) + nx))) \
+        if nx else arr
+
+
+def _stack_rows(rows, value, x):
+    """Jacobian of shape out.shape + x.shape from e_i^T J rows."""
+    if _is_tuple(value):
+        out, start = [], 0
+        for v in value:
+            n = int(np.size(v))
+            out.append(_stack_rows(rows[start:start + n], v, x))
+            start += n
+        return tuple(out)
+    arr = np.array([np.asarray(r, dtype=float).reshape(np.shape(x)) for r in rows])
+    return arr.reshape(np.shape(value) + np.shape(x))
+
+
+def jacobian(f: Optional[Callable] = None, *, wrt=0, mode: str = "auto"):
+    """The Jacobian, of shape ``f(*args).shape + x.shape``.
+
+    ``mode="forward"`` builds it column by column with the generated JVP (one
+    pass per input entry), ``mode="reverse"`` row by row with the generated
+    pullback (one forward sweep, one backward sweep per output entry);
+    ``"auto"`` picks forward when the input has fewer entries than the output.
+    """
+    if f is None:
+        return lambda fn: JacobianFunction(fn, wrt, mode)
+    return JacobianFunction(f, wrt, mode)
+
+
+class HessianFunction(_Derived):
+    def __init__(self, fn, wrt):
+        super().__init__(fn, wrt)
+        api = _api()
+        self._grad = api.grad(fn, wrt=wrt)
+        self._jac = JacobianFunction(self._grad, wrt, "forward")
+
+    def _inner(self):
+        return self._jac._jvp
+
+    def __call__(self, *args):
+        return self._jac(*args)
+
+
+def hessian(f: Optional[Callable] = None, *, wrt=0):
+    """The Hessian of a scalar function, forward-over-reverse (one HVP per input entry)."""
+    if f is None:
+        return lambda fn: HessianFunction(fn, wrt)
+    return HessianFunction(f, wrt)
+
+
+# --------------------------------------------------------------------------
+# Split-mode reverse generation
+
+
+def generate_vjp(fn, wrt: Sequence[int], example_args=None, tuple_output: bool = True):
+    from . import runtime
+    from .analysis import Environment, activity
+    from .emit import Comment, compile_function, emit_stmts
+    from .normalize import build_primal_trace
+    from .optimize import eliminate_dead_forward, simplify_function
+    from .parse import parse_function
+    from .pipeline import Generated, choose_bindings, final_gradient, insert_restores, probe_shapes
+    from .reverse import ReverseBuilder
+
+    parsed = parse_function(fn)
+    params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
+    wrt_names = [params[i] for i in wrt]
+    trace = build_primal_trace(parsed, wrt_names)
+    env = Environment(parsed.globals, parsed.closure, trace.local_names)
+    bindings, extra = choose_bindings(parsed, trace)
+    shapes = None
+    if example_args is not None:
+        shapes, _ = probe_shapes(parsed, trace, example_args)
+    body = trace.node.body
+    forward = body[:-1]
+    out = trace.output
+    rb = ReverseBuilder(trace, wrt_names, env, shapes, bindings)
+    ct = rb.grad_name(out)
+    elements = None
+    last = forward[-1] if forward else None
+    if isinstance(last, gast.Assign) and isinstance(last.targets[0], gast.Name) and \
+            last.targets[0].id == out and isinstance(last.value, (gast.Tuple, gast.List)):
+        elements = last.value.elts
+        active = set()
+        for e in elements:
+            if isinstance(e, gast.Name):
+                active |= activity(body, wrt_names, e.id, env)
+        rb.active = active
+    backward: List[gast.stmt] = []
+    if elements is not None:
+        for k, e in enumerate(elements):
+            if isinstance(e, gast.Name) and e.id in rb.active:
+                value = gast.Subscript(value=A.load(ct), slice=A.const(k), ctx=gast.Load())
+                backward += rb.accumulate(e.id, value, "cotangent of output %d" % k)
+        backward += rb.backward(forward[:-1])
+    elif out in rb.active:
+        rb.defined.add(out)
+        backward += rb.backward(forward)
+    forward = insert_restores(rb, forward, backward)
+    results = [final_gradient(rb, p, backward) for p in wrt_names]
+    grads = results[0] if not tuple_output else gast.Tuple(elts=results, ctx=gast.Load())
+    backward = _flatten(backward)
+    live = A.names_loaded(gast.Module(body=backward, type_ignores=[])) | A.names_loaded(grads) \
+        | {out}
+    forward = eliminate_dead_forward(forward, live, env)
+
+    # The pullback may run several times: names the backward sweep re-assigns
+    # (restored values, stacks) get pullback-local copies.
+    fwd_names = set(params) | A.names_stored(gast.Module(body=_flatten(forward), type_ignores=[]))
+    bwd_assigned = set()
+    for node in _walk(backward):
+        if isinstance(node, gast.Assign):
+            bwd_assigned |= A.names_stored(node.targets[0])
+        elif isinstance(node, gast.AugAssign):
+            bwd_assigned |= A.names_stored(node.target)
+    shared = sorted((bwd_assigned & fwd_names) - {ct})
+    stacks = {s.targets[0].id for s in _flatten(forward) if isinstance(s, gast.Assign)
+              and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.List)
+              and not s.value.elts}
+    mapping = {n: trace.names.fresh(n + "_pb") for n in shared}
+    prologue = []
+    for n in shared:
+        value = A.call(A.load("list"), [A.load(n)]) if n in stacks else A.load(n)
+        s = A.assign(mapping[n], value)
+        s.s2s_comment = "the backward sweep updates %s: work on a copy" % n
+        prologue.append(s)
+    pb_body = prologue + [A.rename(s, mapping) for s in backward]
+    grads = A.rename(grads, mapping)
+
+    fn_name = trace.info.function_name.replace("<lambda>", "lambda_") + "_vjp"
+    pb_name = trace.names.fresh("pullback")
+    fwd_fn = gast.FunctionDef(name=fn_name, args=trace.node.args, body=forward + [gast.Pass()],
+                              decorator_list=[], returns=None, type_comment=None)
+    fwd_fn = simplify_function(fwd_fn)
+    bwd_fn = gast.FunctionDef(name=pb_name, args=None, body=pb_body + [gast.Return(value=grads)],
+                              decorator_list=[], returns=None, type_comment=None)
+    bwd_fn = simplify_function(bwd_fn)
+    args = ", ".join(params)
+    lines = ["def %s(%s):" % (fn_name, args)]
+    emit_stmts([Comment("Forward sweep (runs now)")] + fwd_fn.body[:-1], 1, lines)
+    lines.append("")
+    lines.append("    def %s(%s):" % (pb_name, ct))
+    emit_stmts([Comment("Backward sweep (runs when called with the cotangent of %s)" % out)]
+               + bwd_fn.body, 2, lines)
+    lines.append("    return %s, %s" % (out, pb_name))
+    source = "\n".join(lines) + "\n"
+    for h in sorted(bindings.used_helpers):
+        extra[bindings.helper_names[h]] = getattr(runtime, h)
+    filename = "<s2sgrad %s>" % fn_name
+    compiled = compile_function(source, fn_name, parsed.globals, parsed.closure, extra, filename)
+    compiled.__doc__ = "Split-mode reverse (VJP) of %s, generated by s2sgrad." \
+        % trace.info.function_name
+    return Generated(source, compiled, fn_name, shapes is not None)
+
+
+def _walk(stmts):
+    for s in stmts:
+        yield s
+        for field_name in ("body", "orelse"):
+            sub = getattr(s, field_name, None)
+            if isinstance(sub, list):
+                yield from _walk(sub)
+
+
+def _flatten(stmts):
+    out = []
+    for s in stmts:
+        if isinstance(s, list):
+            out.extend(_flatten(s))
+        else:
+            out.append(s)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Forward mode through a vjp rule that has no tangent: transpose the template
+
+
+def transpose_vjp_rule(fb, s, op, result, r):
+    """Tangent of ``r = op(...)`` for a ``@vjp`` rule with no forward knowledge."""
+    raise fb.error(s, "no forward-mode rule for '%s'" % op.label,
+                   hint="mark it linear or add a @tangent_rule in s2sgrad/rules/tangents.py")
