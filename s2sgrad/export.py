@@ -79,24 +79,49 @@ def _resolve(fn: types.FunctionType, name: str) -> Tuple[bool, Any]:
     return False, None
 
 
-def _runtime_functions() -> Dict[str, str]:
+def _runtime_units() -> Tuple[Dict[str, str], List[str]]:
+    """runtime.py's top-level definitions (name -> source text) and its other imports."""
     src = inspect.getsource(runtime)
     tree = ast.parse(src)
-    return {node.name: ast.get_source_segment(src, node)
-            for node in tree.body if isinstance(node, ast.FunctionDef)}
+    units: Dict[str, str] = {}
+    imports: List[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            units[node.name] = ast.get_source_segment(src, node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            if names and "__all__" not in names:
+                for n in names:
+                    units[n] = ast.get_source_segment(src, node)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            text = ast.get_source_segment(src, node)
+            if text.strip() not in ("import numpy as np", "import numpy"):
+                imports.append(text)
+    return units, imports
 
 
-def _runtime_closure(names: Sequence[str], funcs: Dict[str, str]) -> List[str]:
-    """``names`` plus the runtime functions they call, in runtime.py's order."""
+def _runtime_closure(names: Sequence[str], units: Dict[str, str]) -> List[str]:
+    """The sources of ``names`` and the runtime definitions they use, in runtime.py's order."""
     want: Set[str] = set()
     todo = list(names)
     while todo:
         n = todo.pop()
-        if n in want:
+        if n in want or n not in units:
             continue
         want.add(n)
-        todo.extend(m for m in _loaded_free_names(funcs[n]) if m in funcs)
-    return [n for n in funcs if n in want]
+        todo.extend(m for m in _loaded_free_names(units[n]) if m in units)
+        if not units[n].lstrip().startswith(("def ", "class ", "@")):
+            todo.extend(m for m in _names_in(units[n]) if m in units)
+    out: List[str] = []
+    for n in units:
+        if n in want and units[n] not in out:
+            out.append(units[n])
+    return out
+
+
+def _names_in(source: str) -> Set[str]:
+    return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
 
 
 def _is_simple(value: Any) -> bool:
@@ -222,8 +247,9 @@ class _Exporter:
         out.append("")
         helpers = []
         if self.runtime_wanted:
-            funcs = _runtime_functions()
-            helpers = [funcs[n] for n in _runtime_closure(self.runtime_wanted, funcs)]
+            units, runtime_imports = _runtime_units()
+            helpers = _runtime_closure(self.runtime_wanted, units)
+            self.imports.extend(runtime_imports)
             self.numpy_aliases.add("np")
         for alias in sorted(self.numpy_aliases):
             out.append("import numpy" if alias == "numpy" else "import numpy as %s" % alias)
