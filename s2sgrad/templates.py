@@ -76,7 +76,12 @@ class _Dynamic:
 
     __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __bool__ = __hash__ = _fail
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __len__ = _fail
-    __contains__ = __iter__ = __getitem__ = __neg__ = _fail
+    __contains__ = __iter__ = __getitem__ = __neg__ = __call__ = __index__ = _fail
+
+
+# Pure builtins a template condition may call on constant parameters (``len(axes) == 1``).
+_CONDITION_BUILTINS = {f.__name__: f for f in (len, isinstance, int, float, tuple, list, abs,
+                                              min, max, all, any, bool, range, sorted)}
 
 
 def value_node(value):
@@ -205,6 +210,8 @@ def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
                 env[name] = static_env[name]
             elif name in ("None", "True", "False", "is_static"):
                 continue
+            elif name in _CONDITION_BUILTINS and name not in mapping:
+                env[name] = _CONDITION_BUILTINS[name]
             else:
                 env[name] = _Dynamic(name)
         expr = gast.gast_to_ast(gast.Expression(body=test))
