@@ -290,7 +290,7 @@ class Explanation:
         lines = ["%s: value %s; gradients flow from the last row up"
                  % (self.function_name, _fmt(self.value, self.digits))]
         lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
-        lines.append("  ".join("-" * w for w in widths[:-1] if w))
+        lines.append("  ".join("-" * w for w in widths))
         for r in rows:
             cells = [c if len(c) <= widths[i] else c[:widths[i] - 3] + "..."
                      for i, c in enumerate(r)]
