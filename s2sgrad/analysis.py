@@ -37,7 +37,7 @@ class Op:
 
     def differentiable_inputs(self) -> Set[str]:
         """Names whose gradient this operation can propagate to."""
-        if self.kind == "copy":
+        if self.kind in ("copy", "pack"):
             return {a.id for a in self.args if isinstance(a, gast.Name)}
         if self.kind != "rule":
             return set()
@@ -106,6 +106,9 @@ def classify(expr: gast.expr, env: Environment) -> Op:
         return Op("rule", rule, [expr.operand], label=type(expr.op).__name__)
     if isinstance(expr, (gast.Compare, gast.BoolOp)):
         return Op("constant", label="comparison")
+    if isinstance(expr, (gast.Tuple, gast.List)):
+        # (a, b) / [a, b]: its gradient is the sequence of the elements' gradients
+        return Op("pack", args=list(expr.elts), label=type(expr).__name__.lower())
     if isinstance(expr, gast.Subscript):
         return Op("rule", lookup(_operator.getitem), [expr.value, expr.slice], label="getitem")
     if isinstance(expr, gast.Attribute):
@@ -141,7 +144,7 @@ def classify(expr: gast.expr, env: Environment) -> Op:
         if rule is None:
             return Op("unknown", args=list(expr.args), keywords=keywords, label=label, obj=obj)
         return Op("rule", rule, list(expr.args), keywords, label=label, obj=obj)
-    return Op("unknown", label=type(expr).__name__)
+    return Op("unknown", args=[expr], label=type(expr).__name__)
 
 
 def assigned_value(stmt) -> Optional[Tuple[List[str], gast.expr]]:

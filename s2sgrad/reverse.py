@@ -24,7 +24,7 @@ from .analysis import Environment, Op, activity, classify
 from .errors import UnsupportedCallError, UnsupportedSyntaxError
 from .normalize import PrimalTrace
 from .shapes import ShapeEnv
-from .templates import Contribution, Temp, bind, instantiate
+from .templates import Contribution, Temp, UnsupportedCase, bind, instantiate
 
 # Calls whose result may share memory with an argument: a gradient computed by
 # one of these is never updated in place.
@@ -360,9 +360,13 @@ class ReverseBuilder:
         binding = bind(op.rule, op.args, op.keywords, fail)
         wanted = [p for p, node in binding.items()
                   if isinstance(node, gast.Name) and node.id in self.active]
-        pieces = instantiate(op.rule, binding, A.load(result or r), upstream, wanted,
-                             self.names.fresh,
-                             lambda n: self.b.resolve(n, op.rule, self.names.fresh))
+        try:
+            pieces = instantiate(op.rule, binding, A.load(result or r), upstream, wanted,
+                                 self.names.fresh,
+                                 lambda n: self.b.resolve(n, op.rule, self.names.fresh))
+        except UnsupportedCase as exc:
+            raise fail("cannot differentiate this call to '%s': %s" % (op.label, exc),
+                       "rewrite the call, or register a derivative with @s2sgrad.adjoint")
         out: List[gast.stmt] = []
         for piece in pieces:
             if isinstance(piece, Temp):

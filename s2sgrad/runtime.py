@@ -142,7 +142,8 @@ def zeros_like_grad(x):
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, dtype=x.dtype if x.dtype.kind in "fc" else float)
     if isinstance(x, (list, tuple)):
-        return type(x)(zeros_like_grad(v) for v in x)
+        # a list even for tuples: the backward pass adds into items (grad_t[1] += ...)
+        return [zeros_like_grad(v) for v in x]
     if isinstance(x, dict):
         return {k: zeros_like_grad(v) for k, v in x.items()}
     return 0.0
@@ -162,4 +163,432 @@ def as_gradient(g, like):
         return out
     if isinstance(like, (float, int)) and not isinstance(like, bool):
         return float(g) if np.ndim(g) == 0 else g
+    if isinstance(like, tuple) and isinstance(g, list):
+        return tuple(g)
     return g
+
+
+# ---------------------------------------------------------------------------
+# Helpers of the rules in s2sgrad/rules/ (reductions, linear algebra, shapes).
+# Each takes the upstream gradient ``g`` first and returns the contribution to
+# one input, shaped like that input.
+
+__all__ += ["mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoint", "average_weights",
+            "tensordot_adjoint_left", "tensordot_adjoint_right", "einsum_adjoint",
+            "trace_adjoint", "diag_adjoint", "diagonal_adjoint", "kron_adjoint",
+            "cholesky_adjoint", "eigh_adjoint", "pinv_adjoint", "svd_values_adjoint",
+            "tile_adjoint", "repeat_adjoint", "pad_adjoint", "take_adjoint",
+            "take_along_axis_adjoint", "sort_adjoint", "join_adjoint", "split_adjoint",
+            "select_adjoint", "solve_adjoint_a"]
+
+
+def mT(x):
+    """Matrix transpose of the last two axes (``x.T`` for a matrix)."""
+    return np.swapaxes(x, -1, -2)
+
+
+def _moved_last(a, axis):
+    """``a`` with ``axis`` (int, tuple or None) flattened into one last axis."""
+    a = np.asarray(a)
+    axes = _normalize_axis(axis, a.ndim)
+    rest = [i for i in range(a.ndim) if i not in axes]
+    moved = np.transpose(a, rest + list(axes))
+    return moved.reshape(moved.shape[:len(rest)] + (-1,)), rest + list(axes), moved.shape
+
+
+def prod_adjoint(g, a, axis=None, keepdims=False):
+    """Gradient of np.prod: the product of all the other entries (exact with zeros)."""
+    if np.ndim(a) == 0:
+        return g
+    flat, order, moved_shape = _moved_last(a, axis)
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = (left * right).reshape(moved_shape)
+    others = np.transpose(others, np.argsort(order))
+    return expand_reduced(g, a, axis, keepdims) * others
+
+
+def cumprod_adjoint(g, a, axis=None):
+    """Gradient of np.cumprod along one axis (exact with zeros)."""
+    a = np.asarray(a)
+    if axis is None:
+        return np.reshape(cumprod_adjoint(np.ravel(g), np.ravel(a), 0), a.shape)
+    x = np.moveaxis(a, axis, -1)
+    gm = np.moveaxis(np.asarray(g, dtype=float), axis, -1)
+    n = x.shape[-1]
+    out = np.zeros(np.broadcast_shapes(x.shape, gm.shape))
+    for k in range(n):
+        # d result_j / d x_k = prod_{i <= j, i != k} x_i for j >= k
+        y = x.copy()
+        y[..., k] = 1.0
+        part = np.cumprod(y, axis=-1)[..., k:]
+        out[..., k] = np.sum(gm[..., k:] * part, axis=-1)
+    return np.moveaxis(out, -1, axis)
+
+
+def norm_adjoint(g, x, result, ord=None, axis=None, keepdims=False):
+    """Gradient of np.linalg.norm for vector norms (any ord) and the matrix
+    'fro', 'nuc', 1, -1, inf, -inf, 2 and -2 norms."""
+    x = np.asarray(x)
+    if axis is None:
+        matrix = x.ndim == 2 and ord is not None
+        axes = tuple(range(x.ndim))
+    else:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        matrix = len(axes) == 2
+    axes = tuple(a % max(x.ndim, 1) for a in axes)
+    if not keepdims:
+        g = np.expand_dims(g, axes) if x.ndim else g
+        result = np.expand_dims(result, axes) if x.ndim else result
+    if not matrix:
+        if ord is None or ord == 2 or ord == "fro":
+            return g * x / np.where(result == 0, 1.0, result)
+        if ord == 1:
+            return g * np.sign(x)
+        if ord == np.inf or ord == -np.inf:
+            ax = np.abs(x)
+            hits = ax == result
+            return g * np.sign(x) * hits / np.sum(hits, axis=axes, keepdims=True)
+        if ord == 0:
+            return np.zeros_like(x, dtype=float)
+        return g * np.sign(x) * (np.abs(x) / result) ** (ord - 1)
+    if ord is None or ord == "fro":
+        return g * x / np.where(result == 0, 1.0, result)
+    # Matrix norms on two axes: move them last.
+    xm = np.moveaxis(x, axes, (-2, -1))
+    gm = np.moveaxis(g, axes, (-2, -1))
+    if ord in (1, -1, np.inf, -np.inf):
+        sum_axis = -2 if ord in (1, -1) else -1
+        sums = np.sum(np.abs(xm), axis=sum_axis, keepdims=True)
+        pick = sums == (np.max if ord > 0 else np.min)(sums, axis=-1 if sum_axis == -2 else -2,
+                                                       keepdims=True)
+        out = gm * np.sign(xm) * pick / np.sum(pick, axis=(-2, -1), keepdims=True)
+    elif ord in (2, -2, "nuc"):
+        u, s, vt = np.linalg.svd(xm, full_matrices=False)
+        if ord == "nuc":
+            out = gm * np.matmul(u, vt)
+        elif ord == 2:
+            out = gm * (u[..., :, :1] * vt[..., :1, :])
+        else:
+            out = gm * (u[..., :, -1:] * vt[..., -1:, :])
+    else:
+        raise ValueError("s2sgrad: no gradient for matrix norm ord=%r" % (ord,))
+    return np.moveaxis(out, (-2, -1), axes)
+
+
+def average_weights(weights, like, axis=None):
+    """``weights`` of np.average reshaped to broadcast against ``like``."""
+    w = np.asarray(weights)
+    if axis is None or w.shape == np.shape(like):
+        return w
+    shape = [1] * np.ndim(like)
+    shape[axis % np.ndim(like)] = w.size
+    return w.reshape(shape)
+
+
+def _tensordot_axes(axes, na, nb):
+    if np.ndim(axes) == 0:
+        n = int(axes)
+        return list(range(na - n, na)), list(range(n))
+    ax_a, ax_b = axes
+    ax_a = [ax_a] if np.ndim(ax_a) == 0 else list(ax_a)
+    ax_b = [ax_b] if np.ndim(ax_b) == 0 else list(ax_b)
+    return [int(i) % na for i in ax_a], [int(i) % nb for i in ax_b]
+
+
+def tensordot_adjoint_left(g, a, b, axes=2):
+    """Gradient of np.tensordot(a, b, axes) with respect to a."""
+    na, nb = np.ndim(a), np.ndim(b)
+    ax_a, ax_b = _tensordot_axes(axes, na, nb)
+    free_a = [i for i in range(na) if i not in ax_a]
+    free_b = [i for i in range(nb) if i not in ax_b]
+    nfa = len(free_a)
+    ga = np.tensordot(g, b, (list(range(nfa, nfa + len(free_b))), free_b))
+    order = free_a + [ax_a[ax_b.index(j)] for j in sorted(ax_b)]
+    return np.transpose(ga, np.argsort(order))
+
+
+def tensordot_adjoint_right(g, a, b, axes=2):
+    """Gradient of np.tensordot(a, b, axes) with respect to b."""
+    na, nb = np.ndim(a), np.ndim(b)
+    ax_a, ax_b = _tensordot_axes(axes, na, nb)
+    free_a = [i for i in range(na) if i not in ax_a]
+    free_b = [i for i in range(nb) if i not in ax_b]
+    gb = np.tensordot(a, g, (free_a, list(range(len(free_a)))))
+    order = [ax_b[ax_a.index(i)] for i in sorted(ax_a)] + free_b
+    return np.transpose(gb, np.argsort(order))
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_spec(subscripts, operands):
+    """Explicit (inputs, output) letter strings, with '...' spelled out."""
+    subs = subscripts.replace(" ", "")
+    if "->" in subs:
+        ins, out = subs.split("->")
+    else:
+        ins, out = subs, None
+    ins = ins.split(",")
+    used = set(subs)
+    free = [c for c in _LETTERS if c not in used]
+    nell = 0
+    for s, op in zip(ins, operands):
+        if "..." in s:
+            nell = max(nell, np.ndim(op) - (len(s) - 3))
+    ell = "".join(free[:nell])
+    new_ins = []
+    for s, op in zip(ins, operands):
+        if "..." in s:
+            k = np.ndim(op) - (len(s) - 3)
+            s = s.replace("...", ell[nell - k:] if k else "")
+        new_ins.append(s)
+    if out is None:
+        counts = {}
+        for s in new_ins:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    return new_ins, out
+
+
+def einsum_adjoint(g, subscripts, which, *operands):
+    """Gradient of np.einsum(subscripts, *operands) with respect to operand ``which``
+    (repeated operands, implicit outputs, '...', traces and diagonals included)."""
+    operands = [o for o in operands if o is not None]
+    ins, out = _einsum_spec(subscripts, operands)
+    target = ins[which]
+    x = np.asarray(operands[which])
+    others = [(s, o) for i, (s, o) in enumerate(zip(ins, operands)) if i != which]
+    sizes = dict(zip(target, x.shape))
+    unique = "".join(dict.fromkeys(target))
+    present = set(out) | {c for s, _ in others for c in s}
+    reach = "".join(c for c in unique if c in present)
+    spec = ",".join([out] + [s for s, _ in others]) + "->" + reach
+    h = np.einsum(spec, g, *[o for _, o in others])
+    # letters only this operand sums over: the gradient is constant along them
+    h = np.reshape(h, tuple(sizes[c] if c in present else 1 for c in unique))
+    h = np.broadcast_to(h, tuple(sizes[c] for c in unique))
+    if len(unique) == len(target):
+        return np.transpose(h, [unique.index(c) for c in target])
+    res = np.zeros(x.shape, dtype=np.result_type(h, float))
+    np.einsum(target + "->" + unique, res)[...] = h    # writeable diagonal view
+    return res
+
+
+def trace_adjoint(g, a, offset=0, axis1=0, axis2=1):
+    """Gradient of np.trace: the upstream gradient on the (offset) diagonal."""
+    shape = np.shape(a)
+    eye = np.eye(shape[axis1], shape[axis2], k=offset)
+    out = np.multiply.outer(g, eye)            # (...rest, n, m)
+    return np.moveaxis(out, (-2, -1), (axis1, axis2))
+
+
+def diagonal_adjoint(g, a, offset=0, axis1=0, axis2=1):
+    """Gradient of np.diagonal: the upstream gradient written back on the diagonal."""
+    shape = np.shape(a)
+    nd = len(shape)
+    a1, a2 = axis1 % nd, axis2 % nd
+    rest = [shape[i] for i in range(nd) if i not in (a1, a2)]
+    out = np.zeros(rest + [shape[a1], shape[a2]], dtype=np.result_type(g, float))
+    i = np.arange(np.shape(g)[-1])
+    out[..., i + max(-offset, 0), i + max(offset, 0)] = g
+    return np.moveaxis(out, (-2, -1), (a1, a2))
+
+
+def diag_adjoint(g, v, k=0):
+    """Gradient of np.diag(v, k) for a vector (builds a matrix) or a matrix (reads one)."""
+    if np.ndim(v) == 1:
+        return np.diagonal(g, k).copy()
+    return diagonal_adjoint(g, v, k, 0, 1)
+
+
+def kron_adjoint(g, a, b, which):
+    """Gradient of np.kron(a, b) with respect to a (which=0) or b (which=1)."""
+    nd = max(np.ndim(a), np.ndim(b))
+    sa = (1,) * (nd - np.ndim(a)) + np.shape(a)
+    sb = (1,) * (nd - np.ndim(b)) + np.shape(b)
+    inter = tuple(n for pair in zip(sa, sb) for n in pair)
+    g4 = np.reshape(g, inter)
+    if which == 0:
+        other = np.reshape(b, sb)
+        out = np.sum(g4 * np.reshape(other, tuple(n for m in sb for n in (1, m))),
+                     axis=tuple(range(1, 2 * nd, 2)))
+        return np.reshape(out, np.shape(a))
+    other = np.reshape(a, sa)
+    out = np.sum(g4 * np.reshape(other, tuple(n for m in sa for n in (m, 1))),
+                 axis=tuple(range(0, 2 * nd, 2)))
+    return np.reshape(out, np.shape(b))
+
+
+def solve_adjoint_a(gb, x):
+    """Gradient of np.linalg.solve(a, b) with respect to a, given gb = solve(a.T, g)."""
+    if np.ndim(x) == 1:
+        return -np.multiply.outer(gb, x)
+    return -np.matmul(gb, mT(x))
+
+
+def cholesky_adjoint(g, L):
+    """Gradient of np.linalg.cholesky (symmetric; Murray 2016)."""
+    phi = np.tril(np.matmul(mT(L), g))
+    phi = phi - 0.5 * np.eye(L.shape[-1]) * phi
+    s = np.linalg.solve(mT(L), mT(np.linalg.solve(mT(L), mT(phi))))
+    return 0.5 * (s + mT(s))
+
+
+def eigh_adjoint(g, result):
+    """Gradient of np.linalg.eigh (symmetric); ``g`` is (gw, gv), either may be zero."""
+    w, v = result
+    gw, gv = g
+    n = w.shape[-1]
+    vt = mT(v)
+    out = np.matmul(v * np.expand_dims(np.broadcast_to(gw, w.shape), -2), vt)
+    if np.any(gv != 0):
+        diff = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+        off = np.ones((n, n)) - np.eye(n)
+        f = off / (diff + np.eye(n))
+        out = out + np.matmul(np.matmul(v, f * np.matmul(vt, gv)), vt)
+    return 0.5 * (out + mT(out))
+
+
+def pinv_adjoint(g, a, result):
+    """Gradient of np.linalg.pinv (full-rank matrices)."""
+    p, pt = result, mT(result)
+    gt = mT(g)
+    m, n = np.shape(a)[-2], np.shape(a)[-1]
+    out = -np.matmul(np.matmul(pt, g), pt)
+    out = out + np.matmul(np.matmul(np.eye(m) - np.matmul(a, p), gt), np.matmul(p, pt))
+    out = out + np.matmul(np.matmul(pt, p), np.matmul(gt, np.eye(n) - np.matmul(p, a)))
+    return out
+
+
+def svd_values_adjoint(g, a):
+    """Gradient of the singular values np.linalg.svd(a, compute_uv=False)."""
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
+    return np.matmul(u * np.expand_dims(g, -2), vt)
+
+
+def tile_adjoint(g, a, reps):
+    """Gradient of np.tile: sum the copies."""
+    shape = np.shape(a)
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    nd = max(len(shape), len(reps))
+    shape1 = (1,) * (nd - len(shape)) + tuple(shape)
+    reps = (1,) * (nd - len(reps)) + reps
+    split = tuple(n for pair in zip(reps, shape1) for n in pair)
+    out = np.sum(np.reshape(g, split), axis=tuple(range(0, 2 * nd, 2)))
+    return np.reshape(out, shape)
+
+
+def repeat_adjoint(g, a, repeats, axis=None):
+    """Gradient of np.repeat: sum each run of repeated entries."""
+    shape = np.shape(a)
+    if axis is None:
+        return np.reshape(repeat_adjoint(g, np.ravel(a), repeats, 0), shape)
+    axis = axis % len(shape)
+    if np.ndim(repeats) == 0:
+        n = shape[axis]
+        split = shape[:axis] + (n, int(repeats)) + shape[axis + 1:]
+        return np.sum(np.reshape(g, split), axis=axis + 1)
+    starts = np.concatenate([[0], np.cumsum(repeats)[:-1]]).astype(int)
+    out = np.add.reduceat(g, starts, axis=axis) if np.shape(g)[axis] else np.zeros(shape)
+    zero = np.asarray(repeats) == 0
+    if np.any(zero):
+        idx = [slice(None)] * len(shape)
+        idx[axis] = zero
+        out[tuple(idx)] = 0.0
+    return out
+
+
+def pad_adjoint(g, a, pad_width):
+    """Gradient of np.pad(a, pad_width) in constant mode: the unpadded window."""
+    nd = np.ndim(a)
+    pw = np.broadcast_to(np.asarray(pad_width, dtype=int).reshape(-1, 2)
+                         if np.ndim(pad_width) else np.asarray(pad_width), (nd, 2))
+    return g[tuple(slice(lo, lo + n) for (lo, _), n in zip(pw, np.shape(a)))]
+
+
+def take_adjoint(g, a, indices, axis=None):
+    """Gradient of np.take: scatter-add back (repeated indices add up)."""
+    shape = np.shape(a)
+    out = np.zeros(shape, dtype=np.result_type(g, float))
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, g)
+        return out
+    axis = axis % len(shape)
+    index = (slice(None),) * axis + (indices,)
+    np.add.at(out, index, g)
+    return out
+
+
+def take_along_axis_adjoint(g, a, indices, axis):
+    """Gradient of np.take_along_axis: scatter-add back along ``axis``."""
+    out = np.zeros(np.shape(a), dtype=np.result_type(g, float))
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, g)
+        return out
+    nd = np.ndim(a)
+    axis = axis % nd
+    idx = list(np.ix_(*[np.arange(n) for n in np.shape(indices)]))
+    idx[axis] = indices
+    np.add.at(out, tuple(np.broadcast_arrays(*idx)), g)
+    return out
+
+
+def sort_adjoint(g, a, axis=-1):
+    """Gradient of np.sort: each entry's gradient follows it back through the permutation."""
+    if axis is None:
+        return np.reshape(sort_adjoint(g, np.ravel(a), 0), np.shape(a))
+    perm = np.argsort(a, axis=axis, kind="stable")
+    out = np.zeros(np.shape(a), dtype=np.result_type(g, float))
+    np.put_along_axis(out, perm, g, axis=axis)
+    return out
+
+
+def join_adjoint(g, arrays, kind="concatenate", axis=0):
+    """Gradient of concatenate/stack/hstack/vstack/dstack/column_stack: the pieces of
+    ``g``, each shaped like its array."""
+    shapes = [np.shape(x) for x in arrays]
+    if kind == "stack":
+        return [np.take(g, i, axis=axis) for i in range(len(shapes))]
+    if kind == "concatenate" and axis is None:
+        sizes = [int(np.prod(s)) for s in shapes]
+        return [np.reshape(p, s) for p, s in
+                zip(np.split(g, np.cumsum(sizes)[:-1]), shapes)]
+    if kind == "vstack":
+        lifted, axis = [np.atleast_2d(np.empty(s)).shape for s in shapes], 0
+    elif kind == "hstack":
+        lifted = [np.atleast_1d(np.empty(s)).shape for s in shapes]
+        axis = 0 if len(lifted[0]) == 1 else 1
+    elif kind == "dstack":
+        lifted, axis = [np.atleast_3d(np.empty(s)).shape for s in shapes], 2
+    elif kind == "column_stack":
+        lifted = [(s[0], 1) if len(s) == 1 else s for s in shapes]
+        axis = 1
+    else:
+        lifted = shapes
+    sizes = [s[axis] for s in lifted]
+    pieces = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    return [np.reshape(p, s) for p, s in zip(pieces, shapes)]
+
+
+def split_adjoint(g, a, axis=0):
+    """Gradient of np.split/array_split/hsplit/vsplit/dsplit: join the pieces' gradients."""
+    if axis == "hsplit":
+        axis = 0 if np.ndim(a) == 1 else 1
+    return np.concatenate([np.broadcast_to(p, np.shape(p)) for p in g], axis=axis)
+
+
+def select_adjoint(g, condlist, choicelist):
+    """Gradient of np.select with respect to each choice: where it was selected."""
+    taken = np.zeros(np.shape(g), dtype=bool)
+    out = []
+    for c in condlist:
+        pick = np.logical_and(c, ~taken)
+        taken = taken | pick
+        out.append(np.where(pick, g, 0.0))
+    return [unbroadcast(o, x) for o, x in zip(out, choicelist)]
+

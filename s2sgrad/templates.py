@@ -27,6 +27,10 @@ NOT_STATIC = object()
 STATIC_HELPERS = {"inverse_permutation": runtime.inverse_permutation}
 
 
+class UnsupportedCase(Exception):
+    """A template's ``raise``: the rule does not cover this call's constant arguments."""
+
+
 @dataclass
 class Temp:
     stmt: gast.Assign
@@ -231,6 +235,14 @@ def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
         for stmt in stmts:
             if isinstance(stmt, gast.If):
                 walk(stmt.body if static_test(stmt.test) else stmt.orelse)
+            elif isinstance(stmt, gast.Raise):
+                # ``raise NotImplementedError("...")`` under a constant condition: the
+                # rule does not cover this call (reported at the user's call site)
+                exc = stmt.exc
+                msg = exc.args[0].value if (isinstance(exc, gast.Call) and exc.args and
+                                            isinstance(exc.args[0], gast.Constant)) else ""
+                raise UnsupportedCase(msg or "this use of '%s' has no derivative rule"
+                                      % rule.label)
             elif isinstance(stmt, (gast.Pass,)) or (isinstance(stmt, gast.Expr)
                                                      and isinstance(stmt.value, gast.Constant)):
                 continue

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+import types
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import gast
+import numpy as np
 
 
 class _GradientNotation:
@@ -36,6 +38,11 @@ class _GradientNotation:
 
 
 grad = _GradientNotation()
+
+
+def is_static(value) -> bool:  # pragma: no cover - templates are never executed
+    """Inside a template condition: is this parameter a constant at the call site?"""
+    raise RuntimeError("derivative templates are compiled, not called")
 
 
 class Rule:
@@ -96,13 +103,20 @@ _BY_OBJECT: Dict[int, Tuple[Any, Any]] = {}
 _METHODS: Dict[str, Any] = {}
 _ATTRIBUTES: Dict[str, Any] = {}
 _OPERATORS: Dict[type, Any] = {}
+_BOUND: Dict[tuple, Tuple[Any, Any]] = {}
 _ORDER: List[Tuple[str, str, Any]] = []       # (family, label, rule) for the docs
 
 
 def _register(objs, rule, methods=(), attributes=(), operator=None, family=""):
     for obj in objs:
+        if obj is None:          # an optional function this NumPy/SciPy version lacks
+            continue
+        known = _BY_OBJECT.get(id(obj))
         _BY_OBJECT[id(obj)] = (obj, rule)
-        _ORDER.append((family, _label(obj), rule))
+        if _bound_key(obj) is not None:
+            _BOUND[_bound_key(obj)] = (obj, rule)
+        if known is None or known[0] is not obj:      # aliases (np.abs, np.absolute) once
+            _ORDER.append((family, _label(obj), rule))
     for m in methods:
         _METHODS[m] = rule
         _ORDER.append((family, "ndarray." + m, rule))
@@ -115,9 +129,32 @@ def _register(objs, rule, methods=(), attributes=(), operator=None, family=""):
             _OPERATORS[op] = rule
 
 
+def _bound_key(obj):
+    """(instance id, function) for a bound Python method such as scipy.stats.norm.pdf,
+    whose attribute access makes a new object every time."""
+    self_, func = getattr(obj, "__self__", None), getattr(obj, "__func__", None)
+    if self_ is None or func is None or isinstance(self_, types.ModuleType):
+        return None
+    return (id(self_), func)
+
+
 def _label(obj) -> str:
     mod = getattr(obj, "__module__", None) or ""
     name = getattr(obj, "__name__", repr(obj))
+    self_ = getattr(obj, "__self__", None)
+    if _bound_key(obj) is not None and "scipy.stats" in type(self_).__module__:
+        return "scipy.stats.%s.%s" % (getattr(self_, "name", type(self_).__name__), name)
+    if type(obj).__name__ == "method_descriptor" and hasattr(obj, "__objclass__"):
+        cls = obj.__objclass__
+        if cls.__module__.startswith("numpy.random"):
+            return "np.random.%s.%s" % (cls.__name__, name)
+    if type(obj).__name__ == "ufunc" and getattr(np, name, None) is not obj:
+        return "scipy.special." + name
+    if mod.startswith("scipy."):
+        parts = [p for p in mod.split(".") if not p.startswith("_")]
+        return ".".join(parts + [name])
+    if mod == "math":
+        return "math." + name
     if isinstance(obj, type(abs)) and mod == "builtins":
         return name
     if mod.startswith("numpy") or type(obj).__name__ == "ufunc":
@@ -155,6 +192,16 @@ def lookup(obj):
     entry = _BY_OBJECT.get(id(obj))
     if entry is not None and entry[0] is obj:
         return entry[1]
+    key = _bound_key(obj)
+    if key is not None and key in _BOUND:
+        return _BOUND[key][1]
+    self_, name = getattr(obj, "__self__", None), getattr(obj, "__name__", None)
+    if self_ is not None and name and not isinstance(self_, types.ModuleType):
+        # a method of an object (rng.normal): look up the class's method
+        descr = getattr(type(self_), name, None)
+        entry = _BY_OBJECT.get(id(descr))
+        if descr is not None and entry is not None and entry[0] is descr:
+            return entry[1]
     return None
 
 

@@ -1,0 +1,158 @@
+"""Linear algebra: products, contractions, matrix functions, decompositions.
+
+``mT(x)`` is the transpose of the last two axes (``x.T`` for a matrix), so the
+rules also hold for stacks of matrices.
+"""
+import numpy as np
+
+from ..runtime import (cholesky_adjoint, diag_adjoint, diagonal_adjoint, dot_adjoint_left,
+                       dot_adjoint_right, eigh_adjoint, einsum_adjoint, kron_adjoint, mT,
+                       matmul_adjoint_left, matmul_adjoint_right, pinv_adjoint,
+                       solve_adjoint_a, svd_values_adjoint, tensordot_adjoint_left,
+                       tensordot_adjoint_right, trace_adjoint)
+from .registry import elementwise, grad, vjp
+
+import gast
+
+# -- products ---------------------------------------------------------------------------------
+
+
+@vjp(np.dot, methods=("dot",), family="linear algebra")
+def dot(result, a, b):
+    grad[a] = dot_adjoint_left(grad[result], a, b)
+    grad[b] = dot_adjoint_right(grad[result], a, b)
+
+
+@vjp(np.matmul, operator=gast.MatMult, family="linear algebra")
+def matmul(result, a, b):
+    grad[a] = matmul_adjoint_left(grad[result], a, b)
+    grad[b] = matmul_adjoint_right(grad[result], a, b)
+
+
+@vjp(np.vdot, family="linear algebra")
+def vdot(result, a, b):
+    grad[a] = np.reshape(grad[result] * np.ravel(b), np.shape(a))
+    grad[b] = np.reshape(grad[result] * np.ravel(a), np.shape(b))
+
+
+@vjp(np.inner, family="linear algebra")
+def inner(result, a, b):
+    grad[a] = tensordot_adjoint_left(grad[result], a, b, (-1, -1))
+    grad[b] = tensordot_adjoint_right(grad[result], a, b, (-1, -1))
+
+
+@vjp(np.outer, family="linear algebra")
+def outer(result, a, b):
+    grad[a] = np.reshape(np.dot(grad[result], np.ravel(b)), np.shape(a))
+    grad[b] = np.reshape(np.dot(np.ravel(a), grad[result]), np.shape(b))
+
+
+@vjp(np.tensordot, family="linear algebra")
+def tensordot(result, a, b, axes=2):
+    grad[a] = tensordot_adjoint_left(grad[result], a, b, axes)
+    grad[b] = tensordot_adjoint_right(grad[result], a, b, axes)
+
+
+@vjp(np.einsum, family="linear algebra")
+def einsum(result, subscripts, a, b=None, c=None, d=None, out=None, optimize=False):
+    grad[a] = einsum_adjoint(grad[result], subscripts, 0, a, b, c, d)
+    grad[b] = einsum_adjoint(grad[result], subscripts, 1, a, b, c, d)
+    grad[c] = einsum_adjoint(grad[result], subscripts, 2, a, b, c, d)
+    grad[d] = einsum_adjoint(grad[result], subscripts, 3, a, b, c, d)
+
+
+@vjp(np.kron, family="linear algebra")
+def kron(result, a, b):
+    grad[a] = kron_adjoint(grad[result], a, b, 0)
+    grad[b] = kron_adjoint(grad[result], a, b, 1)
+
+
+@elementwise(np.cross, family="linear algebra")
+def cross(result, a, b):
+    grad[a] = np.cross(b, grad[result])
+    grad[b] = np.cross(grad[result], a)
+
+
+# -- diagonals and triangles --------------------------------------------------------------------
+
+
+@vjp(np.trace, methods=("trace",), family="linear algebra")
+def trace(result, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    grad[a] = trace_adjoint(grad[result], a, offset, axis1, axis2)
+
+
+@vjp(np.diag, family="linear algebra")
+def diag(result, v, k=0):
+    grad[v] = diag_adjoint(grad[result], v, k)
+
+
+@vjp(np.diagonal, methods=("diagonal",), family="linear algebra")
+def diagonal(result, a, offset=0, axis1=0, axis2=1):
+    grad[a] = diagonal_adjoint(grad[result], a, offset, axis1, axis2)
+
+
+@vjp(np.triu, family="linear algebra")
+def triu(result, m, k=0):
+    grad[m] = np.triu(grad[result], k)
+
+
+@vjp(np.tril, family="linear algebra")
+def tril(result, m, k=0):
+    grad[m] = np.tril(grad[result], k)
+
+
+# -- matrix functions -------------------------------------------------------------------------------
+
+
+@vjp(np.linalg.inv, family="linear algebra")
+def inv(result, a):
+    grad[a] = -np.matmul(np.matmul(mT(result), grad[result]), mT(result))
+
+
+@vjp(np.linalg.solve, family="linear algebra")
+def solve(result, a, b):
+    gb = np.linalg.solve(mT(a), grad[result])
+    grad[b] = gb
+    grad[a] = solve_adjoint_a(gb, result)
+
+
+@vjp(np.linalg.det, family="linear algebra")
+def det(result, a):
+    grad[a] = np.expand_dims(grad[result] * result, (-2, -1)) * mT(np.linalg.inv(a))
+
+
+@vjp(np.linalg.slogdet, family="linear algebra")
+def slogdet(result, a):
+    # result is (sign, logabsdet); only logabsdet carries a gradient
+    grad[a] = np.expand_dims(grad[result][1], (-2, -1)) * mT(np.linalg.inv(a))
+
+
+@vjp(np.linalg.pinv, family="linear algebra")
+def pinv(result, a, rcond=None, hermitian=False):
+    grad[a] = pinv_adjoint(grad[result], a, result)
+
+
+@vjp(np.linalg.cholesky, family="linear algebra")
+def cholesky(result, a):
+    grad[a] = cholesky_adjoint(grad[result], result)
+
+
+@vjp(np.linalg.eigh, family="linear algebra")
+def eigh(result, a, UPLO="L"):
+    # result is (w, v); a is taken as symmetric
+    grad[a] = eigh_adjoint(grad[result], result)
+
+
+@vjp(np.linalg.eigvalsh, family="linear algebra")
+def eigvalsh(result, a, UPLO="L"):
+    grad[a] = eigh_adjoint((grad[result], 0.0), np.linalg.eigh(a))
+
+
+@vjp(np.linalg.svd, family="linear algebra")
+def svd(result, a, full_matrices=True, compute_uv=True, hermitian=False):
+    # singular values only: np.linalg.svd(a, compute_uv=False)
+    if not compute_uv:
+        grad[a] = svd_values_adjoint(grad[result], a)
+    else:
+        raise NotImplementedError("only the singular values (compute_uv=False) are "
+                                  "differentiated")

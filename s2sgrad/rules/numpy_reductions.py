@@ -1,0 +1,111 @@
+"""Reductions: sums, means, products, extrema, moments, cumulative ops, norms.
+
+``axis`` (None, an int, negative, or a tuple) and ``keepdims`` are constants at
+the call site; ``unreduce`` / ``expand_reduced`` put the removed axes back so
+the upstream gradient broadcasts against the input.
+"""
+import numpy as np
+
+from ..runtime import (average_weights, cumprod_adjoint, expand_reduced, norm_adjoint,
+                       prod_adjoint, reduced_count, route_to_extremum, unbroadcast, unreduce)
+from .registry import grad, vjp
+
+# -- sums and means (sum distributes) ------------------------------------------------------
+
+
+@vjp(np.sum, methods=("sum",), family="reductions")
+def sum(result, a, axis=None, dtype=None, out=None, keepdims=False, initial=None):
+    grad[a] = unreduce(grad[result], a, axis, keepdims)
+
+
+@vjp(np.nansum, family="reductions")
+def nansum(result, a, axis=None, dtype=None, out=None, keepdims=False):
+    grad[a] = unreduce(grad[result], a, axis, keepdims) * ~np.isnan(a)
+
+
+@vjp(np.mean, methods=("mean",), family="reductions")
+def mean(result, a, axis=None, dtype=None, out=None, keepdims=False):
+    grad[a] = unreduce(grad[result] / reduced_count(a, axis), a, axis, keepdims)
+
+
+@vjp(np.nanmean, family="reductions")
+def nanmean(result, a, axis=None, dtype=None, out=None, keepdims=False):
+    kept = ~np.isnan(a)
+    grad[a] = expand_reduced(grad[result], a, axis, keepdims) * kept / np.sum(
+        kept, axis=axis, keepdims=True)
+
+
+@vjp(np.average, family="reductions")
+def average(result, a, axis=None, weights=None, returned=False, keepdims=False):
+    if weights is None:
+        grad[a] = unreduce(grad[result] / reduced_count(a, axis), a, axis, keepdims)
+    else:
+        w = average_weights(weights, a, axis)
+        scale = expand_reduced(grad[result], a, axis, keepdims) / np.sum(w, axis=axis,
+                                                                           keepdims=True)
+        grad[a] = scale * w
+        grad[weights] = np.reshape(unbroadcast(scale * (a - expand_reduced(
+            result, a, axis, keepdims)), w), np.shape(weights))
+
+
+@vjp(np.prod, methods=("prod",), family="reductions")
+def prod(result, a, axis=None, dtype=None, out=None, keepdims=False):
+    grad[a] = prod_adjoint(grad[result], a, axis, keepdims)
+
+
+# -- extrema (max routes; ties share the gradient equally) -----------------------------------
+
+
+@vjp(np.max, np.amax, np.min, np.amin, np.nanmax, np.nanmin, methods=("max", "min"),
+     family="reductions")
+def extremum(result, a, axis=None, out=None, keepdims=False):
+    grad[a] = route_to_extremum(grad[result], a, result, axis, keepdims)
+
+
+@vjp(np.ptp, family="reductions")
+def ptp(result, a, axis=None, out=None, keepdims=False):
+    high = np.max(a, axis=axis, keepdims=keepdims)
+    low = np.min(a, axis=axis, keepdims=keepdims)
+    grad[a] = (route_to_extremum(grad[result], a, high, axis, keepdims)
+               - route_to_extremum(grad[result], a, low, axis, keepdims))
+
+
+# -- moments -----------------------------------------------------------------------------
+
+
+@vjp(np.var, methods=("var",), family="reductions")
+def var(result, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    centered = a - np.mean(a, axis=axis, keepdims=True)
+    grad[a] = expand_reduced(grad[result], a, axis, keepdims) * centered * (
+        2.0 / (reduced_count(a, axis) - ddof))
+
+
+@vjp(np.std, methods=("std",), family="reductions")
+def std(result, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    centered = a - np.mean(a, axis=axis, keepdims=True)
+    grad[a] = expand_reduced(grad[result] / result, a, axis, keepdims) * centered / (
+        reduced_count(a, axis) - ddof)
+
+
+# -- cumulative --------------------------------------------------------------------------------
+
+
+@vjp(np.cumsum, methods=("cumsum",), family="reductions")
+def cumsum(result, a, axis=None, dtype=None, out=None):
+    if axis is None:
+        grad[a] = np.reshape(np.cumsum(np.ravel(grad[result])[::-1])[::-1], np.shape(a))
+    else:
+        grad[a] = np.flip(np.cumsum(np.flip(grad[result], axis), axis), axis)
+
+
+@vjp(np.cumprod, methods=("cumprod",), family="reductions")
+def cumprod(result, a, axis=None, dtype=None, out=None):
+    grad[a] = cumprod_adjoint(grad[result], a, axis)
+
+
+# -- norms ---------------------------------------------------------------------------------------
+
+
+@vjp(np.linalg.norm, family="reductions")
+def norm(result, x, ord=None, axis=None, keepdims=False):
+    grad[x] = norm_adjoint(grad[result], x, result, ord, axis, keepdims)

@@ -1,0 +1,42 @@
+"""Selection: where, clip, sort, select, nan_to_num.  The gradient goes where
+the value came from; entries that were cut off or replaced get none."""
+import numpy as np
+
+from ..runtime import select_adjoint, sort_adjoint
+from .registry import elementwise, grad, vjp
+
+
+@elementwise(np.where, family="selection")
+def where(result, condition, x, y):
+    grad[x] = np.where(condition, grad[result], 0.0)
+    grad[y] = np.where(condition, 0.0, grad[result])
+
+
+@elementwise(np.clip, methods=("clip",), family="selection")
+def clip(result, a, a_min=None, a_max=None, out=None, min=None, max=None):
+    if a_min is None and min is None:
+        grad[a] = grad[result] * (a <= a_max)
+        grad[a_max] = grad[result] * (a > a_max)
+    elif a_max is None and max is None:
+        grad[a] = grad[result] * (a >= a_min)
+        grad[a_min] = grad[result] * (a < a_min)
+    else:
+        grad[a] = grad[result] * ((a >= a_min) & (a <= a_max))
+        grad[a_min] = grad[result] * (a < a_min)
+        grad[a_max] = grad[result] * (a > a_max)
+
+
+@elementwise(np.nan_to_num, family="selection")
+def nan_to_num(result, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    grad[x] = grad[result] * np.isfinite(x)
+
+
+@vjp(np.sort, family="selection")
+def sort(result, a, axis=-1, kind=None, order=None, stable=None):
+    grad[a] = sort_adjoint(grad[result], a, axis)
+
+
+@vjp(np.select, family="selection")
+def select(result, condlist, choicelist, default=0):
+    grad[choicelist] = select_adjoint(grad[result], condlist, choicelist)
+    grad[default] = np.where(np.any(condlist, axis=0), 0.0, grad[result])

@@ -1,0 +1,226 @@
+"""Shape, joining, splitting and indexing: the gradient is the upstream gradient
+moved back to where each input element went (reshaped, transposed, sliced,
+summed over copies)."""
+import operator
+
+import numpy as np
+
+from ..runtime import (inverse_permutation, join_adjoint, pad_adjoint, repeat_adjoint,
+                       split_adjoint, take_adjoint, take_along_axis_adjoint, tile_adjoint,
+                       unbroadcast)
+from .registry import grad, vjp
+
+# -- same elements, new shape (reshape back) ------------------------------------------------
+
+
+@vjp(np.reshape, family="shape")
+def reshape(result, a, newshape=None, order="C", shape=None, copy=None):
+    grad[a] = np.reshape(grad[result], np.shape(a), order=order)
+
+
+@vjp(methods=("reshape",), family="shape")
+def reshape_method(result, a, *shape, order="C"):
+    grad[a] = np.reshape(grad[result], np.shape(a), order=order)
+
+
+@vjp(np.ravel, methods=("ravel", "flatten"), family="shape")
+def ravel(result, a, order="C"):
+    grad[a] = np.reshape(grad[result], np.shape(a), order=order)
+
+
+@vjp(np.squeeze, np.expand_dims, np.atleast_1d, np.atleast_2d, np.atleast_3d,
+     methods=("squeeze",), family="shape")
+def squeeze(result, a, axis=None):
+    grad[a] = np.reshape(grad[result], np.shape(a))
+
+
+@vjp(np.broadcast_to, family="shape")
+def broadcast_to(result, array, shape, subok=False):
+    grad[array] = unbroadcast(grad[result], array)
+
+
+@vjp(np.array, np.asarray, np.asanyarray, np.ascontiguousarray, np.copy, np.real,
+     np.conj, np.conjugate, float, methods=("copy", "astype", "conj", "conjugate"),
+     attributes=("real",), family="shape")
+def identity(result, a, dtype=None, *args, copy=None, order=None, subok=None, ndmin=0,
+             like=None, casting=None):
+    grad[a] = grad[result]
+
+
+@vjp(methods=("item",), family="shape")
+def item(result, a, *args):
+    grad[a] = np.reshape(grad[result], np.shape(a))
+
+
+# -- axes ------------------------------------------------------------------------------------
+
+
+@vjp(np.transpose, family="shape")
+def transpose(result, a, axes=None):
+    if axes is None:
+        grad[a] = np.transpose(grad[result])
+    else:
+        grad[a] = np.transpose(grad[result], inverse_permutation(axes))
+
+
+@vjp(methods=("transpose",), family="shape")
+def transpose_method(result, a, *axes):
+    if axes == () or axes == (None,):
+        grad[a] = np.transpose(grad[result])
+    elif len(axes) == 1:
+        grad[a] = np.transpose(grad[result], inverse_permutation(axes[0]))
+    else:
+        grad[a] = np.transpose(grad[result], inverse_permutation(axes))
+
+
+@vjp(attributes=("T",), family="shape")
+def transpose_attribute(result, a):
+    grad[a] = np.transpose(grad[result])
+
+
+@vjp(np.swapaxes, methods=("swapaxes",), family="shape")
+def swapaxes(result, a, axis1, axis2):
+    grad[a] = np.swapaxes(grad[result], axis1, axis2)
+
+
+@vjp(np.moveaxis, family="shape")
+def moveaxis(result, a, source, destination):
+    grad[a] = np.moveaxis(grad[result], destination, source)
+
+
+@vjp(np.flip, family="shape")
+def flip(result, m, axis=None):
+    grad[m] = np.flip(grad[result], axis)
+
+
+@vjp(np.fliplr, family="shape")
+def fliplr(result, m):
+    grad[m] = np.fliplr(grad[result])
+
+
+@vjp(np.flipud, family="shape")
+def flipud(result, m):
+    grad[m] = np.flipud(grad[result])
+
+
+@vjp(np.roll, family="shape")
+def roll(result, a, shift, axis=None):
+    grad[a] = np.roll(grad[result], np.negative(shift), axis)
+
+
+@vjp(np.rot90, family="shape")
+def rot90(result, m, k=1, axes=(0, 1)):
+    grad[m] = np.rot90(grad[result], -k, axes)
+
+
+# -- copies (sum the copies) -----------------------------------------------------------------------
+
+
+@vjp(np.tile, family="shape")
+def tile(result, A, reps):
+    grad[A] = tile_adjoint(grad[result], A, reps)
+
+
+@vjp(np.repeat, methods=("repeat",), family="shape")
+def repeat(result, a, repeats, axis=None):
+    grad[a] = repeat_adjoint(grad[result], a, repeats, axis)
+
+
+@vjp(np.pad, family="shape")
+def pad(result, array, pad_width, mode="constant", constant_values=0):
+    if mode != "constant":
+        raise NotImplementedError("np.pad: only mode='constant' is differentiated")
+    grad[array] = pad_adjoint(grad[result], array, pad_width)
+
+
+# -- joining and splitting (sequences: the gradient of a list is the list of gradients) --------
+
+
+@vjp(np.concatenate, family="joining")
+def concatenate(result, arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    grad[arrays] = join_adjoint(grad[result], arrays, "concatenate", axis)
+
+
+@vjp(np.stack, family="joining")
+def stack(result, arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    grad[arrays] = join_adjoint(grad[result], arrays, "stack", axis)
+
+
+@vjp(np.hstack, family="joining")
+def hstack(result, tup, dtype=None, casting="same_kind"):
+    grad[tup] = join_adjoint(grad[result], tup, "hstack")
+
+
+@vjp(np.vstack, np.row_stack if hasattr(np, "row_stack") else None, family="joining")
+def vstack(result, tup, dtype=None, casting="same_kind"):
+    grad[tup] = join_adjoint(grad[result], tup, "vstack")
+
+
+@vjp(np.dstack, family="joining")
+def dstack(result, tup):
+    grad[tup] = join_adjoint(grad[result], tup, "dstack")
+
+
+@vjp(np.column_stack, family="joining")
+def column_stack(result, tup):
+    grad[tup] = join_adjoint(grad[result], tup, "column_stack")
+
+
+@vjp(np.append, family="joining")
+def append(result, arr, values, axis=None):
+    if axis is None:
+        grad[arr] = np.reshape(grad[result][:np.size(arr)], np.shape(arr))
+        grad[values] = np.reshape(grad[result][np.size(arr):], np.shape(values))
+    else:
+        grad[arr] = np.take(grad[result], np.arange(np.shape(arr)[axis]), axis)
+        grad[values] = np.take(grad[result], np.arange(np.shape(arr)[axis],
+                                                       np.shape(result)[axis]), axis)
+
+
+@vjp(np.split, np.array_split, family="joining")
+def split(result, ary, indices_or_sections, axis=0):
+    grad[ary] = split_adjoint(grad[result], ary, axis)
+
+
+@vjp(np.hsplit, family="joining")
+def hsplit(result, ary, indices_or_sections):
+    grad[ary] = split_adjoint(grad[result], ary, "hsplit")
+
+
+@vjp(np.vsplit, family="joining")
+def vsplit(result, ary, indices_or_sections):
+    grad[ary] = split_adjoint(grad[result], ary, 0)
+
+
+@vjp(np.dsplit, family="joining")
+def dsplit(result, ary, indices_or_sections):
+    grad[ary] = split_adjoint(grad[result], ary, 2)
+
+
+# -- indexing (scatter back; repeated indices add up) -------------------------------------------
+
+
+@vjp(operator.getitem, family="indexing")
+def getitem(result, x, index):
+    grad[x][index] += grad[result]
+
+
+@vjp(np.take, methods=("take",), family="indexing")
+def take(result, a, indices, axis=None, out=None, mode="raise"):
+    grad[a] = take_adjoint(grad[result], a, indices, axis)
+
+
+@vjp(np.take_along_axis, family="indexing")
+def take_along_axis(result, arr, indices, axis=-1):
+    grad[arr] = take_along_axis_adjoint(grad[result], arr, indices, axis)
+
+
+@vjp(np.diff, family="indexing")
+def diff(result, a, n=1, axis=-1):
+    if n == 0:
+        grad[a] = grad[result]
+    elif n == 1:
+        grad[a] = np.concatenate([-np.take(grad[result], [0], axis), -np.diff(
+            grad[result], 1, axis), np.take(grad[result], [-1], axis)], axis)
+    else:
+        raise NotImplementedError("np.diff: write n > 1 as repeated np.diff(..., n=1)")

@@ -1,0 +1,292 @@
+"""Elementwise functions: arithmetic, unary ufuncs, binary ufuncs.
+
+Every rule here is ``elementwise``: the contribution it writes has the result's
+shape and the compiler sums it back to each input's shape (broadcasting).
+Read each one as upstream gradient ``grad[result]`` times local gradient.
+"""
+import builtins
+import math
+
+import gast
+import numpy as np
+
+from .registry import elementwise, grad, is_static, nondifferentiable, vjp
+
+# -- arithmetic (add distributes, mul swaps) --------------------------------------
+
+
+@elementwise(np.add, operator=gast.Add, family="arithmetic")
+def add(result, x, y):
+    grad[x] = grad[result]
+    grad[y] = grad[result]
+
+
+@elementwise(np.subtract, operator=gast.Sub, family="arithmetic")
+def subtract(result, x, y):
+    grad[x] = grad[result]
+    grad[y] = -grad[result]
+
+
+@elementwise(np.multiply, operator=gast.Mult, family="arithmetic")
+def multiply(result, x, y):
+    grad[x] = grad[result] * y
+    grad[y] = grad[result] * x
+
+
+@elementwise(np.true_divide, np.divide, operator=gast.Div, family="arithmetic")
+def divide(result, x, y):
+    grad[x] = grad[result] / y
+    grad[y] = -grad[result] * result / y
+
+
+@elementwise(np.power, operator=gast.Pow, family="arithmetic")
+def power(result, x, y):
+    if not is_static(y):
+        grad[x] = grad[result] * y * x ** np.where(y == 0, 1, y - 1)
+    elif y == 0:
+        pass
+    elif y == 1:
+        grad[x] = grad[result]
+    elif y == 2:
+        grad[x] = 2.0 * grad[result] * x
+    else:
+        grad[x] = grad[result] * y * x ** (y - 1)
+    grad[y] = grad[result] * result * np.log(np.where(x == 0, 1.0, x))
+
+
+@elementwise(np.float_power, math.pow, family="arithmetic")
+def float_power(result, x, y):
+    grad[x] = grad[result] * y * np.float_power(x, y - 1)
+    grad[y] = grad[result] * result * np.log(np.where(x == 0, 1.0, x))
+
+
+@elementwise(np.negative, operator=gast.USub, family="arithmetic")
+def negative(result, x):
+    grad[x] = -grad[result]
+
+
+@elementwise(np.positive, operator=gast.UAdd, family="arithmetic")
+def positive(result, x):
+    grad[x] = grad[result]
+
+
+@elementwise(np.remainder, math.remainder, operator=gast.Mod, family="arithmetic")
+def remainder(result, x, y):
+    grad[x] = grad[result]
+    grad[y] = -grad[result] * np.floor_divide(x, y)
+
+
+@elementwise(np.fmod, math.fmod, family="arithmetic")
+def fmod(result, x, y):
+    grad[x] = grad[result]
+    grad[y] = -grad[result] * np.trunc(x / y)
+
+
+# -- exponentials and logarithms -----------------------------------------------------
+
+
+@elementwise(np.exp, math.exp, family="exponents and logarithms")
+def exp(result, x):
+    grad[x] = grad[result] * result
+
+
+@elementwise(np.exp2, family="exponents and logarithms")
+def exp2(result, x):
+    grad[x] = grad[result] * result * np.log(2.0)
+
+
+@elementwise(np.expm1, math.expm1, family="exponents and logarithms")
+def expm1(result, x):
+    grad[x] = grad[result] * (result + 1.0)
+
+
+@elementwise(np.log, math.log, family="exponents and logarithms")
+def log(result, x):
+    grad[x] = grad[result] / x
+
+
+@elementwise(np.log2, math.log2, family="exponents and logarithms")
+def log2(result, x):
+    grad[x] = grad[result] / (x * np.log(2.0))
+
+
+@elementwise(np.log10, math.log10, family="exponents and logarithms")
+def log10(result, x):
+    grad[x] = grad[result] / (x * np.log(10.0))
+
+
+@elementwise(np.log1p, math.log1p, family="exponents and logarithms")
+def log1p(result, x):
+    grad[x] = grad[result] / (1.0 + x)
+
+
+@elementwise(np.logaddexp, family="exponents and logarithms")
+def logaddexp(result, x, y):
+    grad[x] = grad[result] * np.exp(x - result)
+    grad[y] = grad[result] * np.exp(y - result)
+
+
+@elementwise(np.logaddexp2, family="exponents and logarithms")
+def logaddexp2(result, x, y):
+    grad[x] = grad[result] * np.exp2(x - result)
+    grad[y] = grad[result] * np.exp2(y - result)
+
+
+# -- powers and roots --------------------------------------------------------------
+
+
+@elementwise(np.sqrt, math.sqrt, family="powers")
+def sqrt(result, x):
+    grad[x] = grad[result] / (2.0 * result)
+
+
+@elementwise(np.cbrt, getattr(math, "cbrt", None), family="powers")
+def cbrt(result, x):
+    grad[x] = grad[result] / (3.0 * result * result)
+
+
+@elementwise(np.square, family="powers")
+def square(result, x):
+    grad[x] = 2.0 * grad[result] * x
+
+
+@elementwise(np.reciprocal, family="powers")
+def reciprocal(result, x):
+    grad[x] = -grad[result] * result * result
+
+
+@elementwise(np.abs, np.absolute, np.fabs, builtins.abs, math.fabs, family="powers")
+def absolute(result, x):
+    grad[x] = grad[result] * np.sign(x)
+
+
+@elementwise(np.hypot, family="powers")
+def hypot(result, x, y):
+    grad[x] = grad[result] * x / result
+    grad[y] = grad[result] * y / result
+
+
+@elementwise(np.copysign, math.copysign, family="powers")
+def copysign(result, x, y):
+    grad[x] = grad[result] * np.copysign(1.0, x) * np.copysign(1.0, y)
+
+
+# -- trigonometric and hyperbolic --------------------------------------------------------
+
+
+@elementwise(np.sin, math.sin, family="trigonometric")
+def sin(result, x):
+    grad[x] = grad[result] * np.cos(x)
+
+
+@elementwise(np.cos, math.cos, family="trigonometric")
+def cos(result, x):
+    grad[x] = -grad[result] * np.sin(x)
+
+
+@elementwise(np.tan, math.tan, family="trigonometric")
+def tan(result, x):
+    grad[x] = grad[result] * (1.0 + result * result)
+
+
+@elementwise(np.arcsin, math.asin, family="trigonometric")
+def arcsin(result, x):
+    grad[x] = grad[result] / np.sqrt(1.0 - x * x)
+
+
+@elementwise(np.arccos, math.acos, family="trigonometric")
+def arccos(result, x):
+    grad[x] = -grad[result] / np.sqrt(1.0 - x * x)
+
+
+@elementwise(np.arctan, math.atan, family="trigonometric")
+def arctan(result, x):
+    grad[x] = grad[result] / (1.0 + x * x)
+
+
+@elementwise(np.arctan2, math.atan2, family="trigonometric")
+def arctan2(result, y, x):
+    grad[y] = grad[result] * x / (x * x + y * y)
+    grad[x] = -grad[result] * y / (x * x + y * y)
+
+
+@elementwise(np.sinh, math.sinh, family="trigonometric")
+def sinh(result, x):
+    grad[x] = grad[result] * np.cosh(x)
+
+
+@elementwise(np.cosh, math.cosh, family="trigonometric")
+def cosh(result, x):
+    grad[x] = grad[result] * np.sinh(x)
+
+
+@elementwise(np.tanh, math.tanh, family="trigonometric")
+def tanh(result, x):
+    grad[x] = grad[result] * (1.0 - result * result)
+
+
+@elementwise(np.arcsinh, math.asinh, family="trigonometric")
+def arcsinh(result, x):
+    grad[x] = grad[result] / np.sqrt(x * x + 1.0)
+
+
+@elementwise(np.arccosh, math.acosh, family="trigonometric")
+def arccosh(result, x):
+    grad[x] = grad[result] / np.sqrt(x * x - 1.0)
+
+
+@elementwise(np.arctanh, math.atanh, family="trigonometric")
+def arctanh(result, x):
+    grad[x] = grad[result] / (1.0 - x * x)
+
+
+@elementwise(np.deg2rad, np.radians, math.radians, family="trigonometric")
+def deg2rad(result, x):
+    grad[x] = grad[result] * (np.pi / 180.0)
+
+
+@elementwise(np.rad2deg, np.degrees, math.degrees, family="trigonometric")
+def rad2deg(result, x):
+    grad[x] = grad[result] * (180.0 / np.pi)
+
+
+@elementwise(np.sinc, family="trigonometric")
+def sinc(result, x):
+    grad[x] = grad[result] * np.where(x == 0, 0.0, (np.cos(np.pi * x) - result)
+                                      / np.where(x == 0, 1.0, x))
+
+
+# -- selection between two values (max routes) -------------------------------------------
+# Ties route the whole gradient to the first argument.
+
+
+@elementwise(np.maximum, np.fmax, family="selection")
+def maximum(result, x, y):
+    grad[x] = grad[result] * (x >= y)
+    grad[y] = grad[result] * (x < y)
+
+
+@elementwise(np.minimum, np.fmin, family="selection")
+def minimum(result, x, y):
+    grad[x] = grad[result] * (x <= y)
+    grad[y] = grad[result] * (x > y)
+
+
+@vjp(builtins.max, family="selection")
+def builtin_max(result, x, y):
+    grad[x] = grad[result] * (x >= y)
+    grad[y] = grad[result] * (x < y)
+
+
+@vjp(builtins.min, family="selection")
+def builtin_min(result, x, y):
+    grad[x] = grad[result] * (x <= y)
+    grad[y] = grad[result] * (x > y)
+
+
+# -- piecewise-constant functions: zero gradient -----------------------------------------
+
+nondifferentiable(
+    np.sign, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
+    np.floor_divide, np.heaviside, np.signbit, math.floor, math.ceil, math.trunc,
+    methods=("round",), family="zero gradient")
