@@ -126,9 +126,6 @@ class GradientFunction:
     """A callable returning gradients; ``.source`` shows the generated code."""
 
     def __init__(self, fn: Callable, wrt: Wrt, mode: str):
-        if isinstance(fn, GradientFunction):
-            raise S2SGradError("grad of a grad-generated function is not supported yet",
-                               function=getattr(fn, "__name__", None))
         if not callable(fn):
             raise TypeError("s2sgrad.%s expects a function, got %r" % (mode, fn))
         self.__wrapped__ = fn
@@ -144,7 +141,9 @@ class GradientFunction:
         except (TypeError, ValueError):
             self._nparams = -1
             self._sig = None
-        functools.update_wrapper(self, fn)
+        # updated=(): never copy the wrapped object's __dict__ (an s2sgrad function's
+        # own state when this is grad of grad)
+        functools.update_wrapper(self, fn, updated=())
         self.__wrapped__ = fn
 
     def __call__(self, *args, **kwargs):
@@ -187,9 +186,10 @@ class GradientFunction:
     def _specialize(self, args, key):
         self._require_source()
         _check_differentiable(self._fn, self._wrt, args)
-        gen = cache.get_or_generate(
+        gen = _get_or_generate(
             self._fn, (self._mode, self._wrt, self._tuple, key),
-            lambda: _generate(self._fn, self._wrt, self._mode, args, self._tuple))
+            lambda: _generate(_target(self._fn, args), self._wrt, self._mode, args,
+                              self._tuple))
         self._specs[key] = gen.function
         self._last = gen
         return gen.function
@@ -199,9 +199,10 @@ class GradientFunction:
         """The generated gradient code (for the last argument signature seen)."""
         if self._last is None:
             self._require_source()
-            self._last = cache.get_or_generate(
+            self._last = _get_or_generate(
                 self._fn, (self._mode, self._wrt, self._tuple, None),
-                lambda: _generate(self._fn, self._wrt, self._mode, None, self._tuple))
+                lambda: _generate(_target(self._fn, None), self._wrt, self._mode, None,
+                                  self._tuple))
         return self._last.source
 
     @property
@@ -214,6 +215,19 @@ class GradientFunction:
     def __repr__(self):
         return "<s2sgrad %s of %s wrt %s>" % (self._mode, getattr(self._fn, "__qualname__", "?"),
                                              self._wrt if self._tuple else self._wrt[0])
+
+
+def _get_or_generate(fn, key, generate):
+    """The cache, except for grad of an s2sgrad function (kept in memory only: the
+    disk cache keys on the original function's source, shared by every order)."""
+    from .transforms import cached
+    return cached(fn, key, generate)
+
+
+def _target(fn, args):
+    """What to differentiate: ``fn``, or the generated code of an s2sgrad function."""
+    from .transforms import concrete
+    return concrete(fn, args)
 
 
 def _generate(fn, wrt, mode, args, tuple_output):

@@ -79,9 +79,18 @@ def tangent_inputs(op: Op, value: gast.expr) -> Set[str]:
         return {op.args[0].id}
     if op.kind == "rule":
         key = rule_key_for(value, op)
-        if key is not None and lookup_tangent(key) is not None:
+        entry = lookup_tangent(key) if key is not None else None
+        if isinstance(entry, Linear):
+            return {n for i in entry.positions if i < len(op.args)
+                    for n in A.names_loaded(op.args[i])}
+        if entry is not None:
             return {n for a in op.inputs() for n in A.names_loaded(a)}
         return op.differentiable_inputs()
+    if op.kind == "unknown" and isinstance(value, gast.Call) and op.obj is not None:
+        entry = lookup_tangent(("obj", id(op.obj)))
+        if isinstance(entry, Linear):
+            return {n for i in entry.positions if i < len(op.args)
+                    for n in A.names_loaded(op.args[i])}
     return A.names_loaded(value)
 
 
@@ -376,9 +385,7 @@ class ForwardBuilder:
                     raise self.error(s, "forward mode: a differentiated value inside a "
                                      "compound argument of '%s' is not supported" % op.label)
                 continue
-            if A.names_loaded(node) & self.varied:
-                raise self.error(s, "forward mode: '%s' is not differentiable in this argument"
-                                 % op.label)
+            # other arguments (shapes, axes, a helper's ``like``) carry no tangent
         terms = []
         for node in linear_nodes:
             if isinstance(node, gast.Name) and node.id in self.varied:
@@ -533,8 +540,50 @@ def _call_name(call: gast.Call) -> str:
 def _sum(terms: List[gast.expr]) -> gast.expr:
     expr = terms[0]
     for t in terms[1:]:
-        expr = gast.BinOp(left=expr, op=gast.Add(), right=t)
+        negated, t = _split_sign(t)
+        expr = gast.BinOp(left=expr, op=gast.Sub() if negated else gast.Add(), right=t)
     return expr
+
+
+def _split_sign(term: gast.expr):
+    """(True, a * b) for -a * b (the leftmost factor negated), else (False, term)."""
+    if isinstance(term, gast.UnaryOp) and isinstance(term.op, gast.USub):
+        return True, term.operand
+    if isinstance(term, gast.BinOp) and isinstance(term.op, (gast.Mult, gast.Div)):
+        neg, left = _split_sign(term.left)
+        if neg:
+            return True, gast.BinOp(left=left, op=term.op, right=term.right)
+    return False, term
+
+
+def _pure(stmt, env, helpers) -> bool:
+    if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+        return False
+    for node in gast.walk(stmt.value):
+        if isinstance(node, gast.Call):
+            path = A.dotted(node.func) or ""
+            if path.startswith(("np.random", "numpy.random", "print")):
+                return False
+            if isinstance(node.func, gast.Name) and node.func.id in helpers:
+                continue
+            if isinstance(node.func, gast.Attribute) and node.func.attr in ("pop", "append"):
+                return False
+            if classify(node, env).kind not in ("rule", "constant"):
+                return False
+    return True
+
+
+def eliminate_dead(stmts: List[gast.stmt], live: Set[str], env, helpers) -> List[gast.stmt]:
+    """Drop top-level assignments (primal or tangent) nobody reads."""
+    live = set(live)
+    kept: List[gast.stmt] = []
+    for stmt in reversed(stmts):
+        if _pure(stmt, env, helpers) and stmt.targets[0].id not in live:
+            continue
+        live |= A.names_loaded(stmt)
+        kept.append(stmt)
+    kept.reverse()
+    return kept
 
 
 def _replace_node(tree: gast.expr, target: gast.expr, new: gast.expr) -> gast.expr:
@@ -574,8 +623,9 @@ def generate_jvp(fn, wrt: Sequence[int], example_args=None):
     fb = ForwardBuilder(trace, wrt_names, env, shapes, bindings)
     node = fb.build()
     ret = node.body[-1]
-    node.body = node.body[:1] + eliminate_dead_forward(node.body[1:-1], A.names_loaded(ret),
-                                                       env) + [ret]
+    helpers = set(bindings.helper_names.values())
+    node.body = node.body[:1] + eliminate_dead(node.body[1:-1], A.names_loaded(ret), env,
+                                               helpers) + [ret]
     node = simplify_function(node)
     source = emit_function(node)
     for h in sorted(bindings.used_helpers):

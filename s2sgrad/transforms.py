@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import inspect
 import linecache
+import weakref
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import gast
@@ -79,6 +80,20 @@ def concrete(fn, args):
     return fn
 
 
+_NESTED: "weakref.WeakKeyDictionary[Any, Dict[Any, Any]]" = weakref.WeakKeyDictionary()
+
+
+def cached(fn, key, generate):
+    """``cache.get_or_generate``, in memory only when ``fn`` is an s2sgrad function."""
+    if not is_transform(fn):
+        return cache.get_or_generate(fn, key, generate)
+    per_fn = _NESTED.setdefault(fn, {})
+    hit = per_fn.get(key)
+    if hit is None:
+        hit = per_fn[key] = generate()
+    return hit
+
+
 def _registered(gen):
     f = gen.function
     filename = f.__code__.co_filename
@@ -137,8 +152,8 @@ class Transform:
             if args is not None:
                 _api()._check_differentiable(self._fn, self._wrt, args)
             target = concrete(self._fn, args)
-            gen = cache.get_or_generate(target, (self.kind, self._wrt, self._tuple, key),
-                                        lambda: self._generate(target, args))
+            gen = cached(self._fn, (self.kind, self._wrt, self._tuple, key),
+                         lambda: self._generate(target, args))
             self._gens[key] = gen
         self._last = gen
         return gen
