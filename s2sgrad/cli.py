@@ -288,15 +288,11 @@ def _forward_source(fn, wrt, args) -> str:
                        % __version__, "use --mode reverse (the default)", status=1)
     t = jvp(fn, wrt=wrt)
     if args is not None:
-        tangents = tuple(np.ones_like(args[i]) if isinstance(args[i], np.ndarray) else 1.0
-                         for i in _wrt_indices(fn, wrt))
-        try:
-            t(args, tangents)
-        except TypeError:
-            try:
-                t(*args)
-            except Exception:
-                pass
+        from .api import _resolve_wrt
+        indices, as_tuple = _resolve_wrt(fn, wrt)
+        tangents = tuple(np.ones_like(args[i], dtype=float) if isinstance(args[i], np.ndarray)
+                         else 1.0 for i in indices)
+        t(*args, tangents if as_tuple else tangents[0])
     src = getattr(t, "source", None)
     if src is None:
         raise CLIError("this version's forward mode does not expose generated source",
