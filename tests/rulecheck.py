@@ -1,0 +1,76 @@
+"""Finite-difference checks for single derivative rules.
+
+``check_expr("np.sum(x, axis=1)", x=arr)`` differentiates the loss
+``np.sum((np.sum(x, axis=1)) * C)`` -- C a random cotangent shaped like the
+expression's value -- with respect to every keyword argument given, and compares
+with float64 central differences (``gradcheck.check_grad``).  Arguments passed in
+``consts`` are closed over (no gradient).  The loss is real source (registered in
+``linecache``), so s2sgrad reads it like any user function.
+"""
+from __future__ import annotations
+
+import itertools
+import linecache
+
+import numpy as np
+
+from gradcheck import check_grad
+
+_COUNTER = itertools.count()
+RNG = np.random.default_rng(1234)
+
+
+def _namespace():
+    ns = {"np": np}
+    try:
+        import scipy
+        import scipy.linalg
+        import scipy.signal
+        import scipy.special
+        import scipy.stats
+        ns.update(scipy=scipy, special=scipy.special, stats=scipy.stats,
+                  signal=scipy.signal, sla=scipy.linalg)
+    except ImportError:  # pragma: no cover
+        pass
+    return ns
+
+
+def make_loss(expr, names, consts=None):
+    """A function ``loss(*names, C) = np.sum((expr) * C)`` with real source."""
+    filename = "<rulecheck-%d>" % next(_COUNTER)
+    src = "def rule_loss(%s):\n    return np.sum((%s) * C)\n" % (", ".join(list(names) + ["C"]),
+                                                                   expr)
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    ns = _namespace()
+    ns.update(consts or {})
+    exec(compile(src, filename, "exec"), ns)
+    return ns["rule_loss"]
+
+
+def check_expr(expr, consts=None, rtol=1e-6, atol=1e-8, eps=1e-6, **args):
+    """Check the gradient of ``expr`` w.r.t. every keyword argument; return the loss."""
+    names = list(args)
+    ns = _namespace()
+    ns.update(consts or {})
+    value = eval(expr, ns, dict(args))
+    C = RNG.standard_normal(np.shape(value)) if np.ndim(value) else float(RNG.standard_normal())
+    loss = make_loss(expr, names, consts)
+    check_grad(loss, tuple(args.values()) + (C,), wrt=tuple(range(len(names))), rtol=rtol,
+               atol=atol, eps=eps)
+    return loss
+
+
+def rand(*shape, low=-2.0, high=2.0):
+    """Uniform floats; ``rand()`` is a Python float."""
+    if not shape:
+        return float(RNG.uniform(low, high))
+    return RNG.uniform(low, high, size=shape)
+
+
+def pos(*shape):
+    return rand(*shape, low=0.5, high=2.0)
+
+
+def spd(n, batch=()):
+    a = RNG.standard_normal(batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
