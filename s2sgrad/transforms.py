@@ -493,14 +493,16 @@ def generate_vjp(fn, wrt: Sequence[int], example_args=None, tuple_output: bool =
     forward = insert_restores(rb, forward, backward)
     results = [final_gradient(rb, p, backward) for p in wrt_names]
     grads = results[0] if not tuple_output else gast.Tuple(elts=results, ctx=gast.Load())
-    backward = _flatten(backward)
+    from .optimize import flatten
+    backward = flatten(backward)
     live = A.names_loaded(gast.Module(body=backward, type_ignores=[])) | A.names_loaded(grads) \
         | {out}
     forward = eliminate_dead_forward(forward, live, env)
 
     # The pullback may run several times: names the backward sweep re-assigns
     # (restored values, stacks) get pullback-local copies.
-    fwd_names = set(params) | A.names_stored(gast.Module(body=_flatten(forward), type_ignores=[]))
+    forward = flatten(forward)
+    fwd_names = set(params) | A.names_stored(gast.Module(body=forward, type_ignores=[]))
     bwd_assigned = set()
     for node in _walk(backward):
         if isinstance(node, gast.Assign):
@@ -511,6 +513,8 @@ def generate_vjp(fn, wrt: Sequence[int], example_args=None, tuple_output: bool =
     stacks = {s.targets[0].id for s in _flatten(forward) if isinstance(s, gast.Assign)
               and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.List)
               and not s.value.elts}
+    shared = sorted(set(shared) | (stacks & A.names_loaded(gast.Module(body=backward,
+                                                                       type_ignores=[]))))
     mapping = {n: trace.names.fresh(n + "_pb") for n in shared}
     prologue = []
     for n in shared:
