@@ -83,7 +83,9 @@ def var(result, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 @vjp(np.std, methods=("std",), family="reductions")
 def std(result, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     centered = a - np.mean(a, axis=axis, keepdims=True)
-    grad[a] = expand_reduced(grad[result] / result, a, axis, keepdims) * centered / (
+    # where std is 0 every centered entry is 0: the 0 subgradient, not nan
+    grad[a] = expand_reduced(grad[result] / np.where(result == 0, 1.0, result), a, axis,
+                             keepdims) * centered / (
         reduced_count(a, axis) - ddof)
 
 
