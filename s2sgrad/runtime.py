@@ -370,8 +370,9 @@ def einsum_adjoint(g, subscripts, which, *operands):
     spec = ",".join([out] + [s for s, _ in others]) + "->" + reach
     h = np.einsum(spec, g, *[o for _, o in others])
     # letters only this operand sums over: the gradient is constant along them
-    h = np.reshape(h, tuple(sizes[c] if c in present else 1 for c in unique))
-    h = np.broadcast_to(h, tuple(sizes[c] for c in unique))
+    if len(reach) < len(unique):
+        h = np.reshape(h, tuple(sizes[c] if c in present else 1 for c in unique))
+        h = np.array(np.broadcast_to(h, tuple(sizes[c] for c in unique)))
     if len(unique) == len(target):
         return np.transpose(h, [unique.index(c) for c in target])
     res = np.zeros(x.shape, dtype=np.result_type(h, float))
@@ -508,7 +509,7 @@ def pad_adjoint(g, a, pad_width):
     nd = np.ndim(a)
     pw = np.broadcast_to(np.asarray(pad_width, dtype=int).reshape(-1, 2)
                          if np.ndim(pad_width) else np.asarray(pad_width), (nd, 2))
-    return g[tuple(slice(lo, lo + n) for (lo, _), n in zip(pw, np.shape(a)))]
+    return np.array(g[tuple(slice(lo, lo + n) for (lo, _), n in zip(pw, np.shape(a)))])
 
 
 def take_adjoint(g, a, indices, axis=None):
