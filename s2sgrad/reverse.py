@@ -203,7 +203,7 @@ class ReverseBuilder:
                 out.append(gast.AugAssign(target=target, op=gast.Add(), value=value))
             else:
                 out.append(gast.Expr(value=A.call(self.np("add.at"),
-                                                  [A.load(g), index, value])))
+                                                  [A.load(g), _index_value(index), value])))
         for s in out:
             s.s2s_comment = comment
         return out
@@ -497,3 +497,15 @@ def _flatten(stmts) -> List[gast.stmt]:
         else:
             out.append(s)
     return out
+
+
+def _index_value(index: gast.expr) -> gast.expr:
+    """A subscript as a plain value (``slice(None)`` for ``:``), for np.add.at."""
+    def conv(p):
+        if isinstance(p, gast.Slice):
+            return A.call("slice", [copy.deepcopy(e) if e is not None else A.const(None)
+                                    for e in (p.lower, p.upper, p.step)])
+        return p
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[conv(e) for e in index.elts], ctx=gast.Load())
+    return conv(index)

@@ -533,8 +533,11 @@ def take_along_axis_adjoint(g, a, indices, axis):
         return out
     nd = np.ndim(a)
     axis = axis % nd
-    idx = list(np.ix_(*[np.arange(n) for n in np.shape(indices)]))
-    idx[axis] = indices
+    shape = list(np.shape(a))
+    shape[axis] = np.shape(indices)[axis]
+    shape = np.broadcast_shapes(tuple(shape), np.shape(indices))
+    idx = list(np.ix_(*[np.arange(n) for n in shape]))
+    idx[axis] = np.broadcast_to(indices, shape)
     np.add.at(out, tuple(np.broadcast_arrays(*idx)), g)
     return out
 
