@@ -24,7 +24,7 @@ from .normalize import PrimalTrace, build_primal_trace
 from .optimize import eliminate_dead_forward, simplify_function
 from .parse import ParsedFunction, parse_function
 from .reverse import Bindings, ReverseBuilder, comment_of
-from .shapes import ShapeEnv
+from .shapes import ShapeEnv, describe
 
 
 @dataclass
@@ -61,7 +61,6 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
     """Run the primal trace once, recording every value's shape and dtype."""
     shapes = ShapeEnv()
     rec = trace.names.fresh("record")
-    fn = copy.deepcopy(trace.node)
 
     def instrument(stmts):
         out = []
@@ -77,7 +76,16 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
             if isinstance(s, gast.Assign):
                 for n in sorted(A.names_stored(s.targets[0])):
                     out.append(_record(rec, n))
+                if isinstance(s.targets[0], gast.Subscript):
+                    # y[i] = v: the shape of the written part, for the adjoint of v
+                    out.append(gast.Expr(value=A.call(A.load(rec), [
+                        A.const(s.s2s_write_key), A.as_load(s.targets[0])])))
         return out
+
+    for k, s in enumerate(n for n in gast.walk(trace.node) if isinstance(n, gast.Assign)
+                          and isinstance(n.targets[0], gast.Subscript)):
+        s.s2s_write_key = "%s[...]#%d" % (A.root_name(s.targets[0]), k)
+    fn = copy.deepcopy(trace.node)
 
     ret = fn.body[-1]
     body = instrument(fn.body[:-1])
@@ -86,7 +94,8 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
     source = emit_function(fn)
     probe = compile_function(source, fn.name, parsed.globals, parsed.closure,
                              {rec: shapes.record}, "<s2sgrad-probe %s>" % trace.info.function_name)
-    out = probe(*args)
+    out = probe(*[copy.deepcopy(a) if isinstance(a, (numpy.ndarray, list, dict, tuple)) else a
+                  for a in args])     # the probe must not write into the caller's arrays
     shapes.record(trace.output, out)
     return shapes, out
 
@@ -107,6 +116,7 @@ def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
     shapes = None
     if example_args is not None:
         shapes, out = probe_shapes(parsed, trace, example_args)
+        shapes.params = {p: describe(a) for p, a in zip(trace.params, example_args)}
         if mode in ("grad", "value_and_grad") and numpy.ndim(out) != 0:
             raise NonScalarOutputError(
                 "grad() needs a scalar output, but %r returned a value of shape %s"
@@ -170,8 +180,18 @@ def build_gradient_function(trace: PrimalTrace, rb: ReverseBuilder, wrt: List[st
 
 def final_gradient(rb: ReverseBuilder, p: str, backward: List[gast.stmt]) -> gast.expr:
     vi = rb.shapes.get(p) if rb.shapes is not None else None
+    # The parameter as passed, not what its name holds at the end: ``x = f(x)`` may
+    # have changed its shape or type (or made it unknown).
+    entry = getattr(rb.shapes, "params", {}).get(p) if rb.shapes is not None else None
+    if entry is not None:
+        vi = entry
     if p not in rb.defined:
-        return rb.zero_of(p)
+        if entry is None:
+            return rb.zero_of(p)
+        if not entry.is_array:
+            return A.const(0.0)
+        kws = [] if str(entry.dtype) == "float64" else [("dtype", rb.np(str(entry.dtype)))]
+        return A.call(rb.np("zeros"), [A.parse_expr(repr(tuple(entry.shape)))], kws)
     g = A.load(rb.grad_name(p))
     if vi is None:
         return A.call(A.load(rb.b.helper("as_gradient")), [g, A.load(p)])
@@ -191,15 +211,11 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
     A top-level first definition overwrites nothing and is skipped; an element
     write ``y[i] = v`` saves and restores only the element (``y[i]``).
     """
-    needed = A.names_loaded(gast.Module(body=_flat(backward), type_ignores=[]))
     first_definitions = _first_definitions(forward, set(rb.trace.params))
-    pushes: Dict[int, List[Tuple[str, gast.expr]]] = {}
-    stacks: Dict[str, str] = {}
+    candidates = []   # (stmt, slot, name, saved, pop)
     for stmt, slot, name, in_loop in rb.restores:
-        if name not in needed or id(stmt) in first_definitions:
+        if (id(stmt), name) in first_definitions:
             continue
-        if name not in stacks:
-            stacks[name] = rb.names.fresh(name + "_stack")
         tgt = stmt.targets[0]
         if isinstance(tgt, gast.Subscript):
             saved = A.as_load(tgt)
@@ -209,14 +225,27 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
             else:
                 saved = A.call(rb.np("copy"), [saved])
             restored = A.as_store(tgt)
-            what = _expr_source(saved)
         else:
-            saved, restored, what = A.load(name), A.store(name), name
-        pushes.setdefault(id(stmt), []).append((name, saved))
-        pop = A.assign(restored, A.call(gast.Attribute(value=A.load(stacks[name]), attr="pop",
-                                                       ctx=gast.Load())))
+            saved, restored = A.load(name), A.store(name)
+        pop = A.assign(restored, A.call(gast.Attribute(value=A.load(name + "_stack"),
+                                                       attr="pop", ctx=gast.Load())))
         pop.s2s_comment = "restore %s" % _expr_source(A.as_load(restored))
         slot.append(pop)
+        candidates.append((stmt, slot, name, saved, pop))
+    # A pop is kept only when the backward pass reads the restored value before
+    # overwriting it again (liveness over the backward sweep).
+    live_pops = _live_pops(backward, {id(c[4]): c[2] for c in candidates},
+                           _views(forward))
+    pushes: Dict[int, List[Tuple[str, gast.expr]]] = {}
+    stacks: Dict[str, str] = {}
+    for stmt, slot, name, saved, pop in candidates:
+        if id(pop) not in live_pops:
+            slot.remove(pop)
+            continue
+        if name not in stacks:
+            stacks[name] = rb.names.fresh(name + "_stack")
+        pop.value.func.value.id = stacks[name]
+        pushes.setdefault(id(stmt), []).append((name, saved))
     if not pushes:
         return forward
     defined_before = set(rb.trace.params)
@@ -242,7 +271,7 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
         if isinstance(s, (gast.If, gast.For, gast.While)):
             # Names pushed inside a block may not exist before it first runs.
             inner = {name for n in gast.walk(s) for name, _ in pushes.get(id(n), [])
-                     if isinstance(n.targets[0], gast.Name)}
+                     if not isinstance(n.targets[0], gast.Subscript)}
             for name in sorted(inner - defined_before):
                 init = A.assign(name, A.const(None))
                 init.s2s_comment = "%s is first assigned inside the %s" % (
@@ -257,6 +286,84 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
     return inits + new
 
 
+def _views(forward) -> Dict[str, set]:
+    """name -> the arrays it may be a view of (v = y[i], v = y.T, v = y.reshape(...))."""
+    from .reverse import VIEW_CALLS
+
+    def sources(v) -> set:
+        if isinstance(v, gast.Name):
+            return {v.id}
+        if isinstance(v, (gast.Subscript, gast.Attribute)):
+            return sources(v.value)
+        if isinstance(v, gast.Call):
+            f = v.func
+            name = f.attr if isinstance(f, gast.Attribute) else getattr(f, "id", "")
+            if name in VIEW_CALLS:
+                found = sources(f.value) if isinstance(f, gast.Attribute) else set()
+                return found | (sources(v.args[0]) if v.args else set())
+        return set()
+
+    views: Dict[str, set] = {}
+    for s in gast.walk(gast.Module(body=forward, type_ignores=[])):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            found = sources(s.value) - {s.targets[0].id}
+            if found:
+                views.setdefault(s.targets[0].id, set()).update(found)
+    changed = True
+    while changed:
+        changed = False
+        for k, roots in views.items():
+            more = set().union(*[views.get(r, set()) for r in roots]) - roots - {k}
+            if more:
+                roots |= more
+                changed = True
+    return views
+
+
+def _live_pops(backward, pops: Dict[int, str], views: Dict[str, set]) -> set:
+    """The pops whose restored value some later backward statement reads (reading a
+    view of an array counts as reading the array)."""
+    keep = set()
+    plain_loads = A.names_loaded
+
+    def loads(node):
+        found = plain_loads(node)
+        for n in list(found):
+            found |= views.get(n, set())
+        return found
+
+    def live_before(stmts, live):
+        for s in reversed(_flat(stmts)):
+            if id(s) in pops:
+                name = pops[id(s)]
+                if name in live:
+                    keep.add(id(s))
+                tgt = s.targets[0]
+                if isinstance(tgt, gast.Name):
+                    live = live - {name}
+                else:
+                    live = live | loads(tgt.slice)
+            elif isinstance(s, gast.If):
+                live = live_before(s.body, live) | live_before(s.orelse, live) | \
+                    loads(s.test)
+            elif isinstance(s, (gast.For, gast.While)):
+                after, at_end = live, live
+                for _ in range(4):
+                    at_start = live_before(s.body, at_end)
+                    if after | at_start <= at_end:
+                        break
+                    at_end = after | at_start
+                live = after | at_start | loads(getattr(s, "iter", None) or s.test)
+            elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                live = (live - {s.targets[0].id}) | loads(s.value)
+            else:
+                live = live | loads(s)
+        return live
+
+    live_before(backward, set())
+    return keep
+
+
 def _first_definitions(stmts, defined) -> set:
     """Assignments to a name that no earlier statement (or earlier loop trip) may
     have defined: they overwrite nothing, so there is nothing to save."""
@@ -266,8 +373,9 @@ def _first_definitions(stmts, defined) -> set:
         for s in stmts:
             if isinstance(s, gast.Assign):
                 tgt = s.targets[0]
-                if isinstance(tgt, gast.Name):
-                    (overwriting if tgt.id in maybe else first).add(id(s))
+                if isinstance(tgt, (gast.Name, gast.Tuple, gast.List)):
+                    for n in A.names_stored(tgt):
+                        (overwriting if n in maybe else first).add((id(s), n))
                 maybe = maybe | A.names_stored(tgt)
             elif isinstance(s, gast.If):
                 maybe = walk(s.body, maybe) | walk(s.orelse, maybe)

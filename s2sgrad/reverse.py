@@ -256,6 +256,12 @@ class ReverseBuilder:
         tgt = stmt.targets[0]
         if isinstance(tgt, gast.Name) and (in_loop or self.def_count.get(tgt.id, 0) > 1):
             self.restores.append((stmt, slot, tgt.id, in_loop))
+        elif isinstance(tgt, (gast.Tuple, gast.List)):
+            for n in sorted(A.names_stored(tgt)):
+                if in_loop or self.def_count.get(n, 0) > 1:
+                    self.restores.append((stmt, slot, n, in_loop))
+        elif isinstance(tgt, gast.Subscript) and A.root_name(tgt) is not None:
+            self.restores.append((stmt, slot, A.root_name(tgt), in_loop))
         return slot
 
     def backward_assign(self, stmt: gast.Assign, in_loop: bool) -> List[gast.stmt]:
@@ -264,6 +270,8 @@ class ReverseBuilder:
         if (isinstance(tgt, (gast.Tuple, gast.List)) and isinstance(stmt.value, gast.Name)
                 and all(isinstance(e, gast.Name) for e in tgt.elts)):
             return self.backward_unpack(stmt, tgt, stmt.value.id) + [slot]
+        if isinstance(tgt, gast.Subscript) and isinstance(tgt.value, gast.Name):
+            return self.backward_write(stmt, tgt) + [slot]
         if not isinstance(tgt, gast.Name):
             raise self.info.error(UnsupportedSyntaxError,
                                   "assignments to %s are not supported yet"
@@ -313,6 +321,58 @@ class ReverseBuilder:
             out = [x for x in out if x is not keep]
         out.append(slot)
         return out
+
+    def backward_write(self, stmt, tgt: gast.Subscript) -> List[gast.stmt]:
+        """``y[i] = v``: v receives grad_y[i]; the overwritten part of y received
+        nothing, so grad_y[i] is cleared."""
+        y = tgt.value.id
+        if y not in self.active or y not in self.defined:
+            return []
+        comment = comment_of(stmt, self.info)
+        out: List[gast.stmt] = []
+        g = self.grad_name(y)
+        if y not in self.private:
+            copy_stmt = A.assign(g, A.call(self.np("array"), [A.load(g)]))
+            copy_stmt.s2s_comment = comment
+            out.append(copy_stmt)
+            self.private.add(y)
+        part = gast.Subscript(value=A.load(g), slice=copy.deepcopy(tgt.slice), ctx=gast.Load())
+        v = stmt.value
+        if isinstance(v, gast.Name) and v.id in self.active:
+            key = getattr(stmt, "s2s_write_key", None)
+            written = self.shapes.get(key) if (self.shapes is not None and key) else None
+            vi = self.shapes.get(v.id) if self.shapes is not None else None
+            if written is None or vi is None:
+                value = A.call(self.np("copy"), [A.call(A.load(self.b.helper("unbroadcast")),
+                                                        [part, A.load(v.id)])])
+            elif written.shape == vi.shape:
+                value = part
+                if written.is_array:
+                    value = A.call(gast.Attribute(value=part, attr="copy", ctx=gast.Load()))
+            else:
+                value = self._unbroadcast_shapes(part, written.shape, vi.shape)
+            out += self.accumulate(v.id, value, comment)
+        clear = A.assign(gast.Subscript(value=A.load(g), slice=copy.deepcopy(tgt.slice),
+                                        ctx=gast.Store()), A.const(0.0))
+        clear.s2s_comment = comment
+        out.append(clear)
+        return out
+
+    def _unbroadcast_shapes(self, value, rs, xs):
+        if xs == ():
+            return A.call(self.np("sum"), [value])
+        lead = len(rs) - len(xs)
+        expr = value
+        if lead > 0:
+            axis = A.const(0) if lead == 1 else A.parse_expr(repr(tuple(range(lead))))
+            expr = A.call(self.np("sum"), [expr], [("axis", axis)])
+        ones = tuple(i for i, n in enumerate(xs) if n == 1 and rs[lead + i] != 1)
+        if ones:
+            axis = A.const(ones[0]) if len(ones) == 1 else A.parse_expr(repr(ones))
+            expr = A.call(self.np("sum"), [expr], [("axis", axis), ("keepdims", A.const(True))])
+        if expr is value:
+            expr = A.call(gast.Attribute(value=value, attr="copy", ctx=gast.Load()))
+        return expr
 
     def backward_unpack(self, stmt, tgt, source: str) -> List[gast.stmt]:
         """``a, b = t``: the gradient of ``t`` is the tuple of the targets' gradients
