@@ -179,7 +179,7 @@ __all__ += ["mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoint", "average_we
             "cholesky_adjoint", "eigh_adjoint", "pinv_adjoint", "svd_values_adjoint",
             "tile_adjoint", "repeat_adjoint", "pad_adjoint", "take_adjoint",
             "take_along_axis_adjoint", "sort_adjoint", "join_adjoint", "split_adjoint",
-            "select_adjoint", "solve_adjoint_a"]
+            "select_adjoint", "select_default_adjoint", "solve_adjoint_a"]
 
 
 def mT(x):
@@ -596,3 +596,10 @@ def select_adjoint(g, condlist, choicelist):
         out.append(np.where(pick, g, 0.0))
     return [unbroadcast(o, x) for o, x in zip(out, choicelist)]
 
+
+def select_default_adjoint(g, condlist, default):
+    """Gradient of np.select with respect to ``default``: where no condition held."""
+    hit = np.zeros(np.shape(g), dtype=bool)
+    for c in condlist:
+        hit = hit | c
+    return unbroadcast(np.where(hit, 0.0, g), default)

@@ -2,7 +2,7 @@
 the value came from; entries that were cut off or replaced get none."""
 import numpy as np
 
-from ..runtime import select_adjoint, sort_adjoint
+from ..runtime import select_adjoint, select_default_adjoint, sort_adjoint
 from .registry import elementwise, grad, vjp
 
 
@@ -13,17 +13,18 @@ def where(result, condition, x, y):
 
 
 @elementwise(np.clip, methods=("clip",), family="selection")
-def clip(result, a, a_min=None, a_max=None, out=None, min=None, max=None):
-    if a_min is None and min is None:
+def clip(result, a, a_min=None, a_max=None, out=None):
+    # np.clip(a, lo, hi) is np.minimum(np.maximum(a, lo), hi): hi wins when lo > hi
+    if a_min is None:
         grad[a] = grad[result] * (a <= a_max)
         grad[a_max] = grad[result] * (a > a_max)
-    elif a_max is None and max is None:
+    elif a_max is None:
         grad[a] = grad[result] * (a >= a_min)
         grad[a_min] = grad[result] * (a < a_min)
     else:
         grad[a] = grad[result] * ((a >= a_min) & (a <= a_max))
-        grad[a_min] = grad[result] * (a < a_min)
-        grad[a_max] = grad[result] * (a > a_max)
+        grad[a_min] = grad[result] * ((a < a_min) & (a_min <= a_max))
+        grad[a_max] = grad[result] * ((a > a_max) | (a_min > a_max))
 
 
 @elementwise(np.nan_to_num, family="selection")
@@ -39,4 +40,4 @@ def sort(result, a, axis=-1, kind=None, order=None, stable=None):
 @vjp(np.select, family="selection")
 def select(result, condlist, choicelist, default=0):
     grad[choicelist] = select_adjoint(grad[result], condlist, choicelist)
-    grad[default] = np.where(np.any(condlist, axis=0), 0.0, grad[result])
+    grad[default] = select_default_adjoint(grad[result], condlist, default)
