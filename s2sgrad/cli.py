@@ -387,7 +387,7 @@ def cmd_check(ns) -> int:
                      "%d/%d" % (len(idx), n), "%.3e" % err, "%.3e" % rel, "ok" if ok else "MISMATCH"))
     header = ("argument", "shape", "checked", "max abs err", "rel err", "status")
     widths = [max(len(str(r[c])) for r in rows + [header]) for c in range(len(header))]
-    lines = ["%s: value %.6g; gradient in %.2f ms; central differences, eps=%g"
+    lines = ["%s: value %.6g; gradient (generated and run) in %.1f ms; central differences, eps=%g"
              % (qualname, float(value), elapsed * 1e3, ns.eps)]
     lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)))
     lines.append("  ".join("-" * w for w in widths))
