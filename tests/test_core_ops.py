@@ -200,14 +200,15 @@ CONSTANTS = [
 ]
 
 
-@pytest.mark.parametrize("f,extra", CONSTANTS, ids=lambda v: getattr(v, "__name__", "_"))
-@pytest.mark.parametrize("kind", ["py", "vec"])
-def test_constants_and_integer_arguments(f, extra, kind):
+CONSTANT_CASES = [(kind, f, (3,) if (f is int_constant_array and kind == "py") else extra)
+                  for kind in ("py", "vec") for f, extra in CONSTANTS
+                  if not (f is int_arg_index and kind == "py")]
+
+
+@pytest.mark.parametrize("kind,f,extra", CONSTANT_CASES,
+                         ids=["%s-%s" % (k, f.__name__) for k, f, _ in CONSTANT_CASES])
+def test_constants_and_integer_arguments(kind, f, extra):
     x = rand("py", positive=True) if kind == "py" else rand((5,), positive=True)
-    if f is int_arg_index and kind == "py":
-        pytest.skip("indexing needs an array")
-    if f is int_constant_array and kind == "py":
-        extra = (3,)
     check_grad(f, (x,) + extra, wrt=0)
 
 
@@ -405,16 +406,17 @@ LA_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
 DOT_ONLY = [((), (3,)), ((2, 3), ()), ((2, 3), (4, 3, 2))]
 
 
-@pytest.mark.parametrize("shapes", LA_SHAPES + DOT_ONLY, ids=lambda s: "%s&%s" % s)
-@pytest.mark.parametrize("name", sorted(LINALG))
+LA_CASES = [(name, shapes) for name in sorted(LINALG) for shapes in LA_SHAPES + DOT_ONLY
+            if (name.startswith("dot") or shapes not in DOT_ONLY)
+            and not (name == "dot_method" and shapes[0] == ())]   # np.float64 has no .dot
+
+
+@pytest.mark.parametrize("name,shapes", LA_CASES,
+                         ids=["%s-%s&%s" % (n, a, b) for n, (a, b) in LA_CASES])
 def test_linear_algebra(name, shapes):
+    # (np.dot contracts with the second-to-last axis of a 3-d b: another result shape
+    # than matmul, so each is checked against its own NumPy result)
     f, np_op = LINALG[name]
-    if shapes in DOT_ONLY and not name.startswith("dot"):
-        pytest.skip("matmul does not take these shapes")
-    if shapes in DOT_ONLY and name == "dot_method" and shapes[0] == ():
-        pytest.skip("a 0-d array has .dot but the case is covered by np.dot")
-    if name.startswith("dot") and shapes in [((5, 2, 3), (5, 3, 4)), ((2, 3), (5, 3, 4))]:
-        pass  # np.dot contracts with the second-to-last axis of b: different result shape
     a, b = rand(shapes[0]), rand(shapes[1])
     if np.ndim(a) == 0:
         a = np.float64(a)
@@ -541,3 +543,101 @@ def test_float32_arguments():
     y = rand((4, 2)).astype(np.float32)
     gx, gy = check_grad(mixed, (x, y), wrt=(0, 1), rtol=1e-3, atol=1e-4)
     assert gx.dtype == np.float32 and gy.dtype == np.float32
+
+
+# -- assorted straight-line programs -----------------------------------------------------------
+
+def misc_tuple_assign(x):
+    a, b = x * 2.0, x * 3.0
+    return np.sum(a * b)
+
+
+def misc_precedence(x):
+    return np.sum(-x ** 2 + x ** 2.0 + (x - 1.0) ** 2)
+
+
+def misc_softmax(x):
+    e = np.exp(x - np.max(x))
+    p = e / np.sum(e)
+    return np.sum(p * np.arange(5.0))
+
+
+def misc_float_asarray(x):
+    return float(np.sum(np.asarray(x) * 2.0)) * 3.0
+
+
+def misc_alias(x):
+    y = x
+    y = y * 2.0
+    return np.sum(y * x)
+
+
+def misc_copy(x):
+    y = x.copy()
+    return np.sum(y * x)
+
+
+def misc_where_constant(x):
+    return np.sum(np.where(x > 0, x, 0.0) ** 2)
+
+
+def misc_fancy_index_repeats(x):
+    return np.sum(x[[0, 2, 2]] * np.array([1.0, 2.0, 3.0]))
+
+
+def misc_boolean_mask(x):
+    return np.sum(x[x > 0] ** 2)
+
+
+def misc_newaxis(x):
+    return np.sum(x[None, :] * x[:, None] * np.arange(25.0).reshape(5, 5))
+
+
+def misc_augmented(x):
+    s = 0.0
+    s += np.sum(x)
+    s = s * s
+    s -= np.sum(x * x)
+    return s
+
+
+def misc_norm(x):
+    return np.dot(x, x) ** 0.5
+
+
+def misc_size_attribute(x):
+    return np.sum(np.abs(x - 0.1)) / x.size + np.sum(x) / len(x) + x.shape[0]
+
+
+def misc_reduction_methods(x):
+    return x.sum() * x.mean() + x.max() - x.min()
+
+
+def misc_reshape_transpose_chain(x):
+    return np.sum(x[:4].reshape(2, 2).T.reshape(-1) * np.arange(4.0))
+
+
+def misc_reciprocals(x):
+    return np.sum(2.0 / x + x / 2.0 - 1.0 / (x * x))
+
+
+MISC = [misc_tuple_assign, misc_precedence, misc_softmax, misc_float_asarray, misc_alias,
+        misc_copy, misc_where_constant, misc_fancy_index_repeats, misc_boolean_mask,
+        misc_newaxis, misc_augmented, misc_norm, misc_size_attribute, misc_reduction_methods,
+        misc_reshape_transpose_chain, misc_reciprocals]
+
+
+@pytest.mark.parametrize("f", MISC, ids=lambda f: f.__name__)
+def test_assorted_programs(f):
+    x = RNG.uniform(0.3, 2.0, 5) * np.array([1.0, -1.0, 1.0, -1.0, 1.0])
+    if f in (misc_reciprocals, misc_norm):
+        x = np.abs(x)
+    check_grad(f, (x,), wrt=0)
+
+
+def misc_transpose_matmul(x, y):
+    return np.sum((x.T @ y) * np.arange(8.0).reshape(4, 2))
+
+
+def test_transpose_then_matmul():
+    check_grad(misc_transpose_matmul, (rand((3, 4)), rand((3, 2))), wrt=(0, 1))
