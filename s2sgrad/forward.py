@@ -247,6 +247,9 @@ class ForwardBuilder:
 
     # -- statements
     def expr_statement(self, s: gast.Expr) -> List[gast.stmt]:
+        from .transforms import grad_of_marker
+        if grad_of_marker(s, self.env) is not None:
+            return []           # grad_of blocks act on the backward pass only
         app = _append_call(s)
         if app is not None and app[0] in self.varied:
             lst, value = app
@@ -613,7 +616,8 @@ def generate_jvp(fn, wrt: Sequence[int], example_args=None):
     from .pipeline import Generated, choose_bindings, probe_shapes
     from . import runtime
 
-    parsed = parse_function(fn)
+    from .transforms import rewrite_grad_of
+    parsed = rewrite_grad_of(parse_function(fn))
     params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
     wrt_names = [params[i] for i in wrt]
     trace = build_primal_trace(parsed, wrt_names)

@@ -90,6 +90,103 @@ def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
                                  "'%s()' cannot be differentiated: the code it runs is not "
                                  "visible to the compiler" % path, node,
                                  hint="write the computation directly in the function")
+    check_inplace_aliasing(fn, info)
+
+
+# Expressions whose value may share memory with an array named in them.
+_VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze", "diagonal"}
+_VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims",
+                   "moveaxis", "broadcast_to", "asarray", "atleast_1d", "atleast_2d",
+                   "atleast_3d", "diagonal", "flip", "fliplr", "flipud", "rot90"}
+
+
+def _aliased_name(expr) -> Optional[str]:
+    """The local array ``expr`` may be a view of (``b``, ``b[i]``, ``b.T``, ``b.reshape()``)."""
+    if isinstance(expr, gast.Name):
+        return expr.id
+    if isinstance(expr, gast.Subscript):
+        return _aliased_name(expr.value)
+    if isinstance(expr, gast.Attribute) and expr.attr in ("T", "real", "imag"):
+        return _aliased_name(expr.value)
+    if isinstance(expr, gast.Call):
+        f = expr.func
+        if not isinstance(f, gast.Attribute):
+            return None
+        module = isinstance(f.value, gast.Name) and f.value.id in ("np", "numpy")
+        if module and f.attr in _VIEW_FUNCTIONS and expr.args:
+            return _aliased_name(expr.args[0])        # np.reshape(b, ...)
+        if not module and f.attr in _VIEW_METHODS:
+            return _aliased_name(f.value)             # b.reshape(...)
+    return None
+
+
+def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
+    """Reject ``x += v`` when another name may view the same array and is read later.
+
+    The trace rebinds (``x = x + v``), which is what Python does for floats, but
+    NumPy updates an array in place, and every view of it (``w = x.reshape(-1)``,
+    ``v = x[0]``, ``y = x``, a ``for`` row) changes too: differentiating the
+    rebinding would silently give the gradient of another function.
+    """
+    module = gast.Module(body=fn.body, type_ignores=[])
+    parent: Dict[str, str] = {}
+
+    def find(n):
+        while n in parent:
+            n = parent[n]
+        return n
+
+    def union(a, b):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+
+    for node in gast.walk(module):
+        if isinstance(node, gast.Assign):
+            src = _aliased_name(node.value)
+            if src is not None:
+                for t in node.targets:
+                    for n in A.names_stored(t):
+                        union(n, src)
+        elif isinstance(node, gast.For):
+            src = _aliased_name(node.iter)
+            if src is not None:
+                for n in A.names_stored(node.target):
+                    union(n, src)
+    if not parent:
+        return
+    loops = [n for n in gast.walk(module) if isinstance(n, (gast.For, gast.While))]
+
+    def span(node):
+        return node.lineno, getattr(node, "end_lineno", None) or max(
+            getattr(m, "lineno", node.lineno) for m in gast.walk(node))
+
+    for node in gast.walk(module):
+        if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
+            continue
+        t = node.target.id
+        root = find(t)
+        partners = {n for n in set(parent) | set(parent.values()) if n != t and find(n) == root}
+        if not partners:
+            continue
+        # Reads after the update, or anywhere in a loop around it (the next trip).
+        ranges = [(node.lineno + 1, 10 ** 9)]
+        ranges += [span(loop) for loop in loops if span(loop)[0] <= node.lineno <= span(loop)[1]]
+        for use in gast.walk(module):
+            if isinstance(use, gast.Name) and isinstance(use.ctx, gast.Load) and \
+                    use.id in partners and any(a <= use.lineno <= b for a, b in ranges):
+                raise info.error(
+                    UnsupportedSyntaxError,
+                    "'%s %s= ...' updates an array in place, and %r (read on line %d) may "
+                    "share its memory, so it would change too; s2sgrad does not track that"
+                    % (t, _OP_TEXT.get(type(node.op), "?"), use.id,
+                       info.absolute_line(use) or use.lineno), node,
+                    hint="write '%s = %s %s ...' (a new array) instead"
+                         % (t, t, _OP_TEXT.get(type(node.op), "?")))
+
+
+_OP_TEXT = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
+            gast.FloorDiv: "//", gast.Mod: "%", gast.MatMult: "@"}
 
 
 # --------------------------------------------------------------------------

@@ -104,10 +104,16 @@ def _record(rec, name):
     return gast.Expr(value=A.call(A.load(rec), [A.const(name), A.load(name)]))
 
 
+def rewrite_grad_of(parsed):
+    """``with s2sgrad.grad_of(x) as g:`` blocks become markers (see transforms.py)."""
+    from .transforms import rewrite_grad_of as rewrite
+    return rewrite(parsed)
+
+
 def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
                       example_args: Optional[Sequence[Any]] = None,
                       tuple_output: bool = True) -> Generated:
-    parsed = parse_function(fn)
+    parsed = rewrite_grad_of(parse_function(fn))
     params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
     wrt_names = [params[i] for i in wrt]
     trace = build_primal_trace(parsed, wrt_names)

@@ -240,6 +240,9 @@ class ReverseBuilder:
         return out
 
     def backward_stmt(self, stmt, in_loop: bool) -> List[gast.stmt]:
+        if isinstance(stmt, gast.Expr) or hasattr(stmt, "s2s_backward_hook"):
+            from .transforms import backward_hook    # with grad_of(x) as g: blocks
+            return backward_hook(self, stmt)
         if isinstance(stmt, gast.Assign):
             return self.backward_assign(stmt, in_loop)
         if isinstance(stmt, gast.If):
