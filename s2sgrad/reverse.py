@@ -399,7 +399,7 @@ class ReverseBuilder:
         if op.obj is not None and callable(op.obj):
             pyname = getattr(op.obj, "__name__", label)
             hint = ("register a derivative for it:\n\n"
-                    "    from s2sgrad import adjoint\n\n"
+                    "    from s2sgrad import adjoint, grad\n\n"
                     "    @adjoint(%s)\n"
                     "    def _(result, x):\n"
                     "        grad[x] = grad[result] * ...   # upstream times local gradient\n" % label)
