@@ -24,6 +24,10 @@ from .parse import ParsedFunction, SourceInfo
 SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
 SHAPE_FUNCTIONS = {"len", "range", "np.shape", "np.ndim", "np.size", "numpy.shape",
                    "numpy.ndim", "numpy.size", "isinstance", "type", "int", "bool"}
+# Buffers whose values never depend on their arguments (only shapes and dtypes do).
+BUFFER_FUNCTIONS = {"%s.%s" % (m, f) for m in ("np", "numpy")
+                    for f in ("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like",
+                              "arange", "eye", "identity")}
 
 
 @dataclass
@@ -207,7 +211,8 @@ def differentiable_loads(expr) -> Set[str]:
         if isinstance(node, gast.Subscript):
             visit(node.value)
             return
-        if isinstance(node, gast.Call) and A.dotted(node.func) in SHAPE_FUNCTIONS:
+        if isinstance(node, gast.Call) and (A.dotted(node.func) in SHAPE_FUNCTIONS
+                                            or A.dotted(node.func) in BUFFER_FUNCTIONS):
             return
         if isinstance(node, (gast.Compare,)):
             return
@@ -449,7 +454,7 @@ class ThreeAddress:
 
     # -- expressions
     def inactive(self, expr) -> bool:
-        return not (A.names_loaded(expr) & self.varied)
+        return not (differentiable_loads(expr) & self.varied)
 
     def into(self, expr, target: str, base: str):
         """Statements computing ``expr`` into the name ``target``."""
