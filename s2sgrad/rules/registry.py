@@ -104,6 +104,8 @@ _METHODS: Dict[str, Any] = {}
 _ATTRIBUTES: Dict[str, Any] = {}
 _OPERATORS: Dict[type, Any] = {}
 _BOUND: Dict[tuple, Tuple[Any, Any]] = {}
+_OPERATOR_SYMBOLS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "Pow": "**",
+                     "Mod": "%", "MatMult": "@", "USub": "-x", "UAdd": "+x"}
 _ORDER: List[Tuple[str, str, Any]] = []       # (family, label, rule) for the docs
 
 
@@ -127,6 +129,8 @@ def _register(objs, rule, methods=(), attributes=(), operator=None, family=""):
         ops = operator if isinstance(operator, tuple) else (operator,)
         for op in ops:
             _OPERATORS[op] = rule
+            _ORDER.append((family, "operator " + _OPERATOR_SYMBOLS.get(op.__name__, op.__name__),
+                           rule))
 
 
 def _bound_key(obj):
@@ -155,8 +159,10 @@ def _label(obj) -> str:
         return ".".join(parts + [name])
     if mod == "math":
         return "math." + name
-    if isinstance(obj, type(abs)) and mod == "builtins":
+    if mod == "builtins":
         return name
+    if mod in ("_operator", "operator") and name == "getitem":
+        return "x[index]"
     if mod.startswith("numpy") or type(obj).__name__ == "ufunc":
         sub = mod.split(".")[1:] if mod.startswith("numpy.") else []
         sub = [s for s in sub if not s.startswith("_") and s not in ("core", "lib")]
