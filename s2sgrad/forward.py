@@ -36,7 +36,7 @@ import numpy as np
 from . import astutil as A
 from .analysis import Environment, Op, classify
 from .errors import UnsupportedCallError, UnsupportedSyntaxError
-from .normalize import PrimalTrace
+from .normalize import PrimalTrace, differentiable_loads
 from .reverse import VIEW_CALLS, Bindings, comment_of
 from .rules import NONDIFFERENTIABLE, Rule
 from .rules import runtime_rules  # noqa: F401  (rules for what generated code calls)
@@ -82,7 +82,7 @@ def tangent_inputs(op: Op, value: gast.expr) -> Set[str]:
         entry = lookup_tangent(key) if key is not None else None
         if isinstance(entry, Linear):
             return {n for i in entry.positions if i < len(op.args)
-                    for n in A.names_loaded(op.args[i])}
+                    for n in differentiable_loads(op.args[i])}
         if entry is not None:
             return {n for a in op.inputs() for n in A.names_loaded(a)}
         return op.differentiable_inputs()
@@ -90,8 +90,8 @@ def tangent_inputs(op: Op, value: gast.expr) -> Set[str]:
         entry = lookup_tangent(("obj", id(op.obj)))
         if isinstance(entry, Linear):
             return {n for i in entry.positions if i < len(op.args)
-                    for n in A.names_loaded(op.args[i])}
-    return A.names_loaded(value)
+                    for n in differentiable_loads(op.args[i])}
+    return differentiable_loads(value)
 
 
 def forward_varied(body, wrt: Sequence[str], env: Environment) -> Set[str]:
@@ -178,7 +178,7 @@ class ForwardBuilder:
         return self.info.error(cls, msg, getattr(stmt, "s2s_origin", stmt), hint=hint)
 
     # -- the function
-    def build(self, name_suffix: str = "_jvp") -> gast.FunctionDef:
+    def build(self, name_suffix: str = "_jvp", tangent_only: bool = False) -> gast.FunctionDef:
         body = self.trace.node.body
         forward = body[:-1]
         out = self.trace.output
@@ -201,8 +201,8 @@ class ForwardBuilder:
         from .emit import Comment
         fn.body = ([Comment("Forward pass, with tangents (dot_v = dv/d%s . tangent)"
                             % ", ".join(self.wrt))]
-                   + stmts + [gast.Return(value=gast.Tuple(elts=[A.load(out), tan_out],
-                                                           ctx=gast.Load()))])
+                   + stmts + [gast.Return(value=tan_out if tangent_only else gast.Tuple(
+                       elts=[A.load(out), tan_out], ctx=gast.Load()))])
         return fn
 
     def statements(self, stmts) -> List[gast.stmt]:
@@ -384,7 +384,7 @@ class ForwardBuilder:
         linear_nodes = [args[i] for i in entry.positions if i < len(args)]
         for node in args + [v for _, v in op.keywords]:
             if any(node is l for l in linear_nodes):
-                if not isinstance(node, gast.Name) and A.names_loaded(node) & self.varied:
+                if not isinstance(node, gast.Name) and differentiable_loads(node) & self.varied:
                     raise self.error(s, "forward mode: a differentiated value inside a "
                                      "compound argument of '%s' is not supported" % op.label)
                 continue
@@ -607,7 +607,11 @@ def _replace_node(tree: gast.expr, target: gast.expr, new: gast.expr) -> gast.ex
     return R().visit(out)
 
 
-def generate_jvp(fn, wrt: Sequence[int], example_args=None):
+def name_is_grad(fn) -> bool:
+    return getattr(fn, "__name__", "").endswith("_grad")
+
+
+def generate_jvp(fn, wrt: Sequence[int], example_args=None, tangent_only: bool = False):
     """Parse, trace, probe and emit the forward-mode function for ``fn``."""
     from .emit import compile_function, emit_function
     from .normalize import build_primal_trace
@@ -627,7 +631,8 @@ def generate_jvp(fn, wrt: Sequence[int], example_args=None):
     if example_args is not None:
         shapes, _ = probe_shapes(parsed, trace, example_args)
     fb = ForwardBuilder(trace, wrt_names, env, shapes, bindings)
-    node = fb.build()
+    node = fb.build("_hvp" if tangent_only and name_is_grad(fn) else
+                    "_tangent" if tangent_only else "_jvp", tangent_only)
     ret = node.body[-1]
     helpers = set(bindings.helper_names.values())
     node.body = node.body[:1] + eliminate_dead(node.body[1:-1], A.names_loaded(ret), env,

@@ -425,6 +425,16 @@ class _Derived:
         return self._inner().source
 
 
+class TangentFunction(JVPFunction):
+    """``(*args, tangent) -> J @ tangent`` only (no primal value computed beyond need)."""
+
+    kind = "tangent"
+
+    def _generate(self, target, args):
+        from .forward import generate_jvp
+        return generate_jvp(target, self._wrt, args, tangent_only=True)
+
+
 class HVPFunction(_Derived):
     """``(*args, v) -> H v``: forward mode over the reverse-mode gradient."""
 
@@ -432,13 +442,13 @@ class HVPFunction(_Derived):
         super().__init__(fn, wrt)
         api = _api()
         self._grad = api.grad(fn, wrt=wrt)
-        self._jvp = JVPFunction(self._grad, wrt)
+        self._jvp = TangentFunction(self._grad, wrt)
 
     def _inner(self):
         return self._jvp
 
     def __call__(self, *args):
-        return self._jvp(*args)[1]
+        return self._jvp(*args)
 
 
 def hvp(f: Optional[Callable] = None, *, wrt=0):
