@@ -95,12 +95,22 @@ def flatten(stmts) -> List[gast.stmt]:
 def simplify_function(fn: gast.FunctionDef) -> gast.FunctionDef:
     fn.body = flatten(fn.body)
     simp = Simplify()
+    # y = x * 1.0 makes a new array; y = x would make y an alias, wrong when y is
+    # then written in place (y[i] = ..., y += ...).
+    written = {A.root_name(n.target if isinstance(n, gast.AugAssign) else n.targets[0])
+               for n in gast.walk(fn)
+               if isinstance(n, gast.AugAssign) or (isinstance(n, gast.Assign)
+                                                    and isinstance(n.targets[0], gast.Subscript))}
     for stmt in gast.walk(fn):
         for field in ("value", "test", "iter"):
             child = getattr(stmt, field, None)
             if isinstance(child, gast.expr) and not isinstance(stmt, gast.expr):
-                comment = getattr(stmt, "s2s_comment", None)
-                setattr(stmt, field, simp.visit(child))
+                new = simp.visit(child)
+                if (isinstance(new, gast.Name) and not isinstance(child, gast.Name)
+                        and isinstance(stmt, gast.Assign)
+                        and A.root_name(stmt.targets[0]) in written):
+                    continue
+                setattr(stmt, field, new)
     return fn
 
 
