@@ -61,6 +61,7 @@ import workloads  # noqa: E402
 REFERENCES = ("autograd", "jax", "torch")
 COLUMNS = ("hand", "s2sgrad") + REFERENCES
 RESULTS_JSON = HERE / "results" / "latest.json"
+NOISY_IQR = 0.25  # a column whose interquartile range exceeds this share of its median
 PLOT_PNG = ROOT / "docs" / "benchmarks.png"
 
 
@@ -228,7 +229,9 @@ def fmt_time(seconds):
 
 def fmt_cell(record, name):
     if name in record["timings"]:
-        return f"{fmt_time(record['timings'][name]['median_s'])} ({record['ratio_to_hand'][name]:.2f}x)"
+        timing = record["timings"][name]
+        noisy = "*" if timing["iqr_rel"] > NOISY_IQR else ""
+        return f"{fmt_time(timing['median_s'])} ({record['ratio_to_hand'][name]:.2f}x){noisy}"
     state = record["status"].get(name, "n/a")
     return state.split(":")[0].split(" (")[0] if not state.startswith("n/a") else "n/a"
 
@@ -412,6 +415,14 @@ def main(argv=None):
     means = geomeans(results)
     report(results, means, len(results))
     elapsed = time.perf_counter() - started
+    if any(t["iqr_rel"] > NOISY_IQR for r in results.values() for t in r["timings"].values()):
+        print(f"\n* noisy: interquartile range above {NOISY_IQR:.0%} of the median; "
+              "rerun with a larger --repeat")
+    load_after = os.getloadavg()
+    if max(load_before[0], load_after[0]) > (os.cpu_count() or 1):
+        print(f"WARNING: load average {max(load_before[0], load_after[0]):.1f} exceeds the "
+              f"{os.cpu_count()} CPUs: other work competed for the cores, absolute times and "
+              "even ratios may be off", file=sys.stderr)
     print(f"\n{options.repeat} round-robin samples per column, >= {options.sample_seconds * 1e3:g} ms "
           f"each, {THREADS} thread(s) per library; load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after; "
           f"{elapsed:.0f} s in all.")
