@@ -145,19 +145,18 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
         if ra != rb:
             parent[ra] = rb
 
+    aliases = []   # (line, target names, viewed name)
     for node in gast.walk(module):
         if isinstance(node, gast.Assign):
             src = _aliased_name(node.value)
             if src is not None:
-                for t in node.targets:
-                    for n in A.names_stored(t):
-                        union(n, src)
+                aliases.append((node.lineno, set().union(*[A.names_stored(t)
+                                                           for t in node.targets]), src))
         elif isinstance(node, gast.For):
             src = _aliased_name(node.iter)
             if src is not None:
-                for n in A.names_stored(node.target):
-                    union(n, src)
-    if not parent:
+                aliases.append((node.lineno, A.names_stored(node.target), src))
+    if not aliases:
         return
     loops = [n for n in gast.walk(module) if isinstance(n, (gast.For, gast.While))]
 
@@ -169,13 +168,19 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
         if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
             continue
         t = node.target.id
+        # Views made before the update (or anywhere in a loop around it: the next trip)...
+        around = [span(loop) for loop in loops if span(loop)[0] <= node.lineno <= span(loop)[1]]
+        parent.clear()
+        for line, targets, src in aliases:
+            if line < node.lineno or any(a <= line <= b for a, b in around):
+                for n in targets:
+                    union(n, src)
         root = find(t)
         partners = {n for n in set(parent) | set(parent.values()) if n != t and find(n) == root}
         if not partners:
             continue
-        # Reads after the update, or anywhere in a loop around it (the next trip).
-        ranges = [(node.lineno + 1, 10 ** 9)]
-        ranges += [span(loop) for loop in loops if span(loop)[0] <= node.lineno <= span(loop)[1]]
+        # ... and read after it.
+        ranges = [(node.lineno + 1, 10 ** 9)] + around
         for use in gast.walk(module):
             if isinstance(use, gast.Name) and isinstance(use.ctx, gast.Load) and \
                     use.id in partners and any(a <= use.lineno <= b for a, b in ranges):

@@ -179,7 +179,8 @@ __all__ += ["mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoint", "average_we
             "cholesky_adjoint", "eigh_adjoint", "pinv_adjoint", "svd_values_adjoint",
             "tile_adjoint", "repeat_adjoint", "pad_adjoint", "take_adjoint",
             "take_along_axis_adjoint", "sort_adjoint", "join_adjoint", "split_adjoint",
-            "select_adjoint", "select_default_adjoint", "solve_adjoint_a"]
+            "select_adjoint", "select_default_adjoint", "solve_adjoint_a",
+            "convolve_adjoint", "mvn_logpdf_adjoint"]
 
 
 def mT(x):
@@ -603,3 +604,52 @@ def select_default_adjoint(g, condlist, default):
     for c in condlist:
         hit = hit | c
     return unbroadcast(np.where(hit, 0.0, g), default)
+
+
+def _correlate_valid(big, small):
+    """n-D 'valid' cross-correlation (NumPy only)."""
+    windows = np.lib.stride_tricks.sliding_window_view(big, np.shape(small))
+    nd = np.ndim(small)
+    return np.tensordot(windows, small, (list(range(windows.ndim - nd, windows.ndim)),
+                                         list(range(nd))))
+
+
+def convolve_adjoint(g, a, v, mode="full", which=0, correlate=False):
+    """Gradient of a convolution (np.convolve, scipy.signal.convolve) or, with
+    ``correlate=True``, a cross-correlation, with respect to ``a`` (which=0) or ``v``."""
+    a, v = np.asarray(a, dtype=float), np.asarray(v, dtype=float)
+    if correlate:
+        v = np.flip(v)
+    g = np.asarray(g, dtype=float)
+    full = tuple(n + m - 1 for n, m in zip(np.shape(a), np.shape(v)))
+    padded = np.zeros(full)
+    padded[tuple(slice((f - n) // 2, (f - n) // 2 + n) for f, n in zip(full, g.shape))] = g
+    if which == 0:
+        return _correlate_valid(padded, v)
+    out = _correlate_valid(padded, a)
+    return np.flip(out) if correlate else out
+
+
+def mvn_logpdf_adjoint(g, x, mean, cov, which):
+    """Gradient of the multivariate normal log-density (rows of ``x`` are points) with
+    respect to x (which=0), mean (1) or cov (2)."""
+    x = np.asarray(x, dtype=float)
+    cov = np.asarray(cov, dtype=float)
+    cov_ndim = cov.ndim
+    d = x.shape[-1] if x.ndim else 1
+    if cov.ndim == 0:
+        cov = cov * np.eye(d)
+    elif cov.ndim == 1:
+        cov = np.diag(cov)
+    diff = x - (0.0 if mean is None else mean)
+    sol = np.linalg.solve(cov, np.reshape(diff, (-1, d)).T).T          # (n, d)
+    gs = np.reshape(g, (-1, 1))
+    if which == 0:
+        return np.reshape(-gs * sol, x.shape)
+    if which == 1:
+        return np.reshape(np.sum(gs * sol, axis=0), np.shape(mean))
+    inv = np.linalg.inv(cov)
+    out = 0.5 * (np.einsum("n,ni,nj->ij", gs[:, 0], sol, sol) - np.sum(gs) * inv)
+    if cov_ndim == 0:
+        return np.trace(out)
+    return np.diagonal(out).copy() if cov_ndim == 1 else out

@@ -41,6 +41,7 @@ class Contribution:
     param: str                 # template parameter receiving the gradient
     value: gast.expr
     index: Optional[gast.expr] = None   # grad[x][index] += value
+    unsupported: Optional[str] = None   # grad[x] = no_gradient("why"): an error if x is active
 
 
 Piece = Union[Temp, Contribution]
@@ -249,7 +250,12 @@ def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
             elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1:
                 tgt = stmt.targets[0]
                 g = _grad_target(tgt)
-                if g is not None and g[1] is None:
+                if g is not None and g[1] is None and isinstance(stmt.value, gast.Call) \
+                        and getattr(stmt.value.func, "id", None) == "no_gradient":
+                    why = [a.value for a in stmt.value.args if isinstance(a, gast.Constant)]
+                    pieces.append(Contribution(g[0], A.const(0.0), unsupported=(
+                        why[0] if why else "no derivative with respect to %r" % g[0])))
+                elif g is not None and g[1] is None:
                     pieces.append(Contribution(g[0], subst(stmt.value)))
                 elif isinstance(tgt, gast.Name):
                     new = fresh(tgt.id)
@@ -275,7 +281,11 @@ def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
                            static_env).visit(node)
 
     walk(tree.body)
-    return prune(pieces, wanted)
+    kept = prune(pieces, wanted)
+    for piece in kept:
+        if isinstance(piece, Contribution) and piece.unsupported:
+            raise UnsupportedCase(piece.unsupported)
+    return kept
 
 
 def prune(pieces: List[Piece], wanted: Sequence[str]) -> List[Piece]:

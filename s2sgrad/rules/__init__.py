@@ -11,7 +11,7 @@ try:  # optional: never a runtime requirement
 except ImportError:  # pragma: no cover
     pass
 else:
-    from . import scipy_rules  # noqa: F401
+    from . import scipy_special, scipy_stats, scipy_misc  # noqa: F401
 
 __all__ = ["NONDIFFERENTIABLE", "Rule", "elementwise", "grad", "is_static", "lookup",
            "lookup_attribute", "lookup_method", "lookup_operator", "nondifferentiable",

@@ -40,6 +40,12 @@ class _GradientNotation:
 grad = _GradientNotation()
 
 
+def no_gradient(reason: str):  # pragma: no cover - templates are never executed
+    """``grad[x] = no_gradient("why")``: the rule has no derivative for ``x``; asking for
+    one (``x`` carries a gradient at the call site) is an error at generation time."""
+    raise RuntimeError("derivative templates are compiled, not called")
+
+
 def is_static(value) -> bool:  # pragma: no cover - templates are never executed
     """Inside a template condition: is this parameter a constant at the call site?"""
     raise RuntimeError("derivative templates are compiled, not called")

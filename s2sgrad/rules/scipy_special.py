@@ -1,0 +1,251 @@
+"""scipy.special (registered only when SciPy is installed).
+
+Derivatives with respect to an order or a shape parameter that have no closed
+form (the order of a Bessel function, ``a`` and ``b`` of ``betainc``) are marked
+``no_gradient``: asking for them is an error at generation time, never a silent
+zero.
+"""
+import numpy as np
+from scipy import special
+
+from ..runtime import expand_reduced
+from .registry import elementwise, grad, no_gradient, vjp
+
+# -- logistic and log-sum-exp --------------------------------------------------------------
+
+
+@elementwise(special.expit, family="scipy.special")
+def expit(result, x):
+    grad[x] = grad[result] * result * (1.0 - result)
+
+
+@elementwise(special.logit, family="scipy.special")
+def logit(result, x):
+    grad[x] = grad[result] / (x * (1.0 - x))
+
+
+@elementwise(getattr(special, "log_expit", None), family="scipy.special")
+def log_expit(result, x):
+    grad[x] = grad[result] * special.expit(-x)
+
+
+@vjp(special.logsumexp, family="scipy.special")
+def logsumexp(result, a, axis=None, b=None, keepdims=False, return_sign=False):
+    if return_sign:
+        raise NotImplementedError("logsumexp(return_sign=True) is not differentiated")
+    if b is None:
+        grad[a] = expand_reduced(grad[result], a, axis, keepdims) * np.exp(
+            a - expand_reduced(result, a, axis, keepdims))
+    else:
+        grad[a] = expand_reduced(grad[result], a, axis, keepdims) * b * np.exp(
+            a - expand_reduced(result, a, axis, keepdims))
+        grad[b] = no_gradient("logsumexp: no derivative with respect to the weights b")
+
+
+@vjp(special.softmax, family="scipy.special")
+def softmax(result, x, axis=None):
+    grad[x] = result * (grad[result] - np.sum(grad[result] * result, axis=axis, keepdims=True))
+
+
+@vjp(special.log_softmax, family="scipy.special")
+def log_softmax(result, x, axis=None):
+    grad[x] = grad[result] - np.exp(result) * np.sum(grad[result], axis=axis, keepdims=True)
+
+
+# -- error function ---------------------------------------------------------------------------
+
+
+@elementwise(special.erf, family="scipy.special")
+def erf(result, x):
+    grad[x] = grad[result] * (2.0 / np.sqrt(np.pi)) * np.exp(-x * x)
+
+
+@elementwise(special.erfc, family="scipy.special")
+def erfc(result, x):
+    grad[x] = -grad[result] * (2.0 / np.sqrt(np.pi)) * np.exp(-x * x)
+
+
+@elementwise(special.erfinv, family="scipy.special")
+def erfinv(result, y):
+    grad[y] = grad[result] * (np.sqrt(np.pi) / 2.0) * np.exp(result * result)
+
+
+@elementwise(special.erfcinv, family="scipy.special")
+def erfcinv(result, y):
+    grad[y] = -grad[result] * (np.sqrt(np.pi) / 2.0) * np.exp(result * result)
+
+
+@elementwise(special.ndtr, family="scipy.special")
+def ndtr(result, x):
+    grad[x] = grad[result] * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+
+
+@elementwise(special.log_ndtr, family="scipy.special")
+def log_ndtr(result, x):
+    grad[x] = grad[result] * np.exp(-0.5 * x * x - result) / np.sqrt(2.0 * np.pi)
+
+
+@elementwise(special.ndtri, family="scipy.special")
+def ndtri(result, y):
+    grad[y] = grad[result] * np.sqrt(2.0 * np.pi) * np.exp(0.5 * result * result)
+
+
+# -- gamma family -------------------------------------------------------------------------------
+
+
+@elementwise(special.gamma, family="scipy.special")
+def gamma(result, x):
+    grad[x] = grad[result] * result * special.digamma(x)
+
+
+@elementwise(special.gammaln, family="scipy.special")
+def gammaln(result, x):
+    grad[x] = grad[result] * special.digamma(x)
+
+
+@elementwise(special.rgamma, family="scipy.special")
+def rgamma(result, x):
+    grad[x] = -grad[result] * result * special.digamma(x)
+
+
+@elementwise(special.digamma, family="scipy.special")
+def digamma(result, x):
+    grad[x] = grad[result] * special.polygamma(1, x)
+
+
+@elementwise(special.polygamma, family="scipy.special")
+def polygamma(result, n, x):
+    grad[x] = grad[result] * special.polygamma(n + 1, x)
+    grad[n] = no_gradient("polygamma: no derivative with respect to the order n")
+
+
+@vjp(special.multigammaln, family="scipy.special")
+def multigammaln(result, a, d):
+    grad[a] = grad[result] * np.sum(special.digamma(np.subtract.outer(a, np.arange(d) / 2.0)),
+                                    axis=-1)
+
+
+@elementwise(special.gammainc, family="scipy.special")
+def gammainc(result, a, x):
+    grad[x] = grad[result] * np.exp((a - 1.0) * np.log(x) - x - special.gammaln(a))
+    grad[a] = no_gradient("gammainc: differentiated with respect to x only")
+
+
+@elementwise(special.gammaincc, family="scipy.special")
+def gammaincc(result, a, x):
+    grad[x] = -grad[result] * np.exp((a - 1.0) * np.log(x) - x - special.gammaln(a))
+    grad[a] = no_gradient("gammaincc: differentiated with respect to x only")
+
+
+@elementwise(special.beta, family="scipy.special")
+def beta(result, a, b):
+    grad[a] = grad[result] * result * (special.digamma(a) - special.digamma(a + b))
+    grad[b] = grad[result] * result * (special.digamma(b) - special.digamma(a + b))
+
+
+@elementwise(special.betaln, family="scipy.special")
+def betaln(result, a, b):
+    grad[a] = grad[result] * (special.digamma(a) - special.digamma(a + b))
+    grad[b] = grad[result] * (special.digamma(b) - special.digamma(a + b))
+
+
+@elementwise(special.betainc, family="scipy.special")
+def betainc(result, a, b, x):
+    grad[x] = grad[result] * np.exp((a - 1.0) * np.log(x) + (b - 1.0) * np.log1p(-x)
+                                    - special.betaln(a, b))
+    grad[a] = no_gradient("betainc: differentiated with respect to x only")
+    grad[b] = no_gradient("betainc: differentiated with respect to x only")
+
+
+# -- Bessel functions (derivative in the argument, not the order) ---------------------------------
+
+
+@elementwise(special.j0, family="scipy.special")
+def j0(result, x):
+    grad[x] = -grad[result] * special.j1(x)
+
+
+@elementwise(special.j1, family="scipy.special")
+def j1(result, x):
+    grad[x] = grad[result] * 0.5 * (special.j0(x) - special.jv(2, x))
+
+
+@elementwise(special.jn, special.jv, family="scipy.special")
+def jv(result, v, x):
+    grad[x] = grad[result] * 0.5 * (special.jv(v - 1, x) - special.jv(v + 1, x))
+    grad[v] = no_gradient("Bessel functions: no derivative with respect to the order")
+
+
+@elementwise(special.y0, family="scipy.special")
+def y0(result, x):
+    grad[x] = -grad[result] * special.y1(x)
+
+
+@elementwise(special.y1, family="scipy.special")
+def y1(result, x):
+    grad[x] = grad[result] * 0.5 * (special.y0(x) - special.yv(2, x))
+
+
+@elementwise(special.yn, special.yv, family="scipy.special")
+def yv(result, v, x):
+    grad[x] = grad[result] * 0.5 * (special.yv(v - 1, x) - special.yv(v + 1, x))
+    grad[v] = no_gradient("Bessel functions: no derivative with respect to the order")
+
+
+@elementwise(special.i0, family="scipy.special")
+def i0(result, x):
+    grad[x] = grad[result] * special.i1(x)
+
+
+@elementwise(special.i1, family="scipy.special")
+def i1(result, x):
+    grad[x] = grad[result] * 0.5 * (special.i0(x) + special.iv(2, x))
+
+
+@elementwise(special.iv, family="scipy.special")
+def iv(result, v, x):
+    grad[x] = grad[result] * 0.5 * (special.iv(v - 1, x) + special.iv(v + 1, x))
+    grad[v] = no_gradient("Bessel functions: no derivative with respect to the order")
+
+
+@elementwise(special.ive, family="scipy.special")
+def ive(result, v, x):
+    grad[x] = grad[result] * (0.5 * (special.ive(v - 1, x) + special.ive(v + 1, x))
+                              - np.sign(x) * result)
+    grad[v] = no_gradient("Bessel functions: no derivative with respect to the order")
+
+
+@elementwise(special.i0e, family="scipy.special")
+def i0e(result, x):
+    grad[x] = grad[result] * (special.i1e(x) - np.sign(x) * result)
+
+
+@elementwise(special.i1e, family="scipy.special")
+def i1e(result, x):
+    grad[x] = grad[result] * (0.5 * (special.i0e(x) + special.ive(2, x)) - np.sign(x) * result)
+
+
+@elementwise(special.kv, family="scipy.special")
+def kv(result, v, x):
+    grad[x] = -grad[result] * 0.5 * (special.kv(v - 1, x) + special.kv(v + 1, x))
+    grad[v] = no_gradient("Bessel functions: no derivative with respect to the order")
+
+
+# -- x log y -------------------------------------------------------------------------------------
+
+
+@elementwise(special.xlogy, family="scipy.special")
+def xlogy(result, x, y):
+    grad[x] = grad[result] * np.log(y)
+    grad[y] = grad[result] * x / y
+
+
+@elementwise(special.xlog1py, family="scipy.special")
+def xlog1py(result, x, y):
+    grad[x] = grad[result] * np.log1p(y)
+    grad[y] = grad[result] * x / (1.0 + y)
+
+
+@elementwise(special.entr, family="scipy.special")
+def entr(result, x):
+    grad[x] = -grad[result] * (np.log(x) + 1.0)

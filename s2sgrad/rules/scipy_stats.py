@@ -1,0 +1,256 @@
+"""scipy.stats densities and distribution functions (SciPy installed only).
+
+Each entry differentiates with respect to the point and the location/scale (and
+the shape parameters where the derivative has a closed form).  ``z`` is the
+standardized point ``(x - loc) / scale``.
+"""
+import numpy as np
+from scipy import special, stats
+
+from ..runtime import mvn_logpdf_adjoint
+from .registry import elementwise, grad, no_gradient, vjp
+
+# -- normal ------------------------------------------------------------------------------------
+
+
+@elementwise(stats.norm.logpdf, family="scipy.stats")
+def norm_logpdf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    grad[x] = -grad[result] * z / scale
+    grad[loc] = grad[result] * z / scale
+    grad[scale] = grad[result] * (z * z - 1.0) / scale
+
+
+@elementwise(stats.norm.pdf, family="scipy.stats")
+def norm_pdf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    grad[x] = -grad[result] * result * z / scale
+    grad[loc] = grad[result] * result * z / scale
+    grad[scale] = grad[result] * result * (z * z - 1.0) / scale
+
+
+@elementwise(stats.norm.cdf, family="scipy.stats")
+def norm_cdf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    density = np.exp(-0.5 * z * z) / (np.sqrt(2.0 * np.pi) * scale)
+    grad[x] = grad[result] * density
+    grad[loc] = -grad[result] * density
+    grad[scale] = -grad[result] * density * z
+
+
+@elementwise(stats.norm.logcdf, family="scipy.stats")
+def norm_logcdf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    ratio = np.exp(-0.5 * z * z - result) / (np.sqrt(2.0 * np.pi) * scale)
+    grad[x] = grad[result] * ratio
+    grad[loc] = -grad[result] * ratio
+    grad[scale] = -grad[result] * ratio * z
+
+
+@elementwise(stats.norm.sf, family="scipy.stats")
+def norm_sf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    density = np.exp(-0.5 * z * z) / (np.sqrt(2.0 * np.pi) * scale)
+    grad[x] = -grad[result] * density
+    grad[loc] = grad[result] * density
+    grad[scale] = grad[result] * density * z
+
+
+@elementwise(stats.norm.logsf, family="scipy.stats")
+def norm_logsf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    ratio = np.exp(-0.5 * z * z - result) / (np.sqrt(2.0 * np.pi) * scale)
+    grad[x] = -grad[result] * ratio
+    grad[loc] = grad[result] * ratio
+    grad[scale] = grad[result] * ratio * z
+
+
+# -- Student t ------------------------------------------------------------------------------------
+
+
+@elementwise(stats.t.logpdf, family="scipy.stats")
+def t_logpdf(result, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = -(df + 1.0) * z / (df + z * z)
+    grad[x] = grad[result] * dz / scale
+    grad[loc] = -grad[result] * dz / scale
+    grad[scale] = -grad[result] * (dz * z + 1.0) / scale
+    grad[df] = grad[result] * 0.5 * (special.digamma(0.5 * (df + 1.0)) - special.digamma(
+        0.5 * df) - 1.0 / df - np.log1p(z * z / df) + (df + 1.0) * z * z / (df * (df + z * z)))
+
+
+@elementwise(stats.t.pdf, family="scipy.stats")
+def t_pdf(result, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = -(df + 1.0) * z / (df + z * z)
+    grad[x] = grad[result] * result * dz / scale
+    grad[loc] = -grad[result] * result * dz / scale
+    grad[scale] = -grad[result] * result * (dz * z + 1.0) / scale
+    grad[df] = grad[result] * result * 0.5 * (special.digamma(0.5 * (df + 1.0)) - special.digamma(
+        0.5 * df) - 1.0 / df - np.log1p(z * z / df) + (df + 1.0) * z * z / (df * (df + z * z)))
+
+
+@elementwise(stats.t.cdf, family="scipy.stats")
+def t_cdf(result, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    density = stats.t.pdf(z, df) / scale
+    grad[x] = grad[result] * density
+    grad[loc] = -grad[result] * density
+    grad[scale] = -grad[result] * density * z
+    grad[df] = no_gradient("t.cdf: no derivative with respect to df")
+
+
+# -- chi-squared, gamma, beta ------------------------------------------------------------------------
+
+
+@elementwise(stats.chi2.logpdf, family="scipy.stats")
+def chi2_logpdf(result, x, df, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (0.5 * df - 1.0) / y - 0.5
+    grad[x] = grad[result] * dy / scale
+    grad[loc] = -grad[result] * dy / scale
+    grad[scale] = -grad[result] * (dy * y + 1.0) / scale
+    grad[df] = grad[result] * 0.5 * (np.log(0.5 * y) - special.digamma(0.5 * df))
+
+
+@elementwise(stats.chi2.pdf, family="scipy.stats")
+def chi2_pdf(result, x, df, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (0.5 * df - 1.0) / y - 0.5
+    grad[x] = grad[result] * result * dy / scale
+    grad[loc] = -grad[result] * result * dy / scale
+    grad[scale] = -grad[result] * result * (dy * y + 1.0) / scale
+    grad[df] = grad[result] * result * 0.5 * (np.log(0.5 * y) - special.digamma(0.5 * df))
+
+
+@elementwise(stats.chi2.cdf, family="scipy.stats")
+def chi2_cdf(result, x, df, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    density = stats.chi2.pdf(y, df) / scale
+    grad[x] = grad[result] * density
+    grad[loc] = -grad[result] * density
+    grad[scale] = -grad[result] * density * y
+    grad[df] = no_gradient("chi2.cdf: no derivative with respect to df")
+
+
+@elementwise(stats.gamma.logpdf, family="scipy.stats")
+def gamma_logpdf(result, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (a - 1.0) / y - 1.0
+    grad[x] = grad[result] * dy / scale
+    grad[loc] = -grad[result] * dy / scale
+    grad[scale] = -grad[result] * (dy * y + 1.0) / scale
+    grad[a] = grad[result] * (np.log(y) - special.digamma(a))
+
+
+@elementwise(stats.gamma.pdf, family="scipy.stats")
+def gamma_pdf(result, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (a - 1.0) / y - 1.0
+    grad[x] = grad[result] * result * dy / scale
+    grad[loc] = -grad[result] * result * dy / scale
+    grad[scale] = -grad[result] * result * (dy * y + 1.0) / scale
+    grad[a] = grad[result] * result * (np.log(y) - special.digamma(a))
+
+
+@elementwise(stats.gamma.cdf, family="scipy.stats")
+def gamma_cdf(result, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    density = stats.gamma.pdf(y, a) / scale
+    grad[x] = grad[result] * density
+    grad[loc] = -grad[result] * density
+    grad[scale] = -grad[result] * density * y
+    grad[a] = no_gradient("gamma.cdf: no derivative with respect to a")
+
+
+@elementwise(stats.beta.logpdf, family="scipy.stats")
+def beta_logpdf(result, x, a, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (a - 1.0) / y - (b - 1.0) / (1.0 - y)
+    grad[x] = grad[result] * dy / scale
+    grad[loc] = -grad[result] * dy / scale
+    grad[scale] = -grad[result] * (dy * y + 1.0) / scale
+    grad[a] = grad[result] * (np.log(y) - special.digamma(a) + special.digamma(a + b))
+    grad[b] = grad[result] * (np.log1p(-y) - special.digamma(b) + special.digamma(a + b))
+
+
+@elementwise(stats.beta.pdf, family="scipy.stats")
+def beta_pdf(result, x, a, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (a - 1.0) / y - (b - 1.0) / (1.0 - y)
+    grad[x] = grad[result] * result * dy / scale
+    grad[loc] = -grad[result] * result * dy / scale
+    grad[scale] = -grad[result] * result * (dy * y + 1.0) / scale
+    grad[a] = grad[result] * result * (np.log(y) - special.digamma(a) + special.digamma(a + b))
+    grad[b] = grad[result] * result * (np.log1p(-y) - special.digamma(b)
+                                       + special.digamma(a + b))
+
+
+@elementwise(stats.beta.cdf, family="scipy.stats")
+def beta_cdf(result, x, a, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    density = stats.beta.pdf(y, a, b) / scale
+    grad[x] = grad[result] * density
+    grad[loc] = -grad[result] * density
+    grad[scale] = -grad[result] * density * y
+    grad[a] = no_gradient("beta.cdf: no derivative with respect to a")
+    grad[b] = no_gradient("beta.cdf: no derivative with respect to b")
+
+
+# -- Poisson (differentiable in the rate only) ------------------------------------------------------
+
+
+@elementwise(stats.poisson.logpmf, family="scipy.stats")
+def poisson_logpmf(result, k, mu, loc=0):
+    grad[mu] = grad[result] * ((k - loc) / mu - 1.0)
+    grad[k] = no_gradient("poisson: k is a count, it has no derivative")
+
+
+@elementwise(stats.poisson.pmf, family="scipy.stats")
+def poisson_pmf(result, k, mu, loc=0):
+    grad[mu] = grad[result] * result * ((k - loc) / mu - 1.0)
+    grad[k] = no_gradient("poisson: k is a count, it has no derivative")
+
+
+@elementwise(stats.poisson.cdf, family="scipy.stats")
+def poisson_cdf(result, k, mu, loc=0):
+    grad[mu] = -grad[result] * stats.poisson.pmf(np.floor(k - loc), mu)
+    grad[k] = no_gradient("poisson: k is a count, it has no derivative")
+
+
+# -- multivariate ---------------------------------------------------------------------------------------
+
+
+@vjp(stats.multivariate_normal.logpdf, family="scipy.stats")
+def mvn_logpdf(result, x, mean=None, cov=1, allow_singular=False):
+    grad[x] = mvn_logpdf_adjoint(grad[result], x, mean, cov, 0)
+    grad[mean] = mvn_logpdf_adjoint(grad[result], x, mean, cov, 1)
+    grad[cov] = mvn_logpdf_adjoint(grad[result], x, mean, cov, 2)
+
+
+@vjp(stats.multivariate_normal.pdf, family="scipy.stats")
+def mvn_pdf(result, x, mean=None, cov=1, allow_singular=False):
+    grad[x] = mvn_logpdf_adjoint(grad[result] * result, x, mean, cov, 0)
+    grad[mean] = mvn_logpdf_adjoint(grad[result] * result, x, mean, cov, 1)
+    grad[cov] = mvn_logpdf_adjoint(grad[result] * result, x, mean, cov, 2)
+
+
+@vjp(stats.dirichlet.logpdf, family="scipy.stats")
+def dirichlet_logpdf(result, x, alpha):
+    # x holds the components along its first axis
+    grad[x] = grad[result] * (np.reshape(alpha, (-1,) + (1,) * (np.ndim(x) - 1)) - 1.0) / x
+    grad[alpha] = np.reshape(np.sum(grad[result] * np.log(x), axis=tuple(range(1, np.ndim(x))))
+                             - np.sum(grad[result]) * (special.digamma(alpha)
+                                                       - special.digamma(np.sum(alpha))),
+                             np.shape(alpha))
+
+
+@vjp(stats.dirichlet.pdf, family="scipy.stats")
+def dirichlet_pdf(result, x, alpha):
+    grad[x] = grad[result] * result * (np.reshape(alpha, (-1,) + (1,) * (np.ndim(x) - 1))
+                                       - 1.0) / x
+    grad[alpha] = np.reshape(np.sum(grad[result] * result * np.log(x),
+                                    axis=tuple(range(1, np.ndim(x))))
+                             - np.sum(grad[result] * result) * (
+                                 special.digamma(alpha) - special.digamma(np.sum(alpha))),
+                             np.shape(alpha))

@@ -1,0 +1,487 @@
+"""Random NumPy programs for differential testing of s2sgrad.
+
+``generate(seed)`` returns a :class:`Program`: the source of a function built
+from the operations s2sgrad supports (arithmetic with broadcasting, unary
+functions, reductions with axis/keepdims, transposes, reshapes, indexing,
+``np.where``, ``@``/``np.dot``, ``if``/``else`` and ``for ... in range``), with
+example arguments.
+
+The generator is also a *shadow interpreter*: it runs every statement on the
+example arguments as it writes it, and keeps a statement only if
+
+* its values stay finite and moderate (no overflow, no huge condition numbers);
+* no kink is near: ``abs``, ``maximum``/``minimum``, ``where``, ``max``/``min``
+  reductions and ``if`` tests are at least ``MARGIN`` away from their switch
+  point, so central finite differences see a smooth function;
+* shapes are consistent across loop iterations.
+
+So any disagreement between s2sgrad and finite differences (or autograd) on a
+generated program is a bug, not an artefact of the test.
+
+    python tests/progen.py SEED [--no-control-flow]    # print one program
+"""
+from __future__ import annotations
+
+import linecache
+import random
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+MARGIN = 1e-3
+LIMIT = 1e3
+
+SHAPES = [(), (3,), (1, 3), (2, 1), (2, 3)]
+PLAIN_NAMES = ["a", "b", "h", "z", "u", "v", "p", "q", "r", "m", "k", "acc", "hidden", "y2",
+               "loss", "act", "pre", "w2", "tmp", "s"]
+# Names that look like the compiler's own (hygiene): they must never collide.
+TRICKY_NAMES = ["grad_x", "grad_a", "_stack", "t0", "t1", "out", "upstream", "record",
+                "x_stack", "unbroadcast", "s2sgrad", "cond0", "z0", "x_1", "grad_out",
+                "numpy", "unreduce", "a_stack", "upstream_1", "grad_t0", "i_1", "as_gradient"]
+
+
+@dataclass
+class Program:
+    seed: int
+    source: str
+    name: str
+    params: List[str]
+    args: Tuple[Any, ...]
+    wrt: Tuple[int, ...]
+    features: List[str] = field(default_factory=list)
+
+    _counter = [0]
+
+    def function(self, numpy_module=np):
+        """Compile the program; its source is registered so s2sgrad can read it."""
+        Program._counter[0] += 1
+        filename = "<progen seed=%d #%d>" % (self.seed, Program._counter[0])
+        lines = self.source.splitlines(True)
+        linecache.cache[filename] = (len(self.source), None, lines, filename)
+        ns: Dict[str, Any] = {"np": numpy_module, "__name__": "progen_program"}
+        exec(compile(self.source, filename, "exec"), ns)
+        return ns[self.name]
+
+    def fresh_args(self):
+        return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in self.args)
+
+    def __str__(self):
+        return "# progen seed %d (%s)\n%s# args: %s\n# wrt: %s\n" % (
+            self.seed, ", ".join(self.features) or "straight-line", self.source,
+            ", ".join("%s%s" % (n, np.shape(a)) for n, a in zip(self.params, self.args)),
+            self.wrt)
+
+
+class _Reject(Exception):
+    pass
+
+
+def _bshape(*shapes):
+    return tuple(np.broadcast_shapes(*shapes))
+
+
+class Generator:
+    def __init__(self, seed: int, control_flow: bool = True, tricky: Optional[bool] = None,
+                 max_statements: int = 8):
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.nrng = np.random.default_rng(seed)
+        self.control_flow = control_flow
+        self.tricky = self.rng.random() < 0.3 if tricky is None else tricky
+        self.max_statements = max_statements
+        self.env: Dict[str, Any] = {}
+        self.lines: List[str] = []
+        self.features: List[str] = []
+        self.used_names: set = set()
+        self.loop_vars = 0
+        self.last = None
+        # names that may share memory (x and x.T, x[0], x.reshape(-1)): no ``+=`` on them,
+        # which s2sgrad rejects (it would have to track the other views).
+        self.viewish: set = set()
+
+    # -- names --------------------------------------------------------------------------
+    def fresh_name(self) -> str:
+        pool = PLAIN_NAMES + (TRICKY_NAMES if self.tricky else [])
+        for _ in range(100):
+            n = self.rng.choice(pool)
+            if n not in self.used_names and n not in ("np",):
+                self.used_names.add(n)
+                return n
+        n = "v%d" % len(self.used_names)
+        self.used_names.add(n)
+        return n
+
+    def vars(self, pred=lambda v: True) -> List[str]:
+        return [n for n, v in self.env.items()
+                if isinstance(v, (float, np.ndarray)) and not n.startswith("__") and pred(v)]
+
+    # -- expressions ----------------------------------------------------------------------
+    def pick(self, pred=lambda v: True) -> str:
+        names = self.vars(pred)
+        if not names:
+            raise _Reject("no operand")
+        # favour recent values so programs are deep rather than wide
+        weights = [1.0 + i for i in range(len(names))]
+        return self.rng.choices(names, weights)[0]
+
+    def expression(self, want_shape=None) -> Tuple[str, Any, List[str]]:
+        """(text, value, features) of a random operation on existing values."""
+        for _ in range(60):
+            try:
+                text, feats = self._expression_text()
+                value = self.eval(text)
+                if want_shape is not None and np.shape(value) != want_shape:
+                    raise _Reject("shape")
+                self.check_value(value)
+                return text, value, feats
+            except (_Reject, FloatingPointError, ValueError, IndexError, ZeroDivisionError):
+                continue
+        raise _Reject("no expression")
+
+    def eval(self, text):
+        with np.errstate(all="raise"):
+            return eval(text, {"np": np}, dict(self.env))
+
+    def check_value(self, value):
+        arr = np.asarray(value)
+        if arr.dtype.kind != "f":
+            raise _Reject("not float")
+        if arr.size == 0:
+            raise _Reject("empty")
+        if not np.all(np.isfinite(arr)) or np.max(np.abs(arr), initial=0.0) > LIMIT:
+            raise _Reject("too large")
+
+    def far(self, values, what="kink"):
+        if np.min(np.abs(values), initial=np.inf) < MARGIN:
+            raise _Reject(what)
+
+    def _expression_text(self) -> Tuple[str, List[str]]:
+        r = self.rng
+        kind = r.choice(["binary", "binary", "binary", "const", "unary", "unary", "reduce",
+                         "shape", "select", "linalg", "power"])
+        env = self.env
+        if kind == "binary":
+            a = self.pick()
+            b = self.pick()
+            if a == b and r.random() < 0.7:
+                raise _Reject("same")
+            _bshape(np.shape(env[a]), np.shape(env[b]))
+            op = r.choice(["+", "-", "*", "/", "max", "min"])
+            if op == "/":
+                return "%s / (1.5 + %s * %s)" % (a, b, b), ["divide"]
+            if op in ("max", "min"):
+                self.far(np.asarray(env[a]) - np.asarray(env[b]))
+                return "np.%simum(%s, %s)" % (op, a, b), ["max/min"]
+            return "%s %s %s" % (a, op, b), ["arith"]
+        if kind == "const":
+            a = self.pick()
+            c = r.choice(["0.5", "2.0", "1.5", "-0.75", "3.0"])
+            form = r.choice(["%s * {a}", "{a} - %s", "%s - {a}", "{a} / %s", "%s / (1.0 + {a} * {a})",
+                             "-{a}", "{a} + %s"])
+            return (form.replace("{a}", a) % c if "%s" in form else form.replace("{a}", a)), \
+                ["const"]
+        if kind == "unary":
+            a = self.pick()
+            fn = r.choice(["sin", "cos", "tanh", "exp", "log", "sqrt", "abs", "square"])
+            if fn == "exp":
+                return "np.exp(0.5 * %s)" % a, ["exp"]
+            if fn in ("log", "sqrt"):
+                return "np.%s(1.0 + %s * %s)" % (fn, a, a), [fn]
+            if fn == "abs":
+                self.far(env[a])
+                return "np.abs(%s)" % a, ["abs"]
+            if fn == "square":
+                return "%s ** 2" % a, ["power"]
+            return "np.%s(%s)" % (fn, a), [fn]
+        if kind == "power":
+            a = self.pick()
+            form = r.choice(["{a} ** 3", "(1.0 + {a} * {a}) ** 0.5", "{a} * {a} * {a}"])
+            scalars = self.vars(lambda v: np.ndim(v) == 0)
+            if scalars and r.random() < 0.4:
+                s = r.choice(scalars)
+                if abs(float(env[s])) < 2.0:
+                    return "(1.0 + %s * %s) ** %s" % (a, a, s), ["power-varying"]
+            return form.replace("{a}", a), ["power"]
+        if kind == "reduce":
+            a = self.pick(lambda v: np.ndim(v) >= 1)
+            nd = np.ndim(env[a])
+            fn = r.choice(["sum", "sum", "mean", "max", "min", "method-sum", "method-mean"])
+            axis = r.choice([None] + list(range(nd)) + [-1])
+            keep = r.random() < 0.3
+            if fn in ("max", "min"):
+                arr = np.asarray(env[a])
+                s = np.sort(arr, axis=axis) if axis is not None else np.sort(arr.ravel())
+                ax = -1 if axis is None else axis
+                if s.shape[ax] > 1:
+                    top = np.take(s, [-1, -2] if fn == "max" else [0, 1], axis=ax)
+                    self.far(np.take(top, 0, axis=ax) - np.take(top, 1, axis=ax), "tie")
+            args = a
+            if axis is not None:
+                args += ", axis=%d" % axis
+            if keep:
+                args += ", keepdims=True"
+            if fn.startswith("method-"):
+                m = fn[len("method-"):]
+                rest = args[len(a):].lstrip(", ")
+                return "%s.%s(%s)" % (a, m, rest), ["reduce", "method"]
+            return "np.%s(%s)" % (fn, args), ["reduce" if fn in ("sum", "mean") else "max/min"]
+        if kind == "shape":
+            a = self.pick(lambda v: np.ndim(v) >= 1)
+            shape = np.shape(env[a])
+            choices = ["{a}.T", "np.transpose({a})", "{a}.reshape(-1)", "np.reshape({a}, (%d,))"
+                       % int(np.prod(shape)), "{a}[0]", "{a}[1:]", "{a}[::-1]", "{a}[-1]"]
+            if len(shape) == 2:
+                choices += ["{a}[:, 0]", "{a}[0, 1:]", "{a}[:, ::2]", "np.transpose({a}, (1, 0))"]
+            form = r.choice(choices)
+            return form.replace("{a}", a), ["shape" if "[" not in form else "index"]
+        if kind == "select":
+            c = self.pick()
+            a = self.pick()
+            b = self.pick()
+            _bshape(np.shape(env[c]), np.shape(env[a]), np.shape(env[b]))
+            self.far(env[c])
+            return "np.where(%s > 0.0, %s, %s)" % (c, a, b), ["where"]
+        if kind == "linalg":
+            a = self.pick(lambda v: np.ndim(v) >= 1 and np.shape(v)[-1] == 3)
+            b = self.pick(lambda v: np.ndim(v) >= 1 and np.shape(v)[0] == 3 and np.ndim(v) <= 2)
+            form = r.choice(["%s @ %s", "np.dot(%s, %s)"])
+            if np.ndim(env[a]) > 2 or np.ndim(env[b]) > 2:
+                raise _Reject("nd")
+            return form % (a, b), ["matmul" if "@" in form else "dot"]
+        raise _Reject(kind)
+
+    # -- statements -----------------------------------------------------------------------
+    def emit(self, indent: int, text: str):
+        self.lines.append("    " * indent + text)
+
+    def assign(self, indent: int, reassign_ok=True, keep_shape=False):
+        text, value, feats = self.expression()
+        if "shape" in feats or "index" in feats:
+            self.viewish.update(n for n in self.vars() if n in text.replace("(", " ").replace(
+                "[", " ").replace(".", " ").split())
+            self.viewish.add("__pending__")
+        targets = self.vars()
+        if reassign_ok and targets and self.rng.random() < 0.3:
+            t = self.rng.choice(targets)
+            if keep_shape and np.shape(self.env[t]) != np.shape(value):
+                raise _Reject("loop shape")
+            if self.rng.random() < 0.3 and t not in self.viewish and \
+                    _bshape(np.shape(self.env[t]), np.shape(value)) == np.shape(self.env[t]) \
+                    and isinstance(self.env[t], np.ndarray) == isinstance(value, np.ndarray):
+                op = self.rng.choice(["+", "-", "*"])
+                new = self.eval("%s %s (%s)" % (t, op, text))
+                self.check_value(new)
+                self.viewish.discard("__pending__")
+                self.emit(indent, "%s %s= %s" % (t, op, text))
+                self.env[t] = new
+                self.last = t
+                self.features.append("augassign")
+                self.features.extend(feats)
+                return t
+            self.emit(indent, "%s = %s" % (t, text))
+            self.env[t] = value
+            self.last = t
+            self._mark(t)
+            self.features.append("reassign")
+        else:
+            if keep_shape:
+                raise _Reject("new name in loop")
+            t = self.fresh_name()
+            self.emit(indent, "%s = %s" % (t, text))
+            self.env[t] = value
+            self.last = t
+            self._mark(t)
+        self.features.extend(feats)
+        return t
+
+    def _mark(self, t):
+        if "__pending__" in self.viewish:
+            self.viewish.discard("__pending__")
+            self.viewish.add(t)
+
+    def statement(self):
+        r = self.rng.random()
+        if self.control_flow and r < 0.15:
+            self.if_block()
+        elif self.control_flow and r < 0.27:
+            self.for_block()
+        else:
+            self.assign(1)
+
+    def _snapshot(self):
+        return (dict(self.env), list(self.lines), list(self.features), set(self.used_names),
+                self.last, set(self.viewish))
+
+    def _restore(self, snap):
+        self.env, self.lines, self.features, self.used_names, self.last, self.viewish = \
+            dict(snap[0]), list(snap[1]), list(snap[2]), set(snap[3]), snap[4], set(snap[5])
+
+    def if_block(self):
+        c = self.pick()
+        test_kind = self.rng.choice(["sum", "sum", "scalar"])
+        if test_kind == "scalar" and np.ndim(self.env[c]) == 0:
+            test, val = "%s > 0.0" % c, float(self.env[c])
+        else:
+            test, val = "np.sum(%s) > 0.0" % c, float(np.sum(self.env[c]))
+        self.far(val, "branch")
+        taken = val > 0.0
+        target = self.rng.choice(self.vars())
+        shape = np.shape(self.env[target])
+        # both branches assign ``target`` (same shape: the code after must not care)
+        before = self._snapshot()
+        self.emit(1, "if %s:" % test)
+        branch_lines = []
+        results = []
+        for branch in (True, False):
+            self._restore(before)
+            self.lines = []
+            n = self.rng.randint(1, 2)
+            for _ in range(n - 1):
+                self.assign(2, reassign_ok=False)
+            text, value, feats = self.expression(want_shape=shape)
+            if "shape" in feats or "index" in feats:
+                self.viewish.add(target)
+                self.viewish.update(n for n in self.vars() if n in text.replace(
+                    "(", " ").replace("[", " ").replace(".", " ").split())
+            self.emit(2, "%s = %s" % (target, text))
+            self.env[target] = value
+            self.features.extend(feats)
+            branch_lines.append(self.lines)
+            results.append(self._snapshot())
+        chosen = results[0] if taken else results[1]
+        self._restore(before)
+        names_defined = set(chosen[0])
+        self.env = {k: v for k, v in chosen[0].items() if k in before[0] or k == target}
+        # names first defined inside a branch are not used after it
+        self.used_names |= results[0][3] | results[1][3]
+        self.viewish = results[0][5] | results[1][5]
+        self.features = chosen[2] + ["if"]
+        self.last = target
+        self.lines = before[1] + ["    if %s:" % test] + branch_lines[0] + ["    else:"] \
+            + branch_lines[1]
+        del names_defined
+
+    def for_block(self):
+        n = self.rng.randint(1, 4)
+        loopvar = "i" if self.loop_vars == 0 else "j%d" % self.loop_vars
+        self.loop_vars += 1
+        carried = self.vars()
+        if not carried:
+            raise _Reject("nothing to carry")
+        before = self._snapshot()
+        body_n = self.rng.randint(1, 2)
+        # Decide the body text once, with shadow values of the first iteration, then check
+        # every iteration's values by running it.
+        self.lines = []
+        self.env[loopvar] = 0
+        body_env_names = set(self.env)
+        written = []
+        for _ in range(body_n):
+            t = self.assign(2, reassign_ok=True, keep_shape=True) if self.rng.random() < 0.8 \
+                else self._loop_index_stmt(loopvar)
+            written.append(t)
+        if not any(t in before[0] for t in written):
+            raise _Reject("loop carries nothing")
+        body = list(self.lines)
+        # replay all iterations from the state before the loop
+        env = dict(before[0])
+        code = "\n".join(line[8:] for line in body)
+        for it in range(n):
+            env[loopvar] = it
+            with np.errstate(all="raise"):
+                exec(code, {"np": np}, env)
+            for name in written:
+                self.check_value(env[name])
+                if np.shape(env[name]) != np.shape(before[0].get(name, env[name])):
+                    raise _Reject("loop changes shape")
+            self._recheck_kinks(body, env)
+        self.lines = before[1] + ["    for %s in range(%d):" % (loopvar, n)] + body
+        self.env = {k: v for k, v in env.items() if k in body_env_names and k != loopvar}
+        self.features.append("for")
+
+    def _loop_index_stmt(self, loopvar):
+        t = self.pick(lambda v: isinstance(v, np.ndarray) or isinstance(v, float))
+        text = "%s + 0.1 * %s * np.tanh(%s)" % (t, loopvar, t)
+        self.emit(2, "%s = %s" % (t, text))
+        self.env[t] = self.eval(text)
+        self.features.append("loop-index")
+        return t
+
+    def _recheck_kinks(self, body, env):
+        # Kinks were checked on the first iteration's values only; re-check the operands
+        # of kinked operations against the current values.
+        for line in body:
+            for fn in ("np.abs(", "np.maximum(", "np.minimum(", "np.where(", "np.max(",
+                       "np.min(", ".max(", ".min("):
+                if fn in line:
+                    raise _Reject("kink in loop")  # keep loops smooth: simplest safe rule
+
+    # -- the whole program ------------------------------------------------------------------
+    def program(self) -> Program:
+        r = self.rng
+        nparams = r.randint(1, 4)
+        params = []
+        for k in range(nparams):
+            name = self.fresh_name() if self.tricky and r.random() < 0.5 else "x%d" % k
+            self.used_names.add(name)
+            params.append(name)
+        args = []
+        for name in params:
+            shape = r.choice(SHAPES + [()])
+            if shape == ():
+                value = float(np.round(self.nrng.uniform(-1.5, 1.5), 3))
+                if abs(value) < 0.05:
+                    value = 0.7
+            else:
+                value = np.round(self.nrng.uniform(-1.5, 1.5, size=shape), 3)
+            self.env[name] = value
+            args.append(value)
+        if r.random() < 0.35:     # a matrix so that @ / np.dot have partners
+            name = "W" if "W" not in params else "W2"
+            params.append(name)
+            self.used_names.add(name)
+            value = np.round(self.nrng.uniform(-1.0, 1.0, size=r.choice([(3,), (3, 2), (3, 3)])), 3)
+            self.env[name] = value
+            args.append(value)
+        n = r.randint(2, self.max_statements)
+        done = 0
+        attempts = 0
+        while done < n and attempts < 10 * n:
+            attempts += 1
+            snap = self._snapshot()
+            try:
+                self.statement()
+                done += 1
+            except (_Reject, FloatingPointError, ValueError, IndexError):
+                self._restore(snap)
+        # The output: a scalar combining the last value and one more.
+        last = self.last if self.last in self.env else self.vars()[-1]
+        other = self.rng.choice(self.vars())
+        ret = r.choice(["np.sum({l})", "np.sum({l} * {l})", "np.sum({l}) + np.sum({o} * {o})",
+                        "np.mean({l} * {o})"])
+        ret = ret.replace("{l}", last).replace("{o}", other)
+        try:
+            self.check_value(self.eval(ret))
+        except (_Reject, FloatingPointError, ValueError):
+            ret = "np.sum(np.tanh(%s))" % last
+        self.emit(1, "return " + ret)
+        floats = [i for i, a in enumerate(args)]
+        k = r.randint(1, len(floats))
+        wrt = tuple(sorted(r.sample(floats, k)))
+        name = "prog%d" % self.seed
+        source = "def %s(%s):\n%s\n" % (name, ", ".join(params), "\n".join(self.lines))
+        feats = sorted(set(self.features))
+        if self.tricky:
+            feats.append("tricky-names")
+        return Program(self.seed, source, name, params, tuple(args), wrt, feats)
+
+
+def generate(seed: int, control_flow: bool = True, tricky: Optional[bool] = None) -> Program:
+    return Generator(seed, control_flow=control_flow, tricky=tricky).program()
+
+
+if __name__ == "__main__":
+    seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    print(generate(seed, control_flow="--no-control-flow" not in sys.argv))

@@ -1,0 +1,194 @@
+"""Randomized differential testing: random NumPy programs, s2sgrad against central
+finite differences (and autograd, when installed).
+
+Bounded and seeded by default (``N_PROGRAMS`` programs, seeds 0..N-1, a fixed
+share of them straight-line); ``S2SGRAD_SOAK=N`` runs N more programs from a
+random base seed (printed; ``S2SGRAD_SOAK_SEED`` fixes it) for long soak runs.
+A failing program prints its source and seed; reproduce with
+``python tests/progen.py SEED``.  Every failure found becomes a literal
+regression test at the bottom of this file.
+"""
+import os
+import random
+import sys
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import S2SGradError
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import progen  # noqa: E402
+
+try:
+    import autograd
+    import autograd.numpy as anp
+except ImportError:  # autograd is a test extra
+    autograd = None
+
+N_PROGRAMS = 240
+CHUNK = 40
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    # Hundreds of throw-away programs do not belong in the user's cache directory.
+    monkeypatch.setenv("S2SGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "progen-cache"))
+
+
+def fd_grad(f, args, i, eps=1e-6):
+    args = list(args)
+    x = args[i]
+    if not isinstance(x, np.ndarray):
+        def at(v):
+            call = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+            call[i] = v
+            return float(f(*call))
+        h = eps * max(1.0, abs(x))
+        return (at(x + h) - at(x - h)) / (2 * h)
+    g = np.zeros(x.shape)
+    for k in range(x.size):
+        h = eps * max(1.0, abs(x.flat[k]))
+        xp, xm = x.copy(), x.copy()
+        xp.flat[k] += h
+        xm.flat[k] -= h
+        call_p = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        call_m = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        call_p[i], call_m[i] = xp, xm   # copies: the primal may write into its arguments
+        g.flat[k] = (float(f(*call_p)) - float(f(*call_m))) / (2 * h)
+    return g
+
+
+def check_program(prog: progen.Program, use_autograd: bool = True, check_disk: bool = False):
+    """Assert s2sgrad is right on ``prog``; the message carries the program."""
+    def fail(msg):
+        pytest.fail("%s\n\n%s" % (msg, prog), pytrace=False)
+
+    f = prog.function()
+    args = prog.fresh_args()
+    originals = prog.fresh_args()
+    try:
+        g = s2sgrad.grad(f, wrt=prog.wrt)
+        grads = g(*args)
+    except S2SGradError as exc:
+        fail("s2sgrad refused a supported program:\n%s" % exc)
+    except Exception as exc:  # noqa: BLE001 - any crash is a bug
+        src = ""
+        try:
+            src = g.source
+        except Exception:  # noqa: BLE001
+            pass
+        fail("s2sgrad crashed: %s: %s\n\ngenerated:\n%s" % (type(exc).__name__, exc, src))
+    for a, o in zip(args, originals):
+        if not np.array_equal(a, o):
+            fail("the gradient mutated an argument")
+    if len(grads) != len(prog.wrt):
+        fail("%d gradients for wrt=%r" % (len(grads), prog.wrt))
+    value = f(*prog.fresh_args())
+    for gi, i in zip(grads, prog.wrt):
+        x = args[i]
+        if isinstance(x, np.ndarray):
+            if not isinstance(gi, np.ndarray) or gi.shape != x.shape or gi.dtype != x.dtype:
+                fail("gradient of %s: expected an array %s %s, got %r"
+                     % (prog.params[i], x.shape, x.dtype, gi))
+            if np.shares_memory(gi, x):
+                fail("gradient of %s aliases the argument" % prog.params[i])
+        elif not isinstance(gi, float) and not (isinstance(gi, np.ndarray) and gi.ndim == 0):
+            # (a 0-d array for a float argument happens, e.g. through np.where: same value)
+            fail("gradient of scalar %s is %r (%s), not a float"
+                 % (prog.params[i], gi, type(gi).__name__))
+        num = fd_grad(f, prog.fresh_args(), i)
+        scale = max(1.0, abs(float(value)))
+        if not np.allclose(gi, num, rtol=1e-5, atol=1e-6 * scale):
+            fail("gradient of %s differs from finite differences:\n s2sgrad %r\n numeric %r\n\n"
+                 "generated:\n%s" % (prog.params[i], gi, num, g.source))
+    for k in range(len(grads)):
+        for m in range(k + 1, len(grads)):
+            if isinstance(grads[k], np.ndarray) and isinstance(grads[m], np.ndarray) \
+                    and np.shares_memory(grads[k], grads[m]):
+                fail("two gradients share memory")
+    # A second call must not disturb the first call's results (no reused buffers).
+    kept = [np.copy(x) for x in grads]
+    again = g(*prog.fresh_args())
+    for a, b, k in zip(grads, again, kept):
+        if not np.array_equal(a, k) or not np.array_equal(b, k):
+            fail("a second call changed or disagreed with the first call's gradients")
+    # value_and_grad returns the primal value.
+    v, _ = s2sgrad.value_and_grad(f, wrt=prog.wrt)(*prog.fresh_args())
+    if not np.allclose(v, value, rtol=1e-12, atol=1e-12):
+        fail("value_and_grad value %r != f(...) %r" % (v, value))
+    if use_autograd and autograd is not None:
+        fa = prog.function(anp)
+        try:
+            ref = [autograd.grad(fa, i)(*prog.fresh_args()) for i in prog.wrt]
+        except Exception:  # noqa: BLE001 - autograd's own limits (some index patterns)
+            ref = []
+        for gi, ri, i in zip(grads, ref, prog.wrt):
+            if np.shape(gi) != np.shape(ri):
+                continue   # autograd keeps broadcast shapes for Python-float arguments
+            num = fd_grad(f, prog.fresh_args(), i)
+            if not np.allclose(ri, num, rtol=1e-5, atol=1e-6 * max(1.0, abs(float(value)))):
+                continue   # autograd disagrees with finite differences: its own limits
+            if not np.allclose(gi, ri, rtol=1e-9, atol=1e-10):
+                fail("gradient of %s differs from autograd:\n s2sgrad %r\n autograd %r\n\n"
+                     "generated:\n%s" % (prog.params[i], gi, ri, g.source))
+    if check_disk:
+        from s2sgrad import cache, diskcache
+        cache.clear()
+        loads = diskcache.stats["loads"]
+        again = s2sgrad.grad(f, wrt=prog.wrt)(*prog.fresh_args())
+        if diskcache.stats["loads"] != loads + 1:
+            fail("the disk cache did not serve the program")
+        for a, b in zip(grads, again):
+            if not np.array_equal(a, b):
+                fail("the gradient loaded from disk differs")
+    return grads
+
+
+@pytest.mark.parametrize("start", range(0, N_PROGRAMS, CHUNK))
+def test_random_programs(start):
+    for seed in range(start, start + CHUNK):
+        prog = progen.generate(seed, control_flow=seed % 3 != 0)
+        check_program(prog, use_autograd=seed % 4 == 0, check_disk=seed % 10 == 0)
+
+
+def test_generator_covers_the_operations():
+    feats = set()
+    for seed in range(N_PROGRAMS):
+        feats.update(progen.generate(seed, control_flow=seed % 3 != 0).features)
+    for want in ["arith", "divide", "const", "sin", "cos", "tanh", "exp", "log", "sqrt", "abs",
+                 "power", "reduce", "method", "max/min", "shape", "index", "where", "matmul",
+                 "dot", "if", "for", "loop-index", "reassign", "augassign", "tricky-names",
+                 "power-varying"]:
+        assert want in feats, want
+
+
+def test_generator_is_deterministic():
+    assert str(progen.generate(12345)) == str(progen.generate(12345))
+
+
+@pytest.mark.skipif(not os.environ.get("S2SGRAD_SOAK"), reason="set S2SGRAD_SOAK=N for a soak run")
+def test_soak():
+    n = int(os.environ["S2SGRAD_SOAK"])
+    base = int(os.environ.get("S2SGRAD_SOAK_SEED", random.randrange(10 ** 6, 10 ** 9)))
+    print("soak: %d programs from seed %d" % (n, base))
+    for seed in range(base, base + n):
+        check_program(progen.generate(seed, control_flow=seed % 3 != 0), use_autograd=True)
+
+
+# -- regression tests: programs the generator found (kept literally) -------------------------
+
+REGRESSIONS = []
+
+
+def regression(seed, source, args, wrt):
+    REGRESSIONS.append(progen.Program(seed, source, source.split("(")[0][4:], [
+        a.strip() for a in source.split("(", 1)[1].split(")")[0].split(",")], args, wrt))
+
+
+@pytest.mark.parametrize("index", range(len(REGRESSIONS)) if REGRESSIONS else [None])
+def test_regression(index):
+    if index is None:
+        pytest.skip("no regressions yet")
+    check_program(REGRESSIONS[index])
