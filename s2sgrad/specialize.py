@@ -157,3 +157,63 @@ def _matmul_right(ctx, g, a, b):
     if sa is None or sb is None or len(sa) > 2 or len(sb) > 2 or not sa or not sb:
         return None
     return _dot_right(ctx, g, a, b)
+
+
+# -- helpers of the rules in s2sgrad/rules/ ------------------------------------------------
+
+
+def _static_args(*nodes):
+    vals = [static_value(n) for n in nodes]
+    return None if any(v is NOT_STATIC for v in vals) else vals
+
+
+@specializer("expand_reduced")
+def _expand_reduced(ctx, g, a, axis=None, keepdims=None):
+    s = ctx.shape(a)
+    st = _static_args(axis if axis is not None else A.const(None),
+                      keepdims if keepdims is not None else A.const(False))
+    if s is None or st is None:
+        return None
+    ax, kd = st
+    if kd or ax is None or s == ():
+        return g
+    axes = _axes(ax, len(s))
+    return ctx.call("expand_dims", [g, value_node(axes if len(axes) > 1 else axes[0])])
+
+
+@specializer("mT")
+def _mT(ctx, x):
+    s = ctx.shape(x)
+    if s is None or len(s) != 2:
+        return None
+    return _transpose(x)
+
+
+@specializer("trace_adjoint")
+def _trace_adjoint(ctx, g, a, offset=None, axis1=None, axis2=None):
+    s = ctx.shape(a)
+    st = _static_args(*(n if n is not None else A.const(d)
+                        for n, d in ((offset, 0), (axis1, 0), (axis2, 1))))
+    if s is None or st is None or len(s) != 2 or tuple(st[1:]) != (0, 1):
+        return None
+    args = [A.const(s[0])] if (s[0] == s[1] and st[0] == 0) else [A.const(s[0]), A.const(s[1])]
+    kws = [("k", value_node(st[0]))] if st[0] else []
+    return gast.BinOp(left=g, op=gast.Mult(), right=ctx.call("eye", args, kws))
+
+
+@specializer("einsum_adjoint")
+def _einsum_adjoint(ctx, g, subscripts, which, *operands):
+    from .runtime import _einsum_spec
+    st = _static_args(subscripts, which)
+    if st is None or not isinstance(st[0], str) or "..." in st[0]:
+        return None
+    ops = [o for o in operands if not (isinstance(o, gast.Constant) and o.value is None)]
+    ins, out = _einsum_spec(st[0], [None] * len(ops))
+    k = st[1]
+    target = ins[k]
+    others = [(s, o) for i, (s, o) in enumerate(zip(ins, ops)) if i != k]
+    present = set(out) | {c for s, _ in others for c in s}
+    if len(set(target)) != len(target) or not set(target) <= present:
+        return None
+    spec = ",".join([out] + [s for s, _ in others]) + "->" + target
+    return ctx.call("einsum", [A.const(spec), g] + [o for _, o in others])
