@@ -1,8 +1,9 @@
-"""The ``s2sgrad`` command: show, export and check generated gradients.
+"""The ``s2sgrad`` command: show, export, check and explain generated gradients.
 
-    s2sgrad show   path/to/file.py:func [--wrt 0,1 | --wrt W,b] [--args "..."]
-    s2sgrad export path/to/file.py:func -o grad_func.py [--args "..."]
-    s2sgrad check  path/to/file.py:func --args "..."  (or --args-file args.py)
+    s2sgrad show    path/to/file.py:func [--wrt 0,1 | --wrt W,b] [--args "..."]
+    s2sgrad export  path/to/file.py:func -o grad_func.py [--args "..."]
+    s2sgrad check   path/to/file.py:func --args "..."  (or --args-file args.py)
+    s2sgrad explain path/to/file.py:func --args "..." [--svg graph.svg]
 
 Errors a user can fix (missing file or function, bad --wrt, an unsupported
 construct) print a short message with what to do and exit with status 2 (usage)
@@ -40,6 +41,8 @@ class CLIError(Exception):
 # --------------------------------------------------------------------------
 # Loading ``path/to/file.py:func``
 
+_DECORATED_WRT: dict = {}     # id(function) -> wrt of its @grad(wrt=...) decorator
+
 
 def load_target(spec: str) -> Tuple[Callable, str]:
     """The function named by ``file.py:func`` (or ``package.module:func``)."""
@@ -55,14 +58,19 @@ def load_target(spec: str) -> Tuple[Callable, str]:
     for part in qualname.split("."):
         if not hasattr(obj, part):
             names = sorted(n for n, v in vars(module).items()
-                           if inspect.isfunction(v) and getattr(v, "__module__", None) == module.__name__)
+                           if inspect.isfunction(getattr(v, "__wrapped__", v))
+                           and getattr(v, "__module__", None) == module.__name__)
             raise CLIError("%s has no function %r" % (path, qualname),
                            "functions defined there: %s" % (", ".join(names) or "(none)"))
         obj = getattr(obj, part)
-    obj = getattr(obj, "__wrapped__", obj)   # accept @grad-decorated functions too
+    decorated = None
+    if hasattr(obj, "_wrt") and hasattr(obj, "__wrapped__"):   # @grad(wrt=...)-decorated
+        decorated = obj._wrt if getattr(obj, "_tuple", True) else obj._wrt[0]
+    obj = getattr(obj, "__wrapped__", obj)
     if not inspect.isfunction(obj):
         raise CLIError("%s:%s is a %s, not a function" % (path, qualname, type(obj).__name__),
                        "name a function defined with def (or a lambda assigned to a name)")
+    _DECORATED_WRT[id(obj)] = decorated
     return obj, qualname
 
 
@@ -218,7 +226,9 @@ def _prepare(ns) -> Tuple[Callable, str, Any, Optional[tuple]]:
     fn, qualname = load_target(ns.target)
     args = eval_args(fn, ns.args, ns.args_file)
     wrt = parse_wrt(ns.wrt)
-    if wrt is None:
+    if wrt is None and _DECORATED_WRT.get(id(fn)) is not None:
+        wrt = _DECORATED_WRT[id(fn)]
+    elif wrt is None:
         wrt = default_wrt(fn, args)
         if args is not None:
             params = list(inspect.signature(fn).parameters)
@@ -400,6 +410,27 @@ def cmd_check(ns) -> int:
     return 0 if ok_all else 1
 
 
+def cmd_explain(ns) -> int:
+    from .explain import explain
+    fn, qualname, wrt, args = _prepare(ns)
+    if args is None:
+        raise CLIError("explain needs the point to evaluate at",
+                       "give it with --args \"...\" or --args-file FILE.py")
+    e = explain(fn, *args, wrt=wrt)
+    print(e.table(code=ns.code))
+    for path, kind in ((ns.svg, "svg"), (ns.png, "png"), (ns.dot, "dot")):
+        if path:
+            if kind == "svg":
+                e.to_svg(path)
+            elif kind == "png":
+                e.to_png(path)
+            else:
+                with open(path, "w", encoding="utf-8") as fh:
+                    fh.write(e.to_dot())
+            sys.stderr.write("wrote %s\n" % path)
+    return 0
+
+
 # --------------------------------------------------------------------------
 # Argument parser
 
@@ -410,6 +441,7 @@ examples:
   s2sgrad show model.py:loss --args "np.ones((3, 2)), np.zeros(2), X, y"
   s2sgrad export model.py:loss --wrt W,b -o loss_grad.py
   s2sgrad check model.py:loss --args "np.random.randn(3, 2), np.zeros(2), X, y"
+  s2sgrad explain model.py:neuron --args "2.0, -1.0, -3.0, -2.0, -3.0" --svg neuron.svg
 
 FILE.py:FUNCTION names a function defined at the top level of a file (Class.method
 and package.module:function work too).  --args are Python expressions evaluated in
@@ -432,7 +464,7 @@ def _common(p: argparse.ArgumentParser, args_help: str) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="s2sgrad", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="s2sgrad %s: show, export and check the gradient code s2sgrad generates "
+        description="s2sgrad %s: show, export, check and explain the gradient code s2sgrad generates "
                     "for a Python/NumPy function." % __version__, epilog=_EPILOG)
     parser.add_argument("--version", action="version", version="s2sgrad " + __version__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -479,6 +511,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-elements", type=int, default=200,
                    help="check at most this many entries per argument, sampled (default 200)")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("explain", help="the computational graph: values, local, upstream and "
+                                       "downstream gradients per operation",
+                       description="Print the computational graph of the function at the "
+                                   "given arguments, as in the CS231n notes: each operation "
+                                   "with its value, local gradient, upstream gradient and "
+                                   "the downstream gradient sent to each input.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG)
+    _common(p, "the point to evaluate at (required, or --args-file), e.g. \"2.0, -1.0\"")
+    p.add_argument("--code", action="store_true",
+                   help="add the generated backward lines of each operation")
+    p.add_argument("--svg", metavar="OUT.svg", help="also draw the graph (needs Graphviz)")
+    p.add_argument("--png", metavar="OUT.png", help="also draw the graph (needs Graphviz)")
+    p.add_argument("--dot", metavar="OUT.dot", help="also write the Graphviz DOT text")
+    p.set_defaults(func=cmd_explain)
     return parser
 
 

@@ -221,3 +221,34 @@ def test_console_script_entry_point_is_main():
     assert callable(cli.main)
     proc = run("--version")
     assert proc.returncode == 0 and "s2sgrad" in proc.stdout
+
+
+def test_explain_command(model, tmp_path):
+    dot = tmp_path / "g.dot"
+    proc = run("explain", model + ":neuron", "--args", "2.0, -1.0, -3.0, -2.0, -3.0",
+               "--dot", str(dot), "--code")
+    assert proc.returncode == 0, proc.stderr
+    assert "mul swaps" in proc.stdout and "-0.197" in proc.stdout
+    assert "grad_w0" in proc.stdout
+    assert dot.read_text().startswith("digraph neuron")
+
+
+def test_explain_needs_args(model):
+    proc = run("explain", model + ":neuron")
+    assert proc.returncode == 2 and "--args" in proc.stderr
+
+
+def test_decorated_function_keeps_its_wrt(tmp_path):
+    path = tmp_path / "deco.py"
+    path.write_text("import numpy as np\nfrom s2sgrad import grad\n\n"
+                    "@grad(wrt=(1, 2))\ndef f(x, y, z):\n    return np.sum(x * y * z)\n")
+    proc = run("show", str(path) + ":f")
+    assert proc.returncode == 0, proc.stderr
+    assert "return as_gradient(grad_y, y), as_gradient(grad_z, z)" in proc.stdout
+
+
+def test_pyproject_script_points_at_main():
+    text = open(os.path.join(ROOT, "pyproject.toml")).read()
+    assert 's2sgrad = "s2sgrad.cli:main"' in text
+    from s2sgrad.cli import main
+    assert main(["show", "/nonexistent.py:f"]) == 2
