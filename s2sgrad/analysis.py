@@ -109,6 +109,9 @@ def classify(expr: gast.expr, env: Environment) -> Op:
     if isinstance(expr, (gast.Tuple, gast.List)):
         # (a, b) / [a, b]: its gradient is the sequence of the elements' gradients
         return Op("pack", args=list(expr.elts), label=type(expr).__name__.lower())
+    if isinstance(expr, gast.Dict) and all(isinstance(k, gast.Constant) for k in expr.keys):
+        # {'a': a, 'b': b}: its gradient is the dict of the values' gradients
+        return Op("pack", args=list(expr.values), label="dict", obj=list(expr.keys))
     if isinstance(expr, gast.Subscript):
         return Op("rule", lookup(_operator.getitem), [expr.value, expr.slice], label="getitem")
     if isinstance(expr, gast.Attribute):

@@ -27,6 +27,10 @@ def _key_of(a):
     t = type(a)
     if t is _ndarray:
         return (a.shape, a.dtype)
+    if t is list or t is dict or (t is tuple and any(type(v) is _ndarray for v in a)):
+        # containers of arrays (params dicts, lists of weights): their structure and leaves
+        items = a.items() if t is dict else enumerate(a)
+        return (t, tuple((k, _key_of(v)) for k, v in items))
     if t in _VALUE_KEYED:
         try:
             hash(a)
@@ -88,6 +92,21 @@ def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
     return tuple(out), not single
 
 
+def _float_leaves(a) -> bool:
+    """A (nested) list / tuple / dict whose leaves are all floats or float arrays."""
+    items = a.values() if isinstance(a, dict) else a
+    if not len(items):
+        return False
+    for v in items:
+        if isinstance(v, (list, tuple, dict)):
+            if not _float_leaves(v):
+                return False
+        elif not (isinstance(v, (float, np.floating)) or (
+                isinstance(v, np.ndarray) and v.dtype.kind == "f")):
+            return False
+    return True
+
+
 def _check_differentiable(fn, wrt, args):
     name = getattr(fn, "__name__", "function")
     params = list(inspect.signature(fn).parameters)
@@ -111,6 +130,8 @@ def _check_differentiable(fn, wrt, args):
                            hint="pass a float array (e.g. x.astype(float))")
         elif isinstance(a, (float, np.floating, np.ndarray)):
             continue
+        elif isinstance(a, (list, tuple, dict)) and _float_leaves(a):
+            continue      # the gradient has the same structure
         else:
             raise WrtError("argument %r of %s is a %s; gradients are taken with respect to "
                            "floats and float arrays" % (pname, name, type(a).__name__),

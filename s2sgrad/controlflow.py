@@ -283,7 +283,114 @@ def single_exit(body: List[gast.stmt], names, info, fn) -> List[gast.stmt]:
     return lower_jumps(body, names, info)
 
 
+# --------------------------------------------------------------------------
+# list comprehensions -> loops filling a list by index
+
+
+class _Comprehensions(gast.NodeTransformer):
+    """``ys = [f(x) for x in xs]`` -> ``ys = [None] * len(xs)`` and a loop writing
+    ``ys[i] = f(x)``; comprehensions that read only their own loop variable (index
+    lists, constants) stay as they are."""
+
+    def __init__(self, names, info, local_names: Set[str]):
+        self.names = names
+        self.info = info
+        self.local_names = local_names
+        self.hoisted: List[gast.stmt] = []
+        self.stmt = None
+
+    def block(self, stmts):
+        out = []
+        for s in stmts:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(s, field, None), list):
+                    setattr(s, field, self.block(getattr(s, field)))
+            self.stmt, self.hoisted = s, []
+            if isinstance(s, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return)) \
+                    and s.value is not None:
+                if isinstance(s, gast.Assign) and isinstance(s.value, gast.ListComp) \
+                        and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name) \
+                        and self.worth_lowering(s.value):
+                    out.extend(self.lower(s.value, s.targets[0].id))
+                    continue
+                s.value = self.visit(s.value)
+            elif isinstance(s, gast.If):
+                s.test = self.visit(s.test)
+            elif isinstance(s, gast.For):
+                s.iter = self.visit(s.iter)
+            out.extend(self.hoisted)
+            out.append(s)
+        return out
+
+    def worth_lowering(self, node) -> bool:
+        own = set()
+        for g in node.generators:
+            own |= A.names_stored(g.target)
+        reads = A.names_loaded(node.elt) | set().union(
+            *[A.names_loaded(g.iter) for g in node.generators])
+        return bool((reads - own) & self.local_names)
+
+    def visit_ListComp(self, node):
+        self.generic_visit(node)
+        if not self.worth_lowering(node):
+            return node
+        name = self.names.fresh("items")
+        self.hoisted.extend(self.lower(node, name))
+        return A.load(name)
+
+    def lower(self, node, name: str) -> List[gast.stmt]:
+        origin = self.stmt
+        if len(node.generators) != 1 or node.generators[0].ifs \
+                or node.generators[0].is_async:
+            raise self.info.error(UnsupportedSyntaxError,
+                                  "list comprehensions with several 'for' clauses or an 'if' "
+                                  "filter cannot be differentiated", origin,
+                                  hint="write the loop out explicitly and fill a list by index")
+        gen = node.generators[0]
+        it = gen.iter
+        if isinstance(it, gast.Call) and A.dotted(it.func) in ("zip", "enumerate"):
+            raise self.info.error(UnsupportedSyntaxError,
+                                  "list comprehensions over %s() cannot be differentiated"
+                                  % A.dotted(it.func), origin,
+                                  hint="iterate over range(len(xs)) and index the sequences")
+        # comprehension variables are private to the comprehension: fresh names
+        renames = {n: self.names.fresh(n) for n in A.names_stored(gen.target)}
+        target = A.rename(copy.deepcopy(gen.target), renames)
+        elt = A.rename(copy.deepcopy(node.elt), renames)
+        out: List[gast.stmt] = []
+        if not (_simple_sequence(it) or _is_range(it)):
+            seq = self.names.fresh("seq")
+            out.append(A.assign(seq, it))
+            it = A.load(seq)
+        size = A.call("len", [copy.deepcopy(it)])
+        if _is_range(it) and len(it.args) == 1 and isinstance(target, gast.Name):
+            size = copy.deepcopy(it.args[0])
+            loop = gast.For(target=target, iter=it, type_comment=None, orelse=[], body=[
+                A.assign(gast.Subscript(value=A.load(name), slice=A.load(target.id),
+                                        ctx=gast.Store()), elt)])
+        else:
+            k = self.names.fresh("k")
+            loop = gast.For(target=gast.Tuple(elts=[A.store(k), target], ctx=gast.Store()),
+                            iter=A.call("enumerate", [it]), type_comment=None, orelse=[],
+                            body=[A.assign(gast.Subscript(value=A.load(name), slice=A.load(k),
+                                                          ctx=gast.Store()), elt)])
+        init = A.assign(name, gast.BinOp(left=gast.List(elts=[A.const(None)], ctx=gast.Load()),
+                                         op=gast.Mult(), right=size))
+        out += [init, loop]
+        for st in out:
+            for n in gast.walk(st):
+                if isinstance(n, gast.stmt):
+                    gast.copy_location(n, origin)
+        return out
+
+
+def lower_comprehensions(body, names, info, fn) -> List[gast.stmt]:
+    local = {a.id for a in fn.args.posonlyargs + fn.args.args} | A.names_stored(_block(body))
+    return _Comprehensions(names, info, local).block(body)
+
+
 def normalize_control_flow(body: List[gast.stmt], names, info, fn) -> List[gast.stmt]:
     """All control-flow passes, in order."""
+    body = lower_comprehensions(body, names, info, fn)
     body = lower_iterables(body, names)
     return single_exit(body, names, info, fn)

@@ -215,7 +215,7 @@ class ReverseBuilder:
             if isinstance(p, gast.Slice):
                 continue
             if isinstance(p, gast.Constant) and (p.value is None or p.value is Ellipsis
-                                                 or isinstance(p.value, int)):
+                                                 or isinstance(p.value, (int, str))):
                 continue
             if isinstance(p, gast.UnaryOp) and isinstance(p.operand, gast.Constant):
                 continue
@@ -311,7 +311,8 @@ class ReverseBuilder:
         elif op.kind == "pack":
             for i, e in enumerate(op.args):
                 if isinstance(e, gast.Name) and e.id in self.active:
-                    item = gast.Subscript(value=copy.deepcopy(upstream), slice=A.const(i),
+                    key = copy.deepcopy(op.obj[i]) if op.label == "dict" else A.const(i)
+                    item = gast.Subscript(value=copy.deepcopy(upstream), slice=key,
                                           ctx=gast.Load())
                     out += self.accumulate(e.id, item, comment)
         elif op.kind == "rule":
@@ -335,7 +336,7 @@ class ReverseBuilder:
         out: List[gast.stmt] = []
         g = self.grad_name(y)
         if y not in self.private:
-            copy_stmt = A.assign(g, A.call(self.np("array"), [A.load(g)]))
+            copy_stmt = A.assign(g, self.own_copy(y))
             copy_stmt.s2s_comment = comment
             out.append(copy_stmt)
             self.private.add(y)
@@ -360,6 +361,13 @@ class ReverseBuilder:
         clear.s2s_comment = comment
         out.append(clear)
         return out
+
+    def own_copy(self, v: str) -> gast.expr:
+        """A copy of grad_v that may be updated in place (containers stay containers)."""
+        vi = self.shapes.get(v) if self.shapes is not None else None
+        if vi is not None and vi.is_array:
+            return A.call(self.np("array"), [A.load(self.grad_name(v))])
+        return A.call(A.load(self.b.helper("own_gradient")), [A.load(self.grad_name(v))])
 
     def _unbroadcast_shapes(self, value, rs, xs):
         if xs == ():
@@ -511,6 +519,17 @@ class ReverseBuilder:
         pre: List[gast.stmt] = []
         for v in sorted(carried - self.defined):
             pre.append(self._zero_stmt(v))
+        # Gradients updated element by element inside the loop: one private copy
+        # before the loop instead of one per trip.
+        indexed = {A.root_name(n) for n in gast.walk(gast.Module(body=stmt.body,
+                                                                 type_ignores=[]))
+                   if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)}
+        for v in sorted((carried & self.defined & indexed) - self.private):
+            g = self.grad_name(v)
+            own = A.assign(g, self.own_copy(v))
+            own.s2s_comment = "updated in place in the loop below"
+            pre.append(own)
+            self.private.add(v)
         # A carried gradient stays private (updated in place, never copied) when it is
         # private on entry and at the end of every trip.
         private = (set(self.private) & carried) | (carried - self.defined)

@@ -155,6 +155,19 @@ def index_add(buffer, index, value):
     return buffer
 
 
+__all__ += ["own_gradient"]
+
+
+def own_gradient(g):
+    """A copy of gradient ``g`` that may be updated in place: arrays are copied,
+    lists and tuples become lists, dicts are copied (items copied the same way)."""
+    if isinstance(g, (list, tuple)):
+        return [own_gradient(v) for v in g]
+    if isinstance(g, dict):
+        return {k: own_gradient(v) for k, v in g.items()}
+    return np.array(g)
+
+
 def as_gradient(g, like):
     """Give a gradient the shape, float dtype and own memory of its argument."""
     if isinstance(like, np.ndarray):
