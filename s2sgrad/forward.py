@@ -384,6 +384,10 @@ class ForwardBuilder:
         linear_nodes = [args[i] for i in entry.positions if i < len(args)]
         for node in args + [v for _, v in op.keywords]:
             if any(node is l for l in linear_nodes):
+                if isinstance(node, (gast.List, gast.Tuple)) and all(
+                        isinstance(e, (gast.Name, gast.Constant)) or
+                        not differentiable_loads(e) & self.varied for e in node.elts):
+                    continue
                 if not isinstance(node, gast.Name) and differentiable_loads(node) & self.varied:
                     raise self.error(s, "forward mode: a differentiated value inside a "
                                      "compound argument of '%s' is not supported" % op.label)
@@ -393,6 +397,14 @@ class ForwardBuilder:
         for node in linear_nodes:
             if isinstance(node, gast.Name) and node.id in self.varied:
                 terms.append(_replace_node(value, node, A.load(self.dot(node.id))))
+            elif isinstance(node, (gast.List, gast.Tuple)) and \
+                    differentiable_loads(node) & self.varied:
+                # linear in a sequence of arrays (concatenate, stack): one term
+                seq = type(node)(elts=[self.tangent_atom(e) if isinstance(e, gast.Name)
+                                       else A.call(self.np("zeros_like"), [e], [
+                                           ("dtype", A.load("float"))])
+                                       for e in node.elts], ctx=gast.Load())
+                terms.append(_replace_node(value, node, seq))
         if not terms:
             return self.zero_of(r)
         return _sum(terms)

@@ -110,6 +110,12 @@ linear(builtins.float, np.asarray, np.array, np.ascontiguousarray, np.copy,
                 "copy", "cumsum", "trace", "diagonal", "swapaxes", "repeat"),
        attributes=("T", "real"))
 
+linear(np.roll, np.take, np.take_along_axis, np.diff, np.concatenate, np.stack,
+       np.hstack, np.vstack, np.dstack, np.column_stack, np.split, np.array_split,
+       np.hsplit, np.vsplit, np.dsplit,
+       methods=("item", "take"))
+linear(np.append, np.vdot, positions=(0, 1))
+
 linear(np.dot, np.matmul, np.outer, np.inner, np.tensordot, np.kron, np.cross,
        _operator.matmul, methods=("dot",), operator=gast.MatMult, positions=(0, 1))
 linear(np.einsum, positions=(1, 2, 3, 4, 5, 6))
