@@ -113,6 +113,14 @@ def classify(expr: gast.expr, env: Environment) -> Op:
         # {'a': a, 'b': b}: its gradient is the dict of the values' gradients
         return Op("pack", args=list(expr.values), label="dict", obj=list(expr.keys))
     if isinstance(expr, gast.Subscript):
+        path = A.dotted(expr.value)
+        if path and A.root_name(expr.value) not in env.local_names:
+            # np.r_[a, b] / np.c_[a, b]: a rule for the indexed object itself
+            obj = env.resolve(path)
+            rule = lookup(obj) if obj is not _MISSING else None
+            elts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
+            if isinstance(rule, Rule) and not any(isinstance(e, gast.Slice) for e in elts):
+                return Op("rule", rule, list(elts), label=path + "[]", obj=obj)
         return Op("rule", lookup(_operator.getitem), [expr.value, expr.slice], label="getitem")
     if isinstance(expr, gast.Attribute):
         receiver_local = A.root_name(expr) in env.local_names

@@ -21,6 +21,7 @@ from .errors import UnsupportedSyntaxError
 from .parse import ParsedFunction, SourceInfo
 
 # Attributes and calls whose result never depends differentiably on their input.
+INDEX_TRICKS = {"np.r_", "np.c_", "numpy.r_", "numpy.c_"}
 SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
 SHAPE_FUNCTIONS = {"len", "range", "np.shape", "np.ndim", "np.size", "numpy.shape",
                    "numpy.ndim", "numpy.size", "isinstance", "type", "int", "bool"}
@@ -215,6 +216,8 @@ def differentiable_loads(expr) -> Set[str]:
             return
         if isinstance(node, gast.Subscript):
             visit(node.value)
+            if A.dotted(node.value) in INDEX_TRICKS:     # np.r_[a, b] joins a and b
+                visit(node.slice)
             return
         if isinstance(node, gast.Call) and (A.dotted(node.func) in SHAPE_FUNCTIONS
                                             or A.dotted(node.func) in BUFFER_FUNCTIONS):

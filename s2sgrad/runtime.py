@@ -155,7 +155,16 @@ def index_add(buffer, index, value):
     return buffer
 
 
-__all__ += ["own_gradient"]
+__all__ += ["own_gradient", "add_gradients"]
+
+
+def add_gradients(a, b):
+    """``a + b`` for gradients of lists, tuples and dicts: item by item."""
+    if isinstance(a, dict):
+        return {k: add_gradients(a[k], b[k]) if k in b else a[k] for k in a}
+    if isinstance(a, (list, tuple)):
+        return [add_gradients(u, v) for u, v in zip(a, b)]
+    return a + b
 
 
 def own_gradient(g):
@@ -193,7 +202,8 @@ __all__ += ["mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoint", "average_we
             "tile_adjoint", "repeat_adjoint", "pad_adjoint", "take_adjoint",
             "take_along_axis_adjoint", "sort_adjoint", "join_adjoint", "split_adjoint",
             "select_adjoint", "select_default_adjoint", "solve_adjoint_a",
-            "convolve_adjoint", "mvn_logpdf_adjoint"]
+            "convolve_adjoint", "mvn_logpdf_adjoint", "index_concatenate_adjoint",
+            "gradient_adjoint"]
 
 
 def mT(x):
@@ -666,3 +676,38 @@ def mvn_logpdf_adjoint(g, x, mean, cov, which):
     if cov_ndim == 0:
         return np.trace(out)
     return np.diagonal(out).copy() if cov_ndim == 1 else out
+
+
+def index_concatenate_adjoint(g, kind, which, *items):
+    """Gradient of np.r_[a, b, ...] (kind 'r': joined along the first axis, scalars
+    count as length 1) or np.c_[a, b, ...] (kind 'c': vectors become columns, joined
+    along the last axis) with respect to item ``which``."""
+    shapes = [np.shape(x) for x in items if x is not None]
+    if kind == "r":
+        sizes = [s[0] if len(s) else 1 for s in shapes]
+        start = sum(sizes[:which])
+        return np.reshape(g[start:start + sizes[which]], shapes[which])
+    sizes = [s[-1] if len(s) >= 2 else 1 for s in shapes]
+    start = sum(sizes[:which])
+    return np.reshape(g[..., start:start + sizes[which]], shapes[which])
+
+
+def gradient_adjoint(g, f, spacing=(), axis=None, edge_order=1):
+    """Gradient of np.gradient (linear in f): apply the transposed difference stencil
+    along each axis.  ``g`` is one array (1-D f or one axis) or the list of the
+    per-axis gradients."""
+    f = np.asarray(f)
+    axes = list(range(f.ndim)) if axis is None else (
+        [axis % f.ndim] if np.ndim(axis) == 0 else [a % f.ndim for a in axis])
+    gs = [g] if len(axes) == 1 else list(g)
+    spacing = list(spacing)
+    if len(spacing) == 1 and len(axes) > 1:
+        spacing = spacing * len(axes)
+    out = np.zeros(f.shape)
+    for k, (ax, gk) in enumerate(zip(axes, gs)):
+        n = f.shape[ax]
+        h = spacing[k:k + 1] if spacing else []
+        stencil = np.gradient(np.eye(n), *h, axis=0, edge_order=edge_order)   # y = D @ f
+        gk = np.broadcast_to(gk, f.shape)
+        out = out + np.moveaxis(np.tensordot(stencil, np.moveaxis(gk, ax, 0), (0, 0)), 0, ax)
+    return out

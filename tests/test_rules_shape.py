@@ -110,3 +110,25 @@ def test_pad_other_modes_are_errors():
 
     with pytest.raises(s2sgrad.UnsupportedCallError, match="mode='constant'"):
         s2sgrad.grad(f)(rand(3))
+
+
+@pytest.mark.parametrize("expr", [
+    "np.r_[x, y]", "np.r_[x, y * 2.0, x]", "np.r_[x, s]", "np.r_[X, X * 2.0]",
+    "np.c_[x, y]", "np.c_[x, y, x * y]", "np.c_[X, x]", "np.c_[X, X]",
+])
+def test_index_tricks(expr):
+    check_expr(expr, x=rand(3), y=rand(3), s=rand(), X=rand(3, 2))
+
+
+@pytest.mark.parametrize("expr", [
+    "np.gradient(x)", "np.gradient(x, 0.5)", "np.gradient(x, edge_order=2)",
+    "np.gradient(X, axis=0)", "np.gradient(X, 2.0, axis=1)", "np.gradient(X)[1]",
+    "np.gradient(X)[0] * np.gradient(X)[1]",
+])
+def test_np_gradient(expr):
+    check_expr(expr, x=rand(6), X=rand(4, 5))
+
+
+def test_array_of_active_scalars():
+    check_expr("np.array([x[0] * 2.0, x[1], x[0] * x[2]])", x=rand(3))
+    check_expr("np.stack([x[0], x[1] ** 2])", x=rand(3))

@@ -5,7 +5,8 @@ import operator
 
 import numpy as np
 
-from ..runtime import (inverse_permutation, join_adjoint, pad_adjoint, repeat_adjoint,
+from ..runtime import (gradient_adjoint, index_concatenate_adjoint, inverse_permutation,
+                       join_adjoint, pad_adjoint, repeat_adjoint,
                        split_adjoint, take_adjoint, take_along_axis_adjoint, tile_adjoint,
                        unbroadcast)
 from .registry import grad, vjp
@@ -224,3 +225,25 @@ def diff(result, a, n=1, axis=-1):
             grad[result], 1, axis), np.take(grad[result], [-1], axis)], axis)
     else:
         raise NotImplementedError("np.diff: write n > 1 as repeated np.diff(..., n=1)")
+
+
+@vjp(np.r_, family="joining")
+def r_(result, a, b=None, c=None, d=None):
+    # np.r_[a, b, ...] of arrays and scalars (no slice notation)
+    grad[a] = index_concatenate_adjoint(grad[result], "r", 0, a, b, c, d)
+    grad[b] = index_concatenate_adjoint(grad[result], "r", 1, a, b, c, d)
+    grad[c] = index_concatenate_adjoint(grad[result], "r", 2, a, b, c, d)
+    grad[d] = index_concatenate_adjoint(grad[result], "r", 3, a, b, c, d)
+
+
+@vjp(np.c_, family="joining")
+def c_(result, a, b=None, c=None, d=None):
+    grad[a] = index_concatenate_adjoint(grad[result], "c", 0, a, b, c, d)
+    grad[b] = index_concatenate_adjoint(grad[result], "c", 1, a, b, c, d)
+    grad[c] = index_concatenate_adjoint(grad[result], "c", 2, a, b, c, d)
+    grad[d] = index_concatenate_adjoint(grad[result], "c", 3, a, b, c, d)
+
+
+@vjp(np.gradient, family="indexing")
+def gradient(result, f, *varargs, axis=None, edge_order=1):
+    grad[f] = gradient_adjoint(grad[result], f, varargs, axis, edge_order)

@@ -150,6 +150,10 @@ def _bound_key(obj):
 
 def _label(obj) -> str:
     mod = getattr(obj, "__module__", None) or ""
+    if not hasattr(obj, "__name__"):      # an object such as np.r_
+        for key, value in vars(np).items():
+            if value is obj:
+                return "np." + key
     name = getattr(obj, "__name__", repr(obj))
     self_ = getattr(obj, "__self__", None)
     if _bound_key(obj) is not None and "scipy.stats" in type(self_).__module__:
