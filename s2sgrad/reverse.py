@@ -177,7 +177,11 @@ class ReverseBuilder:
         g = self.grad_name(x)
         out: List[gast.stmt] = []
         if index is None:
-            if x in self.defined:
+            if x in self.defined and self.is_container(x):
+                out.append(A.assign(g, A.call(A.load(self.b.helper("add_gradients")),
+                                              [A.load(g), value])))
+                self.private.add(x)
+            elif x in self.defined:
                 if x in self.private:
                     out.append(gast.AugAssign(target=A.store(g), op=gast.Add(), value=value))
                 else:
@@ -196,9 +200,14 @@ class ReverseBuilder:
                 self.defined.add(x)
                 self.private.add(x)
             elif x not in self.private:
-                out.append(A.assign(g, A.call(self.np("array"), [A.load(g)])))
+                out.append(A.assign(g, self.own_copy(x)))
                 self.private.add(x)
-            if self.basic_index(index):
+            if self.is_container_gradient(value):
+                target = gast.Subscript(value=A.load(g), slice=index, ctx=gast.Store())
+                out.append(A.assign(target, A.call(A.load(self.b.helper("add_gradients")), [
+                    gast.Subscript(value=A.load(g), slice=copy.deepcopy(index),
+                                   ctx=gast.Load()), value])))
+            elif self.basic_index(index):
                 target = gast.Subscript(value=A.load(g), slice=index, ctx=gast.Store())
                 out.append(gast.AugAssign(target=target, op=gast.Add(), value=value))
             else:
@@ -207,6 +216,13 @@ class ReverseBuilder:
         for s in out:
             s.s2s_comment = comment
         return out
+
+    def is_container(self, v: str) -> bool:
+        return self.shapes is not None and self.shapes.is_container(v)
+
+    def is_container_gradient(self, value: gast.expr) -> bool:
+        return isinstance(value, gast.Name) and any(
+            self.adj.get(v) == value.id and self.is_container(v) for v in self.adj)
 
     def basic_index(self, index: gast.expr) -> bool:
         """True when the index cannot repeat an element (so += is exact)."""

@@ -43,12 +43,18 @@ class ShapeEnv:
         self.info: Dict[str, Optional[ValueInfo]] = {}
 
     def record(self, name: str, value) -> None:
+        if isinstance(value, (list, tuple, dict)):
+            # containers: their gradients are containers too (added item by item)
+            self.__dict__.setdefault("containers", set()).add(name)
         new = describe(value)
         if name in self.info:
             if self.info[name] != new:
                 self.info[name] = None
         else:
             self.info[name] = new
+
+    def is_container(self, name: str) -> bool:
+        return name in self.__dict__.get("containers", ())
 
     def get(self, name: str) -> Optional[ValueInfo]:
         return self.info.get(name)

@@ -1,0 +1,200 @@
+"""Lists, tuples and dicts: built and indexed inside the function, passed as
+arguments (the gradient has the argument's structure), tuple unpacking, swaps,
+np.array / np.stack of active scalars, list comprehensions."""
+import copy
+
+import numpy as np
+import pytest
+
+from s2sgrad import grad
+from gradcheck import check_grad
+
+rng = np.random.default_rng(5)
+
+
+def _leaves(tree, path=()):
+    if isinstance(tree, dict):
+        for k in tree:
+            yield from _leaves(tree[k], path + (k,))
+    elif isinstance(tree, (list, tuple)):
+        for k, v in enumerate(tree):
+            yield from _leaves(v, path + (k,))
+    else:
+        yield path, tree
+
+
+def _get(tree, path):
+    for k in path:
+        tree = tree[k]
+    return tree
+
+
+def _set(tree, path, value):
+    """A copy of ``tree`` with the leaf at ``path`` replaced (tuples rebuilt)."""
+    if not path:
+        return value
+    k = path[0]
+    if isinstance(tree, tuple):
+        items = list(tree)
+        items[k] = _set(items[k], path[1:], value)
+        return tuple(items)
+    tree = copy.copy(tree)
+    tree[k] = _set(tree[k], path[1:], value)
+    return tree
+
+
+def check_container_grad(f, args, i=0, eps=1e-6, rtol=1e-6, atol=1e-8):
+    """Gradient w.r.t. a container argument against central differences, leaf by leaf."""
+    g = grad(f, wrt=i)(*args)
+    arg = args[i]
+    assert type(g) is type(arg)
+    for path, leaf in _leaves(arg):
+        got = np.asarray(_get(g, path), dtype=float)
+        leaf = np.asarray(leaf, dtype=float)
+        assert got.shape == leaf.shape, path
+        num = np.zeros(leaf.shape)
+        for k in range(leaf.size):
+            for sign in (1, -1):
+                bumped = leaf.copy()
+                bumped.flat[k] += sign * eps
+                value = bumped if bumped.ndim else float(bumped)
+                call = list(args)
+                call[i] = _set(arg, path, value)
+                num.flat[k] += sign * f(*call) / (2 * eps)
+        np.testing.assert_allclose(got, num, rtol=rtol, atol=atol, err_msg=str(path))
+    return g
+
+
+# -- built and indexed inside the function ------------------------------------------------
+
+
+def list_literal(a):
+    b = [1.0, a * a, 2.0]
+    return np.sum(b) * a
+
+
+def tuple_indexed_in_loop(a, b, c):
+    x = a, b, c
+    s = 0.0
+    for i in range(3):
+        s = s + x[i] * x[i] * (i + 1)
+    return s
+
+
+def dict_literal(a, b):
+    val = {'a': a, 'b': b * 2.0}
+    return val['a'] * val['b'] + np.sin(val['a'])
+
+
+def unpack_and_swap(a, b):
+    p = (a * 2.0, b)
+    u, v = p
+    u, v = v, u
+    return u * v * v
+
+
+def unpack_in_loop(a, b):
+    for i in range(3):
+        a, b = b, a * b
+    return a + b
+
+
+def array_of_scalars(a, b):
+    v = np.array([a * b, a + b, 3.0])
+    w = np.stack([a, b * b])
+    return np.sum(v * v) + np.sum(w * w)
+
+
+def comprehension(x):
+    ys = [np.sin(x[i]) * i for i in range(x.shape[0])]
+    zs = [r * r for r in x]
+    return np.sum(ys) + np.sum(np.stack([z * 2.0 for z in zs]))
+
+
+def test_list_literal():
+    check_grad(list_literal, (1.5,))
+
+
+def test_tuple_indexed_in_a_loop():
+    check_grad(tuple_indexed_in_loop, (1.0, -2.0, 0.5), wrt=(0, 1, 2))
+
+
+def test_dict_literal():
+    check_grad(dict_literal, (1.5, -0.3), wrt=(0, 1))
+
+
+def test_tuple_unpacking_and_swap():
+    check_grad(unpack_and_swap, (1.5, 2.0), wrt=(0, 1))
+
+
+def test_swap_in_a_loop():
+    check_grad(unpack_in_loop, (0.9, 1.1), wrt=(0, 1))
+
+
+def test_np_array_and_stack_of_active_scalars():
+    check_grad(array_of_scalars, (1.5, 2.0), wrt=(0, 1))
+
+
+def test_list_comprehensions():
+    check_grad(comprehension, (rng.normal(size=4),))
+    g = grad(comprehension)
+    g(rng.normal(size=4))
+    assert "for " in g.source and "reversed(range(" in g.source
+
+
+# -- containers as arguments ---------------------------------------------------------------
+
+
+def mlp_loss(params, x, y):
+    h = np.tanh(np.dot(x, params["W1"]) + params["b1"])
+    out = np.dot(h, params["W2"]) + params["b2"]
+    return np.mean((out - y) ** 2)
+
+
+def list_of_weights(ws, x):
+    h = x
+    for W in ws:
+        h = np.tanh(np.dot(h, W))
+    return np.sum(h)
+
+
+def tuple_of_arrays(pair):
+    a, b = pair
+    return np.sum(a * b) + np.sum(pair[0])
+
+
+def nested_params(p):
+    return np.sum(p["layer"][0] * p["layer"][1]) * p["scale"]
+
+
+def test_dict_params_gradient_is_a_dict():
+    params = {"W1": rng.normal(size=(3, 4)), "b1": rng.normal(size=4),
+              "W2": rng.normal(size=(4, 2)), "b2": rng.normal(size=2)}
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    g = check_container_grad(mlp_loss, (params, x, y))
+    assert set(g) == set(params)
+
+
+def test_list_of_weight_matrices():
+    ws = [rng.normal(size=(3, 3)) * 0.5 for _ in range(3)]
+    g = check_container_grad(list_of_weights, (ws, rng.normal(size=(2, 3))))
+    assert isinstance(g, list) and len(g) == 3
+
+
+def test_tuple_argument():
+    g = check_container_grad(tuple_of_arrays, ((rng.normal(size=3), rng.normal(size=3)),))
+    assert isinstance(g, tuple)
+
+
+def test_nested_container_argument():
+    p = {"layer": [rng.normal(size=2), rng.normal(size=2)], "scale": 1.5}
+    check_container_grad(nested_params, (p,))
+
+
+def test_arguments_are_not_mutated():
+    params = {"W1": rng.normal(size=(3, 4)), "b1": rng.normal(size=4),
+              "W2": rng.normal(size=(4, 2)), "b2": rng.normal(size=2)}
+    before = {k: v.copy() for k, v in params.items()}
+    grad(mlp_loss)(params, rng.normal(size=(5, 3)), rng.normal(size=(5, 2)))
+    for k in params:
+        assert np.array_equal(params[k], before[k])
