@@ -196,6 +196,120 @@ def beta_cdf(result, x, a, b, loc=0.0, scale=1.0):
     grad[a] = no_gradient("beta.cdf: no derivative with respect to a")
     grad[b] = no_gradient("beta.cdf: no derivative with respect to b")
 
+# -- log-cdf, survival and log-survival functions: the density over cdf / sf ----------------
+
+
+@elementwise(stats.t.logcdf, family="scipy.stats")
+def t_logcdf(result, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    density = stats.t.pdf(z, df) / scale / np.exp(result)
+    grad[x] = grad[result] * density
+    grad[loc] = -grad[result] * density
+    grad[scale] = -grad[result] * density * z
+    grad[df] = no_gradient("t.logcdf: no derivative with respect to df")
+
+@elementwise(stats.t.sf, family="scipy.stats")
+def t_sf(result, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    density = stats.t.pdf(z, df) / scale
+    grad[x] = -grad[result] * density
+    grad[loc] = grad[result] * density
+    grad[scale] = grad[result] * density * z
+    grad[df] = no_gradient("t.sf: no derivative with respect to df")
+
+@elementwise(stats.t.logsf, family="scipy.stats")
+def t_logsf(result, x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    density = stats.t.pdf(z, df) / scale / np.exp(result)
+    grad[x] = -grad[result] * density
+    grad[loc] = grad[result] * density
+    grad[scale] = grad[result] * density * z
+    grad[df] = no_gradient("t.logsf: no derivative with respect to df")
+
+@elementwise(stats.chi2.logcdf, family="scipy.stats")
+def chi2_logcdf(result, x, df, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    density = stats.chi2.pdf(y, df) / scale / np.exp(result)
+    grad[x] = grad[result] * density
+    grad[loc] = -grad[result] * density
+    grad[scale] = -grad[result] * density * y
+    grad[df] = no_gradient("chi2.logcdf: no derivative with respect to df")
+
+@elementwise(stats.chi2.sf, family="scipy.stats")
+def chi2_sf(result, x, df, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    density = stats.chi2.pdf(y, df) / scale
+    grad[x] = -grad[result] * density
+    grad[loc] = grad[result] * density
+    grad[scale] = grad[result] * density * y
+    grad[df] = no_gradient("chi2.sf: no derivative with respect to df")
+
+@elementwise(stats.chi2.logsf, family="scipy.stats")
+def chi2_logsf(result, x, df, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    density = stats.chi2.pdf(y, df) / scale / np.exp(result)
+    grad[x] = -grad[result] * density
+    grad[loc] = grad[result] * density
+    grad[scale] = grad[result] * density * y
+    grad[df] = no_gradient("chi2.logsf: no derivative with respect to df")
+
+@elementwise(stats.gamma.logcdf, family="scipy.stats")
+def gamma_logcdf(result, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    density = stats.gamma.pdf(y, a) / scale / np.exp(result)
+    grad[x] = grad[result] * density
+    grad[loc] = -grad[result] * density
+    grad[scale] = -grad[result] * density * y
+    grad[a] = no_gradient("gamma.logcdf: no derivative with respect to a")
+
+@elementwise(stats.gamma.sf, family="scipy.stats")
+def gamma_sf(result, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    density = stats.gamma.pdf(y, a) / scale
+    grad[x] = -grad[result] * density
+    grad[loc] = grad[result] * density
+    grad[scale] = grad[result] * density * y
+    grad[a] = no_gradient("gamma.sf: no derivative with respect to a")
+
+@elementwise(stats.gamma.logsf, family="scipy.stats")
+def gamma_logsf(result, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    density = stats.gamma.pdf(y, a) / scale / np.exp(result)
+    grad[x] = -grad[result] * density
+    grad[loc] = grad[result] * density
+    grad[scale] = grad[result] * density * y
+    grad[a] = no_gradient("gamma.logsf: no derivative with respect to a")
+
+@elementwise(stats.beta.logcdf, family="scipy.stats")
+def beta_logcdf(result, x, a, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    density = stats.beta.pdf(y, a, b) / scale / np.exp(result)
+    grad[x] = grad[result] * density
+    grad[loc] = -grad[result] * density
+    grad[scale] = -grad[result] * density * y
+    grad[a] = no_gradient("beta.logcdf: no derivative with respect to a")
+    grad[b] = no_gradient("beta.logcdf: no derivative with respect to b")
+
+@elementwise(stats.beta.sf, family="scipy.stats")
+def beta_sf(result, x, a, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    density = stats.beta.pdf(y, a, b) / scale
+    grad[x] = -grad[result] * density
+    grad[loc] = grad[result] * density
+    grad[scale] = grad[result] * density * y
+    grad[a] = no_gradient("beta.sf: no derivative with respect to a")
+    grad[b] = no_gradient("beta.sf: no derivative with respect to b")
+
+@elementwise(stats.beta.logsf, family="scipy.stats")
+def beta_logsf(result, x, a, b, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    density = stats.beta.pdf(y, a, b) / scale / np.exp(result)
+    grad[x] = -grad[result] * density
+    grad[loc] = grad[result] * density
+    grad[scale] = grad[result] * density * y
+    grad[a] = no_gradient("beta.logsf: no derivative with respect to a")
+    grad[b] = no_gradient("beta.logsf: no derivative with respect to b")
+
 
 # -- Poisson (differentiable in the rate only) ------------------------------------------------------
 
@@ -254,3 +368,9 @@ def dirichlet_pdf(result, x, alpha):
                              - np.sum(grad[result] * result) * (
                                  special.digamma(alpha) - special.digamma(np.sum(alpha))),
                              np.shape(alpha))
+
+
+@elementwise(stats.poisson.sf, family="scipy.stats")
+def poisson_sf(result, k, mu, loc=0):
+    grad[mu] = grad[result] * stats.poisson.pmf(np.floor(k - loc), mu)
+    grad[k] = no_gradient("poisson: k is a count, it has no derivative")
