@@ -36,6 +36,7 @@ import numpy as np
 from . import astutil as A
 from .errors import S2SGradError
 
+MAX_GATES = 400
 VALUE_COLOR = "#2e7d32"      # green, as the CS231n figures
 GRAD_COLOR = "#c62828"       # red
 
@@ -60,6 +61,11 @@ class Gate:
     local: Dict[str, Any] = field(default_factory=dict)       # d target / d input (scalar gates)
     downstream: Dict[str, Any] = field(default_factory=dict)  # upstream * local, per input
     code: List[str] = field(default_factory=list)             # generated backward lines
+    key: str = ""                     # the node's name: target, or target#k when reassigned
+    sources: List[str] = field(default_factory=list)          # keys of the inputs' versions
+    context: str = ""                 # loop counters when it ran ("i=2")
+    hidden: bool = False              # inactive bookkeeping (loop flags): not shown
+    stmt: Any = None
 
 
 @dataclass
@@ -71,6 +77,7 @@ class Variable:
     consumers: List[int] = field(default_factory=list)
     is_input: bool = False
     differentiated: bool = False
+    key: str = ""
 
 
 def _fmt(x: Any, digits: int = 3) -> str:
@@ -119,7 +126,11 @@ def _label_and_pattern(expr, active: List[str], inputs: List[str]) -> Tuple[str,
         if op in (gast.Add, gast.Sub):
             pattern = "add distributes" if op is gast.Add else "sub distributes (negated)"
         elif op is gast.Mult:
-            pattern = "mul swaps" if len(active) > 1 else "mul scales"
+            same = isinstance(expr.left, gast.Name) and isinstance(expr.right, gast.Name) \
+                and expr.left.id == expr.right.id
+            pattern = ("mul swaps" if len(active) > 1 else
+                       "mul swaps; both inputs are one value, so they sum" if same
+                       else "mul scales")
         elif op is gast.MatMult:
             pattern = "matmul swaps (transposed)"
     elif isinstance(expr, gast.Call) and _short_func(expr.func) in _MAX:
@@ -220,10 +231,13 @@ class Explanation:
     def gate(self, target: str) -> Gate:
         """The gate computing ``target`` (a name of the primal trace)."""
         for g in self.gates:
+            if g.key == target:
+                return g
+        for g in self.gates:
             if g.target == target:
                 return g
         raise KeyError("no gate computes %r; gates: %s"
-                       % (target, ", ".join(g.target for g in self.gates)))
+                       % (target, ", ".join(g.key for g in self.gates)))
 
     def __getitem__(self, name: str) -> Variable:
         return self.variables[name]
@@ -238,25 +252,32 @@ class Explanation:
             if v is None:
                 continue
             note = ""
-            if len(v.consumers) > 1 and v.differentiated:
-                parts = [f(self.gates[c].downstream.get(p)) for c in v.consumers]
+            used = [c for c in v.consumers if p in self.gates[c].downstream]
+            if len(used) > 1 and v.differentiated:
+                parts = [f(self.gates[c].downstream.get(p)) for c in used]
                 note = "fan-out sums: " + " + ".join(parts)
             rows.append((p, "input", f(v.value), "", "", f(v.grad) if v.differentiated
                          else "(no gradient)", "", note, ""))
         for g in self.gates:
-            v = self.variables[g.target]
+            if g.hidden:
+                continue
+            v = self.variables[g.key]
             notes = []
             if g.pattern:
                 notes.append(g.pattern)
-            if len(v.consumers) > 1 and v.grad is not None:
+            used = [c for c in v.consumers if g.target in self.gates[c].downstream]
+            if len(used) > 1 and v.grad is not None:
                 notes.append("fan-out sums: " + " + ".join(
-                    f(self.gates[c].downstream.get(g.target)) for c in v.consumers))
+                    f(self.gates[c].downstream.get(g.target)) for c in used))
             first = True
             shown = g.active or [""]
             code = list(g.code)
+            computes = "%s = %s" % (g.target, g.expr)
+            if g.context:
+                computes += "  [%s]" % g.context
             for name in shown:
-                rows.append((g.target if first else "",
-                             ("%s = %s" % (g.target, g.expr)) if first else "",
+                rows.append((g.key if first else "",
+                             computes if first else "",
                              f(g.value) if first else "",
                              name,
                              f(g.local.get(name)) if name and name in g.local else
@@ -284,7 +305,7 @@ class Explanation:
             rows = [r[:-1] for r in rows if any(r[:-1])]
             header = header[:-1]
         widths = [max(len(r[c]) for r in rows + [header]) for c in range(len(header))]
-        widths[1] = min(widths[1], 40)
+        widths[1] = min(widths[1], 48)
         if code:
             widths[7] = min(widths[7], 30)
         lines = ["%s: value %s; gradients flow from the last row up"
@@ -296,7 +317,8 @@ class Explanation:
                      for i, c in enumerate(r)]
             lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
         lines.append("upstream = d(%s)/d(node) (for an input: its total gradient); downstream "
-                     "= upstream x local grad, sent to each input" % self.output)
+                     "= upstream x local grad, sent to each input"
+                     % self.variables[self.output].name)
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -345,10 +367,11 @@ class Explanation:
                 color = "black" if self.variables[p].differentiated else "gray40"
                 lines.append('  "in:%s" [shape=plaintext, label="%s", fontcolor="%s"];'
                              % (p, p, color))
-        for g in self.gates:
+        shown = [g for g in self.gates if not g.hidden]
+        for g in shown:
             lines.append('  "gate:%d" [shape=%s, width=0.45, label="%s", tooltip="%s = %s"];'
                          % (g.index, "circle" if len(g.label) <= 4 else "ellipse",
-                            html.escape(g.label).replace('"', '\\"'), g.target,
+                            html.escape(g.label).replace('"', '\\"'), g.key,
                             html.escape(g.expr).replace('"', '\\"')))
         out_gate = self.variables[self.output].producer
 
@@ -361,11 +384,11 @@ class Explanation:
                 '</tr></table>>];' % (key, VALUE_COLOR, f(value), GRAD_COLOR, grad_text))
             return key
 
-        for g in self.gates:
-            for i, name in enumerate(dict.fromkeys(g.inputs)):
-                v = self.variables[name]
+        for g in shown:
+            for name, source in zip(g.inputs, g.sources):
+                v = self.variables[source]
                 src = '"in:%s"' % name if v.producer is None else '"gate:%d"' % v.producer
-                key = edge_label("edge:%s:%d" % (name, g.index), v.value,
+                key = edge_label("edge:%s:%d" % (source, g.index), v.value,
                                  g.downstream.get(name) if name in g.active else None)
                 lines.append('  %s -> "%s" [arrowhead=none];' % (src, key))
                 lines.append('  "%s" -> "gate:%d";' % (key, g.index))
@@ -373,7 +396,7 @@ class Explanation:
             v = self.variables[self.output]
             key = edge_label("edge:%s:out" % self.output, v.value, v.grad)
             lines.append('  "gate:%d" -> "%s" [arrowhead=none];' % (out_gate, key))
-            lines.append('  "out:%s" [shape=plaintext, label="%s"];' % (self.output, self.output))
+            lines.append('  "out:%s" [shape=plaintext, label="%s"];' % (self.output, v.name))
             lines.append('  "%s" -> "out:%s";' % (key, self.output))
         lines.append("}")
         return "\n".join(lines) + "\n"
@@ -470,19 +493,9 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
     wrt_names = [params[i] for i in idx]
     trace = build_primal_trace(parsed, wrt_names)
     body = trace.node.body
-    for stmt in body[:-1]:
-        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
-                and isinstance(stmt.targets[0], gast.Name)):
-            kind = {gast.For: "a 'for' loop", gast.While: "a 'while' loop",
-                    gast.If: "an 'if' statement"}.get(type(stmt), "a %s statement"
-                                                      % type(stmt).__name__)
-            origin = getattr(stmt, "s2s_origin", stmt)
-            raise parsed.info.error(
-                ExplainError, "explain draws straight-line code, and %s has %s" % (name, kind),
-                origin, hint="explain a loop-free version (one iteration, say); the gradient "
-                             "itself works: see s2sgrad.grad(f).source")
 
-    # Forward: run the trace statement by statement, keeping every value.
+    # Forward: run the trace statement by statement (loops unrolled, branches taken as
+    # they go), keeping every value.  A name assigned again gets a new node: y, y#1, ...
     namespace: Dict[str, Any] = dict(parsed.globals)
     for k, cell in parsed.closure.items():
         try:
@@ -491,6 +504,8 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
             pass
     defaults = _defaults(parsed.func)
     variables: Dict[str, Variable] = {}
+    current: Dict[str, str] = {}          # name -> key of its live version
+    depends: set = set()                  # keys whose value depends on a wrt input
     for i, p in enumerate(params):
         if i < len(args):
             namespace[p] = args[i]
@@ -501,31 +516,100 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
                                hint="pass one value per parameter")
         variables[p] = Variable(p, namespace[p], is_input=True,
                                 differentiated=p in wrt_names)
+        current[p] = p
+        if p in wrt_names:
+            depends.add(p)
     gates: List[Gate] = []
-    local = set(params)
-    for stmt in body[:-1]:
+    versions: Dict[str, int] = {}
+    filename = "<s2sgrad-explain %s>" % name
+
+    def compiled(node, mode):
+        tree = gast.gast_to_ast(node)
+        if mode == "eval":
+            return compile(ast.fix_missing_locations(ast.Expression(body=tree)), filename, "eval")
+        return compile(ast.fix_missing_locations(ast.Module(body=[tree], type_ignores=[])),
+                       filename, "exec")
+
+    def unsupported(stmt, what):
+        origin = getattr(stmt, "s2s_origin", stmt)
+        return parsed.info.error(
+            ExplainError, "explain cannot draw %s in %s" % (what, name), origin,
+            hint="explain a simpler version; the gradient itself works: see "
+                 "s2sgrad.grad(f).source")
+
+    def gate_for(stmt, context):
         target = stmt.targets[0].id
         expr = stmt.value
         inputs = [n.id for n in gast.walk(expr) if isinstance(n, gast.Name)
-                  and isinstance(n.ctx, gast.Load) and n.id in local]
+                  and isinstance(n.ctx, gast.Load) and n.id in current]
         inputs = list(dict.fromkeys(inputs))
-        code = compile(ast.fix_missing_locations(
-            ast.Module(body=[gast.gast_to_ast(stmt)], type_ignores=[])),
-                       "<s2sgrad-explain %s>" % name, "exec")
-        exec(code, namespace)
-        active = [n for n in inputs if n in trace.varied and (
-            variables[n].differentiated or variables[n].producer is not None)]
+        sources = [current[n] for n in inputs]
+        exec(compiled(stmt, "exec"), namespace)
+        active = [n for n, k in zip(inputs, sources) if k in depends]
         label, pattern = _label_and_pattern(expr, active, inputs)
         origin = getattr(stmt, "s2s_origin", stmt)
+        count = versions.get(target, 0 if target not in variables else 1)
+        key = target if count == 0 else "%s#%d" % (target, count)
+        versions[target] = count + 1
         gate = Gate(len(gates), target, _text(expr), label, pattern,
                     parsed.info.absolute_line(origin), inputs, active, namespace[target])
+        gate.key, gate.sources, gate.context, gate.stmt = key, sources, context, stmt
         gates.append(gate)
-        variables[target] = Variable(target, namespace[target], producer=gate.index)
-        for n in inputs:
-            variables[n].consumers.append(gate.index)
-        local.add(target)
-    out = trace.output
-    if out not in variables:
+        if len(gates) > MAX_GATES:
+            raise ExplainError("%s runs more than %d operations at these arguments, too many "
+                               "to draw" % (name, MAX_GATES), function=name,
+                               hint="explain it on smaller inputs or fewer iterations")
+        variables[key] = Variable(target, namespace[target], producer=gate.index)
+        variables[key].key = key
+        for k in dict.fromkeys(sources):
+            variables[k].consumers.append(gate.index)
+        current[target] = key
+        if active:
+            depends.add(key)
+
+    def run(stmts, context):
+        for stmt in stmts:
+            if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                    and isinstance(stmt.targets[0], gast.Name):
+                gate_for(stmt, context)
+            elif isinstance(stmt, gast.For):
+                if any(isinstance(n, (gast.Break, gast.Continue)) for n in gast.walk(stmt)):
+                    raise unsupported(stmt, "'break' or 'continue'")
+                if any(isinstance(n, gast.Name) and current.get(n.id) in depends
+                       for n in gast.walk(stmt.iter)):
+                    raise unsupported(stmt, "a loop over a differentiated value")
+                targets = sorted(A.names_stored(stmt.target))
+                for item in eval(compiled(stmt.iter, "eval"), namespace):
+                    namespace["__s2sgrad_item__"] = item
+                    exec(compiled(gast.Assign(targets=[stmt.target], value=gast.Name(
+                        id="__s2sgrad_item__", ctx=gast.Load(), annotation=None,
+                        type_comment=None), type_comment=None), "exec"), namespace)
+                    for t in targets:
+                        current.pop(t, None)           # loop counters are not graph values
+                    here = ", ".join("%s=%s" % (t, namespace[t]) for t in targets)
+                    run(stmt.body, (context + ", " if context else "") + here)
+                run(stmt.orelse, context)
+            elif isinstance(stmt, gast.While):
+                if any(isinstance(n, (gast.Break, gast.Continue)) for n in gast.walk(stmt)):
+                    raise unsupported(stmt, "'break' or 'continue'")
+                steps = 0
+                while eval(compiled(stmt.test, "eval"), namespace):
+                    steps += 1
+                    run(stmt.body, (context + ", " if context else "") + "step %d" % steps)
+            elif isinstance(stmt, gast.If):
+                taken = bool(eval(compiled(stmt.test, "eval"), namespace))
+                run(stmt.body if taken else stmt.orelse, context)
+            elif isinstance(stmt, (gast.Pass,)) or (isinstance(stmt, gast.Expr) and isinstance(
+                    stmt.value, gast.Constant)):
+                continue
+            else:
+                raise unsupported(stmt, "a %s statement" % type(stmt).__name__)
+
+    run(body[:-1], "")
+    if trace.output not in current or current[trace.output] not in variables:
+        raise ExplainError("%s returns a value that is not computed in it" % name, function=name)
+    out = current[trace.output]
+    if variables[out].producer is None:
         raise ExplainError("%s returns an input unchanged; there is no graph to draw" % name,
                            function=name)
     if np.ndim(variables[out].value) != 0:
@@ -533,23 +617,32 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
                            % (name, np.shape(variables[out].value)), function=name,
                            hint="reduce the output to a scalar (e.g. np.sum)")
 
+    # Bookkeeping the gradient never touches (loop flags, conditions) is not drawn.
+    for gate in gates:
+        gate.hidden = gate.key not in depends and not any(
+            gates[c].key in depends for c in variables[gate.key].consumers)
+
     # Backward: gates in reverse order, each sending upstream x local to its inputs.
     grads: Dict[str, Any] = {out: 1.0}
     numpy_name = "numpy_explain_"
+    vjps: Dict[int, Any] = {}
     for gate in reversed(gates):
-        upstream = grads.get(gate.target)
+        upstream = grads.get(gate.key)
         gate.upstream = upstream
-        variables[gate.target].grad = upstream
+        variables[gate.key].grad = upstream
         if not gate.active or upstream is None:
             continue
-        vjp = _gate_vjp(gate, parsed, numpy_name, compile_function)
-        values = [variables[n].value for n in gate.inputs]
-        positions = tuple(gate.inputs.index(n) for n in gate.active)
-        g = grad(vjp, wrt=positions)
+        g = vjps.get(id(gate.stmt))
+        if g is None:
+            vjp = _gate_vjp(gate, parsed, numpy_name, compile_function)
+            positions = tuple(gate.inputs.index(n) for n in gate.active)
+            g = vjps[id(gate.stmt)] = grad(vjp, wrt=positions)
+        values = [variables[k].value for k in gate.sources]
         down = g(*values, upstream)
         for n, d in zip(gate.active, down):
+            k = gate.sources[gate.inputs.index(n)]
             gate.downstream[n] = d
-            grads[n] = d if n not in grads else grads[n] + d
+            grads[k] = d if k not in grads else grads[k] + d
         if np.ndim(gate.value) == 0:
             ones = g(*values, 1.0)
             for n, d in zip(gate.active, ones):
@@ -557,9 +650,9 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
     for p in wrt_names:
         variables[p].grad = grads.get(p, 0.0 if np.ndim(variables[p].value) == 0
                                       else np.zeros(np.shape(variables[p].value)))
-    for v in variables.values():
-        if v.producer is not None and v.grad is None and v.name in grads:
-            v.grad = grads[v.name]
+    for k, v in variables.items():
+        if v.producer is not None and v.grad is None and k in grads:
+            v.grad = grads[k]
 
     _attach_code(gates, f, wrt_names, args)
     return Explanation(name, params, wrt_names, variables, gates, out, digits)

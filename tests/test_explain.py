@@ -51,6 +51,24 @@ SOURCE = textwrap.dedent("""\
             x = x * 2.0
         return x
 
+    def rnn(h, W, xs):
+        for t in range(3):
+            h = np.tanh(W * h + xs[t])
+        return h * h
+
+    def branchy(x, y):
+        if x > y:
+            z = x * y
+        else:
+            z = x + y
+        return z * z
+
+    def over_array(x):
+        s = 0.0
+        for v in x:
+            s = s + v * v
+        return s
+
     def vector(x):
         return x * 2.0
     """)
@@ -193,10 +211,38 @@ def test_svg_without_dot_says_what_to_install(m, monkeypatch):
     assert e.to_dot()          # still works
 
 
-def test_loops_are_reported(m):
+def test_loops_are_unrolled(m):
+    e = explain(m.looped, 1.5)
+    assert [g.key for g in e.gates] == ["x#1", "x#2", "x#3"]
+    assert [g.context for g in e.gates] == ["i=0", "i=1", "i=2"]
+    assert e.value == 12.0 and e.gradients == {"x": 8.0}
+    assert [g.upstream for g in e.gates] == [4.0, 2.0, 1.0]
+    assert "x#2" in e.table() and "[i=1]" in e.table()
+
+
+def test_rnn_fan_out_across_steps_matches_grad(m):
+    xs = np.array([0.5, -0.3, 0.2])
+    e = explain(m.rnn, 0.1, 0.8, xs, wrt=(0, 1))
+    full = grad(m.rnn, wrt=(0, 1))(0.1, 0.8, xs)
+    np.testing.assert_allclose([e.gradients["h"], e.gradients["W"]], full, rtol=1e-12)
+    W = e["W"]
+    parts = [e.gates[c].downstream["W"] for c in W.consumers]
+    assert len(parts) == 3 and np.isclose(sum(parts), W.grad)   # fan-out over time steps
+
+
+def test_branch_taken_is_drawn(m):
+    e = explain(m.branchy, 2.0, 3.0)       # x < y: z = x + y
+    assert e.gate("z").pattern == "add distributes"
+    e = explain(m.branchy, 3.0, 2.0)       # x > y: z = x * y
+    assert e.gate("z").pattern == "mul swaps"
+    assert e.gradients == {"x": 2 * 6.0 * 2.0, "y": 2 * 6.0 * 3.0}
+
+
+def test_loop_over_a_differentiated_array_is_reported(m):
     with pytest.raises(ExplainError) as info:
-        explain(m.looped, 1.0)
-    assert "straight-line" in str(info.value) and "loop" in str(info.value)
+        explain(m.over_array, np.array([1.0, 2.0]))
+    assert "loop over a differentiated value" in str(info.value)
+    assert "for v in x" in str(info.value)
 
 
 def test_non_scalar_output(m):
