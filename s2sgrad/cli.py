@@ -549,20 +549,41 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # the user's function raised while running
-        frames = traceback.extract_tb(exc.__traceback__)
+    except Exception as exc:
+        _report_exception(exc)
+        return 1
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _report_exception(exc: BaseException) -> None:
+    """An exception from the user's code (or, rarely, from s2sgrad itself), briefly."""
+    frames = traceback.extract_tb(exc.__traceback__)
+
+    def ours(f):
+        return os.path.abspath(f.filename).startswith(_PACKAGE_DIR + os.sep)
+
+    user = [f for f in frames if not ours(f) and not f.filename.startswith("<--args")]
+    if frames and ours(frames[-1]) and not user[-1:]:
+        _error("internal error in s2sgrad: %s" % _one_line(exc),
+               "please report it with the function that triggers it; set "
+               "S2SGRAD_TRACEBACK=1 to see the full traceback")
+    elif frames and ours(frames[-1]):
+        f = user[-1]
+        _error("internal error in s2sgrad: %s (while handling %s, line %d)"
+               % (_one_line(exc), f.filename, f.lineno),
+               "please report it; set S2SGRAD_TRACEBACK=1 to see the full traceback")
+    else:
         where = ""
-        for f in reversed(frames):
-            if "s2sgrad" not in os.path.basename(os.path.dirname(f.filename)) and \
-                    not f.filename.startswith("<--args"):
-                where = " (%s, line %d: %s)" % (f.filename, f.lineno, (f.line or "").strip())
-                break
+        if user:
+            f = user[-1]
+            where = " (%s, line %d: %s)" % (f.filename, f.lineno, (f.line or "").strip())
         _error("%s%s" % (_one_line(exc), where),
                "this error came from running the function or its gradient; set "
                "S2SGRAD_TRACEBACK=1 to see the full traceback")
-        if os.environ.get("S2SGRAD_TRACEBACK"):
-            traceback.print_exc()
-        return 1
+    if os.environ.get("S2SGRAD_TRACEBACK"):
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
 
 
 def _error(message: str, hint: str = "") -> None:
