@@ -641,3 +641,30 @@ def misc_transpose_matmul(x, y):
 
 def test_transpose_then_matmul():
     check_grad(misc_transpose_matmul, (rand((3, 4)), rand((3, 2))), wrt=(0, 1))
+
+
+# -- the checker itself ------------------------------------------------------------------------
+
+def two_args(x, y):
+    return np.sum(x * y)
+
+
+def test_gradcheck_reports_a_wrong_gradient(monkeypatch):
+    import s2sgrad
+    from gradcheck import numeric_grad
+
+    x, y = rand((2, 3)), rand((2, 3))
+    np.testing.assert_allclose(numeric_grad(two_args, (x, y), 0), y, rtol=1e-8)
+    assert isinstance(numeric_grad(two_args, (1.5, 2.0), 1), float)
+
+    def wrong_grad(f, wrt=0):
+        def g(*args):
+            return args[1] * 1.001, args[0]
+        return g
+
+    monkeypatch.setattr(s2sgrad, "grad", wrong_grad)
+    with pytest.raises(AssertionError) as info:
+        check_grad(two_args, (x, y), wrt=(0, 1))
+    msg = str(info.value)
+    assert "two_args" in msg and "x (argument 0)" in msg and "y (argument 1)" not in msg
+    assert "max abs error" in msg and "worst entry" in msg
