@@ -1,15 +1,33 @@
 """s2sgrad: a symbolic source-to-source gradient compiler for NumPy functions."""
+import importlib
+
 from .api import grad, source, value_and_grad
-from .custom import adjoint
-from .custom import adjoint
-from .explain import explain
-from .transforms import grad_of, hessian, hvp, jacobian, jvp, stop_gradient, vjp
 from .errors import (NonScalarOutputError, RuleError, S2SGradError, SourceUnavailableError,
                      UnsupportedCallError, UnsupportedSyntaxError, WrtError)
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "source", "adjoint", "adjoint", "explain", "jvp", "vjp", "jacobian", "hessian", "hvp",
+__all__ = ["grad", "value_and_grad", "source", "adjoint", "explain", "jvp", "vjp", "jacobian", "hessian", "hvp",
            "stop_gradient", "grad_of", "S2SGradError", "SourceUnavailableError",
            "UnsupportedSyntaxError", "UnsupportedCallError", "NonScalarOutputError",
            "WrtError", "RuleError", "__version__"]
+
+# Imported on first use: the rules tables (SciPy's among them), gast and the passes load
+# only when something is generated, so a process whose gradients all come from the disk
+# cache starts in milliseconds.
+_LAZY = {"adjoint": "custom", "explain": "explain", "grad_of": "transforms",
+         "hessian": "transforms", "hvp": "transforms", "jacobian": "transforms",
+         "jvp": "transforms", "stop_gradient": "transforms", "vjp": "transforms"}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError("module 's2sgrad' has no attribute %r" % name)
+    value = getattr(importlib.import_module("." + module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -241,6 +241,9 @@ class GradientFunction:
 def _get_or_generate(fn, key, generate):
     """The cache, except for grad of an s2sgrad function (kept in memory only: the
     disk cache keys on the original function's source, shared by every order)."""
+    if inspect.isfunction(fn):
+        # a plain function: the ordinary cache; no gast import on a warm disk-cache hit
+        return cache.get_or_generate(fn, key, generate)
     from .transforms import cached
     return cached(fn, key, generate)
 

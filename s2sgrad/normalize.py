@@ -42,6 +42,8 @@ class PrimalTrace:
     names: A.NameAllocator
     varied: Set[str]
     local_names: Set[str] = field(default_factory=set)
+    # globals read by inlined functions from other modules: generated name -> object
+    extra_globals: Dict[str, object] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------
@@ -656,7 +658,10 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=()) -> P
     body = list(fn.body)
     returns = [n for n in gast.walk(gast.Module(body=body, type_ignores=[]))
                if isinstance(n, gast.Return)]
-    from .controlflow import normalize_control_flow
+    from .controlflow import lower_comprehensions, normalize_control_flow
+    from .inline import inline_calls
+    body = lower_comprehensions(body, names, info, fn)
+    body, extra_globals = inline_calls(body, parsed, names)
     body = normalize_control_flow(body, names, info, fn)
     varied = varied_names(_with_body(fn, body), set(wrt))
     lowered = ThreeAddress(info, names, varied, local_names | A.names_stored(
@@ -668,7 +673,7 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=()) -> P
     fn.body = lowered
     return PrimalTrace(node=fn, params=params, defaults=defaults, output=ret.value.id,
                        info=info, names=names, varied=varied_names(fn, set(wrt)),
-                       local_names=local_names_of(fn))
+                       local_names=local_names_of(fn), extra_globals=extra_globals)
 
 
 def _with_body(fn, body):

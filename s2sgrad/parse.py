@@ -48,10 +48,25 @@ class ParsedFunction:
 
 
 def _unwrap(fn: Callable) -> Callable:
-    # A function produced by s2sgrad (or functools.wraps) exposes the original.
+    # A function produced by s2sgrad exposes the original as ``__wrapped__``.  A plain
+    # Python function with ``__wrapped__`` is a user's decorator (functools.wraps)
+    # whose own code -- scaling the result, say -- we would skip: refuse it rather
+    # than return the gradient of another function.
     seen = set()
     while hasattr(fn, "__wrapped__") and id(fn) not in seen:
         seen.add(id(fn))
+        if inspect.isfunction(fn):
+            inner = fn.__wrapped__
+            name = getattr(inner, "__name__", repr(inner))
+            filename, lineno = _where(fn)
+            raise SourceUnavailableError(
+                "cannot differentiate %r through its decorator %r: the wrapper's code (%s, "
+                "line %d) may change the result, and s2sgrad does not see it"
+                % (name, fn.__code__.co_name, filename, lineno),
+                function=name, filename=filename, lineno=lineno or None,
+                hint="put s2sgrad's decorator directly above 'def %s', or differentiate the "
+                     "undecorated function (%s.__wrapped__) if the decorator does not change "
+                     "what it computes" % (name, name))
         fn = fn.__wrapped__
     return fn
 
@@ -67,6 +82,13 @@ def parse_function(fn: Callable) -> ParsedFunction:
     """Read ``fn``'s source and parse it into a gast ``FunctionDef``."""
     fn = _unwrap(fn)
     name = getattr(fn, "__name__", repr(fn))
+    if inspect.ismethod(fn):
+        raise SourceUnavailableError(
+            "cannot differentiate the bound method %r: its 'self' is not an argument "
+            "s2sgrad can see" % getattr(fn, "__qualname__", name), function=name,
+            hint="differentiate the function with the object as an argument, e.g. "
+                 "grad(%s, wrt=1)(obj, x), or decorate the method with @grad(wrt='x')"
+                 % getattr(fn, "__qualname__", name))
     if not inspect.isfunction(fn):
         kind = "a builtin or C function" if inspect.isbuiltin(fn) or callable(fn) else "not a function"
         raise SourceUnavailableError(

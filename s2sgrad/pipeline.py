@@ -93,11 +93,19 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
     fn.name = fn.name + "_probe"
     source = emit_function(fn)
     probe = compile_function(source, fn.name, parsed.globals, parsed.closure,
-                             {rec: shapes.record}, "<s2sgrad-probe %s>" % trace.info.function_name)
+                             dict(trace.extra_globals, **{rec: shapes.record}),
+                             "<s2sgrad-probe %s>" % trace.info.function_name)
     out = probe(*[copy.deepcopy(a) if isinstance(a, (numpy.ndarray, list, dict, tuple)) else a
                   for a in args])     # the probe must not write into the caller's arrays
     shapes.record(trace.output, out)
     return shapes, out
+
+
+def _with_extra(globals_, trace):
+    if not trace.extra_globals:
+        return globals_
+    import collections
+    return collections.ChainMap(trace.extra_globals, globals_)
 
 
 def _record(rec, name):
@@ -117,8 +125,9 @@ def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
     params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
     wrt_names = [params[i] for i in wrt]
     trace = build_primal_trace(parsed, wrt_names)
-    env = Environment(parsed.globals, parsed.closure, trace.local_names)
+    env = Environment(_with_extra(parsed.globals, trace), parsed.closure, trace.local_names)
     bindings, extra = choose_bindings(parsed, trace)
+    extra.update(trace.extra_globals)       # globals of inlined functions from other modules
     shapes = None
     if example_args is not None:
         shapes, out = probe_shapes(parsed, trace, example_args)

@@ -71,6 +71,10 @@ def comment_of(stmt, info) -> str:
     """'out = 1.0 / t2  (line 4)' for a trace statement."""
     text = _source(stmt)
     origin = getattr(stmt, "s2s_origin", None)
+    callee = getattr(origin, "s2s_info", None)      # inlined from another function
+    if callee is not None and callee is not info:
+        line = callee.absolute_line(origin)
+        return "%s  (%s, line %d)" % (text, callee.function_name, line) if line else text
     line = info.absolute_line(origin) if origin is not None else None
     return "%s  (line %d)" % (text, line) if line else text
 

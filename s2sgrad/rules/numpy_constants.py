@@ -18,9 +18,11 @@ nondifferentiable(
     np.shape, np.ndim, np.size, builtins.len, builtins.int, builtins.bool, builtins.round,
     builtins.isinstance, builtins.range,
     np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
-    np.count_nonzero, np.searchsorted, np.digitize, np.unique, np.lexsort, np.nanargmax,
+    np.count_nonzero, np.searchsorted, np.digitize, np.lexsort, np.nanargmax,
     np.nanargmin,
     family="shapes and indices")
+# Not here: np.unique and .tolist() return the input's *values* (a gradient flows
+# through them); calling them constant would be a silently wrong zero gradient.
 
 nondifferentiable(
     np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like,
@@ -33,8 +35,7 @@ nondifferentiable(
     np.array_equal, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
     np.greater_equal, np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
     np.any, np.all, np.iscomplexobj, np.isreal, np.isscalar, np.result_type,
-    methods=("argmax", "argmin", "argsort", "nonzero", "any", "all", "searchsorted",
-             "tolist"),
+    methods=("argmax", "argmin", "argsort", "nonzero", "any", "all", "searchsorted"),
     attributes=("shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides"),
     family="predicates and comparisons")
 

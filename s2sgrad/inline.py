@@ -1,0 +1,382 @@
+"""Pass 1b: subroutines.
+
+Calls to the user's own Python functions -- module-level functions, functions
+from other modules, nested ``def``s and lambdas inside the function, closures
+reading enclosing variables -- are inlined at the call site before the primal
+trace is built, so the adjoint of the caller contains the adjoint of the callee
+in the same flat, readable form::
+
+    def sq(t):                      y = sq(a) + 1.0
+        return t * t         ->     sq_result = a * a
+                                    y = sq_result + 1.0
+
+The callee's locals get fresh names (its parameters take the argument's name
+when the callee never re-assigns them); keyword arguments and defaults are
+bound at the call; global names the callee reads from its own module are bound
+under fresh names when the caller's namespace means something else by them.
+Functions with a registered derivative rule (NumPy, @s2sgrad.adjoint) are not
+inlined.  Recursion is rejected with an error naming the call.
+"""
+from __future__ import annotations
+
+import builtins
+import copy
+import inspect
+import types
+from typing import Any, Dict, List, Optional, Set
+
+import gast
+
+from . import astutil as A
+from .errors import S2SGradError, UnsupportedSyntaxError
+
+_MISSING = object()
+_LIBRARY_PREFIXES = ("numpy", "scipy", "s2sgrad", "builtins")
+_CONSTANT_TYPES = (int, float, complex, str, bool, type(None))
+
+
+class Namespace:
+    """How one function resolves the names it does not assign: closure, globals, builtins."""
+
+    def __init__(self, globals_: Dict[str, Any], closure: Dict[str, Any]):
+        self.globals = globals_
+        self.closure = closure
+
+    def resolve(self, path: Optional[str]):
+        if not path:
+            return _MISSING
+        head, *rest = path.split(".")
+        if head in self.closure:
+            try:
+                obj = self.closure[head].cell_contents
+            except ValueError:
+                return _MISSING
+        elif head in self.globals:
+            obj = self.globals[head]
+        elif hasattr(builtins, head):
+            obj = getattr(builtins, head)
+        else:
+            return _MISSING
+        for p in rest:
+            obj = getattr(obj, p, _MISSING)
+            if obj is _MISSING:
+                return _MISSING
+        return obj
+
+
+def _is_literal(value) -> bool:
+    if isinstance(value, tuple):
+        return all(_is_literal(v) for v in value)
+    return isinstance(value, _CONSTANT_TYPES)
+
+
+def _literal(value) -> gast.expr:
+    if isinstance(value, tuple):
+        return gast.Tuple(elts=[_literal(v) for v in value], ctx=gast.Load())
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        return gast.UnaryOp(op=gast.USub(), operand=A.const(-value))
+    return A.const(value)
+
+
+class _Callee:
+    """Everything needed to inline one function: its tree, namespace and source info."""
+
+    def __init__(self, key, node: gast.FunctionDef, info, namespace: Namespace,
+                 defaults: Dict[str, Any], nested: bool, name: str):
+        self.key = key
+        self.node = node
+        self.info = info
+        self.namespace = namespace
+        self.defaults = defaults       # parameter -> value (object) or gast expr (nested)
+        self.nested = nested           # shares the caller's namespace (nested def / lambda)
+        self.name = name
+
+
+class Inliner:
+    def __init__(self, top_info, top_namespace: Namespace, names: A.NameAllocator,
+                 rule_lookup):
+        self.top_info = top_info
+        self.top = top_namespace
+        self.names = names
+        self.rule_lookup = rule_lookup
+        self.extra: Dict[str, Any] = {}       # fresh global name -> object
+        self.stack: List[Any] = []
+        self.parsed_cache: Dict[int, Any] = {}
+
+    # -- statements
+    def block(self, stmts, namespace: Namespace, info, local_defs: Dict[str, _Callee],
+              caller_locals: Set[str]) -> List[gast.stmt]:
+        out: List[gast.stmt] = []
+        for s in stmts:
+            if isinstance(s, gast.FunctionDef):
+                local_defs[s.name] = self.nested_callee(s, namespace, info)
+                continue
+            if (isinstance(s, gast.Assign) and len(s.targets) == 1
+                    and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Lambda)):
+                lam = s.value
+                ret = gast.copy_location(gast.Return(value=lam.body), s)
+                node = gast.FunctionDef(name=s.targets[0].id, args=lam.args, body=[ret],
+                                        decorator_list=[], returns=None, type_comment=None,
+                                        type_params=[])
+                gast.copy_location(node, s)
+                local_defs[s.targets[0].id] = self.nested_callee(node, namespace, info)
+                continue
+            for field in ("body", "orelse"):
+                if isinstance(getattr(s, field, None), list):
+                    setattr(s, field, self.block(getattr(s, field), namespace, info, local_defs,
+                                                 caller_locals))
+            calls = _CallSite(self, namespace, info, local_defs, caller_locals, s)
+            if isinstance(s, gast.While):
+                if calls.would_inline(s.test):
+                    raise info.error(UnsupportedSyntaxError,
+                                     "a call to a Python function in a while condition cannot "
+                                     "be differentiated", s,
+                                     hint="compute the condition into a variable before the "
+                                          "loop and again at the end of its body")
+            elif isinstance(s, gast.If):
+                s.test = calls.visit(s.test)
+            elif isinstance(s, gast.For):
+                s.iter = calls.visit(s.iter)
+            elif isinstance(s, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return,
+                                gast.AnnAssign)) and s.value is not None:
+                s.value = calls.visit(s.value)
+            out.extend(calls.hoisted)
+            out.append(s)
+        return out
+
+    def nested_callee(self, node: gast.FunctionDef, namespace, info) -> _Callee:
+        defaults = {}
+        params = [a.id for a in node.args.posonlyargs + node.args.args]
+        if node.args.defaults:
+            for p, d in zip(params[-len(node.args.defaults):], node.args.defaults):
+                defaults[p] = d
+        return _Callee(id(node), node, info, namespace, defaults, True, node.name)
+
+    # -- resolving a call
+    def callee_of(self, call: gast.Call, namespace: Namespace,
+                  local_defs: Dict[str, _Callee], caller_locals: Set[str]) -> Optional[_Callee]:
+        func = call.func
+        if isinstance(func, gast.Name) and func.id in local_defs:
+            return local_defs[func.id]
+        path = A.dotted(func)
+        if path is None or path.split(".")[0] in caller_locals:
+            return None
+        obj = namespace.resolve(path)
+        if not isinstance(obj, types.FunctionType):
+            return None
+        module = getattr(obj, "__module__", None) or ""
+        if module.split(".")[0] in _LIBRARY_PREFIXES:
+            return None
+        if self.rule_lookup(obj) is not None:
+            return None      # a registered derivative (e.g. @s2sgrad.adjoint) wins
+        cached = self.parsed_cache.get(id(obj))
+        if cached is None:
+            from .normalize import check_supported
+            from .parse import parse_function
+            try:
+                parsed = parse_function(obj)
+            except S2SGradError:
+                return None
+            check_supported(parsed.node, parsed.info)
+            defaults = {}
+            params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
+            if obj.__defaults__:
+                for p, d in zip(params[-len(obj.__defaults__):], obj.__defaults__):
+                    defaults[p] = d
+            cached = _Callee(id(obj), parsed.node, parsed.info,
+                             Namespace(parsed.globals, parsed.closure), defaults, False,
+                             getattr(obj, "__name__", "f").replace("<lambda>", "lambda_"))
+            self.parsed_cache[id(obj)] = cached
+        return cached
+
+    # -- inlining one call
+    def inline(self, callee: _Callee, call: gast.Call, info, caller_locals: Set[str],
+               caller_namespace: Namespace, site) -> (List[gast.stmt], gast.expr):
+        if callee.key in self.stack:
+            raise info.error(UnsupportedSyntaxError,
+                             "recursive call to '%s' cannot be differentiated" % callee.name,
+                             site, hint="rewrite the recursion as a loop")
+        if len(self.stack) > 50:
+            raise info.error(UnsupportedSyntaxError, "calls nested too deeply to inline", site)
+        node = copy.deepcopy(callee.node)
+        params = [a.id for a in node.args.posonlyargs + node.args.args]
+        # the globals the callee reads must not be shadowed by fresh names
+        everything = gast.Module(body=node.body, type_ignores=[])
+        for n in A.names_loaded(everything) - A.names_stored(everything) - set(params):
+            self.names.reserve(n)
+        if node.args.vararg or node.args.kwarg or node.args.kwonlyargs:
+            raise callee.info.error(UnsupportedSyntaxError,
+                                    "*args, **kwargs and keyword-only parameters of '%s' are not "
+                                    "supported" % callee.name, node,
+                                    hint="list the parameters explicitly")
+        # bind the arguments
+        bound: Dict[str, gast.expr] = {}
+        if len(call.args) > len(params):
+            raise info.error(UnsupportedSyntaxError, "too many arguments in the call to '%s'"
+                             % callee.name, site)
+        for p, a in zip(params, call.args):
+            if isinstance(a, gast.Starred):
+                raise info.error(UnsupportedSyntaxError, "starred arguments (*args) in calls "
+                                 "are not supported", site, hint="pass the arguments one by one")
+            bound[p] = a
+        for k in call.keywords:
+            if k.arg is None or k.arg not in params or k.arg in bound:
+                raise info.error(UnsupportedSyntaxError, "unsupported keyword argument %r in the "
+                                 "call to '%s'" % (k.arg, callee.name), site)
+            bound[k.arg] = k.value
+        for p in params:
+            if p in bound:
+                continue
+            if p not in callee.defaults:
+                raise info.error(UnsupportedSyntaxError, "missing argument %r in the call to '%s'"
+                                 % (p, callee.name), site)
+            d = callee.defaults[p]
+            if isinstance(d, gast.AST):
+                bound[p] = copy.deepcopy(d)
+            elif _is_literal(d):
+                bound[p] = _literal(d)
+            else:
+                bound[p] = A.load(self.global_for(p, d))
+        # fresh names for the callee's locals; parameters the callee never re-assigns
+        # take the argument's own name
+        body = node.body
+        from .controlflow import lower_comprehensions
+        body = lower_comprehensions(body, self.names, callee.info, node)
+        stored = A.names_stored(gast.Module(body=body, type_ignores=[]))
+        nested_defs = {s.name for s in gast.walk(gast.Module(body=body, type_ignores=[]))
+                       if isinstance(s, gast.FunctionDef)}
+        renames: Dict[str, str] = {}
+        pre: List[gast.stmt] = []
+        for p in params:
+            a = bound[p]
+            if isinstance(a, gast.Name) and p not in stored:
+                renames[p] = a.id
+            elif p not in stored and (isinstance(a, gast.Constant) or (
+                    isinstance(a, gast.UnaryOp) and isinstance(a.operand, gast.Constant))):
+                renames[p] = a          # a constant argument is substituted
+            else:
+                renames[p] = self.names.fresh(p)
+                pre.append(gast.copy_location(A.assign(renames[p], a), site))
+        for n in sorted(stored - set(params)):
+            renames[n] = self.names.fresh(n)
+        body = [A.rename(s, renames) for s in body]
+        # calls inside the callee, resolved in the callee's namespace
+        local_values = {v for v in renames.values() if isinstance(v, str)}
+        callee_locals = local_values | caller_locals if callee.nested else local_values
+        namespace = callee.namespace
+        self.stack.append(callee.key)
+        try:
+            local_defs: Dict[str, _Callee] = {}
+            body = self.block(body, namespace, callee.info, local_defs,
+                              callee_locals | nested_defs)
+        finally:
+            self.stack.pop()
+        if not callee.nested:
+            body = [self.rebind_globals(s, namespace, caller_namespace, caller_locals,
+                                        callee_locals) for s in body]
+        # one exit: the value of the last 'return'
+        from .controlflow import lower_jumps
+        returns = [n for n in gast.walk(gast.Module(body=body, type_ignores=[]))
+                   if isinstance(n, gast.Return)]
+        if not returns:
+            body = body + [gast.copy_location(gast.Return(value=A.const(None)), site)]
+        body = lower_jumps(body, self.names, callee.info)
+        ret = body[-1]
+        body = body[:-1]
+        value = ret.value if ret.value is not None else A.const(None)
+        for s in pre + body:
+            _mark_origin(s, callee.info)
+        if isinstance(value, (gast.Name, gast.Constant)):
+            return pre + body, value
+        result = self.names.fresh(callee.name + "_result")
+        last = gast.copy_location(A.assign(result, value), ret)
+        _mark_origin(last, callee.info)
+        return pre + body + [last], A.load(result)
+
+    def global_for(self, hint: str, obj, caller_ns: Optional[Namespace] = None,
+                   caller_locals: Set[str] = frozenset()) -> str:
+        for name, o in self.extra.items():
+            if o is obj:
+                return name
+        if caller_ns is not None:
+            # the caller may know the same object under another name (numpy as np)
+            for name, o in list(caller_ns.globals.items()):
+                if o is obj and name not in caller_locals and name not in caller_ns.closure:
+                    return name
+            if caller_ns.resolve(hint) is _MISSING and hint not in caller_locals:
+                self.extra[hint] = obj
+                return hint
+        name = self.names.fresh(hint)
+        self.extra[name] = obj
+        return name
+
+    def rebind_globals(self, stmt, callee_ns: Namespace, caller_ns: Namespace,
+                       caller_locals: Set[str], callee_locals: Set[str]):
+        """Global names the callee reads, as the generated code must spell them."""
+        mapping = {}
+        for n in A.names_loaded(stmt):
+            if n in callee_locals or n in self.extra:
+                continue
+            obj = callee_ns.resolve(n)
+            if obj is _MISSING:
+                continue
+            if n not in caller_locals and caller_ns.resolve(n) is obj:
+                continue
+            mapping[n] = self.global_for(n, obj, caller_ns, caller_locals)
+        mapping = {k: v for k, v in mapping.items() if k != v}
+        return A.rename(stmt, mapping) if mapping else stmt
+
+
+def _mark_origin(stmt, info):
+    """Inlined statements remember the callee's source (comments, error messages)."""
+    for n in gast.walk(stmt):
+        if isinstance(n, gast.stmt) and not hasattr(n, "s2s_info"):
+            n.s2s_info = info
+
+
+class _CallSite(gast.NodeTransformer):
+    """Inlines the calls of one statement's expression; their bodies go before it."""
+
+    def __init__(self, inliner: Inliner, namespace, info, local_defs, caller_locals, stmt):
+        self.inliner = inliner
+        self.namespace = namespace
+        self.info = info
+        self.local_defs = local_defs
+        self.caller_locals = caller_locals
+        self.stmt = stmt
+        self.hoisted: List[gast.stmt] = []
+
+    def would_inline(self, expr) -> bool:
+        return any(isinstance(n, gast.Call) and self.inliner.callee_of(
+            n, self.namespace, self.local_defs, self.caller_locals) is not None
+            for n in gast.walk(expr))
+
+    def visit_Lambda(self, node):
+        return node
+
+    def visit_ListComp(self, node):
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        callee = self.inliner.callee_of(node, self.namespace, self.local_defs,
+                                        self.caller_locals)
+        if callee is None:
+            return node
+        stmts, value = self.inliner.inline(callee, node, self.info, self.caller_locals,
+                                           self.namespace, self.stmt)
+        self.hoisted.extend(stmts)
+        return value
+
+
+def inline_calls(body: List[gast.stmt], parsed, names: A.NameAllocator):
+    """``body`` with the user's function calls inlined, and the extra globals it reads."""
+    from .rules import lookup
+    fn = parsed.node
+    namespace = Namespace(parsed.globals, parsed.closure)
+    inliner = Inliner(parsed.info, namespace, names, lookup)
+    inliner.stack.append(id(parsed.func))
+    local = {a.id for a in fn.args.posonlyargs + fn.args.args} | A.names_stored(
+        gast.Module(body=body, type_ignores=[]))
+    out = inliner.block(body, namespace, parsed.info, {}, local)
+    return out, inliner.extra
