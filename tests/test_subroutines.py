@@ -1,0 +1,117 @@
+"""Calls to the user's own functions are inlined and differentiated: module-level
+functions, other modules, nested defs, lambdas, closures, keyword arguments,
+defaults, early returns inside the callee, calls inside loops; recursion is
+rejected with the call's location."""
+import numpy as np
+import pytest
+
+from s2sgrad import grad
+from s2sgrad.errors import UnsupportedSyntaxError
+from gradcheck import check_grad
+
+import subroutine_helpers
+from subroutine_helpers import scaled_softplus
+
+rng = np.random.default_rng(7)
+
+
+def sq(t):
+    return t * t
+
+
+def affine(x, a=2.0, b=1.0):
+    if np.sum(x) > 0:
+        return a * x + b
+    return x * x
+
+
+def two_outputs(x):
+    return np.sin(x), np.cos(x)
+
+
+def uses_helpers(x):
+    return np.sum(sq(x) + affine(x, b=3.0) + affine(sq(x), a=-1.0))
+
+
+def uses_tuple_result(x):
+    s, c = two_outputs(x)
+    return np.sum(s * c)
+
+
+def uses_other_module(x):
+    return np.sum(scaled_softplus(x)) + np.sum(subroutine_helpers.softplus(x, beta=2.0))
+
+
+def uses_nested_def_and_lambda(x, w):
+    def inner(v):
+        return np.tanh(v * w)       # reads w from the enclosing function
+    g = lambda u: u * u + w
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(inner(x) * g(x))
+    return s
+
+
+def callee_with_loop(x, n):
+    for i in range(n):
+        x = np.sin(x) * 1.5
+    return x
+
+
+def calls_in_loop(x):
+    y = x
+    for k in range(2):
+        y = callee_with_loop(y, 2) + sq(y)
+    return np.sum(y)
+
+
+def fact(n, x):
+    if n <= 1:
+        return x
+    return x * fact(n - 1, x)
+
+
+def uses_recursion(x):
+    return fact(3, x)
+
+
+def test_module_functions_keywords_defaults_and_early_return():
+    check_grad(uses_helpers, (rng.normal(size=4) + 1.0,))
+    check_grad(uses_helpers, (rng.normal(size=4) - 1.0,))
+
+
+def test_callee_returning_a_tuple():
+    check_grad(uses_tuple_result, (rng.normal(size=3),))
+
+
+def test_functions_from_another_module():
+    check_grad(uses_other_module, (rng.normal(size=3),))
+    g = grad(uses_other_module)
+    g(rng.normal(size=3))
+    src = g.source
+    assert "xp." not in src            # the callee's numpy alias becomes the caller's
+    assert "(softplus, line" in src    # comments point into the callee
+
+
+def test_nested_def_lambda_and_closure():
+    check_grad(uses_nested_def_and_lambda, (rng.normal(size=3), 0.7), wrt=(0, 1))
+
+
+def test_callee_with_a_loop_called_in_a_loop():
+    check_grad(calls_in_loop, (rng.normal(size=3) * 0.5,))
+
+
+def test_generated_code_is_flat():
+    g = grad(uses_helpers)
+    g(np.ones(3))
+    src = g.source
+    assert "sq(" not in src and "affine(" not in src
+    assert "sq_result = x * x" in src
+
+
+def test_recursion_is_rejected_with_location():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(uses_recursion)(1.5)
+    msg = str(info.value)
+    assert "recursive call to 'fact'" in msg
+    assert "test_subroutines.py" in msg
