@@ -326,9 +326,11 @@ def cmd_export(ns) -> int:
                        "create it first, or choose another -o path")
     with open(ns.output, "w", encoding="utf-8") as fh:
         fh.write(text)
-    name = [line for line in text.splitlines() if line.startswith("__all__")][0]
-    func = name.split("'")[1]
-    sys.stderr.write("wrote %s (function %s; needs NumPy only)\n" % (ns.output, func))
+    lines = text.splitlines()
+    func = [line for line in lines if line.startswith("__all__")][0].split("'")[1]
+    needs = [line for line in lines if line.startswith("# Requires: ")][0]
+    needs = needs[len("# Requires: "):].split(" (")[0]
+    sys.stderr.write("wrote %s (function %s; needs %s, not s2sgrad)\n" % (ns.output, func, needs))
     return 0
 
 

@@ -125,6 +125,27 @@ def _names_in(source: str) -> Set[str]:
     return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
 
 
+def _import_path(value: Any) -> Optional[Tuple[str, str]]:
+    """``(module, name)`` such that ``from module import name`` gives ``value``, for
+    library callables (NumPy, SciPy, math); None for the user's own functions."""
+    import sys
+    name = getattr(value, "__name__", None)
+    if not name:
+        return None
+    candidates = [getattr(value, "__module__", None), "numpy", "scipy.special", "math",
+                  "numpy.linalg", "scipy.linalg"]
+    for mod in candidates:
+        if not mod or mod.split(".")[0] not in ("numpy", "scipy", "math"):
+            continue
+        module = sys.modules.get(mod)
+        if module is not None and getattr(module, name, None) is value:
+            public = mod if not mod.startswith("numpy.") or mod == "numpy.linalg" else "numpy"
+            if getattr(sys.modules.get(public), name, None) is value:
+                return public, name
+            return mod, name
+    return None
+
+
 def _is_simple(value: Any) -> bool:
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
         return True
@@ -177,15 +198,29 @@ class _Exporter:
                 if name != h:
                     self.aliases.append("%s = %s" % (name, h))
                 return
-        if isinstance(value, np.ufunc) or (callable(value) and getattr(np, getattr(
-                value, "__name__", ""), None) is value):
-            self.numpy_aliases.add("np")
-            self.constants.append("%s = np.%s" % (name, value.__name__))
+        if isinstance(value, (types.BuiltinFunctionType, type)) and getattr(builtins, name, None) is value:
             return
-        if isinstance(value, types.FunctionType):
+        if not isinstance(value, types.FunctionType) and callable(value):
+            where = _import_path(value)
+            if where is not None:
+                mod, attr = where
+                self.imports.append("from %s import %s" % (mod, attr) if attr == name
+                                    else "from %s import %s as %s" % (mod, attr, name))
+                if mod.split(".")[0] != "numpy":
+                    self.extra_modules.append(mod)
+                return
+        if isinstance(value, types.FunctionType) and not _import_path(value):
             self.function(name, value)
             return
-        if isinstance(value, (types.BuiltinFunctionType, type)) and getattr(builtins, name, None) is value:
+        if isinstance(value, types.FunctionType):
+            mod, attr = _import_path(value)
+            if mod.split(".")[0] in ("numpy", "scipy", "math"):
+                self.imports.append("from %s import %s" % (mod, attr) if attr == name
+                                    else "from %s import %s as %s" % (mod, attr, name))
+                if mod.split(".")[0] != "numpy":
+                    self.extra_modules.append(mod)
+                return
+            self.function(name, value)
             return
         if _is_simple(value):
             self.constants.append("%s = %s" % (name, _float_repr(value)))

@@ -196,3 +196,24 @@ def test_unexportable_global_is_a_clear_error(model):
         export_source(model.uses_object, args=(np.ones(2),))
     message = str(info.value)
     assert "THING" in message and "Opaque" in message and "hint:" in message
+
+
+def test_library_functions_are_imported_not_copied(tmp_path):
+    scipy_special = pytest.importorskip("scipy.special")
+    src = tmp_path / "libfuncs.py"
+    src.write_text("import numpy as np\nfrom numpy import tanh as th\n"
+                   "from scipy.special import erf\n\n"
+                   "def f(x):\n    return np.sum(th(x) * erf(x))\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import libfuncs
+        x = np.array([0.5, -1.0])
+        text = export_source(libfuncs.f, args=(x,))
+        assert "from numpy import tanh as th" in text
+        assert "from scipy.special import erf" in text
+        assert "Requires: NumPy, scipy.special" in text
+        got = run_exported(tmp_path, text, "libfuncs_grad", "f_grad", [x])
+        same(got, grad(libfuncs.f)(x))
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("libfuncs", None)
