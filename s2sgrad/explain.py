@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import ast
 import html
-import os
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import gast
 import numpy as np

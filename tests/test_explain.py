@@ -1,5 +1,4 @@
 """explain(): the seeds' computational-graph view, checked against the seed numbers."""
-import os
 import shutil
 import sys
 import textwrap

@@ -199,7 +199,7 @@ def test_unexportable_global_is_a_clear_error(model):
 
 
 def test_library_functions_are_imported_not_copied(tmp_path):
-    scipy_special = pytest.importorskip("scipy.special")
+    pytest.importorskip("scipy.special")
     src = tmp_path / "libfuncs.py"
     src.write_text("import numpy as np\nfrom numpy import tanh as th\n"
                    "from scipy.special import erf\n\n"
