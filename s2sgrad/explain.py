@@ -501,6 +501,8 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
             namespace[k] = cell.cell_contents
         except ValueError:
             pass
+    extra_globals = dict(getattr(trace, "extra_globals", None) or {})   # inlined callees' globals
+    namespace.update(extra_globals)
     defaults = _defaults(parsed.func)
     variables: Dict[str, Variable] = {}
     current: Dict[str, str] = {}          # name -> key of its live version
@@ -633,7 +635,7 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
             continue
         g = vjps.get(id(gate.stmt))
         if g is None:
-            vjp = _gate_vjp(gate, parsed, numpy_name, compile_function)
+            vjp = _gate_vjp(gate, parsed, numpy_name, compile_function, extra_globals)
             positions = tuple(gate.inputs.index(n) for n in gate.active)
             g = vjps[id(gate.stmt)] = grad(vjp, wrt=positions)
         values = [variables[k].value for k in gate.sources]
@@ -666,7 +668,7 @@ def _defaults(fn) -> Dict[str, Any]:
     return {k: p.default for k, p in sig.parameters.items() if p.default is not p.empty}
 
 
-def _gate_vjp(gate: Gate, parsed, numpy_name: str, compile_function):
+def _gate_vjp(gate: Gate, parsed, numpy_name: str, compile_function, extra_globals=None):
     """``def vjp(inputs..., upstream): return sum(expr * upstream)`` bound like the user's code."""
     upstream = "upstream_"
     while upstream in gate.inputs:
@@ -674,8 +676,10 @@ def _gate_vjp(gate: Gate, parsed, numpy_name: str, compile_function):
     fname = "%s_vjp" % gate.target
     source = "def %s(%s):\n    return %s.sum((%s) * %s)\n" % (
         fname, ", ".join(gate.inputs + [upstream]), numpy_name, gate.expr, upstream)
+    extra = dict(extra_globals or {})
+    extra[numpy_name] = np
     return compile_function(source, fname, parsed.globals, parsed.closure,
-                            {numpy_name: np}, "<s2sgrad-explain %s.%s>"
+                            extra, "<s2sgrad-explain %s.%s>"
                             % (parsed.info.function_name, gate.target))
 
 
@@ -697,7 +701,7 @@ def _attach_code(gates: List[Gate], f, wrt_names, args) -> None:
         if not backward or "  # " not in line:
             continue
         code, _, comment = line.strip().partition("  # ")
-        stmt = comment.rsplit("  (line", 1)[0].strip()
+        stmt = re.sub(r"\s+\((?:[^()]*, )?line \d+\)$", "", comment).strip()
         by_stmt.setdefault(stmt, []).append(code)
     for gate in gates:
         gate.code = by_stmt.get("%s = %s" % (gate.target, gate.expr), [])

@@ -62,6 +62,14 @@ SOURCE = textwrap.dedent("""\
             z = x + y
         return z * z
 
+    ALPHA = 0.1
+
+    def leaky(x):
+        return np.maximum(x, ALPHA * x)
+
+    def calls_helper(x, w):
+        return np.sum(leaky(x * w))
+
     def over_array(x):
         s = 0.0
         for v in x:
@@ -279,3 +287,10 @@ def test_plain_repl_has_no_source():
     with pytest.raises(s2sgrad.SourceUnavailableError) as info:
         grad(ns["f"])(1.0)
     assert "Jupyter/IPython cell" in str(info.value) or ".py file" in str(info.value)
+
+
+def test_calls_to_user_functions_are_drawn_inline(m):
+    x = np.array([1.0, -2.0])
+    e = explain(m.calls_helper, x, 3.0)
+    np.testing.assert_allclose(e.gradients["x"], grad(m.calls_helper)(x, 3.0))
+    assert any(g.pattern == "max routes" for g in e.gates)
