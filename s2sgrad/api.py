@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 import weakref
 from typing import Any, Callable, Optional, Sequence, Tuple, Union
 
@@ -68,11 +69,19 @@ def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
         raise WrtError("wrt must be an int, a parameter name, or a non-empty tuple of those; "
                        "got %r" % (wrt,), **_located(fn),
                        hint="for example wrt=0, wrt='x' or wrt=(0, 'b')")
+    variadic = [("*" if p.kind == p.VAR_POSITIONAL else "**") + p.name for p in params
+                if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     out = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, (int, str)):
             raise WrtError("wrt entries must be ints or parameter names; got %r" % (item,),
                            **_located(fn), hint="for example wrt=(0, 'b')")
+        if variadic and (isinstance(item, int) and not 0 <= item < len(positional)
+                         or isinstance(item, str) and item not in positional):
+            raise WrtError("wrt=%r names no explicit parameter of %s, and %s parameters "
+                           "are not supported" % (item, name, " and ".join(variadic)),
+                           **_located(fn),
+                           hint="list the parameters explicitly: def %s(x, y, z): ..." % name)
         if isinstance(item, str):
             if item not in positional:
                 raise WrtError("%r is not a parameter of %s; its parameters are %s"
@@ -154,6 +163,8 @@ class GradientFunction:
         self._mode = mode
         self._wrt, self._tuple = _resolve_wrt(fn, wrt)
         self._specs: dict = {}
+        self._code = getattr(fn, "__code__", None)   # to notice fn.__code__ = ... (autoreload)
+        self._variants: dict = {}
         self._last = None
         try:
             sig = inspect.signature(fn)
@@ -172,9 +183,22 @@ class GradientFunction:
             args = self._bind(args, kwargs)
         key = _signature(args)
         compiled = self._specs.get(key)
-        if compiled is None:
-            compiled = self._specialize(args, key)
+        if compiled is None or (self._code is not None and self._fn.__code__ is not self._code):
+            compiled = self._respecialize(args, key)
         return compiled(*args)
+
+    def _respecialize(self, args, key):
+        if self._code is not None and self._fn.__code__ is not self._code:
+            self._specs.clear()          # the function was edited in place: forget its old code
+            self._last = None
+            self._code = self._fn.__code__
+        return self._specialize(args, key)
+
+    def __get__(self, obj, objtype=None):
+        """``@grad(wrt='x')`` on a method: ``obj.method(x)`` passes ``obj`` as ``self``."""
+        if obj is None:
+            return self
+        return types.MethodType(self, obj)
 
     def _bind(self, args, kwargs):
         if self._sig is None:

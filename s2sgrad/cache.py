@@ -21,6 +21,9 @@ generation_count = 0   # how many entries were made, by the compiler or from dis
 
 def get_or_generate(fn: Callable, key: Hashable, generate: Callable[[], Any]) -> Any:
     """The cached value for (fn, key), generating it exactly once."""
+    options = key
+    # A function whose code was replaced in place (IPython's autoreload) is a new entry.
+    key = (getattr(fn, "__code__", None), options)
     per_fn = _entries.get(fn)
     if per_fn is not None:
         hit = per_fn.get(key)
@@ -36,10 +39,10 @@ def get_or_generate(fn: Callable, key: Hashable, generate: Callable[[], Any]) ->
         hit = per_fn.get(key)
         if hit is not None:
             return hit
-        value = diskcache.load(fn, key)
+        value = diskcache.load(fn, options)
         if value is None:
             value = generate()
-            diskcache.store(fn, key, value)
+            diskcache.store(fn, options, value)
         global generation_count
         with _lock:
             generation_count += 1
