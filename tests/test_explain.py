@@ -276,6 +276,15 @@ def test_ipython_cells_work():
         g = shell.user_ns["g"]
         assert close(g[0], -0.197) and close(g[1], 0.393)
         assert close(shell.user_ns["e"].gradients["x1"], -0.590)
+        # the notebook shows the HTML table
+        data, _ = shell.display_formatter.format(shell.user_ns["e"])
+        assert "text/html" in data and "<table" in data["text/html"]
+        # redefining the function in a later cell differentiates the new definition
+        assert shell.run_cell("def sq(x):\n    return x * x\n").success
+        assert shell.run_cell("a = s2sgrad.grad(sq)(3.0)").success
+        assert shell.run_cell("def sq(x):\n    return x * x * x\n").success
+        assert shell.run_cell("b = s2sgrad.grad(sq)(3.0)").success
+        assert shell.user_ns["a"] == 6.0 and shell.user_ns["b"] == 27.0
     finally:
         InteractiveShell.clear_instance()
 
