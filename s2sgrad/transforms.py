@@ -102,9 +102,10 @@ def rewrite_grad_of(parsed):
     from .errors import UnsupportedSyntaxError
     from .normalize import local_names_of
 
+    env = Environment(parsed.globals, parsed.closure, local_names_of(parsed.node))
+    register_called_transforms(parsed.node, env)
     if not any(isinstance(n, gast.With) for n in gast.walk(parsed.node)):
         return parsed
-    env = Environment(parsed.globals, parsed.closure, local_names_of(parsed.node))
     info = parsed.info
 
     def is_grad_of(w):
@@ -147,6 +148,56 @@ def rewrite_grad_of(parsed):
     node = copy.deepcopy(parsed.node)
     node.body = rewrite(node.body)
     return dataclasses.replace(parsed, node=node)
+
+
+_TRANSFORM_RULES: Dict[int, Any] = {}
+
+
+def register_called_transforms(node, env) -> None:
+    """Derivative rules for calls to s2sgrad functions (``grad(f)`` called inside a
+    function being differentiated): the adjoint is the pullback of ``vjp`` of that
+    function, the tangent its ``jvp`` -- both generated code, differentiating the
+    callee's generated code once more."""
+    for call in gast.walk(node):
+        if not isinstance(call, gast.Call):
+            continue
+        path = A.dotted(call.func)
+        obj = env.resolve(path) if path else None
+        if obj is None or not is_transform(obj) or id(obj) in _TRANSFORM_RULES:
+            continue
+        _register_transform_rule(obj)
+
+
+def _register_transform_rule(obj) -> None:
+    from .rules.registry import Rule, _register
+    from .rules.tangents import tangent_rule
+    try:
+        params = list(inspect.signature(obj).parameters)
+    except (TypeError, ValueError):
+        return
+    label = "%s_of_%s" % (getattr(obj, "_mode", getattr(obj, "kind", "s2sgrad")),
+                          getattr(obj, "__name__", "function"))
+    label = "".join(c if c.isalnum() else "_" for c in label)
+    args = ", ".join(params)
+    lines = ["def %s_adjoint(result, %s):" % (label, args),
+             "    pullback = %s_vjp(%s)[1]" % (label, args),
+             "    cotangents = pullback(grad[result])"]
+    lines += ["    grad[%s] = cotangents[%d]" % (p, i) for i, p in enumerate(params)]
+    lines += ["", "", "def %s_tangent(result, %s):" % (label, args)]
+    lines += ["    tangent[result] += %s_jvp_%d(%s, tangent[%s])" % (label, i, args, p)
+              for i, p in enumerate(params)]
+    source = "\n".join(lines) + "\n"
+    filename = "<s2sgrad rule %s %d>" % (label, id(obj))
+    namespace = {"grad": None, "tangent": None,
+                 "%s_vjp" % label: VJPFunction(obj, tuple(range(len(params))))}
+    for i in range(len(params)):
+        namespace["%s_jvp_%d" % (label, i)] = TangentFunction(obj, i)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)
+    rule = Rule(namespace["%s_adjoint" % label], "vjp", label)
+    _register((obj,), rule, family="s2sgrad functions")
+    tangent_rule(obj)(namespace["%s_tangent" % label])
+    _TRANSFORM_RULES[id(obj)] = (obj, rule)
 
 
 def grad_of_marker(stmt, env) -> Optional[Tuple[str, _Hook]]:

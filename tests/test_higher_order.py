@@ -213,3 +213,29 @@ def test_nested_grad_is_cached_per_signature():
     d2(0.7)
     assert d2._compiled is first
     assert d2(np.float64(0.5)) == pytest.approx(-np.sin(0.5))
+
+
+# -- a function calling a grad-generated function ----------------------------------
+
+
+def _inner(x):
+    return np.sum(np.sin(x) * x)
+
+
+_dinner = grad(_inner)
+
+
+def calls_a_gradient(x):
+    return np.sum(_dinner(x) ** 2) + np.sum(x)
+
+
+def test_grad_of_a_function_that_calls_a_grad_generated_function():
+    x = np.array([0.3, 1.2, -0.7])
+    # d/dx sum((sin x + x cos x)^2) + 1 = 2 (sin x + x cos x)(2 cos x - x sin x) + 1
+    d1 = np.sin(x) + x * np.cos(x)
+    expected = 2 * d1 * (2 * np.cos(x) - x * np.sin(x)) + 1.0
+    g = grad(calls_a_gradient)
+    assert np.allclose(g(x), expected, rtol=1e-13)
+    assert "_dinner(x)" in g.source
+    _, d = jvp(calls_a_gradient)(x, np.ones(3))
+    assert d == pytest.approx(np.sum(expected), rel=1e-13)
