@@ -8,7 +8,7 @@ from .errors import (NonScalarOutputError, RuleError, S2SGradError, SourceUnavai
 __version__ = "0.1.0"
 
 __all__ = ["grad", "value_and_grad", "source", "adjoint", "explain", "jvp", "vjp", "jacobian", "hessian", "hvp",
-           "stop_gradient", "grad_of", "S2SGradError", "SourceUnavailableError",
+           "stop_gradient", "grad_of", "tangent_rule", "S2SGradError", "SourceUnavailableError",
            "UnsupportedSyntaxError", "UnsupportedCallError", "NonScalarOutputError",
            "WrtError", "RuleError", "__version__"]
 
@@ -17,7 +17,8 @@ __all__ = ["grad", "value_and_grad", "source", "adjoint", "explain", "jvp", "vjp
 # cache starts in milliseconds.
 _LAZY = {"adjoint": "custom", "explain": "explain", "grad_of": "transforms",
          "hessian": "transforms", "hvp": "transforms", "jacobian": "transforms",
-         "jvp": "transforms", "stop_gradient": "transforms", "vjp": "transforms"}
+         "jvp": "transforms", "stop_gradient": "transforms", "vjp": "transforms",
+         "tangent_rule": "rules.tangents"}
 
 
 def __getattr__(name):

@@ -559,6 +559,9 @@ class JacobianFunction(_Derived):
             for k, x in enumerate(xs):
                 part = [r[k] if tuple_wrt else r for r in rows]
                 jacs.append(_stack_rows(part, value, x))
+        if _is_tuple(value) and tuple_wrt:
+            # like JAX: outputs outside, arguments inside: J[i][k] = d out_i / d x_k
+            return tuple(tuple(jacs[k][i] for k in range(len(xs))) for i in range(len(value)))
         return tuple(jacs) if tuple_wrt else jacs[0]
 
 
@@ -973,5 +976,10 @@ def _inline(fb, s, gen, u, params, r):
                      and A.dotted(st.value.func) in cells_named(cells, "check_scalar_output"))]
     seed = A.assign(u, fb.zero_of(r))
     seed.s2s_comment = "any cotangent: the tangent is the gradient of a linear function of it"
+    from .emit import Comment
     value = A.rename(ret.value, mapping)
-    return [seed] + stmts, value
+    head = Comment("tangent of %s: the adjoint rule of '%s', transposed"
+                   % (r, s.value.func.attr if isinstance(getattr(s.value, "func", None),
+                                                         gast.Attribute)
+                      else A.dotted(getattr(s.value, "func", None)) or "op"))
+    return [head, seed] + stmts, value

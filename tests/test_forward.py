@@ -195,3 +195,61 @@ def test_source_before_a_call_is_generic_but_valid():
     src = jvp(mlp_loss).source
     assert src.startswith("def mlp_loss_jvp(W, b, x, dot_W):")
     compile(src, "<test>", "exec")
+
+
+# -- custom adjoints in forward mode ---------------------------------------------------
+
+from s2sgrad import adjoint, tangent_rule  # noqa: E402
+from s2sgrad.rules.registry import grad  # noqa: E402  (template notation)
+from s2sgrad.rules.tangents import tangent  # noqa: E402
+
+
+def soft_sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@adjoint(soft_sigmoid)
+def _soft_sigmoid_adjoint(result, x):
+    grad[x] = grad[result] * result * (1.0 - result)
+
+
+def uses_custom(x):
+    return np.sum(soft_sigmoid(x) * x)
+
+
+def test_custom_adjoint_composes_with_forward_mode_by_transposition():
+    x = np.array([0.2, -1.0, 3.0])
+    t = np.array([1.0, -2.0, 0.5])
+    value, d = jvp(uses_custom)(x, t)
+    s = 1.0 / (1.0 + np.exp(-x))
+    assert d == pytest.approx(np.sum((s * (1 - s) * x + s) * t), rel=1e-13)
+    src = jvp(uses_custom).source
+    assert "transposed" in src                      # derived from the adjoint template
+
+
+def scaled_softplus(x):
+    return np.log1p(np.exp(x))
+
+
+@adjoint(scaled_softplus)
+def _softplus_adjoint(result, x):
+    grad[x] = grad[result] / (1.0 + np.exp(-x))
+
+
+@tangent_rule(scaled_softplus)
+def _softplus_tangent(result, x):
+    tangent[result] = tangent[x] / (1.0 + np.exp(-x))
+
+
+def uses_softplus(x):
+    return np.sum(scaled_softplus(x) ** 2)
+
+
+def test_explicit_tangent_rule_wins_over_transposition():
+    x = np.array([0.5, -0.3])
+    t = np.array([2.0, 1.0])
+    _, d = jvp(uses_softplus)(x, t)
+    sp = np.log1p(np.exp(x))
+    assert d == pytest.approx(np.sum(2 * sp / (1 + np.exp(-x)) * t), rel=1e-13)
+    src = jvp(uses_softplus).source
+    assert "dot_t0 = dot_x / (1.0 + np.exp(-x))" in src and "transposed" not in src
