@@ -203,7 +203,8 @@ __all__ += ["mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoint", "average_we
             "take_along_axis_adjoint", "sort_adjoint", "join_adjoint", "split_adjoint",
             "select_adjoint", "select_default_adjoint", "solve_adjoint_a",
             "convolve_adjoint", "mvn_logpdf_adjoint", "index_concatenate_adjoint",
-            "gradient_adjoint"]
+            "gradient_adjoint", "linspace_adjoint", "rollaxis_adjoint", "partition_adjoint",
+            "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint"]
 
 
 def mT(x):
@@ -711,3 +712,74 @@ def gradient_adjoint(g, f, spacing=(), axis=None, edge_order=1):
         gk = np.broadcast_to(gk, f.shape)
         out = out + np.moveaxis(np.tensordot(stencil, np.moveaxis(gk, ax, 0), (0, 0)), 0, ax)
     return out
+
+
+def linspace_adjoint(g, start, stop, num=50, endpoint=True, axis=0, which=0):
+    """Gradient of np.linspace with respect to start (which=0) or stop (which=1)."""
+    div = (num - 1) if endpoint else num
+    t = np.arange(num) / div if div > 0 else np.zeros(num)
+    g = np.moveaxis(np.asarray(g, dtype=float), axis, 0)
+    w = t if which else 1.0 - t
+    out = np.tensordot(w, g, (0, 0))
+    return unbroadcast(out, start if which == 0 else stop)
+
+
+def rollaxis_adjoint(g, a, axis, start=0):
+    """Gradient of np.rollaxis: move the axis back."""
+    nd = np.ndim(a)
+    order = list(range(nd))
+    axis = axis % nd
+    start = start % (nd + 1) if start < 0 else start
+    moved = order.pop(axis)
+    order.insert(start if start <= axis else start - 1, moved)
+    return np.transpose(g, np.argsort(order))
+
+
+def partition_adjoint(g, a, kth, axis=-1):
+    """Gradient of np.partition: each entry's gradient follows it back."""
+    if axis is None:
+        return np.reshape(partition_adjoint(g, np.ravel(a), kth, 0), np.shape(a))
+    perm = np.argpartition(a, kth, axis=axis)
+    out = np.zeros(np.shape(a), dtype=np.result_type(g, float))
+    np.put_along_axis(out, perm, g, axis=axis)
+    return out
+
+
+def multi_dot_adjoint(g, arrays):
+    """Gradient of np.linalg.multi_dot with respect to each array."""
+    mats = [np.atleast_2d(x) if np.ndim(x) == 2 else x for x in arrays]
+    if np.ndim(mats[0]) == 1:
+        mats[0] = mats[0][None, :]
+    if np.ndim(mats[-1]) == 1:
+        mats[-1] = mats[-1][:, None]
+    g2 = np.reshape(g, (mats[0].shape[0], mats[-1].shape[1]))
+    out = []
+    for i in range(len(mats)):
+        left = np.eye(mats[0].shape[0])
+        for m in mats[:i]:
+            left = left @ m
+        right = np.eye(mats[-1].shape[1])
+        for m in reversed(mats[i + 1:]):
+            right = m @ right
+        out.append(np.reshape(left.T @ g2 @ right.T, np.shape(arrays[i])))
+    return out
+
+
+def matrix_power_adjoint(g, a, n):
+    """Gradient of np.linalg.matrix_power(a, n) for an integer n >= 0 (n < 0 via inv)."""
+    if n < 0:
+        inv = np.linalg.inv(a)
+        gi = matrix_power_adjoint(g, inv, -n)
+        return -np.matmul(np.matmul(mT(inv), gi), mT(inv))
+    powers = [np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a))]
+    for _ in range(1, n):
+        powers.append(np.matmul(powers[-1], a))
+    out = np.zeros(np.shape(a))
+    for k in range(n):
+        out = out + np.matmul(np.matmul(mT(powers[k]), g), mT(powers[n - 1 - k]))
+    return out
+
+
+def sum_items_adjoint(g, items):
+    """Gradient of the builtin sum(items): the upstream gradient for every item."""
+    return [unbroadcast(g, x) for x in items]

@@ -25,8 +25,8 @@ nondifferentiable(
 # through them); calling them constant would be a silently wrong zero gradient.
 
 nondifferentiable(
-    np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like,
-    np.full_like, np.arange, np.linspace, np.logspace, np.eye, np.identity, np.tri,
+    np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like,
+    np.arange, np.logspace, np.eye, np.identity, np.tri,
     np.indices, np.diag_indices, np.tril_indices, np.triu_indices,
     family="constructors")
 

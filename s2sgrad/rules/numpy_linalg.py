@@ -5,7 +5,7 @@ rules also hold for stacks of matrices.
 """
 import numpy as np
 
-from ..runtime import (cholesky_adjoint, diag_adjoint, diagonal_adjoint, dot_adjoint_left,
+from ..runtime import (cholesky_adjoint, matrix_power_adjoint, multi_dot_adjoint, diag_adjoint, diagonal_adjoint, dot_adjoint_left,
                        dot_adjoint_right, eigh_adjoint, einsum_adjoint, kron_adjoint, mT,
                        matmul_adjoint_left, matmul_adjoint_right, pinv_adjoint,
                        solve_adjoint_a, svd_values_adjoint, tensordot_adjoint_left,
@@ -61,6 +61,16 @@ def einsum(result, subscripts, a, b=None, c=None, d=None, out=None, optimize=Fal
     grad[d] = einsum_adjoint(grad[result], subscripts, 3, a, b, c, d)
 
 
+@vjp(np.linalg.multi_dot, family="linear algebra")
+def multi_dot(result, arrays, out=None):
+    grad[arrays] = multi_dot_adjoint(grad[result], arrays)
+
+
+@vjp(np.linalg.matrix_power, family="linear algebra")
+def matrix_power(result, a, n):
+    grad[a] = matrix_power_adjoint(grad[result], a, n)
+
+
 @vjp(np.kron, family="linear algebra")
 def kron(result, a, b):
     grad[a] = kron_adjoint(grad[result], a, b, 0)
@@ -89,6 +99,11 @@ def diag(result, v, k=0):
 @vjp(np.diagonal, methods=("diagonal",), family="linear algebra")
 def diagonal(result, a, offset=0, axis1=0, axis2=1):
     grad[a] = diagonal_adjoint(grad[result], a, offset, axis1, axis2)
+
+
+@vjp(np.diagflat, family="linear algebra")
+def diagflat(result, v, k=0):
+    grad[v] = np.reshape(np.diagonal(grad[result], k), np.shape(v))
 
 
 @vjp(np.triu, family="linear algebra")

@@ -4,9 +4,11 @@
 the call site; ``unreduce`` / ``expand_reduced`` put the removed axes back so
 the upstream gradient broadcasts against the input.
 """
+import builtins
+
 import numpy as np
 
-from ..runtime import (average_weights, cumprod_adjoint, expand_reduced, norm_adjoint,
+from ..runtime import (average_weights, sum_items_adjoint, cumprod_adjoint, expand_reduced, norm_adjoint,
                        prod_adjoint, reduced_count, route_to_extremum, unbroadcast, unreduce)
 from .registry import grad, vjp
 
@@ -16,6 +18,13 @@ from .registry import grad, vjp
 @vjp(np.sum, methods=("sum",), family="reductions")
 def sum(result, a, axis=None, dtype=None, out=None, keepdims=False, initial=None):
     grad[a] = unreduce(grad[result], a, axis, keepdims)
+
+
+@vjp(builtins.sum, family="reductions")
+def builtin_sum(result, iterable, start=0):
+    # sum([a, b, c]): each item gets the upstream gradient, summed to its shape
+    grad[iterable] = sum_items_adjoint(grad[result], iterable)
+    grad[start] = unbroadcast(grad[result], start)
 
 
 @vjp(np.nansum, family="reductions")

@@ -2,7 +2,8 @@
 the value came from; entries that were cut off or replaced get none."""
 import numpy as np
 
-from ..runtime import select_adjoint, select_default_adjoint, sort_adjoint
+from ..runtime import (partition_adjoint, select_adjoint, select_default_adjoint,
+                       sort_adjoint)
 from .registry import elementwise, grad, vjp
 
 
@@ -41,3 +42,8 @@ def sort(result, a, axis=-1, kind=None, order=None, stable=None):
 def select(result, condlist, choicelist, default=0):
     grad[choicelist] = select_adjoint(grad[result], condlist, choicelist)
     grad[default] = select_default_adjoint(grad[result], condlist, default)
+
+
+@vjp(np.partition, family="selection")
+def partition(result, a, kth, axis=-1, kind="introselect", order=None):
+    grad[a] = partition_adjoint(grad[result], a, kth, axis)

@@ -6,7 +6,7 @@ import operator
 import numpy as np
 
 from ..runtime import (gradient_adjoint, index_concatenate_adjoint, inverse_permutation,
-                       join_adjoint, pad_adjoint, repeat_adjoint,
+                       join_adjoint, linspace_adjoint, rollaxis_adjoint, pad_adjoint, repeat_adjoint,
                        split_adjoint, take_adjoint, take_along_axis_adjoint, tile_adjoint,
                        unbroadcast)
 from .registry import grad, vjp
@@ -77,6 +77,11 @@ def transpose_method(result, a, *axes):
 @vjp(attributes=("T",), family="shape")
 def transpose_attribute(result, a):
     grad[a] = np.transpose(grad[result])
+
+
+@vjp(np.rollaxis, family="shape")
+def rollaxis(result, a, axis, start=0):
+    grad[a] = rollaxis_adjoint(grad[result], a, axis, start)
 
 
 @vjp(np.swapaxes, methods=("swapaxes",), family="shape")
@@ -247,3 +252,24 @@ def c_(result, a, b=None, c=None, d=None):
 @vjp(np.gradient, family="indexing")
 def gradient(result, f, *varargs, axis=None, edge_order=1):
     grad[f] = gradient_adjoint(grad[result], f, varargs, axis, edge_order)
+
+
+# -- constructors filled from a value ------------------------------------------------------
+
+
+@vjp(np.full, family="constructors")
+def full(result, shape, fill_value, dtype=None, order="C"):
+    grad[fill_value] = unbroadcast(grad[result], fill_value)
+
+
+@vjp(np.full_like, family="constructors")
+def full_like(result, a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    grad[fill_value] = unbroadcast(grad[result], fill_value)
+
+
+@vjp(np.linspace, family="constructors")
+def linspace(result, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    if retstep:
+        raise NotImplementedError("np.linspace(retstep=True) is not differentiated")
+    grad[start] = linspace_adjoint(grad[result], start, stop, num, endpoint, axis, 0)
+    grad[stop] = linspace_adjoint(grad[result], start, stop, num, endpoint, axis, 1)

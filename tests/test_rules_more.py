@@ -1,0 +1,46 @@
+"""Constructors filled from values, partition, rollaxis, multi_dot, matrix_power,
+diagflat and the builtin sum."""
+import numpy as np
+import pytest
+
+from gradcheck import check_grad
+from rulecheck import check_expr, rand
+
+
+def test_full():
+    check_expr("np.full((2, 3), s)", s=rand())
+    check_expr("np.full((2, 3), v)", v=rand(3))
+    check_expr("np.full_like(x, s) * x", s=rand(), x=rand(2, 3))
+
+
+@pytest.mark.parametrize("endpoint", [True, False])
+def test_linspace(endpoint):
+    check_expr("np.linspace(a, b, 5, endpoint=%r)" % endpoint, a=rand(), b=rand())
+    check_expr("np.linspace(a, b, 4, endpoint=%r)" % endpoint, a=rand(3), b=rand(3))
+    check_expr("np.linspace(a, b, 4, axis=1)", a=rand(3), b=rand())
+
+
+def test_partition_rollaxis_diagflat():
+    check_expr("np.partition(x, 2)", x=rand(6))
+    check_expr("np.partition(x, (1, 3), axis=0)", x=rand(5, 3))
+    check_expr("np.rollaxis(x, 2)", x=rand(2, 3, 4))
+    check_expr("np.rollaxis(x, 0, 3)", x=rand(2, 3, 4))
+    check_expr("np.rollaxis(x, 1, 0)", x=rand(2, 3, 4))
+    check_expr("np.diagflat(v)", v=rand(3))
+    check_expr("np.diagflat(v, 1)", v=rand(2, 2))
+
+
+def test_multi_dot_matrix_power():
+    check_expr("np.linalg.multi_dot([a, b, c])", a=rand(2, 3), b=rand(3, 4), c=rand(4, 2))
+    check_expr("np.linalg.multi_dot([v, b, c])", v=rand(3), b=rand(3, 4), c=rand(4, 2))
+    check_expr("np.linalg.multi_dot([a, b, w])", a=rand(2, 3), b=rand(3, 4), w=rand(4))
+    for n in (0, 1, 2, 3, -2):
+        check_expr("np.linalg.matrix_power(a, %d)" % n, a=rand(3, 3) * 0.5 + 2 * np.eye(3))
+
+
+def builtin_sum(x, y, C):
+    return np.sum(sum([x, y * 2.0, x * y]) * C)
+
+
+def test_builtin_sum():
+    check_grad(builtin_sum, (rand(3, 4), rand(4), rand(3, 4)), wrt=(0, 1))
