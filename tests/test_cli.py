@@ -36,6 +36,32 @@ def run(*args, cwd=None):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
 
 
+class Result:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def run_here(*args):
+    """``s2sgrad ...`` in this process (fast); sys.path and sys.modules are restored."""
+    import contextlib
+    import io
+    from s2sgrad.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    path, modules = list(sys.path), set(sys.modules)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:          # argparse usage errors
+                code = exc.code
+    finally:
+        sys.path[:] = path
+        for name in set(sys.modules) - modules:
+            if not name.startswith(("s2sgrad", "numpy", "scipy", "pygments")):
+                del sys.modules[name]
+    return Result(code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture
 def model(tmp_path):
     path = tmp_path / "model.py"
@@ -93,7 +119,7 @@ def test_show_forward_mode_is_wired_or_says_unavailable(model):
     ("{model}", "expected FILE.py:FUNCTION"),
 ])
 def test_errors_say_what_to_do(model, target, needle):
-    proc = run("show", target.format(model=model))
+    proc = run_here("show", target.format(model=model))
     assert proc.returncode == 2
     assert needle in proc.stderr and "hint:" in proc.stderr
     no_traceback(proc)
@@ -102,25 +128,25 @@ def test_errors_say_what_to_do(model, target, needle):
 @pytest.mark.parametrize("wrt, needle", [("7", "out of range"), ("zz", "'zz' is not a parameter"),
                                          ("0,,1", "empty entry")])
 def test_bad_wrt(model, wrt, needle):
-    proc = run("show", model + ":neuron", "--wrt", wrt)
+    proc = run_here("show", model + ":neuron", "--wrt", wrt)
     assert proc.returncode == 2
     assert needle in proc.stderr and "hint:" in proc.stderr
     no_traceback(proc)
 
 
 def test_missing_function_lists_the_ones_there(model):
-    proc = run("show", model + ":nope")
+    proc = run_here("show", model + ":nope")
     assert "neuron" in proc.stderr and "loss" in proc.stderr
 
 
 def test_bad_args_expression(model):
-    proc = run("check", model + ":neuron", "--args", "1.0, (")
+    proc = run_here("check", model + ":neuron", "--args", "1.0, (")
     assert proc.returncode == 2 and "cannot evaluate --args" in proc.stderr
     no_traceback(proc)
 
 
 def test_wrong_number_of_args(model):
-    proc = run("check", model + ":neuron", "--args", "1.0, 2.0")
+    proc = run_here("check", model + ":neuron", "--args", "1.0, 2.0")
     assert proc.returncode == 2 and "takes 5 argument(s)" in proc.stderr
 
 
@@ -138,7 +164,7 @@ def test_check_arrays_and_args_file(model, tmp_path):
     args.write_text("rng = np.random.default_rng(0)\n"
                     "args = (rng.normal(size=(3, 2)), np.zeros(2), rng.normal(size=(5, 3)),"
                     " rng.normal(size=(5, 2)))\n")
-    proc = run("check", model + ":loss", "--args-file", str(args), "--wrt", "W,b")
+    proc = run_here("check", model + ":loss", "--args-file", str(args), "--wrt", "W,b")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "W " in proc.stdout and "3x2" in proc.stdout
 
@@ -166,18 +192,18 @@ def test_check_detects_a_wrong_gradient(model, tmp_path):
 
 
 def test_check_needs_args(model):
-    proc = run("check", model + ":neuron")
+    proc = run_here("check", model + ":neuron")
     assert proc.returncode == 2 and "--args" in proc.stderr
 
 
 def test_check_non_scalar_output(model):
-    proc = run("check", model + ":vector", "--args", "np.ones(3)")
+    proc = run_here("check", model + ":vector", "--args", "np.ones(3)")
     assert proc.returncode == 1 and "scalar" in proc.stderr
     no_traceback(proc)
 
 
 def test_int_args_note(model):
-    proc = run("check", model + ":neuron", "--args", "2, -1.0, -3.0, -2.0, -3.0")
+    proc = run_here("check", model + ":neuron", "--args", "2, -1.0, -3.0, -2.0, -3.0")
     assert proc.returncode == 0
     assert "not differentiating w0" in proc.stderr
 
@@ -185,7 +211,7 @@ def test_int_args_note(model):
 def test_import_error_in_user_file_is_reported(tmp_path):
     path = tmp_path / "broken.py"
     path.write_text("import numpy as np\nx = undefined_name\n\ndef f(x):\n    return x\n")
-    proc = run("show", str(path) + ":f")
+    proc = run_here("show", str(path) + ":f")
     assert proc.returncode == 1
     assert "NameError" in proc.stderr and "line 2" in proc.stderr
     no_traceback(proc)
@@ -195,7 +221,7 @@ def test_unsupported_construct_reports_s2sgrad_error(tmp_path):
     path = tmp_path / "uns.py"
     path.write_text("def f(x):\n    try:\n        return x * x\n    except Exception:\n"
                     "        return x\n")
-    proc = run("show", str(path) + ":f")
+    proc = run_here("show", str(path) + ":f")
     assert proc.returncode == 1
     assert "s2sgrad:" in proc.stderr and "try" in proc.stderr
     no_traceback(proc)
@@ -212,7 +238,7 @@ def test_export_writes_module(model, tmp_path):
 
 
 def test_export_to_stdout(model):
-    proc = run("export", model + ":neuron")
+    proc = run_here("export", model + ":neuron")
     assert proc.returncode == 0 and "def neuron_grad" in proc.stdout
 
 
@@ -228,13 +254,13 @@ def test_explain_command(model, tmp_path):
     proc = run("explain", model + ":neuron", "--args", "2.0, -1.0, -3.0, -2.0, -3.0",
                "--dot", str(dot), "--code")
     assert proc.returncode == 0, proc.stderr
-    assert "mul swaps" in proc.stdout and "-0.197" in proc.stdout
+    assert "mul swaps" in proc.stdout and "-0.197" in proc.stdout, proc.stdout
     assert "grad_w0" in proc.stdout
     assert dot.read_text().startswith("digraph neuron")
 
 
 def test_explain_needs_args(model):
-    proc = run("explain", model + ":neuron")
+    proc = run_here("explain", model + ":neuron")
     assert proc.returncode == 2 and "--args" in proc.stderr
 
 
@@ -242,7 +268,7 @@ def test_decorated_function_keeps_its_wrt(tmp_path):
     path = tmp_path / "deco.py"
     path.write_text("import numpy as np\nfrom s2sgrad import grad\n\n"
                     "@grad(wrt=(1, 2))\ndef f(x, y, z):\n    return np.sum(x * y * z)\n")
-    proc = run("show", str(path) + ":f")
+    proc = run_here("show", str(path) + ":f")
     assert proc.returncode == 0, proc.stderr
     assert "return as_gradient(grad_y, y), as_gradient(grad_z, z)" in proc.stdout
 
