@@ -1,7 +1,8 @@
 """The seeds' computational-graph view of a gradient.
 
 ``explain(f, *args, wrt=...)`` runs ``f``'s primal trace (the three-address form
-the compiler differentiates) on ``args`` and shows every operation as a gate of
+the compiler differentiates; loops unrolled, branches as taken) on ``args`` and
+shows every operation as a gate of
 the CS231n lecture notes: its forward value, its local gradient, the upstream
 gradient it receives and the downstream gradient it sends to each input; fan-out
 (an input used by several gates) sums the gradients coming back.
@@ -465,8 +466,9 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
 
     ``wrt`` is as for :func:`s2sgrad.grad` (index, name or tuple of those); the
     default is every float argument.  Python ints passed for differentiated
-    parameters are treated as floats.  ``f`` must be straight-line code (no
-    loops or branches) returning a scalar.
+    parameters are treated as floats.  ``f`` returns a scalar; loops are drawn
+    unrolled and branches as taken at ``args`` (a name assigned again becomes a
+    new node: ``h``, ``h#1``, ...).  At most ``MAX_GATES`` operations are drawn.
     """
     from .api import _resolve_wrt, grad
     from .emit import compile_function
