@@ -332,7 +332,8 @@ class Explanation:
 
     def _repr_html_(self) -> str:
         e = html.escape
-        out = ['<table class="s2sgrad-explain">',
+        out = ['<table class="s2sgrad-explain" style="font-family: monospace; '
+               'border-collapse: collapse; text-align: left">',
                "<caption>%s: value %s (values in <span style='color:%s'>green</span>, "
                "gradients in <span style='color:%s'>red</span>)</caption>"
                % (e(self.function_name), e(_fmt(self.value, self.digits)), VALUE_COLOR,
