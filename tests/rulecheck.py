@@ -55,9 +55,22 @@ def check_expr(expr, consts=None, rtol=1e-6, atol=1e-8, eps=1e-6, **args):
     value = eval(expr, ns, dict(args))
     C = RNG.standard_normal(np.shape(value)) if np.ndim(value) else float(RNG.standard_normal())
     loss = make_loss(expr, names, consts)
-    check_grad(loss, tuple(args.values()) + (C,), wrt=tuple(range(len(names))), rtol=rtol,
-               atol=atol, eps=eps)
+    full = tuple(args.values()) + (C,)
+    wrt = tuple(range(len(names)))
+    specialized = check_grad(loss, full, wrt=wrt, rtol=rtol, atol=atol, eps=eps)
+    check_generic(loss, full, wrt, specialized)
     return loss
+
+
+def check_generic(loss, args, wrt, expected):
+    """The generic version (no shapes known: runtime helpers instead of specialized
+    NumPy) computes the same gradients as the specialized one."""
+    from s2sgrad.pipeline import generate_gradient
+    generic = generate_gradient(loss, wrt, "grad", None, True).function(*args)
+    for g, e in zip(generic, expected):
+        np.testing.assert_allclose(np.asarray(g, dtype=float), np.asarray(e, dtype=float),
+                                   rtol=1e-10, atol=1e-12)
+        assert np.shape(g) == np.shape(e)
 
 
 def rand(*shape, low=-2.0, high=2.0):
