@@ -41,10 +41,15 @@ def _key_of(a):
     return t
 
 
+# Keyed by their type alone, tested before the call to _key_of (the hot path).
+_TYPE_KEYED = frozenset([float, np.float64, np.float32])
+
+
 def _signature(args) -> tuple:
     """What the generated code is specialized on: types, shapes and dtypes (values of
-    int/bool/None/str/tuple arguments)."""
-    return tuple([(a.shape, a.dtype) if type(a) is _ndarray else _key_of(a) for a in args])
+    int/bool/None/str/tuple arguments).  GradientFunction.__call__ inlines this."""
+    return tuple([(a.shape, a.dtype) if (t := type(a)) is _ndarray
+                  else t if t in _TYPE_KEYED else _key_of(a) for a in args])
 
 
 def _located(fn: Callable) -> dict:
@@ -181,7 +186,9 @@ class GradientFunction:
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._nparams:
             args = self._bind(args, kwargs)
-        key = _signature(args)
+        # _signature(args), inlined: no function call per argument for arrays and floats
+        key = tuple([(a.shape, a.dtype) if (t := type(a)) is _ndarray
+                     else t if t in _TYPE_KEYED else _key_of(a) for a in args])
         compiled = self._specs.get(key)
         if compiled is None or (self._code is not None and self._fn.__code__ is not self._code):
             compiled = self._respecialize(args, key)
