@@ -169,9 +169,15 @@ def assigned_value(stmt) -> Optional[Tuple[List[str], gast.expr]]:
 
 
 def _assignments(body):
+    from .normalize import appended_list
     for stmt in body:
         if isinstance(stmt, gast.Assign):
             yield stmt
+        elif isinstance(stmt, gast.Expr) and appended_list(stmt) is not None:
+            # ys.append(v): for activity, ys depends on v and on its old items
+            ys = appended_list(stmt)
+            yield gast.Assign(targets=[A.store(ys)], type_comment=None, value=gast.List(
+                elts=[stmt.value.args[0], A.load(ys)], ctx=gast.Load()))
         for field_name in ("body", "orelse"):
             sub = getattr(stmt, field_name, None)
             if isinstance(sub, list):

@@ -245,6 +245,18 @@ def _assignments(body):
             yield [stmt.target], stmt.iter
         elif isinstance(stmt, gast.comprehension):
             yield [stmt.target], stmt.iter
+        elif isinstance(stmt, gast.Expr) and appended_list(stmt) is not None:
+            yield [A.store(appended_list(stmt))], stmt.value.args[0]
+
+
+def appended_list(stmt) -> Optional[str]:
+    """'ys' for the statement ``ys.append(v)``."""
+    v = stmt.value if isinstance(stmt, gast.Expr) else None
+    if (isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute)
+            and v.func.attr == "append" and isinstance(v.func.value, gast.Name)
+            and len(v.args) == 1 and not v.keywords):
+        return v.func.value.id
+    return None
 
 
 def varied_names(fn: gast.FunctionDef, wrt: Set[str]) -> Set[str]:
@@ -343,7 +355,8 @@ class ThreeAddress:
             if not (differentiable_loads(stmt.value) & self.varied):
                 self.emit(stmt)
             else:
-                self.emit(gast.Expr(value=self.primitive(stmt.value, "t")))
+                self.emit(gast.Expr(value=self.primitive(stmt.value,
+                                                         appended_list(stmt) or "t")))
         elif isinstance(stmt, gast.If):
             test = self.branch_test(stmt.test, stmt.body + stmt.orelse)
             body = self.body(stmt.body)

@@ -260,6 +260,9 @@ class ReverseBuilder:
         return out
 
     def backward_stmt(self, stmt, in_loop: bool) -> List[gast.stmt]:
+        from .normalize import appended_list
+        if isinstance(stmt, gast.Expr) and appended_list(stmt) is not None:
+            return self.backward_append(stmt, appended_list(stmt))
         if isinstance(stmt, gast.Expr) or hasattr(stmt, "s2s_backward_hook"):
             from .transforms import backward_hook    # with grad_of(x) as g: blocks
             return backward_hook(self, stmt)
@@ -344,6 +347,24 @@ class ReverseBuilder:
                             type_ignores=[])):
             out = [x for x in out if x is not keep]
         out.append(slot)
+        return out
+
+    def backward_append(self, stmt, ys: str) -> List[gast.stmt]:
+        """``ys.append(v)``: v receives the gradient of the last item; popping the item
+        restores ys to what the statements before the append saw."""
+        if ys not in self.active:
+            return []
+        comment = comment_of(stmt, self.info)
+        out: List[gast.stmt] = []
+        v = stmt.value.args[0]
+        if isinstance(v, gast.Name) and v.id in self.active and ys in self.defined:
+            last = gast.BinOp(left=A.call("len", [A.load(ys)]), op=gast.Sub(), right=A.const(1))
+            item = gast.Subscript(value=A.load(self.grad_name(ys)), slice=last, ctx=gast.Load())
+            out += self.accumulate(v.id, item, comment)
+        undo = gast.Expr(value=A.call(gast.Attribute(value=A.load(ys), attr="pop",
+                                                     ctx=gast.Load())))
+        undo.s2s_comment = "restore %s" % ys
+        out.append(undo)
         return out
 
     def backward_write(self, stmt, tgt: gast.Subscript) -> List[gast.stmt]:

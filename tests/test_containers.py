@@ -111,6 +111,31 @@ def comprehension(x):
     return np.sum(ys) + np.sum(np.stack([z * 2.0 for z in zs]))
 
 
+def append_in_loop(x):
+    ys = []
+    for i in range(x.shape[0]):
+        ys.append(np.sin(x[i]) * x[i])
+    return np.sum(np.stack(ys) ** 2)
+
+
+def append_reading_earlier_items(x, n):
+    hs = [x]
+    for t in range(n):
+        hs.append(np.tanh(hs[t] * 1.5 + x))
+    return np.sum(hs[-1]) + np.sum(hs[1])
+
+
+def test_list_append_in_a_loop():
+    check_grad(append_in_loop, (rng.normal(size=4),))
+
+
+def test_append_reading_earlier_items():
+    check_grad(append_reading_earlier_items, (rng.normal(size=3), 3))
+    g = grad(append_reading_earlier_items)
+    g(rng.normal(size=3), 3)
+    assert "hs.pop()" in g.source
+
+
 def test_list_literal():
     check_grad(list_literal, (1.5,))
 
