@@ -157,7 +157,7 @@ def hstack(result, tup, dtype=None, casting="same_kind"):
     grad[tup] = join_adjoint(grad[result], tup, "hstack")
 
 
-@vjp(np.vstack, np.row_stack if hasattr(np, "row_stack") else None, family="joining")
+@vjp(np.vstack, family="joining")
 def vstack(result, tup, dtype=None, casting="same_kind"):
     grad[tup] = join_adjoint(grad[result], tup, "vstack")
 

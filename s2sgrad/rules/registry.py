@@ -157,7 +157,8 @@ def _label(obj) -> str:
     name = getattr(obj, "__name__", repr(obj))
     self_ = getattr(obj, "__self__", None)
     if _bound_key(obj) is not None and "scipy.stats" in type(self_).__module__:
-        return "scipy.stats.%s.%s" % (getattr(self_, "name", type(self_).__name__), name)
+        dist = getattr(self_, "name", None) or type(self_).__name__.replace("_gen", "")
+        return "scipy.stats.%s.%s" % (dist, name)
     if type(obj).__name__ == "method_descriptor" and hasattr(obj, "__objclass__"):
         cls = obj.__objclass__
         if cls.__module__.startswith("numpy.random"):

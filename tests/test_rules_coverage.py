@@ -1,0 +1,40 @@
+"""Every differentiable entry of the rule table is exercised by a finite-difference
+test: its name appears in one of the rule test modules (a rule without a passing
+test is worse than no rule)."""
+import glob
+import os
+
+from s2sgrad.rules import NONDIFFERENTIABLE, registered
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _tested_text():
+    files = glob.glob(os.path.join(HERE, "test_rules_*.py"))
+    files.append(os.path.join(HERE, "test_custom_adjoint.py"))
+    return "".join(open(f, encoding="utf-8").read() for f in files)
+
+
+def _mentioned(label, text):
+    if label.startswith("operator ") or label == "x[index]":
+        return True                       # operators: tests/test_rules_ufuncs.py, shape
+    if label.startswith("ndarray."):
+        return "." + label.split(".", 1)[1] in text
+    if label.startswith("scipy.stats."):
+        _, _, dist, method = label.split(".")
+        return ('"%s"' % dist in text or "stats.%s." % dist in text) and method in text
+    if label.startswith("scipy.special."):
+        return "special." + label.rsplit(".", 1)[1] in text
+    if label.startswith("scipy."):
+        return label.split(".", 1)[1].split(".", 1)[1] + "(" in text
+    if label in ("np.r_", "np.c_"):
+        return label + "[" in text
+    return label + "(" in text
+
+
+def test_every_rule_has_a_test():
+    text = _tested_text()
+    missing = [label for family, label, rule in registered()
+               if rule is not NONDIFFERENTIABLE and family not in ("custom", "runtime")
+               and not label.startswith("s2sgrad.") and not _mentioned(label, text)]
+    assert not missing, "rules without a finite-difference test: %s" % ", ".join(missing)
