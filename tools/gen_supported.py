@@ -63,8 +63,15 @@ def _family_order(entries):
 
 def render() -> str:
     sys.path.insert(0, ROOT)
-    import s2sgrad  # noqa: F401  (registers every rule)
+    import importlib
+
+    import s2sgrad  # noqa: F401
     from s2sgrad.rules import NONDIFFERENTIABLE, registered
+    for module in ("s2sgrad.transforms", "s2sgrad.forward"):   # modules adding entries
+        try:
+            importlib.import_module(module)
+        except ImportError:  # pragma: no cover
+            pass
 
     entries = [e for e in registered() if e[0] not in ("custom", "runtime")
                and not e[1].startswith("s2sgrad.runtime.")]
