@@ -24,21 +24,34 @@ _VALUE_KEYED = frozenset([int, bool, str, type(None), tuple, np.int64, np.int32,
                           np.bool_])
 
 
-def _key_of(a):
+def _key_of(a, values=True):
     t = type(a)
     if t is _ndarray:
         return (a.shape, a.dtype)
-    if t is list or t is dict or (t is tuple and any(type(v) is _ndarray for v in a)):
-        # containers of arrays (params dicts, lists of weights): their structure and leaves
+    if t is list or t is dict or t is tuple:
+        # containers (params dicts, lists of weights, axis tuples, (w, b) float pairs):
+        # their structure and leaves -- ints by value, floats by type, arrays by shape
         items = a.items() if t is dict else enumerate(a)
-        return (t, tuple((k, _key_of(v)) for k, v in items))
-    if t in _VALUE_KEYED:
+        return (t, tuple((k, _key_of(v, values)) for k, v in items))
+    if values and t in _VALUE_KEYED:
         try:
             hash(a)
         except TypeError:
             return t
         return (t, a)
     return t
+
+
+def _loose_signature(args) -> tuple:
+    """The signature without argument values: types, shapes and dtypes only."""
+    return tuple([(a.shape, a.dtype) if type(a) is _ndarray else _key_of(a, False)
+                  for a in args])
+
+
+# After this many value-specializations of one loose signature (an int argument that
+# changes on every call: a step counter, a batch index), further values use the generic,
+# shape-agnostic version instead of generating code once per value.
+_MAX_VALUE_VARIANTS = 8
 
 
 # Keyed by their type alone, tested before the call to _key_of (the hot path).
@@ -238,6 +251,16 @@ class GradientFunction:
     def _specialize(self, args, key):
         self._require_source()
         _check_differentiable(self._fn, self._wrt, args)
+        loose = _loose_signature(args)
+        if loose != key:                        # some argument is keyed by its value
+            seen = self._variants.setdefault(loose, set())
+            if key not in seen and len(seen) >= _MAX_VALUE_VARIANTS:
+                gen = self._generic()
+                if len(self._specs) < 4096:
+                    self._specs[key] = gen.function
+                self._last = gen
+                return gen.function
+            seen.add(key)
         gen = _get_or_generate(
             self._fn, (self._mode, self._wrt, self._tuple, key),
             lambda: _generate(_target(self._fn, args), self._wrt, self._mode, args,
@@ -246,15 +269,19 @@ class GradientFunction:
         self._last = gen
         return gen.function
 
+    def _generic(self):
+        """The version generated without a probe (no shape specialization)."""
+        return _get_or_generate(
+            self._fn, (self._mode, self._wrt, self._tuple, None),
+            lambda: _generate(_target(self._fn, None), self._wrt, self._mode, None,
+                              self._tuple))
+
     @property
     def source(self) -> str:
         """The generated gradient code (for the last argument signature seen)."""
         if self._last is None:
             self._require_source()
-            self._last = _get_or_generate(
-                self._fn, (self._mode, self._wrt, self._tuple, None),
-                lambda: _generate(_target(self._fn, None), self._wrt, self._mode, None,
-                                  self._tuple))
+            self._last = self._generic()
         return self._last.source
 
     @property
