@@ -102,6 +102,33 @@ class _Iterables:
                 binds.append(A.assign(A.as_store(t), _index(seq, i)))
             n = _len(seqs[0]) if len(seqs) == 1 else A.call("min", [_len(q) for q in seqs])
             loop_iter = A.call("range", [n])
+        elif (isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute)
+              and it.func.attr in ("items", "keys", "values") and not it.args
+              and not it.keywords):
+            # for k, v in d.items(): over a list of the keys, reading d[k]
+            d = seq_of(it.func.value)
+            keys = self.names.fresh("keys")
+            pre.append(gast.copy_location(A.assign(keys, A.call("list", [gast.Call(
+                func=gast.Attribute(value=A.as_load(d), attr="keys", ctx=gast.Load()),
+                args=[], keywords=[])])), s))
+            i = self.names.fresh("i")
+            key = A.load(keys)
+            if it.func.attr == "items" and isinstance(target, (gast.Tuple, gast.List)) \
+                    and len(target.elts) == 2:
+                k_t, v_t = target.elts
+                if isinstance(k_t, gast.Name):
+                    binds.append(A.assign(A.as_store(k_t), _index(key, i)))
+                    kexpr = A.load(k_t.id)
+                else:
+                    kexpr = _index(key, i)
+                binds.append(A.assign(A.as_store(v_t), gast.Subscript(
+                    value=A.as_load(d), slice=kexpr, ctx=gast.Load())))
+            elif it.func.attr == "values":
+                binds.append(A.assign(A.as_store(target), gast.Subscript(
+                    value=A.as_load(d), slice=_index(key, i), ctx=gast.Load())))
+            else:
+                binds.append(A.assign(A.as_store(target), _index(key, i)))
+            loop_iter = A.call("range", [_len(key)])
         elif func == "reversed" and len(it.args) == 1 and not it.keywords:
             seq = seq_of(it.args[0])
             i = self.names.fresh("i")

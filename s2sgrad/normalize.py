@@ -224,6 +224,9 @@ def differentiable_loads(expr) -> Set[str]:
         if isinstance(node, gast.Call) and (A.dotted(node.func) in SHAPE_FUNCTIONS
                                             or A.dotted(node.func) in BUFFER_FUNCTIONS):
             return
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and node.func.attr == "keys" and not node.args:
+            return      # a dict's keys carry no gradient
         if isinstance(node, (gast.Compare,)):
             return
         for child in gast.iter_child_nodes(node):

@@ -211,7 +211,8 @@ class ReverseBuilder:
                 out.append(A.assign(target, A.call(A.load(self.b.helper("add_gradients")), [
                     gast.Subscript(value=A.load(g), slice=copy.deepcopy(index),
                                    ctx=gast.Load()), value])))
-            elif self.basic_index(index):
+            elif self.basic_index(index) or self.is_container(x):
+                # (a list or dict item is one item: += is exact)
                 target = gast.Subscript(value=A.load(g), slice=index, ctx=gast.Store())
                 out.append(gast.AugAssign(target=target, op=gast.Add(), value=value))
             else:

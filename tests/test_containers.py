@@ -192,6 +192,22 @@ def nested_params(p):
     return np.sum(p["layer"][0] * p["layer"][1]) * p["scale"]
 
 
+def iterate_dict(params, x):
+    s = 0.0
+    for name, W in params.items():
+        s = s + np.sum(np.tanh(W * x))
+    for W in params.values():
+        s = s + np.sum(W * W)
+    for k in params.keys():
+        s = s * 0.5 + np.sum(params[k])
+    return s
+
+
+def test_iterating_over_dict_items_values_keys():
+    p = {"a": rng.normal(size=3), "b": rng.normal(size=3)}
+    check_container_grad(iterate_dict, (p, 0.7))
+
+
 def test_dict_params_gradient_is_a_dict():
     params = {"W1": rng.normal(size=(3, 4)), "b1": rng.normal(size=4),
               "W2": rng.normal(size=(4, 2)), "b2": rng.normal(size=2)}
