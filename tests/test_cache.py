@@ -131,3 +131,35 @@ def test_hot_path_does_not_touch_the_compiler(monkeypatch):
     g(W, x)
     g(W, x)
     assert s2sgrad.source(g)
+
+
+def affine_pair(x, p):
+    w, b = p
+    return np.sum(x * w + b)
+
+
+def test_tuple_of_floats_is_keyed_by_structure():
+    g = grad(affine_pair)
+    x = np.ones(3)
+    g(x, (1.0, 2.0))
+    n = count()
+    for i in range(5):
+        np.testing.assert_array_equal(g(x, (float(i), 2.0)), [float(i)] * 3)
+    assert count() == n
+
+
+def prefix(x, n):
+    return np.sum(x[:n] ** 2) * n
+
+
+def test_changing_int_argument_stops_specializing():
+    from s2sgrad.api import _MAX_VALUE_VARIANTS
+    g = grad(prefix)
+    x = np.arange(1.0, 31.0)
+    n0 = count()
+    for n in range(1, 25):                 # a batch index / step counter that keeps changing
+        expected = np.where(np.arange(30) < n, 2.0 * x * n, 0.0)
+        np.testing.assert_allclose(g(x, n), expected)
+    # one generation per value up to the cap, then one shape-agnostic version
+    assert count() - n0 <= _MAX_VALUE_VARIANTS + 1
+    assert "x[:n]" in g.source
