@@ -102,6 +102,7 @@ class Inliner:
         self.extra: Dict[str, Any] = {}       # fresh global name -> object
         self.stack: List[Any] = []
         self.parsed_cache: Dict[int, Any] = {}
+        self.removed_defs: Dict[str, Any] = {}   # nested def / lambda name -> (node, info)
 
     # -- statements
     def block(self, stmts, namespace: Namespace, info, local_defs: Dict[str, _Callee],
@@ -110,6 +111,7 @@ class Inliner:
         for s in stmts:
             if isinstance(s, gast.FunctionDef):
                 local_defs[s.name] = self.nested_callee(s, namespace, info)
+                self.removed_defs.setdefault(s.name, (s, info))
                 continue
             if (isinstance(s, gast.Assign) and len(s.targets) == 1
                     and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Lambda)):
@@ -120,6 +122,7 @@ class Inliner:
                                         type_params=[])
                 gast.copy_location(node, s)
                 local_defs[s.targets[0].id] = self.nested_callee(node, namespace, info)
+                self.removed_defs.setdefault(s.targets[0].id, (s, info))
                 continue
             for field in ("body", "orelse"):
                 if isinstance(getattr(s, field, None), list):
@@ -379,4 +382,13 @@ def inline_calls(body: List[gast.stmt], parsed, names: A.NameAllocator):
     local = {a.id for a in fn.args.posonlyargs + fn.args.args} | A.names_stored(
         gast.Module(body=body, type_ignores=[]))
     out = inliner.block(body, namespace, parsed.info, {}, local)
+    # a nested def or lambda used other than by calling it (passed to map, returned)
+    left = A.names_loaded(gast.Module(body=out, type_ignores=[])) & set(inliner.removed_defs)
+    for name in sorted(left):
+        node, info = inliner.removed_defs[name]
+        raise info.error(UnsupportedSyntaxError,
+                         "the local function '%s' is used as a value (passed or returned); "
+                         "s2sgrad differentiates local functions only where they are called"
+                         % name, node, hint="call it directly, or define it at module level "
+                                            "and register a derivative with @s2sgrad.adjoint")
     return out, inliner.extra

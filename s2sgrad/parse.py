@@ -142,8 +142,10 @@ def _find_def(module: gast.Module, fn: Callable) -> Optional[gast.FunctionDef]:
         if isinstance(node, gast.FunctionDef) and node.name == fn.__name__:
             return node
         if isinstance(node, gast.AsyncFunctionDef):
+            filename, lineno = _where(fn)
             raise UnsupportedSyntaxError(
                 "cannot differentiate async function %r" % fn.__name__, function=fn.__name__,
+                filename=filename, lineno=lineno or None,
                 hint="differentiate a plain (synchronous) function")
     for node in gast.walk(module):
         if isinstance(node, gast.FunctionDef) and node.name == fn.__name__:

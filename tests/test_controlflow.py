@@ -373,10 +373,32 @@ def uses_generator_expression(x):
     return sum(v * v for v in x)
 
 
+def uses_nonlocal(x):
+    y = x
+
+    def bump():
+        nonlocal y
+        y = y * 2.0
+    bump()
+    return y
+
+
+async def uses_async(x):
+    return x
+
+
+def uses_local_function_as_value(x):
+    def f(v):
+        return v * v
+    return np.sum(np.array(list(map(f, x))))
+
+
 @pytest.mark.parametrize("fn,what", [(uses_try, "try"), (uses_yield, "yield"),
                                      (uses_global, "global"), (uses_with, "with"),
                                      (uses_exec, "exec"),
-                                     (uses_generator_expression, "generator")])
+                                     (uses_generator_expression, "generator"),
+                                     (uses_nonlocal, "nonlocal"), (uses_async, "async"),
+                                     (uses_local_function_as_value, "used as a value")])
 def test_unsupported_constructs_rejected_with_location(fn, what):
     with pytest.raises(UnsupportedSyntaxError) as info:
         grad(fn)(1.5)
