@@ -430,9 +430,10 @@ class ForwardBuilder:
         if not terms:
             return temps, self.zero_of(r)
         expr = _sum(terms)
-        return temps, self.broadcast_to_result(expr, op, r)
+        return temps, self.broadcast_to_result(expr, op, r, result)
 
-    def broadcast_to_result(self, expr: gast.expr, op: Op, r: str) -> gast.expr:
+    def broadcast_to_result(self, expr: gast.expr, op: Op, r: str,
+                            result: gast.expr) -> gast.expr:
         """Elementwise tangents take the result's shape (``dot_x`` may be smaller)."""
         rs = self.shapes.shape(r) if self.shapes is not None else None
         if rs is not None:
@@ -445,7 +446,8 @@ class ForwardBuilder:
             return A.call(self.np("broadcast_to"), [expr, A.parse_expr(repr(tuple(rs)))])
         if all(a.id in self.varied for a in op.args if isinstance(a, gast.Name)):
             return expr
-        return A.call(self.np("broadcast_to"), [expr, A.call(self.np("shape"), [A.load(r)])])
+        return A.call(self.np("broadcast_to"), [expr, A.call(self.np("shape"),
+                                                             [copy.deepcopy(result)])])
 
     def expr_shape(self, expr):
         inv = {d: v for v, d in self.dots.items()}
@@ -642,6 +644,8 @@ def generate_jvp(fn, wrt: Sequence[int], example_args=None, tangent_only: bool =
     shapes = None
     if example_args is not None:
         shapes, _ = probe_shapes(parsed, trace, example_args)
+        from .shapes import describe
+        shapes.params = {p: describe(a) for p, a in zip(trace.params, example_args)}
     fb = ForwardBuilder(trace, wrt_names, env, shapes, bindings)
     node = fb.build("_hvp" if tangent_only and name_is_grad(fn) else
                     "_tangent" if tangent_only else "_jvp", tangent_only)

@@ -300,9 +300,42 @@ def cached(fn, key, generate):
 def _registered(gen):
     f = gen.function
     filename = f.__code__.co_filename
-    lines = gen.source.splitlines(True)
-    linecache.cache[filename] = (len(gen.source), None, lines, filename)
+    source = _without_augmented_assignments(gen.source)
+    lines = source.splitlines(True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
     return f
+
+
+def _without_augmented_assignments(source: str) -> str:
+    """``g += v`` -> ``g = g + (v)``, line for line.
+
+    Generated code updates only buffers it owns in place, but the compiler,
+    differentiating it again, cannot prove that and would refuse; the two forms
+    compute the same values here.  Line numbers are kept.
+    """
+    import ast
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.AugAssign)
+             and isinstance(n.target, ast.Name) and isinstance(n.op, ast.Add)]
+    if not nodes:
+        return source
+    lines = source.splitlines(True)
+    for n in sorted(nodes, key=lambda n: (n.lineno, n.col_offset), reverse=True):
+        v = n.value
+        end = lines[v.end_lineno - 1]
+        lines[v.end_lineno - 1] = end[:v.end_col_offset] + ")" + end[v.end_col_offset:]
+        first = lines[n.lineno - 1]
+        head = "%s = %s + (" % (n.target.id, n.target.id)
+        if v.lineno == n.lineno:
+            lines[n.lineno - 1] = first[:n.col_offset] + head + first[v.col_offset:]
+        else:
+            lines[n.lineno - 1] = first[:n.col_offset] + head + "\n"
+            start = lines[v.lineno - 1]
+            lines[v.lineno - 1] = start[:v.col_offset] + start[v.col_offset:]
+    return "".join(lines)
 
 
 # --------------------------------------------------------------------------
@@ -681,6 +714,8 @@ def generate_vjp(fn, wrt: Sequence[int], example_args=None, tuple_output: bool =
     shapes = None
     if example_args is not None:
         shapes, _ = probe_shapes(parsed, trace, example_args)
+        from .shapes import describe
+        shapes.params = {p: describe(a) for p, a in zip(trace.params, example_args)}
     body = trace.node.body
     forward = body[:-1]
     out = trace.output
