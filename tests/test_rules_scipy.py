@@ -182,3 +182,40 @@ def test_solve_triangular(lower, unit):
     expr = "sla.solve_triangular(a, b, lower=%r, unit_diagonal=%r)" % (lower, unit)
     check_expr(expr, a=a, b=rand(3))
     check_expr(expr, a=a, b=rand(3, 2))
+
+
+@pytest.mark.parametrize("expr", [
+    "special.softplus(x)", "special.huber(1.0, x)", "special.pseudo_huber(0.7, x)",
+    "special.dawsn(x)", "special.erfcx(x)"])
+def test_special_more_unary(expr):
+    check_expr(expr, x=rand(5) * 1.5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("expr", ["special.kl_div(x, y)", "special.rel_entr(x, y)",
+                                  "special.binom(x + 3.0, y)"])
+def test_special_more_binary(expr):
+    check_expr(expr, x=pos(4), y=pos(4), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dist", ["expon", "laplace", "cauchy", "logistic"])
+@pytest.mark.parametrize("method", ["pdf", "logpdf"])
+def test_location_scale(dist, method):
+    x = rand(5, low=0.2, high=2.0) if dist == "expon" else rand(5)
+    check_expr("stats.%s.%s(x, loc, scale)" % (dist, method), x=x, loc=np.float64(0.1),
+               scale=np.float64(1.3), rtol=1e-5)
+
+
+def test_norm_ppf():
+    check_expr("stats.norm.ppf(q, loc, scale)", q=rand(5, low=0.1, high=0.9),
+               loc=np.float64(0.3), scale=np.float64(1.5), rtol=1e-5)
+
+
+def test_scipy_linalg():
+    a = rand(3, 3) * 0.5
+    check_expr("sla.expm(a)", a=a, rtol=1e-5)
+    w = rand(3, 3) + 3 * np.eye(3)
+    check_expr("sla.inv(a)", a=w)
+    check_expr("sla.det(a)", a=w)
+    check_expr("sla.solve(a, b)", a=w, b=rand(3, 2))
+    check_expr("sla.cholesky(x @ x.T + 3 * np.eye(3))", x=rand(3, 3))
+    check_expr("sla.cholesky(x @ x.T + 3 * np.eye(3), lower=True)", x=rand(3, 3))

@@ -4,7 +4,7 @@ import numpy as np
 from scipy import linalg as sla
 from scipy import signal
 
-from ..runtime import convolve_adjoint, solve_adjoint_a
+from ..runtime import cholesky_adjoint, convolve_adjoint, mT, solve_adjoint_a
 from .registry import grad, vjp
 
 
@@ -42,3 +42,38 @@ def solve_triangular(result, a, b, trans=0, lower=False, unit_diagonal=False,
         grad[a] = np.triu(solve_adjoint_a(gb, result), 1)
     else:
         grad[a] = np.triu(solve_adjoint_a(gb, result))
+
+
+@vjp(sla.expm, family="linear algebra")
+def expm(result, A):
+    # the Frechet derivative: the upper-right block of expm([[A.T, G], [0, A.T]])
+    n = np.shape(A)[-1]
+    block = sla.expm(np.block([[mT(A), grad[result]], [np.zeros((n, n)), mT(A)]]))
+    grad[A] = block[:n, n:]
+
+
+@vjp(sla.inv, family="linear algebra")
+def sla_inv(result, a, overwrite_a=False, check_finite=True):
+    grad[a] = -np.matmul(np.matmul(mT(result), grad[result]), mT(result))
+
+
+@vjp(sla.det, family="linear algebra")
+def sla_det(result, a, overwrite_a=False, check_finite=True):
+    grad[a] = np.expand_dims(grad[result] * result, (-2, -1)) * mT(np.linalg.inv(a))
+
+
+@vjp(sla.solve, family="linear algebra")
+def sla_solve(result, a, b, lower=False, overwrite_a=False, overwrite_b=False,
+              check_finite=True, assume_a=None):
+    gb = np.linalg.solve(mT(a), grad[result])
+    grad[b] = gb
+    grad[a] = solve_adjoint_a(gb, result)
+
+
+@vjp(sla.cholesky, family="linear algebra")
+def sla_cholesky(result, a, lower=False, overwrite_a=False, check_finite=True):
+    # lower=False (the default) returns the upper factor U = L.T
+    if lower:
+        grad[a] = cholesky_adjoint(grad[result], result)
+    else:
+        grad[a] = cholesky_adjoint(mT(grad[result]), mT(result))

@@ -249,3 +249,51 @@ def xlog1py(result, x, y):
 @elementwise(special.entr, family="scipy.special")
 def entr(result, x):
     grad[x] = -grad[result] * (np.log(x) + 1.0)
+
+
+# -- losses and divergences ---------------------------------------------------------------------
+
+
+@elementwise(getattr(special, "softplus", None), family="scipy.special")
+def softplus(result, x):
+    grad[x] = grad[result] * special.expit(x)
+
+
+@elementwise(special.huber, family="scipy.special")
+def huber(result, delta, r):
+    grad[r] = grad[result] * np.clip(r, -delta, delta)
+    grad[delta] = no_gradient("huber: differentiated with respect to r only")
+
+
+@elementwise(special.pseudo_huber, family="scipy.special")
+def pseudo_huber(result, delta, r):
+    grad[r] = grad[result] * r / np.sqrt(1.0 + (r / delta) ** 2)
+    grad[delta] = no_gradient("pseudo_huber: differentiated with respect to r only")
+
+
+@elementwise(special.kl_div, family="scipy.special")
+def kl_div(result, x, y):
+    grad[x] = grad[result] * np.log(x / y)
+    grad[y] = grad[result] * (1.0 - x / y)
+
+
+@elementwise(special.rel_entr, family="scipy.special")
+def rel_entr(result, x, y):
+    grad[x] = grad[result] * (np.log(x / y) + 1.0)
+    grad[y] = -grad[result] * x / y
+
+
+@elementwise(special.binom, family="scipy.special")
+def binom(result, n, k):
+    grad[n] = grad[result] * result * (special.digamma(n + 1.0) - special.digamma(n - k + 1.0))
+    grad[k] = grad[result] * result * (special.digamma(n - k + 1.0) - special.digamma(k + 1.0))
+
+
+@elementwise(special.dawsn, family="scipy.special")
+def dawsn(result, x):
+    grad[x] = grad[result] * (1.0 - 2.0 * x * result)
+
+
+@elementwise(special.erfcx, family="scipy.special")
+def erfcx(result, x):
+    grad[x] = grad[result] * (2.0 * x * result - 2.0 / np.sqrt(np.pi))

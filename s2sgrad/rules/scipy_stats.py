@@ -65,6 +65,85 @@ def norm_logsf(result, x, loc=0.0, scale=1.0):
     grad[scale] = grad[result] * ratio * z
 
 
+@elementwise(stats.norm.ppf, family="scipy.stats")
+def norm_ppf(result, q, loc=0.0, scale=1.0):
+    z = (result - loc) / scale
+    grad[q] = grad[result] * scale * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z)
+    grad[loc] = grad[result]
+    grad[scale] = grad[result] * z
+
+
+# -- location-scale families: logpdf = f(z) - log(scale), z = (x - loc) / scale ---------------
+
+
+@elementwise(stats.expon.logpdf, family="scipy.stats")
+def expon_logpdf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    grad[x] = -grad[result] / scale
+    grad[loc] = grad[result] / scale
+    grad[scale] = grad[result] * (z - 1.0) / scale
+
+
+@elementwise(stats.expon.pdf, family="scipy.stats")
+def expon_pdf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    grad[x] = -grad[result] * result / scale
+    grad[loc] = grad[result] * result / scale
+    grad[scale] = grad[result] * result * (z - 1.0) / scale
+
+
+@elementwise(stats.laplace.logpdf, family="scipy.stats")
+def laplace_logpdf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    grad[x] = -grad[result] * np.sign(z) / scale
+    grad[loc] = grad[result] * np.sign(z) / scale
+    grad[scale] = grad[result] * (np.abs(z) - 1.0) / scale
+
+
+@elementwise(stats.laplace.pdf, family="scipy.stats")
+def laplace_pdf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    grad[x] = -grad[result] * result * np.sign(z) / scale
+    grad[loc] = grad[result] * result * np.sign(z) / scale
+    grad[scale] = grad[result] * result * (np.abs(z) - 1.0) / scale
+
+
+@elementwise(stats.cauchy.logpdf, family="scipy.stats")
+def cauchy_logpdf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = -2.0 * z / (1.0 + z * z)
+    grad[x] = grad[result] * dz / scale
+    grad[loc] = -grad[result] * dz / scale
+    grad[scale] = -grad[result] * (dz * z + 1.0) / scale
+
+
+@elementwise(stats.cauchy.pdf, family="scipy.stats")
+def cauchy_pdf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = -2.0 * z / (1.0 + z * z)
+    grad[x] = grad[result] * result * dz / scale
+    grad[loc] = -grad[result] * result * dz / scale
+    grad[scale] = -grad[result] * result * (dz * z + 1.0) / scale
+
+
+@elementwise(stats.logistic.logpdf, family="scipy.stats")
+def logistic_logpdf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = -np.tanh(0.5 * z)
+    grad[x] = grad[result] * dz / scale
+    grad[loc] = -grad[result] * dz / scale
+    grad[scale] = -grad[result] * (dz * z + 1.0) / scale
+
+
+@elementwise(stats.logistic.pdf, family="scipy.stats")
+def logistic_pdf(result, x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    dz = -np.tanh(0.5 * z)
+    grad[x] = grad[result] * result * dz / scale
+    grad[loc] = -grad[result] * result * dz / scale
+    grad[scale] = -grad[result] * result * (dz * z + 1.0) / scale
+
+
 # -- Student t ------------------------------------------------------------------------------------
 
 
