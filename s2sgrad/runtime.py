@@ -204,7 +204,8 @@ __all__ += ["mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoint", "average_we
             "select_adjoint", "select_default_adjoint", "solve_adjoint_a",
             "convolve_adjoint", "mvn_logpdf_adjoint", "index_concatenate_adjoint",
             "gradient_adjoint", "linspace_adjoint", "rollaxis_adjoint", "partition_adjoint",
-            "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint"]
+            "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "interp_slope",
+            "interp_fp_adjoint"]
 
 
 def mT(x):
@@ -783,3 +784,35 @@ def matrix_power_adjoint(g, a, n):
 def sum_items_adjoint(g, items):
     """Gradient of the builtin sum(items): the upstream gradient for every item."""
     return [unbroadcast(g, x) for x in items]
+
+
+def _interp_segments(x, xp):
+    xp = np.asarray(xp)
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    inside = (np.asarray(x) >= xp[0]) & (np.asarray(x) <= xp[-1])
+    return j, inside
+
+
+def interp_slope(x, xp, fp):
+    """d np.interp(x, xp, fp) / dx: the slope of the segment holding x (0 outside)."""
+    j, inside = _interp_segments(x, xp)
+    xp, fp = np.asarray(xp), np.asarray(fp)
+    return np.where(inside, (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j]), 0.0)
+
+
+def interp_fp_adjoint(g, x, xp, fp, left=None, right=None):
+    """Gradient of np.interp with respect to the values fp (linear weights; the end
+    values for points outside [xp[0], xp[-1]] unless ``left`` / ``right`` replace them)."""
+    x = np.asarray(x, dtype=float)
+    xp = np.asarray(xp, dtype=float)
+    j, inside = _interp_segments(x, xp)
+    t = np.clip((x - xp[j]) / (xp[j + 1] - xp[j]), 0.0, 1.0)
+    g = np.broadcast_to(g, x.shape)
+    if left is not None:
+        g = np.where(x < xp[0], 0.0, g)
+    if right is not None:
+        g = np.where(x > xp[-1], 0.0, g)
+    out = np.zeros(np.shape(fp))
+    np.add.at(out, j, g * (1.0 - t))
+    np.add.at(out, j + 1, g * t)
+    return out

@@ -75,3 +75,33 @@ def test_fftconvolve():
     pytest.importorskip("scipy")
     check_expr("signal.fftconvolve(a, v)", a=rand(6), v=rand(3), rtol=1e-5)
     check_expr("signal.fftconvolve(a, v, mode='same')", a=rand(4, 5), v=rand(2, 3), rtol=1e-5)
+
+
+def test_ldexp_nanvar_nanstd_real_if_close():
+    check_expr("np.ldexp(x, i)", consts={"i": np.array([1, -2, 3])}, x=rand(3))
+    import math
+    check_expr("math.ldexp(x, 3)", consts={"math": math}, x=rand())
+    check_expr("np.nanvar(x) + np.nanstd(x, axis=0)[1]", x=rand(3, 4))
+    x = rand(3, 4)
+    x[1, 2] = np.nan
+    for axis in (None, 0, 1):
+        for fn in ("np.nanvar", "np.nanstd"):
+            loss = "np.nan_to_num(%s(x, axis=%r, ddof=1))" % (fn, axis)
+            check_expr(loss, x=rand(3, 4))
+    check_expr("np.real_if_close(x)", x=rand(4))
+
+
+def test_interp():
+    xp = np.array([0.0, 1.0, 2.5, 4.0])
+    x = np.array([-0.5, 0.3, 1.7, 3.9, 4.5, 2.2])
+    check_expr("np.interp(x, xp, fp)", consts={"xp": xp}, x=x, fp=rand(4))
+    check_expr("np.interp(x, xp, fp, left=0.0, right=1.0)", consts={"xp": xp}, x=x,
+               fp=rand(4))
+
+
+def test_sqrtm_sylvester():
+    pytest.importorskip("scipy")
+    a = rand(3, 3)
+    check_expr("sla.sqrtm(x @ x.T + 3 * np.eye(3))", x=a, rtol=1e-5)
+    check_expr("sla.solve_sylvester(a, b, q)", a=rand(3, 3) + 3 * np.eye(3),
+               b=rand(2, 2) + 2 * np.eye(2), q=rand(3, 2), rtol=1e-5)

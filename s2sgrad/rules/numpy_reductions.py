@@ -98,6 +98,22 @@ def std(result, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
         reduced_count(a, axis) - ddof)
 
 
+@vjp(np.nanvar, family="reductions")
+def nanvar(result, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    kept = ~np.isnan(a)
+    centered = np.where(kept, a - np.nanmean(a, axis=axis, keepdims=True), 0.0)
+    grad[a] = expand_reduced(grad[result], a, axis, keepdims) * centered * 2.0 / (
+        np.sum(kept, axis=axis, keepdims=True) - ddof)
+
+
+@vjp(np.nanstd, family="reductions")
+def nanstd(result, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    kept = ~np.isnan(a)
+    centered = np.where(kept, a - np.nanmean(a, axis=axis, keepdims=True), 0.0)
+    grad[a] = expand_reduced(grad[result] / np.where(result == 0, 1.0, result), a, axis,
+                             keepdims) * centered / (np.sum(kept, axis=axis, keepdims=True) - ddof)
+
+
 # -- cumulative --------------------------------------------------------------------------------
 
 

@@ -5,11 +5,12 @@ import operator
 
 import numpy as np
 
-from ..runtime import (gradient_adjoint, index_concatenate_adjoint, inverse_permutation,
+from ..runtime import (gradient_adjoint, index_concatenate_adjoint, interp_fp_adjoint,
+                       interp_slope, inverse_permutation,
                        join_adjoint, linspace_adjoint, rollaxis_adjoint, pad_adjoint, repeat_adjoint,
                        split_adjoint, take_adjoint, take_along_axis_adjoint, tile_adjoint,
                        unbroadcast)
-from .registry import grad, vjp
+from .registry import grad, no_gradient, vjp
 
 # -- same elements, new shape (reshape back) ------------------------------------------------
 
@@ -41,10 +42,11 @@ def broadcast_to(result, array, shape, subok=False):
 
 
 @vjp(np.array, np.asarray, np.asanyarray, np.ascontiguousarray, np.copy, np.real,
+     np.real_if_close,
      np.conj, np.conjugate, float, methods=("copy", "astype", "conj", "conjugate"),
      attributes=("real",), family="shape")
 def identity(result, a, dtype=None, *args, copy=None, order=None, subok=None, ndmin=0,
-             like=None, casting=None):
+             like=None, casting=None, tol=None):
     grad[a] = grad[result]
 
 
@@ -204,6 +206,15 @@ def dsplit(result, ary, indices_or_sections):
 
 
 # -- indexing (scatter back; repeated indices add up) -------------------------------------------
+
+
+@vjp(np.interp, family="indexing")
+def interp(result, x, xp, fp, left=None, right=None, period=None):
+    if period is not None:
+        raise NotImplementedError("np.interp(period=...) is not differentiated")
+    grad[x] = grad[result] * interp_slope(x, xp, fp)
+    grad[fp] = interp_fp_adjoint(grad[result], x, xp, fp, left, right)
+    grad[xp] = no_gradient("np.interp: no derivative with respect to the sample points xp")
 
 
 @vjp(operator.getitem, family="indexing")

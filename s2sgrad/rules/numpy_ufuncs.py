@@ -10,7 +10,7 @@ import math
 import gast
 import numpy as np
 
-from .registry import elementwise, grad, is_static, nondifferentiable, vjp
+from .registry import elementwise, grad, is_static, no_gradient, nondifferentiable, vjp
 
 # -- arithmetic (add distributes, mul swaps) --------------------------------------
 
@@ -74,6 +74,12 @@ def positive(result, x):
 def remainder(result, x, y):
     grad[x] = grad[result]
     grad[y] = -grad[result] * np.floor_divide(x, y)
+
+
+@elementwise(np.ldexp, math.ldexp, family="arithmetic")
+def ldexp(result, x, i):
+    grad[x] = grad[result] * np.exp2(i)
+    grad[i] = no_gradient("ldexp: the exponent is an integer")
 
 
 @elementwise(np.fmod, math.fmod, family="arithmetic")

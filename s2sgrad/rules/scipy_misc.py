@@ -77,3 +77,18 @@ def sla_cholesky(result, a, lower=False, overwrite_a=False, check_finite=True):
         grad[a] = cholesky_adjoint(grad[result], result)
     else:
         grad[a] = cholesky_adjoint(mT(grad[result]), mT(result))
+
+
+@vjp(sla.sqrtm, family="linear algebra")
+def sqrtm(result, A, disp=True, blocksize=64):
+    # S @ S = A: the adjoint solves S.T X + X S.T = G
+    grad[A] = sla.solve_sylvester(mT(result), mT(result), grad[result])
+
+
+@vjp(sla.solve_sylvester, family="linear algebra")
+def solve_sylvester(result, a, b, q):
+    # a X + X b = q: the adjoint Y solves a.T Y + Y b.T = G
+    y = sla.solve_sylvester(mT(a), mT(b), grad[result])
+    grad[q] = y
+    grad[a] = -np.matmul(y, mT(result))
+    grad[b] = -np.matmul(mT(result), y)
