@@ -277,9 +277,13 @@ def concrete(fn, args):
             fn._specialize(args, key)
             gen = fn._last
         return _registered(gen)
-    if isinstance(fn, Transform):
-        gen = fn._generated(args)
-        return _registered(gen)
+    if isinstance(fn, (Transform, _Derived)):
+        raise S2SGradError(
+            "cannot differentiate the result of s2sgrad.%s directly"
+            % getattr(fn, "kind", type(fn).__name__.replace("Function", "").lower()),
+            function=getattr(fn, "__name__", None),
+            hint="nest through grad: hvp(f) is jvp(grad(f)); hessian(f) is "
+                 "jacobian(grad(f), mode='forward'); grad(grad(f)) works for scalar f")
     return fn
 
 
