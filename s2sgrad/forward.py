@@ -600,6 +600,8 @@ def eliminate_dead(stmts: List[gast.stmt], live: Set[str], env, helpers) -> List
         if _pure(stmt, env, helpers) and stmt.targets[0].id not in live:
             continue
         live |= A.names_loaded(stmt)
+        live |= {n for a in gast.walk(stmt) if isinstance(a, gast.AugAssign)
+                 for n in A.names_stored(a.target)}      # x += 1 reads x
         kept.append(stmt)
     kept.reverse()
     return kept

@@ -253,3 +253,35 @@ def test_explicit_tangent_rule_wins_over_transposition():
     assert d == pytest.approx(np.sum(2 * sp / (1 + np.exp(-x)) * t), rel=1e-13)
     src = jvp(uses_softplus).source
     assert "dot_t0 = dot_x / (1.0 + np.exp(-x))" in src and "transposed" not in src
+
+
+# -- while loops, break, early return (normalized control flow) -----------------------
+
+
+def while_break(x, n):
+    i = 0
+    y = x
+    while i < n:
+        y = np.sin(y) + x
+        i += 1
+        if np.sum(y) > 100.0:
+            break
+    return np.sum(y * y)
+
+
+def early_return(x):
+    for i in range(5):
+        if np.sum(x) > 3.0:
+            return np.sum(x ** 2)
+        x = x * 1.5
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("f,args", [(while_break, (np.array([0.5, 0.2]), 4)),
+                                    (early_return, (np.array([0.5, 0.2]),)),
+                                    (early_return, (np.array([2.5, 0.7]),))])
+def test_normalized_control_flow(f, args):
+    t = np.array([1.0, -0.5])
+    _, d = jvp(f)(*args, t)
+    assert d == pytest.approx(np.sum(s2sgrad.grad(f)(*args) * t), rel=1e-12)
+    assert d == pytest.approx(fd_directional(f, args, 0, t), rel=1e-6)
