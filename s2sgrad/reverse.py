@@ -347,8 +347,37 @@ class ReverseBuilder:
                 gast.Module(body=[x for x in out if not isinstance(x, list)],
                             type_ignores=[])):
             out = [x for x in out if x is not keep]
+        if result is not None:
+            out = self._drop_upstream(out, up, self.grad_name(r))
         out.append(slot)
         return out
+
+    def _drop_upstream(self, out, up: str, g: str):
+        """``upstream = grad_x`` is needed only if something reads it after grad_x
+        is overwritten; otherwise read grad_x itself (and drop ``grad_x = grad_x``)."""
+        stmts = [s for s in out if not isinstance(s, list)]
+        first = next((k for k, s in enumerate(stmts)
+                      if g in A.names_stored(s) or (isinstance(s, gast.AugAssign)
+                                                    and A.root_name(s.target) == g)), None)
+        if first is not None and any(up in A.names_loaded(s) for s in stmts[first + 1:]):
+            return out
+        new = []
+        for s in out:
+            if isinstance(s, list):
+                new.append(s)
+                continue
+            if isinstance(s, gast.Assign) and s.targets[0].__class__ is gast.Name \
+                    and s.targets[0].id == up:
+                continue
+            comment = getattr(s, "s2s_comment", None)
+            s = A.rename(s, {up: g})
+            if comment is not None:
+                s.s2s_comment = comment
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
+                    and isinstance(s.value, gast.Name) and s.targets[0].id == s.value.id:
+                continue
+            new.append(s)
+        return new
 
     def backward_append(self, stmt, ys: str) -> List[gast.stmt]:
         """``ys.append(v)``: v receives the gradient of the last item; popping the item
@@ -481,6 +510,12 @@ class ReverseBuilder:
             raise fail("cannot differentiate this call to '%s': %s" % (op.label, exc),
                        "rewrite the call, or register a derivative with @s2sgrad.adjoint")
         out: List[gast.stmt] = []
+        if result is not None:
+            # x = f(x, y): the contributions to x itself last, so the others can read
+            # grad_x before it is overwritten (see _drop_upstream)
+            to_self = [p for p in pieces if isinstance(p, Contribution)
+                       and binding[p.param].id == r]
+            pieces = [p for p in pieces if not any(p is q for q in to_self)] + to_self
         for piece in pieces:
             if isinstance(piece, Temp):
                 piece.stmt.s2s_comment = comment
