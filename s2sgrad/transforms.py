@@ -311,7 +311,7 @@ def _registered(gen):
 
 
 def _without_augmented_assignments(source: str) -> str:
-    """``g += v`` -> ``g = g + (v)``, line for line.
+    """``g += v`` -> ``g = g + (v)`` (and ``-=``, ``*=``, ``/=``), line for line.
 
     Generated code updates only buffers it owns in place, but the compiler,
     differentiating it again, cannot prove that and would refuse; the two forms
@@ -322,8 +322,9 @@ def _without_augmented_assignments(source: str) -> str:
         tree = ast.parse(source)
     except SyntaxError:
         return source
+    ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
     nodes = [n for n in ast.walk(tree) if isinstance(n, ast.AugAssign)
-             and isinstance(n.target, ast.Name) and isinstance(n.op, ast.Add)]
+             and isinstance(n.target, ast.Name) and type(n.op) in ops]
     if not nodes:
         return source
     lines = source.splitlines(True)
@@ -332,7 +333,7 @@ def _without_augmented_assignments(source: str) -> str:
         end = lines[v.end_lineno - 1]
         lines[v.end_lineno - 1] = end[:v.end_col_offset] + ")" + end[v.end_col_offset:]
         first = lines[n.lineno - 1]
-        head = "%s = %s + (" % (n.target.id, n.target.id)
+        head = "%s = %s %s (" % (n.target.id, n.target.id, ops[type(n.op)])
         if v.lineno == n.lineno:
             lines[n.lineno - 1] = first[:n.col_offset] + head + first[v.col_offset:]
         else:

@@ -61,6 +61,12 @@ def outer(result, a, b):
 # -- the runtime helpers ------------------------------------------------------------
 
 
+if hasattr(runtime, "own_gradient"):
+    @_vjp_if_missing(runtime.own_gradient, family="runtime")
+    def own_gradient_rule(result, g):
+        grad[g] = grad[result]
+
+
 @_vjp_if_missing(runtime.unbroadcast, family="runtime")
 def unbroadcast_rule(result, g, like):
     grad[g] = np.broadcast_to(grad[result], np.shape(g))
