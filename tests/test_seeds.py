@@ -92,6 +92,21 @@ def test_neuron_source_is_flat_seed_003():
     assert s2sgrad.source(g) == src
 
 
+def test_flat_neuron_source_uses_the_seeds_names():
+    # seed 003's hand-written flat code: grad_s3 from the sigmoid, add gates pass it on,
+    # mul gates swap their inputs (grad_w0 = grad_s0 * x0, grad_x0 = grad_s0 * w0)
+    g = grad(neuron_flat, wrt=(0, 1, 2, 3, 4))
+    g(*NEURON_AT)
+    lines = {ln.split(" = ")[0].strip(): ln for ln in g.source.splitlines() if " = " in ln}
+    assert "grad_s3" in lines
+    for w, x in (("w0", "x0"), ("w1", "x1")):
+        assert re.search(r"\* %s\b" % x, lines["grad_" + w].split("#")[0]), lines["grad_" + w]
+        assert re.search(r"\* %s\b" % w, lines["grad_" + x].split("#")[0]), lines["grad_" + x]
+    assert lines["grad_w2"].split("#")[0].strip().startswith("grad_w2 = grad_s")
+    for name in ("s0", "s1", "s2", "s3", "L"):              # the forward pass keeps them
+        assert name in lines
+
+
 def test_neuron_gradient_matches_finite_differences():
     check_grad(neuron, NEURON_AT, wrt=(0, 1, 2, 3, 4))
 
