@@ -233,7 +233,13 @@ def backward_hook(rb, stmt) -> List[gast.stmt]:
         return []
     g = rb.grad_name(var)
     line = rb.info.absolute_line(hook.origin)
-    enter = A.assign(hook.var, A.load(g))
+    # A copy: the block may update g in place, and a plain alias would let the
+    # optimizer fold the block into its surroundings (it must stay verbatim).
+    vi = rb.shapes.get(var) if rb.shapes is not None else None
+    if vi is not None and not vi.is_array:
+        enter = A.assign(hook.var, A.call(A.load("float"), [A.load(g)]))
+    else:
+        enter = A.assign(hook.var, A.call(rb.np("array"), [A.load(g)]))
     enter.s2s_comment = "%s  (line %d)" % (hook.label, line) if line else hook.label
     leave = A.assign(g, A.load(hook.var))
     leave.s2s_comment = "end of the grad_of block: the new gradient of %s" % var

@@ -118,10 +118,13 @@ def test_grad_of_code_appears_verbatim_in_the_backward_pass():
     assert "np.clip" not in forward
     lines = [l.strip() for l in backward.splitlines()]
     k = lines.index("g = np.clip(g, -0.05, 0.05)")
-    assert lines[k - 1].startswith("g = grad_h")
-    assert lines[k + 1].startswith("grad_h = g")
-    # inside the reversed loop, before the adjoint of the tanh that produced h
-    assert "np.tanh" in " ".join(lines[k + 2:k + 4]) or "(1.0 - h * h)" in lines[k + 2]
+    assert lines[k - 1].startswith("g = np.array(grad_h)")     # entry: h's full gradient
+    # next: the adjoint of the tanh that produced h, reading the block's g
+    after = " ".join(lines[k + 1:k + 3])
+    assert "(1.0 - h * h)" in after and ("g * (1.0 - h * h)" in after or "grad_h = g" in after)
+    assert src.count("for t in reversed(range(xs.shape[0])):") == 1
+    loop = backward.index("for t in reversed")
+    assert backward.index("g = np.clip(g, -0.05, 0.05)") > loop
 
 
 def test_function_with_grad_of_still_runs_normally():
