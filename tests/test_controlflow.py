@@ -406,3 +406,49 @@ def test_unsupported_constructs_rejected_with_location(fn, what):
     assert what in msg
     assert "test_controlflow.py" in msg
     assert info.value.lineno is not None
+
+
+# -- the passes alone, on small trees ------------------------------------------------------
+
+
+def _lowered(src, passes):
+    import astor
+    import gast
+    from s2sgrad import astutil as A
+    from s2sgrad.controlflow import lower_iterables, lower_jumps
+    fn = gast.parse(src).body[0]
+    names = A.NameAllocator(A.all_names(fn))
+    body = fn.body
+    if "iterables" in passes:
+        body = lower_iterables(body, names)
+    if "jumps" in passes:
+        body = lower_jumps(body, names, None)
+    fn.body = body
+    return astor.to_source(gast.gast_to_ast(fn))
+
+
+def test_lower_iterables_pass():
+    out = _lowered("def f(xs, ys):\n"
+                   "    for k, x in enumerate(xs):\n        s = x * k\n"
+                   "    for x, y in zip(xs, ys):\n        s = x * y\n"
+                   "    for row in reversed(xs):\n        s = row\n"
+                   "    return s\n", ["iterables"])
+    assert "for k in range(len(xs)):" in out and "x = xs[k]" in out
+    assert "for i in range(min(len(xs), len(ys))):" in out
+    assert "for i_1 in reversed(range(len(xs))):" in out and "row = xs[i_1]" in out
+
+
+def test_lower_jumps_pass():
+    out = _lowered("def f(x):\n"
+                   "    for i in range(3):\n"
+                   "        if x > 1:\n            break\n"
+                   "        if x < 0:\n            continue\n"
+                   "        x = x * 2\n"
+                   "    if x > 5:\n        return x\n"
+                   "    return -x\n", ["jumps"])
+    assert "broke = False" in out and "broke = True" in out
+    assert "skipped = False" in out and "skipped = True" in out
+    assert "if not broke:" in out and "if not skipped:" in out
+    assert "returned = False" in out and "if not returned:" in out
+    assert out.rstrip().endswith("return result")
+    assert "break" not in out.replace("broke", "") and "continue" not in out
