@@ -143,7 +143,7 @@ def zeros_like_grad(x):
         return np.zeros(x.shape, dtype=x.dtype if x.dtype.kind in "fc" else float)
     if isinstance(x, (list, tuple)):
         # a list even for tuples: the backward pass adds into items (grad_t[1] += ...)
-        return [zeros_like_grad(v) for v in x]
+        return GradientList(zeros_like_grad(v) for v in x)
     if isinstance(x, dict):
         return {k: zeros_like_grad(v) for k, v in x.items()}
     return 0.0
@@ -195,7 +195,7 @@ def as_gradient(g, like):
 # Each takes the upstream gradient ``g`` first and returns the contribution to
 # one input, shaped like that input.
 
-__all__ += ["mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoint", "average_weights",
+__all__ += ["GradientList", "mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoint", "average_weights",
             "tensordot_adjoint_left", "tensordot_adjoint_right", "einsum_adjoint",
             "trace_adjoint", "diag_adjoint", "diagonal_adjoint", "kron_adjoint",
             "cholesky_adjoint", "eigh_adjoint", "pinv_adjoint", "svd_values_adjoint",
@@ -206,6 +206,17 @@ __all__ += ["mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoint", "average_we
             "gradient_adjoint", "linspace_adjoint", "rollaxis_adjoint", "partition_adjoint",
             "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "interp_slope",
             "interp_fp_adjoint"]
+
+
+class GradientList(list):
+    """The gradient of a list or tuple value: one gradient per item.  Adding two of
+    them (a list used twice) adds item by item instead of concatenating."""
+
+    def __add__(self, other):
+        return GradientList(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__
+    __iadd__ = __add__
 
 
 def mT(x):
@@ -583,11 +594,11 @@ def join_adjoint(g, arrays, kind="concatenate", axis=0):
     ``g``, each shaped like its array."""
     shapes = [np.shape(x) for x in arrays]
     if kind == "stack":
-        return [np.take(g, i, axis=axis) for i in range(len(shapes))]
+        return GradientList(np.take(g, i, axis=axis) for i in range(len(shapes)))
     if kind == "concatenate" and axis is None:
         sizes = [int(np.prod(s)) for s in shapes]
-        return [np.reshape(p, s) for p, s in
-                zip(np.split(g, np.cumsum(sizes)[:-1]), shapes)]
+        return GradientList(np.reshape(p, s) for p, s in
+                            zip(np.split(g, np.cumsum(sizes)[:-1]), shapes))
     if kind == "vstack":
         lifted, axis = [np.atleast_2d(np.empty(s)).shape for s in shapes], 0
     elif kind == "hstack":
@@ -602,14 +613,20 @@ def join_adjoint(g, arrays, kind="concatenate", axis=0):
         lifted = shapes
     sizes = [s[axis] for s in lifted]
     pieces = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
-    return [np.reshape(p, s) for p, s in zip(pieces, shapes)]
+    return GradientList(np.reshape(p, s) for p, s in zip(pieces, shapes))
 
 
-def split_adjoint(g, a, axis=0):
-    """Gradient of np.split/array_split/hsplit/vsplit/dsplit: join the pieces' gradients."""
+def split_adjoint(g, a, axis=0, indices_or_sections=None):
+    """Gradient of np.split/array_split/hsplit/vsplit/dsplit: join the pieces' gradients
+    (a piece no gradient reached may be a scalar zero)."""
     if axis == "hsplit":
         axis = 0 if np.ndim(a) == 1 else 1
-    return np.concatenate([np.broadcast_to(p, np.shape(p)) for p in g], axis=axis)
+    if indices_or_sections is None:
+        shapes = [np.shape(p) for p in g]
+    else:
+        shapes = [p.shape for p in np.array_split(np.empty(np.shape(a), dtype=bool),
+                                                  indices_or_sections, axis)]
+    return np.concatenate([np.broadcast_to(p, s) for p, s in zip(g, shapes)], axis=axis)
 
 
 def select_adjoint(g, condlist, choicelist):
@@ -620,7 +637,7 @@ def select_adjoint(g, condlist, choicelist):
         pick = np.logical_and(c, ~taken)
         taken = taken | pick
         out.append(np.where(pick, g, 0.0))
-    return [unbroadcast(o, x) for o, x in zip(out, choicelist)]
+    return GradientList(unbroadcast(o, x) for o, x in zip(out, choicelist))
 
 
 def select_default_adjoint(g, condlist, default):
@@ -688,10 +705,10 @@ def index_concatenate_adjoint(g, kind, which, *items):
     if kind == "r":
         sizes = [s[0] if len(s) else 1 for s in shapes]
         start = sum(sizes[:which])
-        return np.reshape(g[start:start + sizes[which]], shapes[which])
+        return np.array(np.reshape(g[start:start + sizes[which]], shapes[which]))
     sizes = [s[-1] if len(s) >= 2 else 1 for s in shapes]
     start = sum(sizes[:which])
-    return np.reshape(g[..., start:start + sizes[which]], shapes[which])
+    return np.array(np.reshape(g[..., start:start + sizes[which]], shapes[which]))
 
 
 def gradient_adjoint(g, f, spacing=(), axis=None, edge_order=1):
@@ -733,7 +750,7 @@ def rollaxis_adjoint(g, a, axis, start=0):
     start = start % (nd + 1) if start < 0 else start
     moved = order.pop(axis)
     order.insert(start if start <= axis else start - 1, moved)
-    return np.transpose(g, np.argsort(order))
+    return np.array(np.transpose(g, np.argsort(order)))
 
 
 def partition_adjoint(g, a, kth, axis=-1):
@@ -763,7 +780,7 @@ def multi_dot_adjoint(g, arrays):
         for m in reversed(mats[i + 1:]):
             right = m @ right
         out.append(np.reshape(left.T @ g2 @ right.T, np.shape(arrays[i])))
-    return out
+    return GradientList(out)
 
 
 def matrix_power_adjoint(g, a, n):
@@ -783,7 +800,7 @@ def matrix_power_adjoint(g, a, n):
 
 def sum_items_adjoint(g, items):
     """Gradient of the builtin sum(items): the upstream gradient for every item."""
-    return [unbroadcast(g, x) for x in items]
+    return GradientList(unbroadcast(g, x) for x in items)
 
 
 def _interp_segments(x, xp):

@@ -57,7 +57,10 @@ def check_expr(expr, consts=None, rtol=1e-6, atol=1e-8, eps=1e-6, **args):
     loss = make_loss(expr, names, consts)
     full = tuple(args.values()) + (C,)
     wrt = tuple(range(len(names)))
+    before = [np.array(a, copy=True) for a in full]
     specialized = check_grad(loss, full, wrt=wrt, rtol=rtol, atol=atol, eps=eps)
+    for a, b in zip(full, before):      # gradients never write into their inputs
+        np.testing.assert_array_equal(a, b)
     check_generic(loss, full, wrt, specialized)
     return loss
 

@@ -132,3 +132,21 @@ def test_np_gradient(expr):
 def test_array_of_active_scalars():
     check_expr("np.array([x[0] * 2.0, x[1], x[0] * x[2]])", x=rand(3))
     check_expr("np.stack([x[0], x[1] ** 2])", x=rand(3))
+
+
+def list_used_twice(x, y, C):
+    parts = [x, y * 2.0]
+    a = np.concatenate(parts)
+    b = np.stack(parts)
+    return np.sum(a * C[0]) + np.sum(b * np.reshape(C[1], (2, 4)))
+
+
+def pieces_used_twice(x, C):
+    a, b = np.split(x, 2)
+    c, d = np.split(x * x, 2)
+    return np.sum(a * b * C[0, :2]) + np.sum(c + d * C[0, 2:])
+
+
+def test_sequences_used_twice_add_item_by_item():
+    check_grad(list_used_twice, (rand(4), rand(4), rand(2, 8)), wrt=(0, 1))
+    check_grad(pieces_used_twice, (rand(4), rand(2, 4)), wrt=0)

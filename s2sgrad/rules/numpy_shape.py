@@ -187,22 +187,22 @@ def append(result, arr, values, axis=None):
 
 @vjp(np.split, np.array_split, family="joining")
 def split(result, ary, indices_or_sections, axis=0):
-    grad[ary] = split_adjoint(grad[result], ary, axis)
+    grad[ary] = split_adjoint(grad[result], ary, axis, indices_or_sections)
 
 
 @vjp(np.hsplit, family="joining")
 def hsplit(result, ary, indices_or_sections):
-    grad[ary] = split_adjoint(grad[result], ary, "hsplit")
+    grad[ary] = split_adjoint(grad[result], ary, "hsplit", indices_or_sections)
 
 
 @vjp(np.vsplit, family="joining")
 def vsplit(result, ary, indices_or_sections):
-    grad[ary] = split_adjoint(grad[result], ary, 0)
+    grad[ary] = split_adjoint(grad[result], ary, 0, indices_or_sections)
 
 
 @vjp(np.dsplit, family="joining")
 def dsplit(result, ary, indices_or_sections):
-    grad[ary] = split_adjoint(grad[result], ary, 2)
+    grad[ary] = split_adjoint(grad[result], ary, 2, indices_or_sections)
 
 
 # -- indexing (scatter back; repeated indices add up) -------------------------------------------
