@@ -205,7 +205,7 @@ __all__ += ["GradientList", "mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoi
             "convolve_adjoint", "mvn_logpdf_adjoint", "index_concatenate_adjoint",
             "gradient_adjoint", "linspace_adjoint", "rollaxis_adjoint", "partition_adjoint",
             "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "interp_slope",
-            "interp_fp_adjoint"]
+            "interp_fp_adjoint", "svd_adjoint"]
 
 
 class GradientList(list):
@@ -832,4 +832,31 @@ def interp_fp_adjoint(g, x, xp, fp, left=None, right=None):
     out = np.zeros(np.shape(fp))
     np.add.at(out, j, g * (1.0 - t))
     np.add.at(out, j + 1, g * t)
+    return out
+
+
+def svd_adjoint(g, a, result, full_matrices=True):
+    """Gradient of u, s, vh = np.linalg.svd(a) (distinct nonzero singular values); ``g`` is
+    (gu, gs, gvh), any of them possibly zero.  Full matrices only for square ``a``."""
+    u, s, vh = result
+    m, n = np.shape(a)[-2], np.shape(a)[-1]
+    k = min(m, n)
+    if full_matrices and m != n:
+        raise ValueError("s2sgrad: the gradient of np.linalg.svd(a) with u and vh needs "
+                         "full_matrices=False for a non-square matrix")
+    gu, gs, gvh = (np.broadcast_to(gi, np.shape(r)) for gi, r in zip(g, result))
+    v, gv = mT(vh), mT(gvh)
+    eye = np.eye(k)
+    s_row, s_col = s[..., None, :], s[..., :, None]
+    f = 1.0 / (s_row ** 2 - s_col ** 2 + eye)         # 1 / (s_j^2 - s_i^2) off the diagonal
+    f = f - eye
+    utgu = np.matmul(mT(u), gu)
+    vtgv = np.matmul(mT(v), gv)
+    inner = (f * (utgu - mT(utgu))) * s_row + eye * gs[..., :, None] \
+        + s_col * (f * (vtgv - mT(vtgv)))
+    out = np.matmul(np.matmul(u, inner), vh)
+    if m > n:
+        out = out + np.matmul(np.eye(m) - np.matmul(u, mT(u)), gu / s_row) @ vh
+    elif m < n:
+        out = out + np.matmul(u, mT(gv / s_row) @ (np.eye(n) - np.matmul(v, vh)))
     return out

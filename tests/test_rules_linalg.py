@@ -153,12 +153,43 @@ def test_eigh():
     check_expr("np.linalg.eigvalsh(x + x.T)", x=rand(3, 3), rtol=1e-5)
 
 
-def test_svd_with_uv_is_an_error():
+def svd_loss(a, C1, C2):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    # squares: invariant to the sign of each singular pair
+    return np.sum(s * s) + np.sum(u * u * C1) + np.sum(vh * vh * C2) + np.sum(s)
+
+
+def svd_reconstruct(a, C):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum((u * s) @ vh * C)
+
+
+def svd_square_full(a, C):
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(np.abs(u[:, 0] * vh[0]) * C[0]) + np.sum(s[1:])
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 3), (3, 5)], ids=str)
+def test_svd_with_uv(shape):
+    from gradcheck import check_grad
+    m, n = shape
+    k = min(m, n)
+    a = rand(m, n)
+    check_grad(svd_loss, (a, rand(m, k), rand(k, n)), wrt=0, rtol=1e-5)
+    check_grad(svd_reconstruct, (a, rand(m, n)), wrt=0, rtol=1e-5)
+
+
+def test_svd_full_matrices_square():
+    from gradcheck import check_grad
+    check_grad(svd_square_full, (rand(3, 3), rand(3, 3)), wrt=0, rtol=1e-5)
+
+
+def test_svd_full_matrices_non_square_is_an_error():
     import s2sgrad
 
     def f(a):
-        u, s, vt = np.linalg.svd(a)
-        return np.sum(s)
+        u, s, vh = np.linalg.svd(a)
+        return np.sum(u[:, 0] ** 2) + np.sum(s)
 
-    with pytest.raises(s2sgrad.UnsupportedCallError, match="compute_uv"):
-        s2sgrad.grad(f)(rand(3, 3))
+    with pytest.raises(ValueError, match="full_matrices=False"):
+        s2sgrad.grad(f)(rand(4, 3))

@@ -41,8 +41,8 @@ NOTES = """
 * `np.linalg.cholesky`, `eigh` and `eigvalsh` return the symmetric gradient (the
   input is taken as symmetric); `eigh` assumes distinct eigenvalues; `pinv` assumes
   full rank.
-* `np.linalg.svd` is differentiated for the singular values only
-  (`compute_uv=False`); `compute_uv=True` is reported as unsupported.
+* `np.linalg.svd` assumes distinct, nonzero singular values; with `u` and `vh`
+  (`compute_uv=True`) a non-square matrix needs `full_matrices=False`.
 * `np.pad` is differentiated in `mode='constant'`; `np.diff` for `n` of 0 or 1.
 * `np.einsum` takes up to four operands in subscript-string form.
 * Sequences: `np.concatenate([a, b])`, `np.stack`, `np.split` ... differentiate

@@ -8,7 +8,7 @@ import numpy as np
 from ..runtime import (cholesky_adjoint, matrix_power_adjoint, multi_dot_adjoint, diag_adjoint, diagonal_adjoint, dot_adjoint_left,
                        dot_adjoint_right, eigh_adjoint, einsum_adjoint, kron_adjoint, mT,
                        matmul_adjoint_left, matmul_adjoint_right, pinv_adjoint,
-                       solve_adjoint_a, svd_values_adjoint, tensordot_adjoint_left,
+                       solve_adjoint_a, svd_adjoint, svd_values_adjoint, tensordot_adjoint_left,
                        tensordot_adjoint_right, trace_adjoint)
 from .registry import elementwise, grad, vjp
 
@@ -165,9 +165,8 @@ def eigvalsh(result, a, UPLO="L"):
 
 @vjp(np.linalg.svd, family="linear algebra")
 def svd(result, a, full_matrices=True, compute_uv=True, hermitian=False):
-    # singular values only: np.linalg.svd(a, compute_uv=False)
     if not compute_uv:
         grad[a] = svd_values_adjoint(grad[result], a)
     else:
-        raise NotImplementedError("only the singular values (compute_uv=False) are "
-                                  "differentiated")
+        # result is (u, s, vh); distinct nonzero singular values
+        grad[a] = svd_adjoint(grad[result], a, result, full_matrices)
