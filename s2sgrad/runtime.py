@@ -205,7 +205,7 @@ __all__ += ["GradientList", "mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoi
             "convolve_adjoint", "mvn_logpdf_adjoint", "index_concatenate_adjoint",
             "gradient_adjoint", "linspace_adjoint", "rollaxis_adjoint", "partition_adjoint",
             "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "interp_slope",
-            "interp_fp_adjoint", "svd_adjoint"]
+            "interp_fp_adjoint", "svd_adjoint", "qr_adjoint", "meshgrid_adjoint"]
 
 
 class GradientList(list):
@@ -860,3 +860,29 @@ def svd_adjoint(g, a, result, full_matrices=True):
     elif m < n:
         out = out + np.matmul(u, mT(gv / s_row) @ (np.eye(n) - np.matmul(v, vh)))
     return out
+
+
+def qr_adjoint(g, a, result):
+    """Gradient of q, r = np.linalg.qr(a) (reduced, m >= n, full rank); ``g`` is
+    (gq, gr), either possibly zero."""
+    q, r = result
+    gq, gr = (np.broadcast_to(gi, np.shape(x)) for gi, x in zip(g, result))
+    if np.shape(a)[-2] < np.shape(a)[-1]:
+        raise ValueError("s2sgrad: the gradient of np.linalg.qr needs a matrix with at "
+                         "least as many rows as columns")
+    m = np.matmul(r, mT(gr)) - np.matmul(mT(gq), q)
+    m = np.tril(m) + mT(np.tril(m, -1))             # copy the lower triangle up
+    b = gq + np.matmul(q, m)
+    return mT(np.linalg.solve(r, mT(b)))             # b @ inv(r).T
+
+
+def meshgrid_adjoint(g, which, indexing, *xs):
+    """Gradient of np.meshgrid(*xs, indexing=...) with respect to xs[which]."""
+    xs = [x for x in xs if x is not None]
+    nd = len(xs)
+    gk = np.asarray(g[which], dtype=float)
+    axis = which
+    if indexing == "xy" and nd >= 2 and which < 2:
+        axis = 1 - which
+    out = np.sum(gk, axis=tuple(i for i in range(nd) if i != axis))
+    return np.reshape(out, np.shape(xs[which]))

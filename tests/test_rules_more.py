@@ -105,3 +105,37 @@ def test_sqrtm_sylvester():
     check_expr("sla.sqrtm(x @ x.T + 3 * np.eye(3))", x=a, rtol=1e-5)
     check_expr("sla.solve_sylvester(a, b, q)", a=rand(3, 3) + 3 * np.eye(3),
                b=rand(2, 2) + 2 * np.eye(2), q=rand(3, 2), rtol=1e-5)
+
+
+def qr_loss(a, C1, C2):
+    q, r = np.linalg.qr(a)
+    return np.sum(q * C1) + np.sum(r * C2)
+
+
+def qr_r_only(a, C1, C2):
+    return np.sum(np.linalg.qr(a)[1] ** 2 * C2)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (5, 3)], ids=str)
+def test_qr(shape):
+    m, n = shape
+    a = rand(m, n) + np.eye(m, n) * 2
+    check_grad(qr_loss, (a, rand(m, n), rand(n, n)), wrt=0)
+    check_grad(qr_r_only, (a, rand(m, n), rand(n, n)), wrt=0)
+
+
+def meshgrid_xy(x, y, z, C):
+    X, Y = np.meshgrid(x, y)
+    return np.sum(X * Y * C)
+
+
+def meshgrid_ij3(x, y, z, C):
+    X, Y, Z = np.meshgrid(x, y, z, indexing="ij")
+    return np.sum(X * Y + Z * np.sin(X))
+
+
+def test_meshgrid():
+    x, y, z = rand(3), rand(4), rand(2)
+    check_grad(meshgrid_xy, (x, y, z, rand(4, 3)), wrt=(0, 1))
+    check_grad(meshgrid_ij3, (x, y, z, 0.0), wrt=(0, 1, 2))
+    check_expr("np.meshgrid(x, y)[0] * np.meshgrid(x, y, indexing='ij')[1].T", x=x, y=y)

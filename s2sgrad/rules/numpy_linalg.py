@@ -5,7 +5,7 @@ rules also hold for stacks of matrices.
 """
 import numpy as np
 
-from ..runtime import (cholesky_adjoint, matrix_power_adjoint, multi_dot_adjoint, diag_adjoint, diagonal_adjoint, dot_adjoint_left,
+from ..runtime import (cholesky_adjoint, qr_adjoint, matrix_power_adjoint, multi_dot_adjoint, diag_adjoint, diagonal_adjoint, dot_adjoint_left,
                        dot_adjoint_right, eigh_adjoint, einsum_adjoint, kron_adjoint, mT,
                        matmul_adjoint_left, matmul_adjoint_right, pinv_adjoint,
                        solve_adjoint_a, svd_adjoint, svd_values_adjoint, tensordot_adjoint_left,
@@ -161,6 +161,13 @@ def eigh(result, a, UPLO="L"):
 @vjp(np.linalg.eigvalsh, family="linear algebra")
 def eigvalsh(result, a, UPLO="L"):
     grad[a] = eigh_adjoint((grad[result], 0.0), np.linalg.eigh(a))
+
+
+@vjp(np.linalg.qr, family="linear algebra")
+def qr(result, a, mode="reduced"):
+    if mode != "reduced":
+        raise NotImplementedError("np.linalg.qr: only mode='reduced' is differentiated")
+    grad[a] = qr_adjoint(grad[result], a, result)
 
 
 @vjp(np.linalg.svd, family="linear algebra")

@@ -5,7 +5,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import (gradient_adjoint, index_concatenate_adjoint, interp_fp_adjoint,
+from ..runtime import (gradient_adjoint, meshgrid_adjoint, index_concatenate_adjoint, interp_fp_adjoint,
                        interp_slope, inverse_permutation,
                        join_adjoint, linspace_adjoint, rollaxis_adjoint, pad_adjoint, repeat_adjoint,
                        split_adjoint, take_adjoint, take_along_axis_adjoint, tile_adjoint,
@@ -183,6 +183,15 @@ def append(result, arr, values, axis=None):
         grad[arr] = np.take(grad[result], np.arange(np.shape(arr)[axis]), axis)
         grad[values] = np.take(grad[result], np.arange(np.shape(arr)[axis],
                                                        np.shape(result)[axis]), axis)
+
+
+@vjp(np.meshgrid, family="joining")
+def meshgrid(result, a, b=None, c=None, copy=True, sparse=False, indexing="xy"):
+    if sparse:
+        raise NotImplementedError("np.meshgrid(sparse=True) is not differentiated")
+    grad[a] = meshgrid_adjoint(grad[result], 0, indexing, a, b, c)
+    grad[b] = meshgrid_adjoint(grad[result], 1, indexing, a, b, c)
+    grad[c] = meshgrid_adjoint(grad[result], 2, indexing, a, b, c)
 
 
 @vjp(np.split, np.array_split, family="joining")
