@@ -143,7 +143,7 @@ def zeros_like_grad(x):
         return np.zeros(x.shape, dtype=x.dtype if x.dtype.kind in "fc" else float)
     if isinstance(x, (list, tuple)):
         # a list even for tuples: the backward pass adds into items (grad_t[1] += ...)
-        return GradientList(zeros_like_grad(v) for v in x)
+        return [zeros_like_grad(v) for v in x]
     if isinstance(x, dict):
         return {k: zeros_like_grad(v) for k, v in x.items()}
     return 0.0
