@@ -411,6 +411,28 @@ class _Comprehensions(gast.NodeTransformer):
         return out
 
 
+# Calls that consume an iterable once, in order: f(x for x in xs) == f([x for x in xs])
+_CONSUMERS = {"sum", "any", "all"}
+
+
+class _GeneratorArguments(gast.NodeTransformer):
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if (A.dotted(node.func) in _CONSUMERS and len(node.args) == 1
+                and isinstance(node.args[0], gast.GeneratorExp)):
+            gen = node.args[0]
+            node.args = [gast.copy_location(gast.ListComp(elt=gen.elt,
+                                                          generators=gen.generators), gen)]
+        return node
+
+
+def generator_arguments_to_lists(fn: gast.FunctionDef) -> gast.FunctionDef:
+    """``sum(f(x) for x in xs)`` -> ``sum([f(x) for x in xs])`` (same value for the
+    builtins that consume their argument once); other generator expressions stay
+    and are rejected."""
+    return _GeneratorArguments().visit(fn)
+
+
 def lower_comprehensions(body, names, info, fn) -> List[gast.stmt]:
     local = {a.id for a in fn.args.posonlyargs + fn.args.args} | A.names_stored(_block(body))
     return _Comprehensions(names, info, local).block(body)

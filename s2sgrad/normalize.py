@@ -662,6 +662,8 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=()) -> P
     """Normalize ``parsed`` into the primal trace."""
     fn = copy.deepcopy(parsed.node)
     info = parsed.info
+    from .controlflow import generator_arguments_to_lists
+    fn = generator_arguments_to_lists(fn)
     check_supported(fn, info)
     params = [a.id for a in fn.args.posonlyargs + fn.args.args]
     defaults = {}

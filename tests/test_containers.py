@@ -160,6 +160,14 @@ def test_np_array_and_stack_of_active_scalars():
     check_grad(array_of_scalars, (1.5, 2.0), wrt=(0, 1))
 
 
+def generator_into_sum(x):
+    return sum(np.sin(v) * v for v in x) + sum(v * x[0] for v in x)
+
+
+def test_generator_expression_consumed_by_sum():
+    check_grad(generator_into_sum, (rng.normal(size=4),))
+
+
 def test_list_comprehensions():
     check_grad(comprehension, (rng.normal(size=4),))
     g = grad(comprehension)

@@ -370,7 +370,7 @@ def uses_exec(x):
 
 
 def uses_generator_expression(x):
-    return sum(v * v for v in x)
+    return np.sum(np.fromiter((v * v for v in x), float))
 
 
 def uses_nonlocal(x):
