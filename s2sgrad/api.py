@@ -77,8 +77,11 @@ def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
     name = getattr(fn, "__name__", "function")
     try:
         params = list(inspect.signature(fn).parameters.values())
+        known = True
     except (TypeError, ValueError):
-        params = []
+        # no signature (a C callable, a ufunc of an older NumPy): a first call will say
+        # what is wrong with it; an index cannot be checked here
+        params, known = [], False
     positional = [p.name for p in params
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     single = isinstance(wrt, (int, str)) and not isinstance(wrt, bool)
@@ -108,7 +111,7 @@ def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
             idx = positional.index(item)
         else:
             idx = item
-            if not 0 <= idx < len(positional):
+            if known and not 0 <= idx < len(positional):
                 raise WrtError("wrt=%d is out of range: %s has %d positional parameter(s)"
                                % (idx, name, len(positional)), **_located(fn),
                                hint="use an index from 0 to %d" % (len(positional) - 1))

@@ -55,6 +55,15 @@ def _unwrap(fn: Callable) -> Callable:
     seen = set()
     while hasattr(fn, "__wrapped__") and id(fn) not in seen:
         seen.add(id(fn))
+        if inspect.isfunction(fn) and (getattr(fn, "__module__", None) or "").split(".")[0] in (
+                "numpy", "scipy"):
+            # NumPy < 1.25 dispatches through Python wrappers (np.sum.__wrapped__)
+            name = getattr(fn, "__name__", repr(fn))
+            raise SourceUnavailableError(
+                "cannot differentiate %r: it is a builtin or C function of %s, not a Python "
+                "function of yours" % (name, fn.__module__.split(".")[0]), function=name,
+                hint="differentiate a Python function that calls it, e.g.\n"
+                     "    def f(x):\n        return np.%s(x)\n    s2sgrad.grad(f)" % name)
         if inspect.isfunction(fn):
             inner = fn.__wrapped__
             name = getattr(inner, "__name__", repr(inner))
