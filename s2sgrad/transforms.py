@@ -83,11 +83,12 @@ grad_of.at = _grad_of_marker
 
 
 class _Hook:
-    def __init__(self, var: str, body, origin, label: str):
-        self.var = var
+    def __init__(self, var: str, body, origin, label: str, target: str = ""):
+        self.var = var            # the name bound by 'as'
         self.body = body
         self.origin = origin
         self.label = label
+        self.target = target      # the variable named in grad_of(...)
 
 
 _HOOKS: Dict[int, _Hook] = {}
@@ -132,7 +133,7 @@ def rewrite_grad_of(parsed):
                                      hint="with grad_of(h) as g: g = np.clip(g, -1.0, 1.0)")
                 key = len(_HOOKS)
                 label = "with %s(%s) as %s:" % (A.dotted(call.func), call.args[0].id, var.id)
-                _HOOKS[key] = _Hook(var.id, copy.deepcopy(st.body), st, label)
+                _HOOKS[key] = _Hook(var.id, copy.deepcopy(st.body), st, label, call.args[0].id)
                 func = gast.Attribute(value=copy.deepcopy(call.func), attr="at", ctx=gast.Load())
                 marker = gast.Expr(value=A.call(func, [A.load(call.args[0].id), A.const(key)]))
                 out.append(gast.copy_location(marker, st))
@@ -244,7 +245,11 @@ def backward_hook(rb, stmt) -> List[gast.stmt]:
     leave = A.assign(g, A.load(hook.var))
     leave.s2s_comment = "end of the grad_of block: the new gradient of %s" % var
     rb.private.discard(var)
-    return [enter] + copy.deepcopy(hook.body) + [leave]
+    body = copy.deepcopy(hook.body)
+    if hook.target and var != hook.target and hook.target != hook.var:
+        # the variable was renamed by the trace (x, x_1, ...): the block reads this version
+        body = [A.rename(st, {hook.target: var}) for st in body]
+    return [enter] + body + [leave]
 
 
 # --------------------------------------------------------------------------

@@ -153,3 +153,18 @@ def test_grad_of_straight_line_and_vjp():
     assert np.allclose(grad(scale_grad)(x), expected, rtol=1e-14)
     _, pullback = s2sgrad.vjp(scale_grad)(x)
     assert np.allclose(pullback(1.0), expected, rtol=1e-14)
+
+
+def reassigned(x):
+    h = x * 2.0
+    h = np.sin(h)
+    with grad_of(h) as g:
+        g = g * (h > 0.0)          # reads the current h (the trace calls it h_1)
+    return np.sum(h * 3.0)
+
+
+def test_grad_of_reads_the_current_version_of_a_reassigned_variable():
+    x = np.array([0.5, 2.0, -0.4])
+    h = np.sin(2.0 * x)
+    expected = 3.0 * (h > 0.0) * np.cos(2.0 * x) * 2.0
+    assert np.allclose(grad(reassigned)(x), expected, rtol=1e-14)
