@@ -226,10 +226,19 @@ class ForwardBuilder:
             node = gast.If(test=s.test, body=body or [gast.Pass()], orelse=orelse)
             return [A.copy_origin(node, s)]
         if isinstance(s, (gast.For, gast.While)):
-            if isinstance(s, gast.For) and A.names_loaded(s.iter) & self.varied:
-                raise self.error(s, "forward mode cannot loop over a differentiated sequence",
-                                 hint="loop over indices: for i in range(len(xs)): x = xs[i]",
-                                 cls=UnsupportedSyntaxError)
+            zipped = None
+            if isinstance(s, gast.For) and differentiable_loads(s.iter) & self.varied:
+                if not (isinstance(s.iter, gast.Name) and isinstance(s.target, gast.Name)):
+                    raise self.error(s, "forward mode cannot loop over this differentiated "
+                                     "sequence", cls=UnsupportedSyntaxError,
+                                     hint="loop over a list variable (for w in ws:) or over "
+                                          "indices (for i in range(len(xs)): x = xs[i])")
+                # for w in ws:  ->  for w, dot_w in zip(ws, dot_ws):
+                self.varied.add(s.target.id)
+                zipped = (gast.Tuple(elts=[A.store(s.target.id),
+                                           A.store(self.dot(s.target.id))], ctx=gast.Store()),
+                          A.call(A.load("zip"), [A.load(s.iter.id),
+                                                 A.load(self.dot(s.iter.id))]))
             assigned = {self.dots[n] for n in A.names_stored(gast.Module(body=s.body,
                                                                           type_ignores=[]))
                         if n in self.dots}
@@ -242,6 +251,8 @@ class ForwardBuilder:
             node = copy.copy(s)
             node.body = body or [gast.Pass()]
             node.orelse = self.statements(s.orelse)
+            if zipped is not None:
+                node.target, node.iter = zipped
             return [node]
         return [s]
 

@@ -285,3 +285,30 @@ def test_normalized_control_flow(f, args):
     _, d = jvp(f)(*args, t)
     assert d == pytest.approx(np.sum(s2sgrad.grad(f)(*args) * t), rel=1e-12)
     assert d == pytest.approx(fd_directional(f, args, 0, t), rel=1e-6)
+
+
+# -- containers ---------------------------------------------------------------------------
+
+
+def layers(Ws, x):
+    h = x
+    for W in Ws:
+        h = np.tanh(W @ h)
+    return np.sum(h ** 2)
+
+
+def test_list_of_weights_tangent_is_a_list():
+    rng = np.random.RandomState(7)
+    Ws, x = [rng.randn(4, 3), rng.randn(2, 4)], rng.randn(3)
+    Ts = [rng.randn(4, 3), rng.randn(2, 4)]
+    _, d = jvp(layers)(Ws, x, Ts)
+    eps = 1e-6
+    fd = (layers([W + eps * T for W, T in zip(Ws, Ts)], x)
+          - layers([W - eps * T for W, T in zip(Ws, Ts)], x)) / (2 * eps)
+    assert d == pytest.approx(fd, rel=1e-7)
+    Hv = s2sgrad.hvp(layers)(Ws, x, Ts)
+    g = s2sgrad.grad(layers)
+    plus = g([W + eps * T for W, T in zip(Ws, Ts)], x)
+    minus = g([W - eps * T for W, T in zip(Ws, Ts)], x)
+    for h, p, m in zip(Hv, plus, minus):
+        assert np.allclose(h, (p - m) / (2 * eps), rtol=1e-6, atol=1e-8)
