@@ -37,12 +37,12 @@ from . import astutil as A
 from .analysis import Environment, Op, classify
 from .errors import UnsupportedCallError, UnsupportedSyntaxError
 from .normalize import PrimalTrace, differentiable_loads
-from .reverse import VIEW_CALLS, Bindings, comment_of
-from .rules import NONDIFFERENTIABLE, Rule
+from .reverse import VIEW_CALLS, Bindings
+from .rules import Rule
 from .rules import runtime_rules  # noqa: F401  (rules for what generated code calls)
 from .rules.tangents import Linear, lookup_tangent, rule_key_for
 from .shapes import ShapeEnv
-from .templates import NOT_STATIC, Contribution, Temp, _Substitute, bind, instantiate, static_value
+from .templates import NOT_STATIC, Temp, _Substitute, bind, instantiate, static_value
 
 
 def _append_call(stmt) -> Optional[tuple]:
@@ -642,7 +642,7 @@ def generate_jvp(fn, wrt: Sequence[int], example_args=None, tangent_only: bool =
     """Parse, trace, probe and emit the forward-mode function for ``fn``."""
     from .emit import compile_function, emit_function
     from .normalize import build_primal_trace
-    from .optimize import eliminate_dead_forward, simplify_function
+    from .optimize import simplify_function
     from .parse import parse_function
     from .pipeline import Generated, choose_bindings, probe_shapes
     from . import runtime

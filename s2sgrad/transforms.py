@@ -22,9 +22,9 @@ import numpy as np
 
 from . import astutil as A
 from . import cache
-from .errors import S2SGradError, UnsupportedCallError
+from .errors import S2SGradError
 from .rules import nondifferentiable
-from .rules import runtime_rules  # noqa: F401
+from .rules import runtime_rules  # noqa: F401  (rules for what generated code calls)
 
 
 # --------------------------------------------------------------------------
@@ -220,7 +220,6 @@ def grad_of_marker(stmt, env) -> Optional[Tuple[str, _Hook]]:
 def backward_hook(rb, stmt) -> List[gast.stmt]:
     """The reverse pass reached a grad_of marker: emit the user's block there."""
     from .emit import Comment
-    from .reverse import comment_of
     found = grad_of_marker(stmt, rb.env)
     if found is None:
         return []
@@ -855,7 +854,7 @@ def transpose_vjp_rule(fb, s, op, result, r):
     from . import runtime
     from .emit import compile_function, emit_function
     from .pipeline import generate_gradient
-    from .templates import Contribution, Temp, bind, instantiate
+    from .templates import Temp, bind, instantiate
 
     rule = op.rule
     binding = bind(rule, op.args, op.keywords, fb._fail(s))
@@ -864,8 +863,6 @@ def transpose_vjp_rule(fb, s, op, result, r):
               and binding[p].id in fb.varied and p in diff]
     if not wanted:
         return [], fb.zero_of(r)
-    if fb.shapes is not None and fb.shapes.get(r) is None and fb.shapes.info.get(r, 0) is None:
-        pass
     u = fb.names.fresh("u_" + r)
     resolver = lambda n: fb.b.resolve(n, rule, fb.names.fresh)
     try:

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import builtins
 import operator as _operator
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import gast
 import numpy as np
 
 from .. import runtime
 from ..runtime import expand_reduced
-from .registry import Rule, lookup, lookup_attribute, lookup_method, lookup_operator
+from .registry import Rule
 
 
 class _TangentNotation:
