@@ -191,6 +191,11 @@ class ForwardBuilder:
                 stmts.append(s)
         stmts += self.statements(forward)
         tan_out = A.load(self.dot(out)) if out in self.varied else self.zero_of(out)
+        vi = self.shapes.get(out) if self.shapes is not None else None
+        if out in self.varied and vi is not None and vi.is_array \
+                and self.dot(out) not in self.private:
+            # the result may be the caller's tangent or a read-only broadcast: copy it
+            tan_out = A.call(self.np("array"), [tan_out])
         fn = copy.copy(self.trace.node)
         fn.args = copy.copy(fn.args)
         fn.args.args = list(fn.args.args) + [gast.Name(id=self.dot(p), ctx=gast.Param(),

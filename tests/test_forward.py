@@ -312,3 +312,19 @@ def test_list_of_weights_tangent_is_a_list():
     minus = g([W - eps * T for W, T in zip(Ws, Ts)], x)
     for h, p, m in zip(Hv, plus, minus):
         assert np.allclose(h, (p - m) / (2 * eps), rtol=1e-6, atol=1e-8)
+
+
+def identity_like(x):
+    return x
+
+
+def broadcast_sum(s, v):
+    return s + v
+
+
+def test_returned_tangent_owns_its_memory():
+    t = np.array([1.0, 2.0])
+    _, d = jvp(identity_like)(np.zeros(2), t)
+    assert np.array_equal(d, t) and not np.shares_memory(d, t)
+    _, d = jvp(broadcast_sum)(1.0, np.zeros(3), 2.0)
+    assert d.flags.writeable and np.array_equal(d, np.full(3, 2.0))
