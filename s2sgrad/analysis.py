@@ -45,7 +45,9 @@ class Op:
         try:
             binding = bind(self.rule, self.args, self.keywords, lambda m, h: ValueError(m))
         except ValueError:
-            return set()
+            # the call does not fit the rule (max(xs) for a rule of max(a, b)): keep its
+            # inputs active so the reverse pass reports it instead of a silent zero
+            return {n for a in self.inputs() for n in A.names_loaded(a)}
         out = set()
         for p in self.rule.differentiable_params():
             node = binding.get(p)
