@@ -185,8 +185,12 @@ def as_gradient(g, like):
         return out
     if isinstance(like, (float, int)) and not isinstance(like, bool):
         return float(g) if np.ndim(g) == 0 else g
-    if isinstance(like, tuple) and isinstance(g, list):
-        return tuple(g)
+    if isinstance(like, (list, tuple)) and isinstance(g, (list, tuple)):
+        # the argument's structure, item by item (a list of (W, b) pairs stays one)
+        items = [as_gradient(a, b) for a, b in zip(g, like)]
+        return tuple(items) if isinstance(like, tuple) else items
+    if isinstance(like, dict) and isinstance(g, dict):
+        return {k: as_gradient(g[k], v) if k in g else g.get(k) for k, v in like.items()}
     return g
 
 

@@ -157,3 +157,20 @@ def test_gradient_function_does_not_mutate_arguments_it_only_reads():
     grad(element_writes, wrt=(0, 1))(x, 0.3)
     grad(mask_write)(x)
     assert np.array_equal(x, before)
+
+
+def lstm_like(x, Wf, Wi):
+    T = x.shape[0]
+    c = np.zeros(Wf.shape[1])
+    cs = np.zeros((T, Wf.shape[1]))
+    for t in range(T):
+        f = 1.0 / (1.0 + np.exp(-np.dot(x[t], Wf)))
+        i = np.tanh(np.dot(x[t], Wi))
+        c = f * c + i
+        cs[t] = c
+    return np.sum(cs ** 2)
+
+
+def test_gated_recurrence_writing_a_state_buffer():
+    check_grad(lstm_like, (rng.normal(size=(4, 3)), rng.normal(size=(3, 2)),
+                           rng.normal(size=(3, 2))), wrt=(0, 1, 2))

@@ -216,6 +216,23 @@ def test_iterating_over_dict_items_values_keys():
     check_container_grad(iterate_dict, (p, 0.7))
 
 
+def layers_loss(layers, X):
+    n, d = X.shape
+    h = X
+    for W, b in layers:
+        h = np.tanh(np.dot(h, W) + b)
+    logits = h - np.max(h, axis=1, keepdims=True)
+    p = np.exp(logits) / np.sum(np.exp(logits), axis=1, keepdims=True)
+    return -np.sum(np.log(p[:, 0])) / n
+
+
+def test_list_of_weight_bias_pairs():
+    layers = [(rng.normal(size=(3, 4)), rng.normal(size=4)),
+              (rng.normal(size=(4, 2)), rng.normal(size=2))]
+    g = check_container_grad(layers_loss, (layers, rng.normal(size=(5, 3))))
+    assert isinstance(g, list) and all(isinstance(pair, tuple) for pair in g)
+
+
 def test_dict_params_gradient_is_a_dict():
     params = {"W1": rng.normal(size=(3, 4)), "b1": rng.normal(size=4),
               "W2": rng.normal(size=(4, 2)), "b2": rng.normal(size=2)}
