@@ -573,11 +573,29 @@ def _call_name(call: gast.Call) -> str:
 
 
 def _sum(terms: List[gast.expr]) -> gast.expr:
+    # x * x gives dot_x * x twice: write 2.0 * dot_x * x
+    counted: List[list] = []
+    for t in terms:
+        key = gast.dump(t)
+        for c in counted:
+            if c[0] == key:
+                c[2] += 1
+                break
+        else:
+            counted.append([key, t, 1])
+    terms = [t if k == 1 else _scaled(float(k), t) for _, t, k in counted]
     expr = terms[0]
     for t in terms[1:]:
         negated, t = _split_sign(t)
         expr = gast.BinOp(left=expr, op=gast.Sub() if negated else gast.Add(), right=t)
     return expr
+
+
+def _scaled(k: float, term: gast.expr) -> gast.expr:
+    """k * term, with k as the leftmost factor of a product (2.0 * dot_x * x)."""
+    if isinstance(term, gast.BinOp) and isinstance(term.op, (gast.Mult, gast.Div)):
+        return gast.BinOp(left=_scaled(k, term.left), op=term.op, right=term.right)
+    return gast.BinOp(left=A.const(k), op=gast.Mult(), right=term)
 
 
 def _split_sign(term: gast.expr):
