@@ -213,8 +213,9 @@ class _Jumps:
         self.result = self.names.fresh("result")
         self.returned = self.names.fresh("returned")
         out = [A.assign(self.returned, A.const(False))] + self.block(body, None)
-        # the flag write of a final top-level return is never read
         out.append(gast.Return(value=A.load(self.result)))
+        if self.returned not in A.names_loaded(_block(out)):
+            out = _drop_assignments(out, self.returned)   # no guard reads the flag
         return out
 
     def flags_set_by(self, s, loop: Optional[_Loop]) -> List[str]:
@@ -244,6 +245,17 @@ class _Jumps:
                 out.append(gast.copy_location(A.assign(loop.continue_flag(), A.const(True)), s))
                 return out
             flags = self.flags_set_by(s, loop)
+            absorbed = False
+            if isinstance(s, gast.If) and loop is None and _jumps([s]) == {"return"} \
+                    and k < len(stmts) - 1:
+                # if c: ... return a   followed by the rest: the rest is the else branch
+                rest = list(stmts[k + 1:])
+                if _always_returns(s.body):
+                    s.orelse = s.orelse + rest
+                    flags, absorbed = [], True
+                elif s.orelse and _always_returns(s.orelse):
+                    s.body = s.body + rest
+                    flags, absorbed = [], True
             if isinstance(s, gast.If):
                 nested, self._nested = self._nested, True
                 s.body = self.block(s.body, loop) or [gast.Pass()]
@@ -254,6 +266,8 @@ class _Jumps:
                 out.extend(self.loop(s, loop))
             else:
                 out.append(s)
+            if absorbed:
+                return out
             rest = stmts[k + 1:]
             if flags and rest:
                 nested, self._nested = self._nested, True
@@ -295,6 +309,31 @@ class _Jumps:
                                                      orelse=[]), s)]
             post = orelse
         return pre + [s] + post
+
+
+def _always_returns(stmts) -> bool:
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, gast.Return):
+        return True
+    return isinstance(last, gast.If) and _always_returns(last.body) \
+        and _always_returns(last.orelse)
+
+
+def _drop_assignments(stmts, name: str) -> List[gast.stmt]:
+    out = []
+    for s in stmts:
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
+                and s.targets[0].id == name:
+            continue
+        for field in ("body", "orelse"):
+            if isinstance(getattr(s, field, None), list):
+                setattr(s, field, _drop_assignments(getattr(s, field), name))
+                if field == "body" and not s.body:
+                    s.body = [gast.Pass()]
+        out.append(s)
+    return out
 
 
 def lower_jumps(body, names: A.NameAllocator, info) -> List[gast.stmt]:

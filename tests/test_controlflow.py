@@ -444,11 +444,21 @@ def test_lower_jumps_pass():
                    "        if x > 1:\n            break\n"
                    "        if x < 0:\n            continue\n"
                    "        x = x * 2\n"
+                   "        if x > 4:\n            return x * 3\n"
                    "    if x > 5:\n        return x\n"
                    "    return -x\n", ["jumps"])
     assert "broke = False" in out and "broke = True" in out
     assert "skipped = False" in out and "skipped = True" in out
-    assert "if not broke:" in out and "if not skipped:" in out
+    assert "if not broke" in out and "if not skipped:" in out
     assert "returned = False" in out and "if not returned:" in out
     assert out.rstrip().endswith("return result")
     assert "break" not in out.replace("broke", "") and "continue" not in out
+
+
+def test_early_return_becomes_else_branch():
+    out = _lowered("def f(x):\n"
+                   "    if x > 5:\n        return x\n"
+                   "    y = x * 2\n"
+                   "    return -y\n", ["jumps"])
+    assert "returned" not in out
+    assert "else:" in out and out.rstrip().endswith("return result")
