@@ -436,6 +436,11 @@ class ThreeAddress:
             raise self.info.error(UnsupportedSyntaxError, "'while ... else' cannot be "
                                   "differentiated", stmt,
                                   hint="use a flag set before 'break' and test it after the loop")
+        if any(isinstance(n, gast.IfExp) for n in gast.walk(stmt.test)):
+            raise self.info.error(UnsupportedSyntaxError, "a conditional expression (x if c "
+                                  "else y) in a while condition cannot be differentiated", stmt,
+                                  hint="compute the condition into a variable before the loop "
+                                       "and again at the end of its body")
         count = self.names.fresh("iterations")
         self.emit(A.assign(count, A.const(0)))
         body = self.body(stmt.body)
