@@ -209,7 +209,8 @@ __all__ += ["GradientList", "mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoi
             "convolve_adjoint", "mvn_logpdf_adjoint", "index_concatenate_adjoint",
             "gradient_adjoint", "linspace_adjoint", "rollaxis_adjoint", "partition_adjoint",
             "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "interp_slope",
-            "interp_fp_adjoint", "svd_adjoint", "qr_adjoint", "meshgrid_adjoint"]
+            "interp_fp_adjoint", "svd_adjoint", "qr_adjoint", "meshgrid_adjoint",
+            "quantile_adjoint", "trapezoid_adjoint", "polyval_adjoint", "cov_adjoint"]
 
 
 class GradientList(list):
@@ -890,3 +891,96 @@ def meshgrid_adjoint(g, which, indexing, *xs):
         axis = 1 - which
     out = np.sum(gk, axis=tuple(i for i in range(nd) if i != axis))
     return np.reshape(out, np.shape(xs[which]))
+
+
+def quantile_adjoint(g, a, q, axis=None, keepdims=False):
+    """Gradient of np.quantile(a, q, axis) (method='linear'): each quantile is a mix of
+    two order statistics, whose entries receive the gradient back through the sort."""
+    a = np.asarray(a, dtype=float)
+    if axis is None:
+        return np.reshape(quantile_adjoint(g, np.ravel(a), q, 0, False), a.shape)
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    if len(axes) > 1:
+        flat, order, moved_shape = _moved_last(a, axes)
+        gm = g if keepdims is False else np.squeeze(g, axis=tuple(x % a.ndim for x in axes))
+        out = quantile_adjoint(gm, flat, q, -1, False)
+        return np.transpose(np.reshape(out, moved_shape), np.argsort(order))
+    axis = axis % a.ndim
+    n = a.shape[axis]
+    qs = np.atleast_1d(np.asarray(q, dtype=float))
+    pos = qs * (n - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    frac = pos - lo
+    gm = np.asarray(g, dtype=float)
+    if keepdims:
+        gm = np.squeeze(gm, axis=axis + (1 if np.ndim(q) else 0))
+    gm = np.reshape(gm, (len(qs),) + a.shape[:axis] + a.shape[axis + 1:])
+    sorted_grad = np.zeros((n,) + a.shape[:axis] + a.shape[axis + 1:])
+    for k in range(len(qs)):
+        sorted_grad[lo[k]] += gm[k] * (1.0 - frac[k])
+        sorted_grad[hi[k]] += gm[k] * frac[k]
+    perm = np.argsort(a, axis=axis, kind="stable")
+    out = np.zeros(a.shape)
+    np.put_along_axis(out, perm, np.moveaxis(sorted_grad, 0, axis), axis=axis)
+    return out
+
+
+def trapezoid_adjoint(g, y, x=None, dx=1.0, axis=-1, which=0):
+    """Gradient of np.trapezoid(y, x, dx, axis) with respect to y (which=0) or x (1)."""
+    y = np.asarray(y, dtype=float)
+    axis = axis % y.ndim
+    n = y.shape[axis]
+    shape = [1] * y.ndim
+    shape[axis] = n
+    if x is None:
+        d = np.full(n - 1, float(dx))
+    else:
+        xs = np.asarray(x, dtype=float)
+        d = np.diff(xs, axis=axis if xs.ndim > 1 else 0)
+    gm = np.expand_dims(g, axis)
+    if which == 0:
+        if np.ndim(d) == 1:
+            w = np.zeros(n)
+            w[:-1] += 0.5 * d
+            w[1:] += 0.5 * d
+            w = np.reshape(w, shape)
+        else:
+            zero = np.zeros_like(np.take(d, [0], axis=axis))
+            w = 0.5 * (np.concatenate([d, zero], axis) + np.concatenate([zero, d], axis))
+        return gm * w
+    # d area / d x_i = (y_{i-1} + y_i)/2 - (y_i + y_{i+1})/2 with the missing ends dropped
+    mid = 0.5 * (np.take(y, np.arange(1, n), axis) + np.take(y, np.arange(n - 1), axis))
+    zero = np.zeros_like(np.take(mid, [0], axis=axis))
+    dx_grad = gm * (np.concatenate([zero, mid], axis) - np.concatenate([mid, zero], axis))
+    xs = np.asarray(x)
+    if xs.ndim == 1 and y.ndim > 1:
+        return np.sum(dx_grad, axis=tuple(i for i in range(y.ndim) if i != axis))
+    return unbroadcast(dx_grad, xs)
+
+
+def polyval_adjoint(g, p, x, which):
+    """Gradient of np.polyval(p, x) with respect to the coefficients p (which=0) or x."""
+    p = np.asarray(p, dtype=float)
+    if which == 1:
+        return g * np.polyval(np.polyder(p), x) if len(p) > 1 else np.zeros(np.shape(x))
+    n = len(p)
+    powers = np.power.outer(np.asarray(x, dtype=float), np.arange(n - 1, -1, -1))
+    return np.reshape(np.tensordot(np.broadcast_to(g, np.shape(x)), powers, np.ndim(x)), p.shape)
+
+
+def cov_adjoint(g, m, rowvar=True, bias=False, ddof=None):
+    """Gradient of np.cov(m) for one array of variables (rows by default)."""
+    m = np.asarray(m, dtype=float)
+    x = np.atleast_2d(m)
+    if not rowvar and x.shape[0] != 1:
+        x = x.T
+    n = x.shape[1]
+    if ddof is None:
+        ddof = 0 if bias else 1
+    xc = x - np.mean(x, axis=1, keepdims=True)
+    gs = np.reshape(g, (x.shape[0], x.shape[0]))
+    out = np.matmul(gs + gs.T, xc) / (n - ddof)
+    if not rowvar and np.ndim(m) == 2 and m.shape[0] != 1:
+        out = out.T
+    return np.reshape(out, np.shape(m))

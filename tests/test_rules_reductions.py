@@ -103,3 +103,38 @@ def test_matrix_norm(ord):
 def test_norm_no_args():
     check_expr("np.linalg.norm(x)", x=rand(2, 3, 4))
     check_expr("np.linalg.norm(x, axis=-1)", x=rand(2, 3, 4))
+
+
+@pytest.mark.parametrize("axis,keep", [(None, False), (0, False), (1, True), (-1, False),
+                                       ((0, 1), False), (None, True)], ids=str)
+@pytest.mark.parametrize("q", [0.5, 0.3, [0.1, 0.75]], ids=str)
+def test_quantile(q, axis, keep):
+    x = rand(4, 5)
+    check_expr("np.quantile(x, q, axis=%r, keepdims=%r)" % (axis, keep), consts={"q": q}, x=x)
+    check_expr("np.percentile(x, q, axis=%r, keepdims=%r)" % (axis, keep),
+               consts={"q": np.multiply(q, 100)}, x=x)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_median(axis):
+    check_expr("np.median(x, axis=%r)" % (axis,), x=rand(4, 5))
+    check_expr("np.median(x, axis=%r, keepdims=True)" % (axis,), x=rand(3, 4))
+
+
+def test_cov():
+    check_expr("np.cov(x)", x=rand(3, 6))
+    check_expr("np.cov(x, rowvar=False)", x=rand(6, 3))
+    check_expr("np.cov(x, bias=True)", x=rand(2, 5))
+    check_expr("np.cov(x, ddof=0)", x=rand(5))
+
+
+def test_trapezoid():
+    if hasattr(np, "trapezoid"):
+        check_expr("np.trapezoid(y, x)", y=rand(4), x=np.sort(rand(4)))
+    trap = "np.trapezoid" if hasattr(np, "trapezoid") else "np.trapz"
+    check_expr("%s(y)" % trap, y=rand(6))
+    check_expr("%s(y, dx=0.5)" % trap, y=rand(3, 6))
+    check_expr("%s(y, x, axis=0)" % trap, y=rand(5, 3), x=np.sort(rand(5)))
+    check_expr("%s(y, x)" % trap, y=rand(3, 5), x=np.sort(rand(5)))
+    check_expr("np.polyval(p, x)", p=rand(4), x=rand(5))
+    check_expr("np.polyval(p, x)", p=rand(3), x=rand())

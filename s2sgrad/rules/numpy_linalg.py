@@ -5,7 +5,7 @@ rules also hold for stacks of matrices.
 """
 import numpy as np
 
-from ..runtime import (cholesky_adjoint, qr_adjoint, matrix_power_adjoint, multi_dot_adjoint, diag_adjoint, diagonal_adjoint, dot_adjoint_left,
+from ..runtime import (cholesky_adjoint, polyval_adjoint, qr_adjoint, matrix_power_adjoint, multi_dot_adjoint, diag_adjoint, diagonal_adjoint, dot_adjoint_left,
                        dot_adjoint_right, eigh_adjoint, einsum_adjoint, kron_adjoint, mT,
                        matmul_adjoint_left, matmul_adjoint_right, pinv_adjoint,
                        solve_adjoint_a, svd_adjoint, svd_values_adjoint, tensordot_adjoint_left,
@@ -81,6 +81,12 @@ def kron(result, a, b):
 def cross(result, a, b):
     grad[a] = np.cross(b, grad[result])
     grad[b] = np.cross(grad[result], a)
+
+
+@vjp(np.polyval, family="linear algebra")
+def polyval(result, p, x):
+    grad[p] = polyval_adjoint(grad[result], p, x, 0)
+    grad[x] = polyval_adjoint(grad[result], p, x, 1)
 
 
 # -- diagonals and triangles --------------------------------------------------------------------

@@ -8,9 +8,10 @@ import builtins
 
 import numpy as np
 
-from ..runtime import (average_weights, sum_items_adjoint, cumprod_adjoint, expand_reduced, norm_adjoint,
+from ..runtime import (average_weights, cov_adjoint, quantile_adjoint, sum_items_adjoint,
+                       trapezoid_adjoint, cumprod_adjoint, expand_reduced, norm_adjoint,
                        prod_adjoint, reduced_count, route_to_extremum, unbroadcast, unreduce)
-from .registry import grad, vjp
+from .registry import grad, no_gradient, vjp
 
 # -- sums and means (sum distributes) ------------------------------------------------------
 
@@ -79,6 +80,29 @@ def ptp(result, a, axis=None, out=None, keepdims=False):
                - route_to_extremum(grad[result], a, low, axis, keepdims))
 
 
+@vjp(np.quantile, family="reductions")
+def quantile(result, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+             keepdims=False):
+    if method != "linear":
+        raise NotImplementedError("np.quantile: only method='linear' is differentiated")
+    grad[a] = quantile_adjoint(grad[result], a, q, axis, keepdims)
+    grad[q] = no_gradient("np.quantile: no derivative with respect to q")
+
+
+@vjp(np.percentile, family="reductions")
+def percentile(result, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+               keepdims=False):
+    if method != "linear":
+        raise NotImplementedError("np.percentile: only method='linear' is differentiated")
+    grad[a] = quantile_adjoint(grad[result], a, np.true_divide(q, 100.0), axis, keepdims)
+    grad[q] = no_gradient("np.percentile: no derivative with respect to q")
+
+
+@vjp(np.median, family="reductions")
+def median(result, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    grad[a] = quantile_adjoint(grad[result], a, 0.5, axis, keepdims)
+
+
 # -- moments -----------------------------------------------------------------------------
 
 
@@ -128,6 +152,19 @@ def cumsum(result, a, axis=None, dtype=None, out=None):
 @vjp(np.cumprod, methods=("cumprod",), family="reductions")
 def cumprod(result, a, axis=None, dtype=None, out=None):
     grad[a] = cumprod_adjoint(grad[result], a, axis)
+
+
+@vjp(np.cov, family="reductions")
+def cov(result, m, y=None, rowvar=True, bias=False, ddof=None):
+    if y is not None:
+        raise NotImplementedError("np.cov(m, y): stack the variables into one array")
+    grad[m] = cov_adjoint(grad[result], m, rowvar, bias, ddof)
+
+
+@vjp(getattr(np, "trapezoid", None) or getattr(np, "trapz", None), family="reductions")
+def trapezoid(result, y, x=None, dx=1.0, axis=-1):
+    grad[y] = trapezoid_adjoint(grad[result], y, x, dx, axis, 0)
+    grad[x] = trapezoid_adjoint(grad[result], y, x, dx, axis, 1)
 
 
 # -- norms ---------------------------------------------------------------------------------------
