@@ -84,8 +84,13 @@ def tangent_inputs(op: Op, value: gast.expr) -> Set[str]:
             return {n for i in entry.positions if i < len(op.args)
                     for n in differentiable_loads(op.args[i])}
         if entry is not None:
-            return {n for a in op.inputs() for n in A.names_loaded(a)}
-        return op.differentiable_inputs()
+            return {n for a in op.inputs() for n in differentiable_loads(a)}
+        try:
+            binding = bind(op.rule, op.args, op.keywords, lambda m, h: ValueError(m))
+        except ValueError:
+            return set()
+        return {n for p in op.rule.differentiable_params() if p in binding
+                for n in differentiable_loads(binding[p])}
     if op.kind == "unknown" and isinstance(value, gast.Call) and op.obj is not None:
         entry = lookup_tangent(("obj", id(op.obj)))
         if isinstance(entry, Linear):
@@ -305,6 +310,7 @@ class ForwardBuilder:
 
     def set_tangent(self, r: str, value: gast.expr) -> gast.Assign:
         d = self.dot(r)
+        value = SimplifyTangent().visit(value)
         if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.List)) or (
                 isinstance(value, gast.Call) and _call_name(value) not in VIEW_CALLS):
             self.private.add(d)
@@ -565,6 +571,40 @@ class ForwardBuilder:
         return fail
 
 
+class SimplifyTangent(gast.NodeTransformer):
+    """Identities on a tangent expression (always floating, so ``e * 1.0 -> e`` is
+    safe there -- it is not on primal code, where ``1.0 * mask`` makes floats)."""
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        one = lambda n: isinstance(n, gast.Constant) and n.value == 1 and \
+            not isinstance(n.value, bool)
+        zero = lambda n: isinstance(n, gast.Constant) and n.value == 0 and \
+            not isinstance(n.value, bool)
+        if isinstance(node.op, gast.Mult):
+            if one(node.right) and _mentions_tangent(node.left):
+                return node.left
+            if one(node.left) and _mentions_tangent(node.right):
+                return node.right
+        if isinstance(node.op, gast.Div) and one(node.right) and _mentions_tangent(node.left):
+            return node.left
+        if isinstance(node.op, (gast.Add, gast.Sub)) and zero(node.right) and \
+                _mentions_tangent(node.left):
+            return node.left
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.UnaryOp) and \
+                isinstance(node.operand.op, gast.USub):
+            return node.operand.operand
+        return node
+
+
+def _mentions_tangent(node) -> bool:
+    return any(n.startswith("dot_") for n in A.names_loaded(node))
+
+
 def _call_name(call: gast.Call) -> str:
     f = call.func
     if isinstance(f, gast.Attribute):
@@ -665,7 +705,6 @@ def generate_jvp(fn, wrt: Sequence[int], example_args=None, tangent_only: bool =
     """Parse, trace, probe and emit the forward-mode function for ``fn``."""
     from .emit import compile_function, emit_function
     from .normalize import build_primal_trace
-    from .optimize import simplify_function
     from .parse import parse_function
     from .pipeline import Generated, choose_bindings, probe_shapes
     from . import runtime
@@ -689,7 +728,8 @@ def generate_jvp(fn, wrt: Sequence[int], example_args=None, tangent_only: bool =
     helpers = set(bindings.helper_names.values())
     node.body = node.body[:1] + eliminate_dead(node.body[1:-1], A.names_loaded(ret), env,
                                                helpers) + [ret]
-    node = simplify_function(node)
+    from .optimize import flatten
+    node.body = flatten(node.body)     # (primal statements are left exactly as traced)
     source = emit_function(node)
     for h in sorted(bindings.used_helpers):
         extra[bindings.helper_names[h]] = getattr(runtime, h)

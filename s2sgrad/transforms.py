@@ -795,7 +795,7 @@ def generate_vjp(fn, wrt: Sequence[int], example_args=None, tuple_output: bool =
     pb_name = trace.names.fresh("pullback")
     fwd_fn = gast.FunctionDef(name=fn_name, args=trace.node.args, body=forward + [gast.Pass()],
                               decorator_list=[], returns=None, type_comment=None)
-    fwd_fn = simplify_function(fwd_fn)
+    fwd_fn.body = flatten(fwd_fn.body)        # primal code stays exactly as traced
     bwd_fn = gast.FunctionDef(name=pb_name, args=None, body=pb_body + [gast.Return(value=grads)],
                               decorator_list=[], returns=None, type_comment=None)
     bwd_fn = simplify_function(bwd_fn)
