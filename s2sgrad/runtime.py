@@ -210,7 +210,8 @@ __all__ += ["GradientList", "mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoi
             "gradient_adjoint", "linspace_adjoint", "rollaxis_adjoint", "partition_adjoint",
             "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "interp_slope",
             "interp_fp_adjoint", "svd_adjoint", "qr_adjoint", "meshgrid_adjoint",
-            "quantile_adjoint", "trapezoid_adjoint", "polyval_adjoint", "cov_adjoint"]
+            "quantile_adjoint", "trapezoid_adjoint", "polyval_adjoint", "cov_adjoint",
+            "outer_adjoint"]
 
 
 class GradientList(list):
@@ -984,3 +985,22 @@ def cov_adjoint(g, m, rowvar=True, bias=False, ddof=None):
     if not rowvar and np.ndim(m) == 2 and m.shape[0] != 1:
         out = out.T
     return np.reshape(out, np.shape(m))
+
+
+def outer_adjoint(g, a, b, op, which):
+    """Gradient of np.<op>.outer(a, b) (op: add, subtract, multiply, divide) with
+    respect to a (which=0) or b (which=1)."""
+    na, nb = np.ndim(a), np.ndim(b)
+    a_ = np.reshape(a, np.shape(a) + (1,) * nb)
+    lead, trail = tuple(range(na)), tuple(range(na, na + nb))
+    if op == "add" or (op == "subtract" and which == 0):
+        local = g
+    elif op == "subtract":
+        local = -g
+    elif op == "multiply":
+        local = g * (b if which == 0 else a_)
+    elif op == "divide":
+        local = g / b if which == 0 else -g * a_ / (b * b)
+    else:
+        raise ValueError("s2sgrad: no gradient for np.%s.outer" % op)
+    return np.sum(local, axis=trail) if which == 0 else np.sum(local, axis=lead)

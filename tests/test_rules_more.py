@@ -139,3 +139,23 @@ def test_meshgrid():
     check_grad(meshgrid_xy, (x, y, z, rand(4, 3)), wrt=(0, 1))
     check_grad(meshgrid_ij3, (x, y, z, 0.0), wrt=(0, 1, 2))
     check_expr("np.meshgrid(x, y)[0] * np.meshgrid(x, y, indexing='ij')[1].T", x=x, y=y)
+
+
+@pytest.mark.parametrize("expr", [
+    "np.add.outer(x, y)", "np.subtract.outer(x, y)", "np.multiply.outer(x, y)",
+    "np.divide.outer(x, y + 3.0)", "np.subtract.outer(X, y)", "np.multiply.outer(x, X)",
+    "np.add.reduce(X)", "np.add.reduce(X, axis=1, keepdims=True)", "np.add.reduce(X, None)",
+    "np.multiply.reduce(X)", "np.maximum.reduce(X, axis=1)", "np.minimum.reduce(X)",
+    "np.logaddexp.reduce(X, axis=-1)", "np.add.accumulate(X)", "np.add.accumulate(X, 1)",
+    "np.multiply.accumulate(X, axis=1)"])
+def test_ufunc_methods(expr):
+    check_expr(expr, x=rand(3), y=rand(4), X=rand(3, 4))
+
+
+def pairwise_sq_distances(x, y):
+    d = np.subtract.outer(x, y)
+    return np.sum(np.exp(-d ** 2))
+
+
+def test_pairwise_kernel():
+    check_grad(pairwise_sq_distances, (rand(5), rand(4)), wrt=(0, 1))

@@ -143,6 +143,8 @@ def _bound_key(obj):
     """(instance id, function) for a bound Python method such as scipy.stats.norm.pdf,
     whose attribute access makes a new object every time."""
     self_, func = getattr(obj, "__self__", None), getattr(obj, "__func__", None)
+    if isinstance(self_, np.ufunc):                  # np.add.outer, np.add.reduce
+        return (id(self_), getattr(obj, "__name__", None))
     if self_ is None or func is None or isinstance(self_, types.ModuleType):
         return None
     return (id(self_), func)
@@ -156,6 +158,8 @@ def _label(obj) -> str:
                 return "np." + key
     name = getattr(obj, "__name__", repr(obj))
     self_ = getattr(obj, "__self__", None)
+    if isinstance(self_, np.ufunc):
+        return "np.%s.%s" % (self_.__name__, name)
     if _bound_key(obj) is not None and "scipy.stats" in type(self_).__module__:
         dist = getattr(self_, "name", None) or type(self_).__name__.replace("_gen", "")
         return "scipy.stats.%s.%s" % (dist, name)
