@@ -143,6 +143,9 @@ def eliminate_dead_forward(forward: List[gast.stmt], live: Set[str],
         if _pure(stmt, env) and stmt.targets[0].id not in live:
             continue
         live |= A.names_loaded(stmt)
+        # ``n += 1`` (a while loop's trip counter) reads n too, though its ctx is Store
+        live |= {n.target.id for n in gast.walk(stmt)
+                 if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
         kept.append(stmt)
     kept.reverse()
     return kept
