@@ -38,3 +38,18 @@ def test_every_rule_has_a_test():
                if rule is not NONDIFFERENTIABLE and family not in ("custom", "runtime")
                and not label.startswith("s2sgrad.") and not _mentioned(label, text)]
     assert not missing, "rules without a finite-difference test: %s" % ", ".join(missing)
+
+
+def test_every_template_parses_and_names_its_parameters():
+    import inspect
+
+    from s2sgrad.rules import Rule
+    seen = set()
+    for family, label, rule in registered():
+        if not isinstance(rule, Rule) or id(rule) in seen or family == "custom":
+            continue
+        seen.add(id(rule))
+        rule.tree                                     # parses
+        params = list(inspect.signature(rule.fn).parameters)[1:]
+        for p in rule.differentiable_params():
+            assert p in params, "%s: grad[%s] is not a parameter" % (label, p)
