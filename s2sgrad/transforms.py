@@ -92,6 +92,7 @@ class _Hook:
 
 
 _HOOKS: Dict[int, _Hook] = {}
+_HOOK_KEYS: Dict[tuple, int] = {}      # one key per block (file, line, text)
 
 
 def rewrite_grad_of(parsed):
@@ -131,7 +132,9 @@ def rewrite_grad_of(parsed):
                     raise info.error(UnsupportedSyntaxError,
                                      "grad_of() needs 'as NAME' to bind the gradient", st,
                                      hint="with grad_of(h) as g: g = np.clip(g, -1.0, 1.0)")
-                key = len(_HOOKS)
+                loc = (info.filename, info.absolute_line(st), getattr(st, "col_offset", 0),
+                       gast.dump(st))
+                key = _HOOK_KEYS.setdefault(loc, len(_HOOK_KEYS))
                 label = "with %s(%s) as %s:" % (A.dotted(call.func), call.args[0].id, var.id)
                 _HOOKS[key] = _Hook(var.id, copy.deepcopy(st.body), st, label, call.args[0].id)
                 func = gast.Attribute(value=copy.deepcopy(call.func), attr="at", ctx=gast.Load())
