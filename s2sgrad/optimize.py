@@ -1,15 +1,35 @@
 """Pass 5: clean-ups on the generated function.
 
-* ``simplify_function``: constant folding and algebraic identities
-  (``g * 1.0``, ``0.0 + g``, ``-(-g)``, ``x ** 1``), and removal of empty
-  blocks left behind by passes that drop statements.
-* ``eliminate_dead_forward``: forward statements whose values neither the
-  backward pass nor the result needs are removed (pure operations only).
+``optimize_function`` runs, in order (each pass small, on gast trees):
+
+* ``propagate_copies``: in straight-line code, ``grad_t1 = grad_t2`` and
+  ``grad_out = 1.0`` are propagated into the later reads of ``grad_t1`` /
+  ``grad_out``; a pure right-hand side computed twice (``t6 = x[:-1]`` after
+  ``t1 = x[:-1]``) becomes a copy of the first (common subexpressions).
+* ``simplify_function``: constant folding and algebraic identities (``g * 1.0``,
+  ``0.0 + g``, ``-(-g)``, ``-1.0 * g``, ``a + -b``, ``g += -x``,
+  ``np.sum(-g)``), and removal of empty blocks left behind by passes that drop
+  statements.
+* ``elide_broadcasts``: ``np.broadcast_to(g, shape)`` is dropped when every
+  reader of ``g`` broadcasts anyway (``g * y`` with ``y`` of that shape); needs
+  the probe's shapes.
+* ``forward_negations``: ``grad_t3 = -grad_t4`` read once, where the sign can be
+  absorbed (``a + -b``, ``c * -x``, ``g += -x``), is substituted there.
+* ``eliminate_dead_code``: assignments to names nobody reads (pure right-hand
+  sides only), to a fixed point.
+
+``eliminate_dead_forward`` (forward statements whose values neither the
+backward pass nor the result needs) runs earlier, in ``pipeline``, before the
+stacks are decided.
+
+The passes never change what a gradient computes, only how: the shape-dependent
+ones consult a ``ShapeOracle`` built from the probe, and do nothing without it.
 """
 from __future__ import annotations
 
+import copy
 import operator
-from typing import List, Set
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
 import gast
 
@@ -18,16 +38,113 @@ from .analysis import Environment, classify
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Div: operator.truediv, gast.Pow: operator.pow}
+_ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow)
+
+
+class ShapeOracle:
+    """What the optimizer may assume about names: their shapes (from the probe;
+    a gradient has its primal's shape) and whether they hold floating values."""
+
+    def __init__(self, shapes: Optional[Dict[str, tuple]] = None,
+                 floating: Optional[Set[str]] = None, numpy_name: str = "np",
+                 wide: Optional[Set[str]] = None):
+        self.shapes = dict(shapes or {})
+        self.floating = set(floating or ())
+        self.numpy_name = numpy_name
+        # names whose dtype a Python float cannot narrow: float64, ints, bools (a Python
+        # float times a float32 array stays float32, a float64 array makes it float64)
+        self.wide = set(wide or ())
+
+    def shape(self, name: str):
+        return self.shapes.get(name)
+
+    def is_wide(self, node) -> bool:
+        """Combining ``node`` with a Python float gives the dtype that combining it
+        with a float64 array would give."""
+        if isinstance(node, gast.Name):
+            return node.id in self.wide
+        if isinstance(node, (gast.Constant, gast.Compare)):
+            return True
+        if isinstance(node, gast.BinOp):
+            return self.is_wide(node.left) and self.is_wide(node.right)
+        if isinstance(node, gast.UnaryOp):
+            return self.is_wide(node.operand)
+        if isinstance(node, (gast.Subscript, gast.Attribute)):
+            return self.is_wide(node.value)
+        if isinstance(node, gast.Call):
+            path = A.dotted(node.func) or ""
+            return path.startswith(self.numpy_name + ".") and bool(node.args) and all(
+                self.is_wide(a) for a in node.args)
+        return False
+
+    def is_floating(self, node) -> bool:
+        """True when ``node`` certainly evaluates to a float or float array (so
+        ``node * 1.0`` may become ``node`` without changing its dtype)."""
+        if isinstance(node, gast.Name):
+            return node.id in self.floating
+        if isinstance(node, gast.Constant):
+            return isinstance(node.value, float)
+        if isinstance(node, gast.BinOp):
+            return (isinstance(node.op, gast.Div) or self.is_floating(node.left)
+                    or self.is_floating(node.right))
+        if isinstance(node, gast.UnaryOp):
+            return self.is_floating(node.operand)
+        if isinstance(node, (gast.Subscript, gast.Attribute)):
+            return self.is_floating(node.value)
+        if isinstance(node, gast.Call):
+            path = A.dotted(node.func) or ""
+            return path.startswith(self.numpy_name + ".") and any(
+                self.is_floating(a) for a in node.args)
+        return False
+
+
+_NO_ORACLE = ShapeOracle()
 
 
 def _num(node):
+    """The number a node stands for (``-2.0`` is a UnaryOp around a Constant)."""
     if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)) \
             and not isinstance(node.value, bool):
         return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _num(node.operand)
+        return None if inner is None else -inner
     return None
 
 
+def _number(value) -> gast.expr:
+    if value < 0:
+        return gast.UnaryOp(op=gast.USub(), operand=A.const(-value))
+    return A.const(value)
+
+
+def _neg(node) -> gast.expr:
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        return node.operand
+    n = _num(node)
+    if n is not None:
+        return _number(-n)
+    return gast.UnaryOp(op=gast.USub(), operand=node)
+
+
+def _is_neg(node) -> bool:
+    return isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) \
+        and _num(node) is None
+
+
 class Simplify(gast.NodeTransformer):
+    """Constant folding and algebraic identities on one expression.
+
+    ``x * 1.0`` becomes ``x`` only when ``x`` is known to be floating (an integer
+    array times 1.0 is a float array)."""
+
+    def __init__(self, oracle: Optional[ShapeOracle] = None, trust_floats: bool = True):
+        self.oracle = oracle or _NO_ORACLE
+        self.trust = trust_floats       # without an oracle: the historical behaviour
+
+    def floating(self, node) -> bool:
+        return self.trust or self.oracle.is_floating(node)
+
     def visit_BinOp(self, node):
         self.generic_visit(node)
         a, b = _num(node.left), _num(node.right)
@@ -35,29 +152,55 @@ class Simplify(gast.NodeTransformer):
         if a is not None and b is not None and op in _FOLD:
             try:
                 value = _FOLD[op](a, b)
-            except (ArithmeticError, ValueError):
+            except (ArithmeticError, ValueError, OverflowError):
                 return node
-            if isinstance(value, (int, float)) and abs(value) < 1e15:
-                if value < 0:
-                    return gast.UnaryOp(op=gast.USub(), operand=A.const(-value))
-                return A.const(value)
+            # keep 1.0 / 256 when its value would print as 0.00390625... -- readable
+            if isinstance(value, (int, float)) and abs(value) < 1e15 \
+                    and len(repr(value)) <= 12:
+                return _number(value)
+            return node
+        left, right = node.left, node.right
         if op is gast.Mult:
-            if b == 1:
-                return node.left
-            if a == 1:
-                return node.right
-        if op is gast.Div and b == 1:
-            return node.left
+            if b == 1 and self.floating(left):
+                return left
+            if a == 1 and self.floating(right):
+                return right
+            if b == -1 and self.floating(left):
+                return _neg(left)
+            if a == -1 and self.floating(right):
+                return _neg(right)
+            if not (self.floating(left) and self.floating(right)):
+                return node
+            # c * -x -> -c * x ; -x * c -> -c * x  (a person writes the sign on the constant)
+            if a is not None and _is_neg(right):
+                return gast.BinOp(left=_number(-a), op=gast.Mult(), right=right.operand)
+            if b is not None and _is_neg(left):
+                return gast.BinOp(left=_number(-b), op=gast.Mult(), right=left.operand)
+        if op is gast.Div:
+            if b == 1 and self.floating(left):
+                return left
+            if b == -1 and self.floating(left):
+                return _neg(left)
         if op is gast.Add:
-            if b == 0:
-                return node.left
-            if a == 0:
-                return node.right
-        if op is gast.Sub and b == 0:
-            return node.left
-        if op is gast.Pow and b == 1:
-            return node.left
-        # -g * x  ->  -(g * x) keeps the sign at the front, as a person writes it
+            if b == 0 and self.floating(left):
+                return left
+            if a == 0 and self.floating(right):
+                return right
+            if not (self.floating(left) and self.floating(right)):
+                return node
+            if _is_neg(right):                         # a + -b -> a - b
+                return gast.BinOp(left=left, op=gast.Sub(), right=right.operand)
+            if _is_neg(left):                          # -a + b -> b - a
+                return gast.BinOp(left=right, op=gast.Sub(), right=left.operand)
+        if op is gast.Sub:
+            if b == 0 and self.floating(left):
+                return left
+            if a == 0 and self.floating(right):
+                return _neg(right)
+            if _is_neg(right) and self.floating(left) and self.floating(right):                         # a - -b -> a + b
+                return gast.BinOp(left=left, op=gast.Add(), right=right.operand)
+        if op is gast.Pow and b == 1 and self.floating(left):
+            return left
         return node
 
     def visit_UnaryOp(self, node):
@@ -66,6 +209,15 @@ class Simplify(gast.NodeTransformer):
             inner = node.operand
             if isinstance(inner, gast.UnaryOp) and isinstance(inner.op, gast.USub):
                 return inner.operand
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        # np.sum(-g, ...) -> -np.sum(g, ...): negate the (smaller) reduced array
+        if (A.dotted(node.func) == self.oracle.numpy_name + ".sum" and node.args
+                and _is_neg(node.args[0])):
+            node.args[0] = node.args[0].operand
+            return gast.UnaryOp(op=gast.USub(), operand=node)
         return node
 
 
@@ -92,15 +244,32 @@ def flatten(stmts) -> List[gast.stmt]:
     return out
 
 
-def simplify_function(fn: gast.FunctionDef) -> gast.FunctionDef:
+def _written_in_place(fn) -> Set[str]:
+    """Names whose object is updated in place somewhere (``y[i] = ...``, ``y += ...``)."""
+    return {A.root_name(n.target if isinstance(n, gast.AugAssign) else n.targets[0])
+            for n in gast.walk(fn)
+            if isinstance(n, gast.AugAssign) or (isinstance(n, gast.Assign)
+                                                 and isinstance(n.targets[0], gast.Subscript))}
+
+
+def _returned(fn) -> Set[str]:
+    return {n for r in gast.walk(fn) if isinstance(r, gast.Return) and r.value is not None
+            for n in A.names_loaded(r.value)}
+
+
+def _protected(fn) -> Set[str]:
+    """Names that must keep a buffer of their own: written in place, or returned
+    (a result must not share memory with an argument or another result)."""
+    return _written_in_place(fn) | _returned(fn)
+
+
+def simplify_function(fn: gast.FunctionDef, oracle: Optional[ShapeOracle] = None
+                      ) -> gast.FunctionDef:
     fn.body = flatten(fn.body)
-    simp = Simplify()
+    simp = Simplify(oracle, trust_floats=oracle is None)
     # y = x * 1.0 makes a new array; y = x would make y an alias, wrong when y is
-    # then written in place (y[i] = ..., y += ...).
-    written = {A.root_name(n.target if isinstance(n, gast.AugAssign) else n.targets[0])
-               for n in gast.walk(fn)
-               if isinstance(n, gast.AugAssign) or (isinstance(n, gast.Assign)
-                                                    and isinstance(n.targets[0], gast.Subscript))}
+    # then written in place (y[i] = ..., y += ...) or returned.
+    written = _protected(fn) if oracle is not None else _written_in_place(fn)
     for stmt in gast.walk(fn):
         for field in ("value", "test", "iter"):
             child = getattr(stmt, field, None)
@@ -108,9 +277,560 @@ def simplify_function(fn: gast.FunctionDef) -> gast.FunctionDef:
                 new = simp.visit(child)
                 if (isinstance(new, gast.Name) and not isinstance(child, gast.Name)
                         and isinstance(stmt, gast.Assign)
-                        and A.root_name(stmt.targets[0]) in written):
+                        and (A.root_name(stmt.targets[0]) in written or new.id in written)):
                     continue
                 setattr(stmt, field, new)
+        if isinstance(stmt, gast.AugAssign) and _is_neg(stmt.value) \
+                and isinstance(stmt.op, (gast.Add, gast.Sub)):
+            # g += -x  ->  g -= x
+            stmt.op = gast.Sub() if isinstance(stmt.op, gast.Add) else gast.Add()
+            stmt.value = stmt.value.operand
+    return fn
+
+
+# -- purity ------------------------------------------------------------------------------
+
+# Array methods and attributes that neither mutate nor have effects.
+_PURE_METHODS = {"copy", "sum", "mean", "reshape", "transpose", "astype", "dot", "ravel",
+                 "T", "shape", "ndim", "max", "min", "conj", "real", "imag", "squeeze",
+                 "swapaxes", "flatten", "prod", "any", "all", "cumsum", "diagonal", "trace"}
+
+
+def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
+    """No effects and no mutation: arithmetic, subscripts, NumPy functions (not
+    np.random), runtime helpers, and a few array methods."""
+    for sub in gast.walk(node):
+        if isinstance(sub, gast.Call):
+            path = A.dotted(sub.func) or ""
+            if path.startswith(numpy_name + "."):
+                if path.startswith((numpy_name + ".random", numpy_name + ".copyto",
+                                    numpy_name + ".put", numpy_name + ".place",
+                                    numpy_name + ".add.at", numpy_name + ".fill")):
+                    return False
+                continue
+            if isinstance(sub.func, gast.Name) and sub.func.id in helpers:
+                continue
+            if isinstance(sub.func, gast.Attribute) and sub.func.attr in _PURE_METHODS:
+                continue
+            return False
+        if isinstance(sub, (gast.Yield, gast.YieldFrom, gast.Await, gast.NamedExpr,
+                            gast.Lambda)):
+            return False
+    return True
+
+
+# -- copy / constant propagation and CSE -----------------------------------------------
+
+
+def _load_count(fn) -> Dict[str, int]:
+    """How often each name is read (``g += x`` reads ``g``)."""
+    counts: Dict[str, int] = {}
+    for n in gast.walk(fn):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+            counts[n.id] = counts.get(n.id, 0) + 1
+        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            counts[n.target.id] = counts.get(n.target.id, 0) + 1
+    return counts
+
+
+def _reads(node) -> Set[str]:
+    """Names ``node`` reads, counting the targets of augmented assignments."""
+    out = A.names_loaded(node)
+    for n in gast.walk(node):
+        if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            out.add(n.target.id)
+    return out
+
+
+def _stored_anywhere(node) -> Set[str]:
+    """Names bound or updated in place by ``node`` (a statement, maybe compound)."""
+    out = set(A.names_stored(node))
+    for n in gast.walk(node):
+        if isinstance(n, gast.AugAssign):
+            out.add(A.root_name(n.target))
+        elif isinstance(n, gast.Assign):
+            for t in n.targets:
+                if isinstance(t, (gast.Subscript, gast.Attribute)):
+                    out.add(A.root_name(t))
+        elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) \
+                and n.func.attr not in _PURE_METHODS:
+            # x.append(...), x.pop(), x.fill(...): x may change
+            root = A.root_name(n.func.value)
+            if root is not None:
+                out.add(root)
+    out.discard(None)
+    return out
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, gast.Load) and node.id in self.mapping:
+            return copy.deepcopy(self.mapping[node.id])
+        return node
+
+
+def _substitute_loads(stmt, mapping):
+    """Replace loads of mapped names in ``stmt`` (targets stay; for AugAssign the
+    target is left alone, it is both read and written)."""
+    if not mapping:
+        return stmt
+    sub = _Substitute(mapping)
+    if isinstance(stmt, gast.Assign):
+        stmt.value = sub.visit(stmt.value)
+        for t in stmt.targets:
+            if isinstance(t, gast.Subscript):      # y[i] = v reads i (y itself is written)
+                t.slice = sub.visit(t.slice)
+        return stmt
+    if isinstance(stmt, gast.AugAssign):
+        stmt.value = sub.visit(stmt.value)
+        if isinstance(stmt.target, gast.Subscript):
+            stmt.target.slice = sub.visit(stmt.target.slice)
+        return stmt
+    if isinstance(stmt, gast.Return):
+        return stmt                        # keep the result's names (readable)
+    return sub.visit(stmt)
+
+
+def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
+                     helpers: Set[str] = frozenset(), keep: Set[str] = frozenset()
+                     ) -> List[gast.stmt]:
+    """Forward copies (``a = b``), numeric constants (``a = 1.0``) and repeated pure
+    right-hand sides through a statement list, recursively into blocks.
+
+    A copy ``a = b`` is valid until ``a`` or ``b`` is bound again or updated in
+    place; reads inside a block are rewritten only when the block stores neither.
+    Names in ``keep`` (in-place written ones) are never substituted away.
+    """
+    env: Dict[str, gast.expr] = {}          # a -> b (Name) or constant
+    exprs: Dict[str, str] = {}              # dump of a pure rhs -> name holding it
+
+    def kill(names):
+        for n in list(env):
+            v = env[n]
+            if n in names or (isinstance(v, gast.Name) and v.id in names):
+                del env[n]
+        for k in list(exprs):
+            holder, reads = exprs[k]
+            if holder in names or reads & names:
+                del exprs[k]
+
+    out = []
+    for s in stmts:
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            stored = _stored_anywhere(s)
+            kill(stored)
+            # loads inside the block that no store inside can disturb
+            live_env = dict(env)
+            if isinstance(s, gast.If):
+                s.test = _Substitute(live_env).visit(s.test)
+            elif isinstance(s, gast.For):
+                s.iter = _Substitute(live_env).visit(s.iter)
+            inner_before = dict(live_env)
+            s.body = _propagate_inner(s.body, inner_before, numpy_name, helpers, keep)
+            s.orelse = _propagate_inner(s.orelse, inner_before, numpy_name, helpers, keep)
+            out.append(s)
+            continue
+        s = _substitute_loads(s, env)
+        stored = _stored_anywhere(s)
+        kill(stored)
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            a = s.targets[0].id
+            v = s.value
+            if a not in keep or isinstance(v, gast.Name) or _num(v) is not None:
+                if isinstance(v, gast.Name) and v.id != a:
+                    env[a] = v             # an alias the program already had
+                elif _num(v) is not None:
+                    env[a] = v
+                elif a not in keep and _pure_expr(v, numpy_name, helpers) and isinstance(
+                        v, (gast.Subscript, gast.BinOp, gast.Call, gast.UnaryOp,
+                            gast.Attribute, gast.Compare)):
+                    key = gast.dump(v)
+                    reads = A.names_loaded(v)
+                    if a not in reads:
+                        if key in exprs and exprs[key][0] not in keep:
+                            s.value = A.load(exprs[key][0])
+                            env[a] = s.value
+                        else:
+                            exprs[key] = (a, reads)
+        out.append(s)
+    return out
+
+
+def _propagate_inner(stmts, env, numpy_name, helpers, keep):
+    """Inside a block: substitute the outer copies that the block never disturbs,
+    then propagate the block's own copies."""
+    stmts = [_substitute_loads(s, env) if not isinstance(s, (gast.If, gast.For, gast.While))
+             else s for s in stmts]
+    for s in stmts:
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            _Substitute(env).visit(s)
+    return propagate_copies(stmts, numpy_name, helpers, keep)
+
+
+# -- dead code ------------------------------------------------------------------------
+
+
+def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",
+                        helpers: Set[str] = frozenset()) -> gast.FunctionDef:
+    """Remove ``name = pure_expr`` when no later statement reads ``name`` before
+    binding it again (liveness, backwards; a loop body's live-out is what is live
+    after the loop plus everything the loop reads), to a fixed point."""
+    while True:
+        removed = [False]
+
+        def sweep(stmts, live: Set[str]) -> Tuple[List[gast.stmt], Set[str]]:
+            out = []
+            for s in reversed(stmts):
+                if isinstance(s, (gast.For, gast.While)):
+                    loop_live = live | _reads(s)
+                    s.body, _ = sweep(s.body, set(loop_live))
+                    s.orelse, _ = sweep(s.orelse, set(live))
+                    live = live | _reads(s)
+                elif isinstance(s, gast.If):
+                    s.body, in_body = sweep(s.body, set(live))
+                    s.orelse, in_else = sweep(s.orelse, set(live))
+                    live = in_body | in_else | A.names_loaded(s.test)
+                elif (isinstance(s, gast.Assign) and len(s.targets) == 1
+                      and isinstance(s.targets[0], gast.Name)):
+                    name = s.targets[0].id
+                    if name not in live and _pure_expr(s.value, numpy_name, helpers):
+                        removed[0] = True
+                        continue
+                    live = (live - {name}) | A.names_loaded(s.value)
+                else:
+                    live = live | _reads(s)
+                out.append(s)
+            out.reverse()
+            return out, live
+
+        fn.body, _ = sweep(fn.body, set())
+        fn.body = flatten(fn.body)
+        if not removed[0]:
+            return fn
+
+
+# -- single-use negations -------------------------------------------------------------
+
+
+def forward_negations(fn: gast.FunctionDef, numpy_name: str = "np") -> gast.FunctionDef:
+    """``a = -b`` whose only reader (later in the same block, with neither name
+    rebound in between) can absorb the sign: the reader gets ``-b`` and the
+    simplifier turns ``x + -b`` into ``x - b``, ``2.0 * -b`` into ``-2.0 * b``,
+    ``g += -b`` into ``g -= b``, ``np.sum(-b)`` into ``-np.sum(b)``."""
+    counts = _load_count(fn)
+    written = _written_in_place(fn)
+
+    def absorbs(parent, child) -> bool:
+        if isinstance(parent, gast.BinOp):
+            if isinstance(parent.op, (gast.Add, gast.Sub)):
+                return True
+            if isinstance(parent.op, (gast.Mult, gast.Div)):
+                other = parent.right if parent.left is child else parent.left
+                return _num(other) is not None or _is_neg(other)
+        if isinstance(parent, gast.UnaryOp) and isinstance(parent.op, gast.USub):
+            return True
+        if isinstance(parent, gast.Call) and parent.args and parent.args[0] is child:
+            return A.dotted(parent.func) == numpy_name + ".sum"
+        return False
+
+    def find_use(stmt, name):
+        """(parent, field setter) of the single load of ``name`` in ``stmt``."""
+        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, (gast.Add, gast.Sub)) \
+                and isinstance(stmt.value, gast.Name) and stmt.value.id == name:
+            return True
+        for parent in gast.walk(stmt):
+            for field, value in gast.iter_fields(parent):
+                kids = value if isinstance(value, list) else [value]
+                for k in kids:
+                    if isinstance(k, gast.Name) and k.id == name \
+                            and isinstance(k.ctx, gast.Load):
+                        return absorbs(parent, k)
+        return False
+
+    def run(stmts):
+        i = 0
+        while i < len(stmts):
+            s = stmts[i]
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                s.body, s.orelse = run(s.body), run(s.orelse)
+            elif (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                  and _is_neg(s.value) and isinstance(s.value.operand, gast.Name)
+                  and counts.get(s.targets[0].id, 0) == 1
+                  and s.targets[0].id not in written):
+                a, b = s.targets[0].id, s.value.operand.id
+                for j in range(i + 1, len(stmts)):
+                    t = stmts[j]
+                    if isinstance(t, (gast.If, gast.For, gast.While)):
+                        break
+                    if a in A.names_loaded(t):
+                        if isinstance(t, gast.Return) or not find_use(t, a):
+                            break
+                        if isinstance(t, gast.AugAssign) and isinstance(t.target, gast.Name) \
+                                and t.target.id == b:
+                            break
+                        _substitute_loads(t, {a: s.value})
+                        del stmts[i]
+                        i -= 1
+                        break
+                    if {a, b} & _stored_anywhere(t):
+                        break
+            i += 1
+        return stmts
+
+    fn.body = run(fn.body)
+    return fn
+
+
+# -- broadcasts nobody needs ----------------------------------------------------------
+
+
+def _bcast(s1, s2):
+    if s1 is None or s2 is None:
+        return None
+    n = max(len(s1), len(s2))
+    a = (1,) * (n - len(s1)) + tuple(s1)
+    b = (1,) * (n - len(s2)) + tuple(s2)
+    out = []
+    for x, y in zip(a, b):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            return None
+    return tuple(out)
+
+
+def _const_shape(node):
+    try:
+        value = gast.literal_eval(node)
+    except Exception:
+        return None
+    if isinstance(value, int):
+        return (value,)
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        return value
+    return None
+
+
+def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast.FunctionDef:
+    """Top-level straight-line code: ``g = np.broadcast_to(e, S)`` keeps ``g = e``
+    (a *lazy* value: broadcasting it gives the true one) as long as every reader
+    broadcasts anyway -- an elementwise operation whose result has the same shape
+    either way, an in-place ``+=``, ``np.expand_dims`` of a lazy scalar.  Any other
+    reader, a block, or the result gets ``np.broadcast_to(g, S)`` back."""
+    np_name = oracle.numpy_name
+    written = _protected(fn)
+    lazy: Dict[str, tuple] = {}          # name -> its true shape
+    actual: Dict[str, Optional[tuple]] = {}
+
+    def shape_of(node):
+        if isinstance(node, gast.Name):
+            if node.id in actual:
+                return actual[node.id]
+            return oracle.shape(node.id)
+        if _num(node) is not None:
+            return ()
+        if isinstance(node, gast.BinOp) and isinstance(node.op, _ELEMENTWISE):
+            return _bcast(shape_of(node.left), shape_of(node.right))
+        if isinstance(node, gast.UnaryOp):
+            return shape_of(node.operand)
+        if isinstance(node, gast.Compare) and len(node.comparators) == 1:
+            return _bcast(shape_of(node.left), shape_of(node.comparators[0]))
+        if isinstance(node, gast.Call):
+            path = A.dotted(node.func)
+            if path == np_name + ".broadcast_to" and len(node.args) == 2:
+                return _const_shape(node.args[1])
+            if path == np_name + ".sum" and len(node.args) == 1 and not node.keywords:
+                return ()
+        return None
+
+    def materialize(expr, true_shape):
+        node = A.call(A.parse_expr(np_name + ".broadcast_to"),
+                      [expr, A.parse_expr(repr(tuple(true_shape)))])
+        node.s2s_materialized = True        # a later round must not elide it again
+        return node
+
+    def lower(node, strict=False):
+        """(new node, true shape if lazy else None).  ``strict``: the node's own
+        value must come out true-shaped and fresh (it is updated in place later)."""
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            return node, lazy.get(node.id)
+        if isinstance(node, gast.Call) and not node.keywords:
+            path = A.dotted(node.func)
+            if path == np_name + ".broadcast_to" and len(node.args) == 2 \
+                    and not getattr(node, "s2s_materialized", False):
+                target = _const_shape(node.args[1])
+                inner, t = lower(node.args[0])
+                s = shape_of(inner)
+                if target is not None and s is not None and _bcast(s, target) == target:
+                    return inner, (None if (t is None and s == target) else target)
+                node.args[0] = inner if t is None else materialize(inner, t)
+                return node, None
+            if path == np_name + ".expand_dims" and len(node.args) == 2:
+                inner, t = lower(node.args[0])
+                k = _num(node.args[1])
+                if t is not None and shape_of(inner) == () and isinstance(k, int) \
+                        and -len(t) - 1 <= k <= len(t):
+                    k = k % (len(t) + 1)
+                    return inner, tuple(t[:k]) + (1,) + tuple(t[k:])
+                node.args[0] = inner if t is None else materialize(inner, t)
+                return node, None
+        if isinstance(node, gast.BinOp) and isinstance(node.op, _ELEMENTWISE):
+            la, ta = lower(node.left)
+            lb, tb = lower(node.right)
+            node.left, node.right = la, lb
+            if ta is None and tb is None:
+                return node, None
+            sa, sb = shape_of(la), shape_of(lb)
+            true_a = ta if ta is not None else sa
+            true_b = tb if tb is not None else sb
+            narrowing = (ta is None and not oracle.is_wide(la)) or (
+                tb is None and not oracle.is_wide(lb))
+            if sa is None or sb is None or true_a is None or true_b is None or narrowing \
+                    or strict:
+                if ta is not None:
+                    node.left = materialize(la, ta)
+                if tb is not None:
+                    node.right = materialize(lb, tb)
+                return node, None
+            t_out, a_out = _bcast(true_a, true_b), _bcast(sa, sb)
+            if t_out is not None and t_out == a_out:
+                return node, None
+            return node, t_out
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+            inner, t = lower(node.operand)
+            if strict and t is not None:
+                node.operand = materialize(inner, t)
+                return node, None
+            node.operand = inner
+            return node, t
+        # any other reader needs the true value
+        for field, value in gast.iter_fields(node):
+            if isinstance(value, gast.expr):
+                new, t = lower(value)
+                setattr(node, field, new if t is None else materialize(new, t))
+            elif isinstance(value, list):
+                new_list = []
+                for v in value:
+                    if isinstance(v, gast.expr):
+                        new, t = lower(v)
+                        v = new if t is None else materialize(new, t)
+                    elif isinstance(v, gast.keyword):
+                        new, t = lower(v.value)
+                        v.value = new if t is None else materialize(new, t)
+                    new_list.append(v)
+                setattr(node, field, new_list)
+        return node, None
+
+    def restore(names) -> List[gast.stmt]:
+        out = []
+        for n in sorted(names):
+            if n in lazy:
+                s = A.assign(n, materialize(A.load(n), lazy.pop(n)))
+                actual.pop(n, None)
+                out.append(s)
+        return out
+
+    body: List[gast.stmt] = []
+    for s in fn.body:
+        if isinstance(s, gast.Assign) and len(s.targets) == 1 \
+                and isinstance(s.targets[0], gast.Name):
+            a = s.targets[0].id
+            new, t = lower(s.value, strict=a in written)
+            if t is not None and (a in written or shape_of(new) is None):
+                new, t = materialize(new, t), None
+            s.value = new
+            lazy.pop(a, None)
+            actual.pop(a, None)
+            if t is not None:
+                lazy[a] = t
+                actual[a] = shape_of(new)
+            body.append(s)
+        elif isinstance(s, gast.AugAssign) and isinstance(s.op, _ELEMENTWISE) \
+                and A.root_name(s.target) not in lazy:
+            # in place: the target's buffer broadcasts the value
+            body += restore(A.names_loaded(s.target))
+            s.value, _ = lower(s.value)
+            body.append(s)
+        elif isinstance(s, gast.Assign) and len(s.targets) == 1 \
+                and isinstance(s.targets[0], gast.Subscript) \
+                and A.root_name(s.targets[0]) not in lazy:
+            body += restore(A.names_loaded(s.targets[0]))
+            s.value, _ = lower(s.value)         # y[i] = v broadcasts v
+            body.append(s)
+        else:
+            body += restore(A.names_loaded(s) | A.names_stored(s) | _stored_anywhere(s))
+            for n in _stored_anywhere(s):
+                actual.pop(n, None)
+            body.append(s)
+    fn.body = body
+    return fn
+
+
+# -- zeros filled by a first in-place update -------------------------------------------
+
+
+def assign_first_slice(stmts: List[gast.stmt], numpy_name: str = "np") -> List[gast.stmt]:
+    """``g = np.zeros(S)`` then ``g[i] += v`` (basic index, nothing reads ``g`` in
+    between): the first update assigns, ``g[i] = v`` (``-= v``: ``= -v``)."""
+    zeros = numpy_name + ".zeros"
+    for k, s in enumerate(stmts):
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            s.body = assign_first_slice(s.body, numpy_name)
+            s.orelse = assign_first_slice(s.orelse, numpy_name)
+            continue
+        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                and isinstance(s.value, gast.Call) and A.dotted(s.value.func) == zeros):
+            continue
+        g = s.targets[0].id
+        for t in stmts[k + 1:]:
+            if (isinstance(t, gast.AugAssign) and isinstance(t.op, (gast.Add, gast.Sub))
+                    and isinstance(t.target, gast.Subscript)
+                    and isinstance(t.target.value, gast.Name) and t.target.value.id == g
+                    and g not in A.names_loaded(t.value)
+                    and g not in A.names_loaded(t.target.slice)):
+                idx = [n for n in gast.walk(t.target.slice)]
+                if any(isinstance(n, gast.Name) for n in idx):
+                    break             # an index array may repeat an element
+                value = t.value if isinstance(t.op, gast.Add) else _neg(t.value)
+                new = gast.Assign(targets=[t.target], value=value, type_comment=None)
+                new.s2s_comment = getattr(t, "s2s_comment", None)
+                stmts[stmts.index(t)] = new
+                break
+            if isinstance(t, (gast.If, gast.For, gast.While)) or g in A.all_names(t):
+                break
+    return stmts
+
+
+# -- the pass list --------------------------------------------------------------------
+
+
+def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
+                      helpers: Set[str] = frozenset(), shapes_known: bool = False
+                      ) -> gast.FunctionDef:
+    """Every clean-up, in order.  ``oracle`` says which names are floating (and,
+    when ``shapes_known``, their shapes: that enables ``elide_broadcasts``)."""
+    np_name = oracle.numpy_name
+    fn.body = flatten(fn.body)
+    keep = _protected(fn)
+    before = None
+    for _ in range(4):                # folding exposes constants to propagate, and back
+        fn.body = propagate_copies(fn.body, np_name, helpers, keep)
+        fn = simplify_function(fn, oracle)
+        if shapes_known:
+            fn = elide_broadcasts(fn, oracle)
+        now = gast.dump(fn)
+        if now == before:
+            break
+        before = now
+    fn = eliminate_dead_code(fn, np_name, helpers)
+    fn = forward_negations(fn, np_name)
+    fn = simplify_function(fn, oracle)
+    fn.body = assign_first_slice(fn.body, np_name)
     return fn
 
 

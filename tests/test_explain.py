@@ -184,7 +184,7 @@ def test_text_html_and_code(m):
     assert text.splitlines()[0].startswith("neuron: value 0.731")
     for word in ("upstream", "downstream", "local grad", "mul swaps", "add distributes"):
         assert word in text
-    assert "grad_w0 = grad_s0 * x0" in e.table(code=True)
+    assert "grad_w0 = grad_s * x0" in e.table(code=True)   # grad_s0 = grad_s propagated
     html = e._repr_html_()
     assert html.startswith("<table") and "<code>s0 = w0 * x0</code>" in html
     assert "-0.197" in html
