@@ -47,8 +47,9 @@ def _simple_sequence(node) -> bool:
 class _Iterables:
     """for-loops over sequences -> index loops over range(len(...))."""
 
-    def __init__(self, names: A.NameAllocator):
+    def __init__(self, names: A.NameAllocator, info=None):
         self.names = names
+        self.info = info
 
     def block(self, stmts):
         out = []
@@ -80,6 +81,15 @@ class _Iterables:
         func = A.dotted(it.func) if isinstance(it, gast.Call) else None
         target = s.target
         binds = []
+        index_name = None
+        if (func == "enumerate" and len(it.args) == 1 and not it.keywords
+                and isinstance(it.args[0], gast.Call) and A.dotted(it.args[0].func) == "zip"
+                and isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2
+                and isinstance(target.elts[0], gast.Name)
+                and isinstance(target.elts[1], (gast.Tuple, gast.List))):
+            # for k, (x, y) in enumerate(zip(xs, ys)): the zip loop, counting with k
+            index_name, target = target.elts[0].id, target.elts[1]
+            it, func = it.args[0], "zip"
         if func == "enumerate" and len(it.args) in (1, 2) and not it.keywords \
                 and isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2:
             seq = seq_of(it.args[0])
@@ -97,7 +107,7 @@ class _Iterables:
                 and isinstance(target, (gast.Tuple, gast.List)) \
                 and len(target.elts) == len(it.args):
             seqs = [seq_of(a) for a in it.args]
-            i = self.names.fresh("i")
+            i = index_name or self.names.fresh("i")
             for t, seq in zip(target.elts, seqs):
                 binds.append(A.assign(A.as_store(t), _index(seq, i)))
             n = _len(seqs[0]) if len(seqs) == 1 else A.call("min", [_len(q) for q in seqs])
@@ -135,6 +145,19 @@ class _Iterables:
             binds.append(A.assign(A.as_store(target), _index(seq, i)))
             loop_iter = A.call("reversed", [A.call("range", [_len(seq)])])
         else:
+            if func in ("map", "filter", "iter", "zip", "enumerate", "open") or (
+                    isinstance(it, (gast.GeneratorExp, gast.SetComp, gast.Set))):
+                what = "%s(...)" % func if func else "this iterable"
+                error = UnsupportedSyntaxError(
+                    "s2sgrad: a for loop over %s cannot be differentiated: s2sgrad turns "
+                    "loops into index loops over sequences" % what)
+                if self.info is not None:
+                    error = self.info.error(
+                        UnsupportedSyntaxError, "a for loop over %s cannot be differentiated: "
+                        "loops become index loops over sequences" % what, s,
+                        hint="loop over range(len(xs)) and index the sequences, or use "
+                             "enumerate(xs) / zip(xs, ys) with a target per sequence")
+                raise error
             seq = seq_of(it)
             i = self.names.fresh("i")
             binds.append(A.assign(A.as_store(target), _index(seq, i)))
@@ -147,8 +170,8 @@ class _Iterables:
         return pre + [new]
 
 
-def lower_iterables(body, names: A.NameAllocator):
-    return _Iterables(names).block(body)
+def lower_iterables(body, names: A.NameAllocator, info=None):
+    return _Iterables(names, info).block(body)
 
 
 # --------------------------------------------------------------------------
@@ -480,5 +503,5 @@ def lower_comprehensions(body, names, info, fn) -> List[gast.stmt]:
 def normalize_control_flow(body: List[gast.stmt], names, info, fn) -> List[gast.stmt]:
     """All control-flow passes, in order."""
     body = lower_comprehensions(body, names, info, fn)
-    body = lower_iterables(body, names)
+    body = lower_iterables(body, names, info)
     return single_exit(body, names, info, fn)

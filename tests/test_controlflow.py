@@ -193,6 +193,30 @@ def test_iterating_over_rows():
     check_grad(loop_rows, (rng.normal(size=(3, 4)),))
 
 
+def loop_enumerate_of_zip(xs, ys):
+    s = 0.0
+    for k, (x, y) in enumerate(zip(xs, ys)):
+        s = s + (k + 1) * x * np.sin(y)
+    return s
+
+
+def test_enumerate_of_zip():
+    check_grad(loop_enumerate_of_zip, (vec(4), vec(4)), wrt=(0, 1))
+
+
+def loop_over_map(xs):
+    s = 0.0
+    for v in map(np.sin, xs):
+        s = s + v
+    return s
+
+
+def test_loop_over_an_iterator_is_rejected():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(loop_over_map)(vec(3))
+    assert "map(...)" in str(info.value) and "test_controlflow.py" in str(info.value)
+
+
 def test_enumerate_zip_reversed():
     check_grad(loop_enumerate_zip, (vec(5), vec(5)), wrt=(0, 1))
 
