@@ -219,3 +219,20 @@ def test_scipy_linalg():
     check_expr("sla.solve(a, b)", a=w, b=rand(3, 2))
     check_expr("sla.cholesky(x @ x.T + 3 * np.eye(3))", x=rand(3, 3))
     check_expr("sla.cholesky(x @ x.T + 3 * np.eye(3), lower=True)", x=rand(3, 3))
+
+
+def test_binom_bernoulli():
+    k = np.array([0.0, 1.0, 3.0, 5.0])
+    check_expr("stats.binom.logpmf(k, 6, p)", consts={"k": k}, p=rand(4, low=0.2, high=0.8))
+    check_expr("stats.binom.pmf(k, 6, p)", consts={"k": k}, p=rand(4, low=0.2, high=0.8))
+    b = np.array([0.0, 1.0, 1.0])
+    check_expr("stats.bernoulli.logpmf(b, p)", consts={"b": b}, p=rand(3, low=0.2, high=0.8))
+    check_expr("stats.bernoulli.pmf(b, p)", consts={"b": b}, p=rand(3, low=0.2, high=0.8))
+
+
+@pytest.mark.parametrize("method", ["pdf", "logpdf"])
+def test_lognorm_uniform(method):
+    check_expr("stats.lognorm.%s(x, s, loc, scale)" % method, x=rand(5, low=0.5, high=3.0),
+               s=np.float64(0.8), loc=np.float64(0.1), scale=np.float64(1.3), rtol=1e-5)
+    check_expr("stats.uniform.%s(x, loc, scale)" % method, x=rand(5, low=0.2, high=1.2),
+               loc=np.float64(0.1), scale=np.float64(1.3), rtol=1e-5)

@@ -411,6 +411,69 @@ def poisson_cdf(result, k, mu, loc=0):
     grad[k] = no_gradient("poisson: k is a count, it has no derivative")
 
 
+# -- binomial and Bernoulli (differentiable in the probability) ----------------------------------
+
+
+@elementwise(stats.binom.logpmf, family="scipy.stats")
+def binom_logpmf(result, k, n, p, loc=0):
+    grad[p] = grad[result] * ((k - loc) / p - (n - k + loc) / (1.0 - p))
+    grad[k] = no_gradient("binom: k is a count, it has no derivative")
+    grad[n] = no_gradient("binom: n is a count, it has no derivative")
+
+
+@elementwise(stats.binom.pmf, family="scipy.stats")
+def binom_pmf(result, k, n, p, loc=0):
+    grad[p] = grad[result] * result * ((k - loc) / p - (n - k + loc) / (1.0 - p))
+    grad[k] = no_gradient("binom: k is a count, it has no derivative")
+    grad[n] = no_gradient("binom: n is a count, it has no derivative")
+
+
+@elementwise(stats.bernoulli.logpmf, family="scipy.stats")
+def bernoulli_logpmf(result, k, p, loc=0):
+    grad[p] = grad[result] * ((k - loc) / p - (1.0 - k + loc) / (1.0 - p))
+    grad[k] = no_gradient("bernoulli: k is an outcome, it has no derivative")
+
+
+@elementwise(stats.bernoulli.pmf, family="scipy.stats")
+def bernoulli_pmf(result, k, p, loc=0):
+    grad[p] = grad[result] * result * ((k - loc) / p - (1.0 - k + loc) / (1.0 - p))
+    grad[k] = no_gradient("bernoulli: k is an outcome, it has no derivative")
+
+
+# -- log-normal and uniform ---------------------------------------------------------------------------
+
+
+@elementwise(stats.lognorm.logpdf, family="scipy.stats")
+def lognorm_logpdf(result, x, s, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = -(1.0 + np.log(y) / (s * s)) / y
+    grad[x] = grad[result] * dy / scale
+    grad[loc] = -grad[result] * dy / scale
+    grad[scale] = -grad[result] * (dy * y + 1.0) / scale
+    grad[s] = grad[result] * (np.log(y) ** 2 / s ** 3 - 1.0 / s)
+
+
+@elementwise(stats.lognorm.pdf, family="scipy.stats")
+def lognorm_pdf(result, x, s, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = -(1.0 + np.log(y) / (s * s)) / y
+    grad[x] = grad[result] * result * dy / scale
+    grad[loc] = -grad[result] * result * dy / scale
+    grad[scale] = -grad[result] * result * (dy * y + 1.0) / scale
+    grad[s] = grad[result] * result * (np.log(y) ** 2 / s ** 3 - 1.0 / s)
+
+
+@elementwise(stats.uniform.logpdf, family="scipy.stats")
+def uniform_logpdf(result, x, loc=0.0, scale=1.0):
+    # constant in x inside the support; the support's edges are not differentiated
+    grad[scale] = -grad[result] * np.isfinite(result) / scale
+
+
+@elementwise(stats.uniform.pdf, family="scipy.stats")
+def uniform_pdf(result, x, loc=0.0, scale=1.0):
+    grad[scale] = -grad[result] * result / scale
+
+
 # -- multivariate ---------------------------------------------------------------------------------------
 
 
