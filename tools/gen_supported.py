@@ -34,6 +34,31 @@ through them.  SciPy rules are registered only when SciPy is installed.
 """
 
 NOTES = """
+## Your own functions
+
+Calls to your own Python functions are differentiated through their source.  For a
+function without source (a C extension), or to replace the derivative of one that
+has source, register a template with `@s2sgrad.adjoint` -- the same notation as
+the rules above, inlined into the generated code:
+
+```python
+from s2sgrad import adjoint, grad
+
+@adjoint(my_sigmoid)
+def _(result, x):
+    grad[x] = grad[result] * result * (1.0 - result)
+
+@adjoint(polar)                       # r, theta = polar(x, y): a tuple result
+def _(result, x, y):
+    r = result[0]
+    grad[x] = grad[result][0] * x / r - grad[result][1] * y / (r * r)
+    grad[y] = grad[result][0] * y / r + grad[result][1] * x / (r * r)
+```
+
+`grad[result]` of a tuple result is the tuple of its items' gradients (zeros for
+items nobody used); `@adjoint(f, elementwise=True)` sums each gradient back to its
+argument's shape (broadcasting).  See `s2sgrad/custom.py`.
+
 ## Notes and limits
 
 * `np.max`/`np.min` (and `ptp`, `norm(ord=inf)`) share the gradient equally among
@@ -44,7 +69,10 @@ NOTES = """
 * `np.linalg.svd` assumes distinct, nonzero singular values; with `u` and `vh`
   (`compute_uv=True`) a non-square matrix needs `full_matrices=False`.
 * `np.pad` is differentiated in `mode='constant'`; `np.diff` for `n` of 0 or 1.
-* `np.einsum` takes up to four operands in subscript-string form.
+* `np.einsum` takes up to four operands in subscript-string form; `np.r_`/`np.c_` up
+  to four items (arrays, no slice notation); `np.meshgrid` up to three.
+* Second derivatives (`hessian`, `grad` of `grad`) need rules for the runtime helpers
+  a rule's gradient calls; where one is missing, the error names the helper.
 * Sequences: `np.concatenate([a, b])`, `np.stack`, `np.split` ... differentiate
   through the list; a list's gradient is the list of its items' gradients.
 * `scipy.special.betainc` is differentiated with respect to `x` only;
