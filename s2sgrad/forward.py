@@ -714,8 +714,10 @@ def generate_jvp(fn, wrt: Sequence[int], example_args=None, tangent_only: bool =
     params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
     wrt_names = [params[i] for i in wrt]
     trace = build_primal_trace(parsed, wrt_names)
-    env = Environment(parsed.globals, parsed.closure, trace.local_names)
+    from .pipeline import _with_extra
+    env = Environment(_with_extra(parsed.globals, trace), parsed.closure, trace.local_names)
     bindings, extra = choose_bindings(parsed, trace)
+    extra.update(trace.extra_globals)       # globals of inlined functions from other modules
     shapes = None
     if example_args is not None:
         shapes, _ = probe_shapes(parsed, trace, example_args)
