@@ -690,17 +690,18 @@ def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast.Function
             true_b = tb if tb is not None else sb
             narrowing = (ta is None and not oracle.is_wide(la)) or (
                 tb is None and not oracle.is_wide(lb))
-            if sa is None or sb is None or true_a is None or true_b is None or narrowing \
-                    or strict:
-                if ta is not None:
-                    node.left = materialize(la, ta)
-                if tb is not None:
-                    node.right = materialize(lb, tb)
-                return node, None
             t_out, a_out = _bcast(true_a, true_b), _bcast(sa, sb)
-            if t_out is not None and t_out == a_out:
-                return node, None
-            return node, t_out
+            if not (sa is None or sb is None or true_a is None or true_b is None
+                    or narrowing or t_out is None):
+                if t_out == a_out:
+                    return node, None           # the operation broadcasts by itself
+                if not strict:
+                    return node, t_out
+            if ta is not None:
+                node.left = materialize(la, ta)
+            if tb is not None:
+                node.right = materialize(lb, tb)
+            return node, None
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
             inner, t = lower(node.operand)
             if strict and t is not None:

@@ -1,0 +1,319 @@
+"""The optimizer's passes, each on a small tree, then end to end against finite
+differences: an optimization may change how a gradient is computed, never what."""
+import gast
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import astutil as A
+from s2sgrad.emit import emit_function
+from s2sgrad.optimize import (ShapeOracle, assign_first_slice, eliminate_dead_code,
+                              elide_broadcasts, forward_negations, optimize_function,
+                              propagate_copies, simplify_function)
+
+from gradcheck import check_grad
+
+
+def fn(src):
+    return gast.parse(src).body[0]
+
+
+def body(node):
+    """The function's statements as source lines (comments dropped)."""
+    return [line.strip() for line in emit_function(node).splitlines()[1:]
+            if line.strip() and not line.strip().startswith("#")]
+
+
+FLOATS = ShapeOracle(floating={"g", "h", "x", "y", "a", "b", "grad_out", "grad_t1",
+                               "grad_t2", "grad_x", "out", "t2"})
+
+
+# -- simplify ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("src, want", [
+    ("y = g * 1.0", "y = g"),
+    ("y = -1.0 * g", "y = -g"),
+    ("y = 2.0 * -g", "y = -2.0 * g"),
+    ("y = -g * 2.0", "y = -2.0 * g"),
+    ("y = a + -b", "y = a - b"),
+    ("y = -a + b", "y = b - a"),
+    ("y = a - -b", "y = a + b"),
+    ("y = -(-g)", "y = g"),
+    ("y = 2.0 * 0.5 * x", "y = x"),
+    ("y = np.sum(-g, axis=0)", "y = -np.sum(g, axis=0)"),
+    ("y = 1.0 / 3 * x", "y = 1.0 / 3 * x"),      # 0.333... would not read better
+    ("y = 1.0 / 256 * x", "y = 0.00390625 * x"),
+])
+def test_simplify(src, want):
+    f = simplify_function(fn("def f(g, a, b, x):\n    %s\n    z = y * 2.0\n    return z"
+                             % src), FLOATS)
+    assert body(f)[0] == want
+
+
+def test_simplify_keeps_times_one_on_values_that_may_be_integers():
+    f = simplify_function(fn("def f(k):\n    y = k * 1.0\n    return y"), FLOATS)
+    assert body(f)[0] == "y = k * 1.0"          # an int array times 1.0 is a float array
+
+
+def test_augassign_of_a_negation_subtracts():
+    f = simplify_function(fn("def f(g, x):\n    g += -x\n    return g"), FLOATS)
+    assert body(f)[0] == "g -= x"
+
+
+def test_simplify_never_aliases_a_returned_name():
+    f = simplify_function(fn("def f(x):\n    y = x * 1.0\n    return y"), FLOATS)
+    assert body(f)[0] == "y = x * 1.0"          # the result must not share x's memory
+
+
+# -- copy propagation / CSE -----------------------------------------------------------
+
+def test_seed_and_aliases_propagate():
+    f = fn("def f(out, t2):\n"
+           "    grad_out = 1.0\n"
+           "    grad_t2 = -grad_out * out / t2\n"
+           "    grad_t1 = grad_t2\n"
+           "    grad_x = grad_t1 * t2\n"
+           "    return grad_x")
+    f.body = propagate_copies(f.body)
+    f = eliminate_dead_code(simplify_function(f, FLOATS))
+    assert body(f) == ["grad_t2 = -out / t2", "grad_x = grad_t2 * t2", "return grad_x"]
+
+
+def test_copy_stops_at_a_rebinding_of_either_name():
+    f = fn("def f(a, b):\n"
+           "    c = a\n"
+           "    a = b * 2.0\n"
+           "    d = c + a\n"
+           "    return d")
+    f.body = propagate_copies(f.body)
+    assert body(f)[2] == "d = c + a"            # c still holds the old a
+
+
+def test_copy_into_a_loop_only_when_the_loop_stores_neither():
+    f = fn("def f(a, b):\n"
+           "    c = a\n"
+           "    for i in range(3):\n"
+           "        b = b + c\n"
+           "    for i in range(3):\n"
+           "        c = c * b\n"
+           "    return c")
+    f.body = propagate_copies(f.body)
+    lines = body(f)
+    assert "b = b + a" in lines                 # first loop stores neither a nor c
+    assert "c = c * b" in lines                 # second loop rebinds c
+
+
+def test_common_subexpressions():
+    f = fn("def f(x):\n"
+           "    t1 = x[:-1]\n"
+           "    t6 = x[:-1]\n"
+           "    y = t6 * t1\n"
+           "    return y")
+    f.body = propagate_copies(f.body)
+    f = eliminate_dead_code(f)
+    assert body(f) == ["t1 = x[:-1]", "y = t1 * t1", "return y"]
+
+
+def test_no_cse_across_an_in_place_write():
+    f = fn("def f(x, v):\n"
+           "    t1 = x * 2.0\n"
+           "    x[0] = v\n"
+           "    t2 = x * 2.0\n"
+           "    y = t1 + t2\n"
+           "    return y")
+    f.body = propagate_copies(f.body, keep={"x"})
+    assert "t2 = x * 2.0" in body(f)
+
+
+# -- dead code ------------------------------------------------------------------------
+
+def test_dead_code_keeps_effects_and_loop_carried_values():
+    f = fn("def f(x, s):\n"
+           "    a = x * 2.0\n"
+           "    b = s.pop()\n"
+           "    c = 0.0\n"
+           "    for i in range(3):\n"
+           "        d = c + 1.0\n"
+           "        c = d * x\n"
+           "        e = c * 3.0\n"
+           "    g = 1.0\n"
+           "    g += c\n"
+           "    return g")
+    f = eliminate_dead_code(f)
+    lines = body(f)
+    assert "a = x * 2.0" not in lines and "e = c * 3.0" not in lines
+    assert "b = s.pop()" in lines               # an effect (a stack pop)
+    assert "d = c + 1.0" in lines and "g = 1.0" in lines
+
+
+# -- negations, first slice updates -----------------------------------------------------
+
+def test_single_use_negation_is_absorbed():
+    f = fn("def f(g, x, h):\n"
+           "    grad_t2 = -g\n"
+           "    h += grad_t2\n"
+           "    grad_t3 = -x\n"
+           "    y = grad_t3 * g\n"
+           "    return h, y")
+    f = simplify_function(forward_negations(f), FLOATS)
+    lines = body(f)
+    assert "h -= g" in lines
+    assert "grad_t3 = -x" in lines              # a product with a non-constant: left alone
+
+
+def test_first_slice_update_of_zeros_assigns():
+    f = fn("def f(a, b):\n"
+           "    g = np.zeros((5,))\n"
+           "    g[:-1] -= a\n"
+           "    g[1:] += b\n"
+           "    return g")
+    f.body = assign_first_slice(f.body)
+    assert body(f)[1:3] == ["g[:-1] = -a", "g[1:] += b"]
+
+
+def test_first_update_through_an_index_array_still_adds():
+    f = fn("def f(a, idx):\n"
+           "    g = np.zeros((5,))\n"
+           "    g[idx] += a\n"
+           "    return g")
+    f.body = assign_first_slice(f.body)
+    assert body(f)[1] == "g[idx] += a"
+
+
+# -- broadcasts -----------------------------------------------------------------------
+
+def oracle(**shapes):
+    return ShapeOracle(shapes, set(shapes), "np", wide=set(shapes))
+
+
+def test_broadcast_dropped_when_the_reader_broadcasts():
+    f = fn("def f(c, y, z):\n"
+           "    g = np.broadcast_to(c, (8, 10))\n"
+           "    h = g * y\n"
+           "    k = np.sum(g)\n"
+           "    return h, k")
+    f = elide_broadcasts(f, oracle(c=(), y=(8, 10), z=(8, 10)))
+    lines = body(f)
+    assert lines[0] == "g = c" and lines[1] == "h = g * y"
+    assert lines[2] == "k = np.sum(np.broadcast_to(g, (8, 10)))"   # a sum counts entries
+
+
+def test_lazy_scalar_through_expand_dims():
+    f = fn("def f(c, y):\n"
+           "    g1 = np.broadcast_to(c / 8, (8,))\n"
+           "    g0 = np.broadcast_to(np.expand_dims(g1, 1), (8, 10))\n"
+           "    h = g0 * y\n"
+           "    return h")
+    f = elide_broadcasts(f, oracle(c=(), y=(8, 10)))
+    assert body(f)[:3] == ["g1 = c / 8", "g0 = g1", "h = g0 * y"]
+
+
+def test_broadcast_kept_for_results_and_narrower_dtypes():
+    f = fn("def f(c, y32):\n"
+           "    g = np.broadcast_to(c, (3,))\n"
+           "    h = g * y32\n"
+           "    return g, h")
+    o = ShapeOracle({"c": (), "y32": (3,)}, {"c", "y32"}, "np", wide={"c"})
+    lines = body(elide_broadcasts(f, o))
+    assert lines[0] == "g = np.broadcast_to(c, (3,))"          # returned
+    assert lines[1] == "h = g * y32"
+
+
+def test_lazy_value_read_in_a_loop_is_materialized_first():
+    f = fn("def f(c, y):\n"
+           "    g = np.broadcast_to(c, (4,))\n"
+           "    for i in range(2):\n"
+           "        y = y * g\n"
+           "    return y")
+    lines = body(elide_broadcasts(f, oracle(c=(), y=(4,))))
+    assert lines[:2] == ["g = c", "g = np.broadcast_to(g, (4,))"]
+
+
+# -- end to end: the optimized gradients are right ------------------------------------
+
+def neuron(w0, x0, w1, x1, w2):
+    return 1.0 / (1.0 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
+
+
+def mean_loss(w, b, X, y):
+    z = X @ w + b
+    return np.mean(np.maximum(z, 0.0) - z * y + np.log(1.0 + np.exp(-np.abs(z))))
+
+
+def softmax_ce(W, b, X, Y):
+    logits = X @ W + b
+    z = logits - np.max(logits, axis=1, keepdims=True)
+    log_probs = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(np.sum(Y * log_probs, axis=1))
+
+
+def rosen(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def rnn(Wh, b, xs, h0):
+    h = h0
+    for t in range(4):
+        h = np.tanh(xs[t] + np.dot(h, Wh) + b)
+    return 0.5 * np.sum(h ** 2)
+
+
+def scaled_sum(x, s):
+    return np.sum(x) * s + np.sum(x * 2.0)
+
+
+def logistic(a, x0):
+    x = x0
+    for i in range(20):
+        x = a * x * (1.0 - x)
+    return x
+
+
+rng = np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (neuron, (2.0, -1.0, -3.0, -2.0, -3.0), (0, 1, 2, 3, 4)),
+    (mean_loss, (rng.standard_normal(4), 0.1, rng.standard_normal((6, 4)),
+                 (rng.random(6) > 0.5) * 1.0), (0, 1)),
+    (softmax_ce, (rng.standard_normal((5, 3)), rng.standard_normal(3),
+                  rng.standard_normal((4, 5)), np.eye(3)[[0, 2, 1, 1]]), (0, 1)),
+    (rosen, (rng.uniform(-1, 1, 7),), 0),
+    (rnn, (0.3 * rng.standard_normal((3, 3)), rng.standard_normal(3),
+           rng.standard_normal((4, 2, 3)), np.zeros((2, 3))), (0, 1)),
+    (scaled_sum, (rng.standard_normal((2, 3)), 1.5), (0, 1)),
+    (logistic, (3.2, 0.3), (0, 1)),
+])
+def test_optimized_gradients_match_finite_differences(f, args, wrt):
+    check_grad(f, args, wrt=wrt)
+
+
+def test_optimized_results_are_private_and_writable():
+    g = s2sgrad.grad(scaled_sum, wrt=(0, 1))
+    x = rng.standard_normal((2, 3))
+    gx, gs = g(x, 1.5)
+    assert gx.flags.writeable and not np.shares_memory(gx, x)
+    gx += 1.0                                   # a caller may update it in place
+
+
+def test_float32_gradients_keep_their_dtype():
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    gx, gs = s2sgrad.grad(scaled_sum, wrt=(0, 1))(x, 1.5)
+    assert gx.dtype == np.float32 and np.ndim(gs) == 0
+
+
+def test_no_runtime_helpers_or_broadcasts_left_in_the_benchmark_style_mlp():
+    W, b = rng.standard_normal((5, 3)), rng.standard_normal(3)
+    X, Y = rng.standard_normal((4, 5)), np.eye(3)[[0, 2, 1, 1]]
+    g = s2sgrad.grad(softmax_ce, wrt=(0, 1))
+    g(W, b, X, Y)
+    assert "broadcast_to" not in g.source and "grad_out" not in g.source
+
+
+def test_optimize_function_without_shapes_is_safe():
+    f = fn("def f(g, k):\n"
+           "    grad_out = 1.0\n"
+           "    y = grad_out * k\n"
+           "    return y")
+    f = optimize_function(f, ShapeOracle(floating={"g"}))
+    assert body(f)[0] == "y = 1.0 * k"           # k's dtype is unknown
