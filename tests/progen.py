@@ -84,8 +84,11 @@ def _bshape(*shapes):
 
 class Generator:
     def __init__(self, seed: int, control_flow: bool = True, tricky: Optional[bool] = None,
-                 max_statements: int = 8):
+                 max_statements: int = 8, extended: bool = False):
         self.seed = seed
+        self.extended = extended          # while loops, element-write loops, helper calls
+        self.helpers: List[str] = []      # module-level helper functions (source)
+        self.helper_ns: Dict[str, Any] = {"np": np}
         self.rng = random.Random(seed)
         self.nrng = np.random.default_rng(seed)
         self.control_flow = control_flow
@@ -307,8 +310,69 @@ class Generator:
             self.if_block()
         elif self.control_flow and r < 0.27:
             self.for_block()
+        elif self.extended and self.control_flow and r < 0.33:
+            self.for_block(style="while")
+        elif self.extended and self.control_flow and r < 0.40:
+            self.write_loop()
+        elif self.extended and r < 0.50:
+            self.call_helper()
         else:
             self.assign(1)
+
+    # -- extended statements ----------------------------------------------------------------
+    HELPERS = [
+        "def {h}(a, b):\n    c = a * b\n    return np.tanh(c) + a\n",
+        "def {h}(a, b):\n    return np.sin(a) * b - 0.5 * a\n",
+        "def {h}(a, b=2.0):\n    return a * b + np.cos(a)\n",
+        "def {h}(a, b):\n    if np.sum(a) > 0.0:\n        return a * b\n    return a - b\n",
+        "def {h}(a, b):\n    s = a / (1.5 + b * b)\n    for i in range(2):\n"
+        "        s = s + np.tanh(s) * 0.5\n    return s\n",
+    ]
+
+    def call_helper(self):
+        if not self.helpers or self.rng.random() < 0.4:
+            k = len(self.helpers)
+            src = self.rng.choice(self.HELPERS).replace("{h}", "helper%d" % k)
+            self.helpers.append(src)
+            exec(src, self.helper_ns)
+        k = self.rng.randrange(len(self.helpers))
+        name, src = "helper%d" % k, self.helpers[k]
+        a, b = self.pick(), self.pick()
+        _bshape(np.shape(self.env[a]), np.shape(self.env[b]))
+        if "np.sum(a) > 0.0" in src:
+            self.far(float(np.sum(self.env[a])), "branch")
+        call = "%s(%s)" % (name, a) if "b=2.0" in src and self.rng.random() < 0.5 \
+            else "%s(%s, %s)" % (name, a, b)
+        with np.errstate(all="raise"):
+            value = eval(call, dict(self.helper_ns), dict(self.env))
+        self.check_value(value)
+        t = self.fresh_name()
+        self.emit(1, "%s = %s" % (t, call))
+        self.env[t] = value
+        self.last = t
+        self.features.append("call")
+
+    def write_loop(self):
+        v = self.pick(lambda a: isinstance(a, np.ndarray) and a.ndim >= 1)
+        shape = np.shape(self.env[v])
+        c = self.pick(lambda a: np.ndim(a) == 0 or np.shape(a) == shape[1:])
+        form = self.rng.choice(["np.tanh({v}[{i}] * {c})", "{v}[{i}] * {c} + 0.5",
+                                "np.sin({v}[{i}]) * {c}"])
+        buf = self.fresh_name()
+        i = "r%d" % self.loop_vars
+        self.loop_vars += 1
+        body = form.format(v=v, i=i, c=c)
+        lines = ["    %s = np.zeros(%s.shape)" % (buf, v),
+                 "    for %s in range(%d):" % (i, shape[0]),
+                 "        %s[%s] = %s" % (buf, i, body)]
+        env = dict(self.env)
+        with np.errstate(all="raise"):
+            exec("\n".join(line[4:] for line in lines), {"np": np}, env)
+        self.check_value(env[buf])
+        self.lines += lines
+        self.env[buf] = env[buf]
+        self.last = buf
+        self.features.append("element-write")
 
     def _snapshot(self):
         return (dict(self.env), list(self.lines), list(self.features), set(self.used_names),
@@ -363,9 +427,11 @@ class Generator:
             + branch_lines[1]
         del names_defined
 
-    def for_block(self):
+    def for_block(self, style="for"):
         n = self.rng.randint(1, 4)
         loopvar = "i" if self.loop_vars == 0 else "j%d" % self.loop_vars
+        if style == "while":
+            loopvar = "it%d" % self.loop_vars
         self.loop_vars += 1
         carried = self.vars()
         if not carried:
@@ -397,9 +463,14 @@ class Generator:
                 if np.shape(env[name]) != np.shape(before[0].get(name, env[name])):
                     raise _Reject("loop changes shape")
             self._recheck_kinks(body, env)
-        self.lines = before[1] + ["    for %s in range(%d):" % (loopvar, n)] + body
+        if style == "while":
+            self.lines = before[1] + ["    %s = 0" % loopvar,
+                                      "    while %s < %d:" % (loopvar, n)] + body + [
+                "        %s = %s + 1" % (loopvar, loopvar)]
+        else:
+            self.lines = before[1] + ["    for %s in range(%d):" % (loopvar, n)] + body
         self.env = {k: v for k, v in env.items() if k in body_env_names and k != loopvar}
-        self.features.append("for")
+        self.features.append(style)
 
     def _loop_index_stmt(self, loopvar):
         t = self.pick(lambda v: isinstance(v, np.ndarray) or isinstance(v, float))
@@ -471,17 +542,21 @@ class Generator:
         k = r.randint(1, len(floats))
         wrt = tuple(sorted(r.sample(floats, k)))
         name = "prog%d" % self.seed
-        source = "def %s(%s):\n%s\n" % (name, ", ".join(params), "\n".join(self.lines))
+        source = "".join(h + "\n\n" for h in self.helpers) + \
+            "def %s(%s):\n%s\n" % (name, ", ".join(params), "\n".join(self.lines))
         feats = sorted(set(self.features))
         if self.tricky:
             feats.append("tricky-names")
         return Program(self.seed, source, name, params, tuple(args), wrt, feats)
 
 
-def generate(seed: int, control_flow: bool = True, tricky: Optional[bool] = None) -> Program:
-    return Generator(seed, control_flow=control_flow, tricky=tricky).program()
+def generate(seed: int, control_flow: bool = True, tricky: Optional[bool] = None,
+             extended: bool = False) -> Program:
+    return Generator(seed, control_flow=control_flow, tricky=tricky,
+                     extended=extended).program()
 
 
 if __name__ == "__main__":
     seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    print(generate(seed, control_flow="--no-control-flow" not in sys.argv))
+    print(generate(seed, control_flow="--no-control-flow" not in sys.argv,
+                   extended="--extended" in sys.argv))

@@ -27,7 +27,7 @@ try:
 except ImportError:  # autograd is a test extra
     autograd = None
 
-N_PROGRAMS = 240
+N_PROGRAMS = 200
 CHUNK = 40
 
 
@@ -149,18 +149,19 @@ def check_program(prog: progen.Program, use_autograd: bool = True, check_disk: b
 @pytest.mark.parametrize("start", range(0, N_PROGRAMS, CHUNK))
 def test_random_programs(start):
     for seed in range(start, start + CHUNK):
-        prog = progen.generate(seed, control_flow=seed % 3 != 0)
+        prog = progen.generate(seed, control_flow=seed % 3 != 0, extended=seed % 2 == 1)
         check_program(prog, use_autograd=seed % 4 == 0, check_disk=seed % 10 == 0)
 
 
 def test_generator_covers_the_operations():
     feats = set()
     for seed in range(N_PROGRAMS):
-        feats.update(progen.generate(seed, control_flow=seed % 3 != 0).features)
+        feats.update(progen.generate(seed, control_flow=seed % 3 != 0,
+                                     extended=seed % 2 == 1).features)
     for want in ["arith", "divide", "const", "sin", "cos", "tanh", "exp", "log", "sqrt", "abs",
                  "power", "reduce", "method", "max/min", "shape", "index", "where", "matmul",
                  "dot", "if", "for", "loop-index", "reassign", "augassign", "tricky-names",
-                 "power-varying"]:
+                 "power-varying", "while", "element-write", "call"]:
         assert want in feats, want
 
 
@@ -174,7 +175,8 @@ def test_soak():
     base = int(os.environ.get("S2SGRAD_SOAK_SEED", random.randrange(10 ** 6, 10 ** 9)))
     print("soak: %d programs from seed %d" % (n, base))
     for seed in range(base, base + n):
-        check_program(progen.generate(seed, control_flow=seed % 3 != 0), use_autograd=True)
+        check_program(progen.generate(seed, control_flow=seed % 3 != 0,
+                                      extended=seed % 2 == 1), use_autograd=True)
 
 
 # -- regression tests: programs the generator found (kept literally) -------------------------
@@ -226,6 +228,17 @@ REGRESSIONS = [
     return np.sum(x2)
 """, (np.array([[0.5], [-0.25]]), 0.6, 0.3, np.array([[0.5, -0.7, 0.9], [1.1, -0.2, 0.4]])),
      (0, 1, 2)),
+    # seed 77 (extended): a while loop whose result no gradient needs kept its trip counter
+    # update (iterations += 1) but lost the counter's initialization: UnboundLocalError.
+    (77, """def prog77(x0, x1, x2):
+    it0 = 0
+    while it0 < 2:
+        x1 += (1.0 + x2 * x2) ** 0.5
+        it0 = it0 + 1
+    w2 = np.mean(x1, keepdims=True)
+    return np.sum(w2 * w2)
+""", (np.array([0.1, 0.2, 0.3]), np.array([-0.5, 0.25, 1.0]), np.array([0.3, -0.6, 0.9])),
+     (0,)),
 ]
 
 
