@@ -1,0 +1,108 @@
+"""Rules for the runtime helpers that the rules in this package call, so that code
+generated from them can be differentiated again (Hessians, grad of grad).
+
+Each helper below is linear in the gradient ``g`` it carries; the other array
+arguments either enter bilinearly (tensordot, solve) or only through their shape
+or ordering (locally constant), so the rule is exact.
+"""
+import numpy as np
+
+from .. import runtime
+from ..runtime import join_adjoint, mT, tensordot_adjoint_left, tensordot_adjoint_right
+from .registry import grad, vjp
+
+
+@vjp(runtime.mT, family="runtime")
+def mT_rule(result, x):
+    grad[x] = mT(grad[result])
+
+
+@vjp(runtime.sort_adjoint, family="runtime")
+def sort_adjoint_rule(result, g, a, axis=-1):
+    # sort_adjoint scatters g through a's sorting permutation; its adjoint gathers
+    if axis is None:
+        grad[g] = np.reshape(np.take(np.ravel(grad[result]),
+                                     np.argsort(np.ravel(a), kind="stable")), np.shape(g))
+    else:
+        grad[g] = np.take_along_axis(grad[result], np.argsort(a, axis=axis, kind="stable"),
+                                     axis)
+
+
+@vjp(runtime.take_adjoint, family="runtime")
+def take_adjoint_rule(result, g, a, indices, axis=None):
+    grad[g] = np.take(grad[result], indices, axis)
+
+
+@vjp(runtime.take_along_axis_adjoint, family="runtime")
+def take_along_axis_adjoint_rule(result, g, a, indices, axis):
+    grad[g] = np.take_along_axis(grad[result], indices, axis)
+
+
+@vjp(runtime.pad_adjoint, family="runtime")
+def pad_adjoint_rule(result, g, a, pad_width):
+    grad[g] = np.pad(grad[result], pad_width)
+
+
+@vjp(runtime.tile_adjoint, family="runtime")
+def tile_adjoint_rule(result, g, a, reps):
+    grad[g] = np.tile(grad[result], reps)
+
+
+@vjp(runtime.repeat_adjoint, family="runtime")
+def repeat_adjoint_rule(result, g, a, repeats, axis=None):
+    if axis is None:
+        grad[g] = np.reshape(np.repeat(np.ravel(grad[result]), repeats), np.shape(g))
+    else:
+        grad[g] = np.repeat(grad[result], repeats, axis)
+
+
+@vjp(runtime.diag_adjoint, family="runtime")
+def diag_adjoint_rule(result, g, v, k=0):
+    grad[g] = np.diag(grad[result], k)
+
+
+@vjp(runtime.diagonal_adjoint, family="runtime")
+def diagonal_adjoint_rule(result, g, a, offset=0, axis1=0, axis2=1):
+    grad[g] = np.diagonal(grad[result], offset, axis1, axis2)
+
+
+@vjp(runtime.trace_adjoint, family="runtime")
+def trace_adjoint_rule(result, g, a, offset=0, axis1=0, axis2=1):
+    grad[g] = np.trace(grad[result], offset, axis1, axis2)
+
+
+# <G, tensordot_adjoint_left(g, a, b)> = <g, tensordot(G, b)>: bilinear in (g, b)
+@vjp(runtime.tensordot_adjoint_left, family="runtime")
+def tensordot_adjoint_left_rule(result, g, a, b, axes=2):
+    grad[g] = np.tensordot(grad[result], b, axes)
+    grad[b] = tensordot_adjoint_right(g, grad[result], b, axes)
+
+
+@vjp(runtime.tensordot_adjoint_right, family="runtime")
+def tensordot_adjoint_right_rule(result, g, a, b, axes=2):
+    grad[g] = np.tensordot(a, grad[result], axes)
+    grad[a] = tensordot_adjoint_left(g, a, grad[result], axes)
+
+
+# solve_adjoint_a(gb, x) = -gb x^T (an outer product for a vector x)
+@vjp(runtime.solve_adjoint_a, family="runtime")
+def solve_adjoint_a_rule(result, gb, x):
+    grad[gb] = -np.matmul(grad[result], x)
+    grad[x] = -np.matmul(mT(grad[result]), gb)
+
+
+# join_adjoint splits g into the pieces of a joined list; its adjoint joins them again
+@vjp(runtime.join_adjoint, family="runtime")
+def join_adjoint_rule(result, g, arrays, kind="concatenate", axis=0):
+    if kind == "concatenate":
+        grad[g] = np.concatenate(grad[result], axis)
+    elif kind == "stack":
+        grad[g] = np.stack(grad[result], axis)
+    elif kind == "hstack":
+        grad[g] = np.hstack(grad[result])
+    elif kind == "vstack":
+        grad[g] = np.vstack(grad[result])
+    elif kind == "dstack":
+        grad[g] = np.dstack(grad[result])
+    else:
+        grad[g] = np.column_stack(grad[result])
