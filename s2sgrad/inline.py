@@ -317,6 +317,7 @@ class Inliner:
                        caller_locals: Set[str], callee_locals: Set[str]):
         """Global names the callee reads, as the generated code must spell them."""
         mapping = {}
+        live = {}
         for n in A.names_loaded(stmt):
             if n in callee_locals or n in self.extra:
                 continue
@@ -325,9 +326,43 @@ class Inliner:
                 continue
             if n not in caller_locals and caller_ns.resolve(n) is obj:
                 continue
+            module = _module_of(callee_ns, n)
+            if module is not None and not callable(obj) and \
+                    not isinstance(obj, types.ModuleType):
+                # A data global of another module (a constant, an array): read it live,
+                # as the callee does, so rebinding it later is seen (not a stale copy).
+                live[n] = self.global_for(module.__name__.split(".")[-1], module, caller_ns,
+                                          caller_locals)
+                continue
             mapping[n] = self.global_for(n, obj, caller_ns, caller_locals)
         mapping = {k: v for k, v in mapping.items() if k != v}
-        return A.rename(stmt, mapping) if mapping else stmt
+        stmt = A.rename(stmt, mapping) if mapping else stmt
+        return _LiveGlobals(live).visit(stmt) if live else stmt
+
+
+def _module_of(ns: "Namespace", name: str):
+    """The module whose globals ``ns`` reads ``name`` from, if it is a real module."""
+    if name in ns.closure or name not in ns.globals:
+        return None
+    import sys
+    module = sys.modules.get(ns.globals.get("__name__", ""))
+    if module is None or getattr(module, "__dict__", None) is not ns.globals:
+        return None
+    return module
+
+
+class _LiveGlobals(gast.NodeTransformer):
+    """``SCALE`` -> ``helpmod.SCALE`` for the names in ``live`` (name -> module alias)."""
+
+    def __init__(self, live):
+        self.live = live
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, gast.Load) and node.id in self.live:
+            return gast.copy_location(gast.Attribute(
+                value=gast.Name(id=self.live[node.id], ctx=gast.Load(), annotation=None,
+                                type_comment=None), attr=node.id, ctx=gast.Load()), node)
+        return node
 
 
 def _mark_origin(stmt, info):

@@ -423,3 +423,21 @@ def test_code_replaced_in_place():
         np.testing.assert_allclose(grad(f)(X), 3 * X ** 2)
     finally:
         cache.clear()
+
+
+def test_other_module_constant_rebound_after_differentiation(tmp_path, monkeypatch):
+    # An inlined helper from another module reads that module's globals live, like
+    # the primal does: rebinding a constant there must show in the next gradient.
+    (tmp_path / "consts_helper.py").write_text(
+        "import numpy as onp\nSCALE = 3.0\n\ndef act(v):\n    return onp.tanh(v) * SCALE\n")
+    (tmp_path / "consts_main.py").write_text(
+        "import numpy as np\nfrom consts_helper import act\n\n"
+        "def f(x):\n    return np.sum(act(x) * x)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import consts_helper
+    import consts_main
+    g = grad(consts_main.f)
+    np.testing.assert_allclose(g(X), 3.0 * (np.tanh(X) + X * (1 - np.tanh(X) ** 2)))
+    consts_helper.SCALE = 1.0
+    np.testing.assert_allclose(g(X), np.tanh(X) + X * (1 - np.tanh(X) ** 2))
+    np.testing.assert_allclose(grad(consts_main.f)(X), np.tanh(X) + X * (1 - np.tanh(X) ** 2))
