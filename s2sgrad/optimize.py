@@ -772,6 +772,57 @@ def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast.Function
     return fn
 
 
+# -- reductions as methods ------------------------------------------------------------
+
+_REDUCTIONS = ("sum", "mean", "max", "min", "prod")
+
+
+def _array_shape(node, oracle: ShapeOracle):
+    """The shape of an expression built from names the oracle knows, if known."""
+    if isinstance(node, gast.Name):
+        return oracle.shape(node.id)
+    if _num(node) is not None:
+        return ()
+    if isinstance(node, gast.BinOp) and isinstance(node.op, _ELEMENTWISE):
+        return _bcast(_array_shape(node.left, oracle), _array_shape(node.right, oracle))
+    if isinstance(node, gast.UnaryOp):
+        return _array_shape(node.operand, oracle)
+    if isinstance(node, gast.Compare) and len(node.comparators) == 1:
+        return _bcast(_array_shape(node.left, oracle),
+                      _array_shape(node.comparators[0], oracle))
+    return None
+
+
+def reductions_as_methods(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast.FunctionDef:
+    """``np.sum(x, axis=1)`` -> ``x.sum(axis=1)`` when ``x`` is known to be an array
+    (a non-empty shape): ``np.sum`` calls that very method after a Python-level
+    dispatch that costs about a microsecond per call."""
+    np_name = oracle.numpy_name
+
+    class T(gast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            path = A.dotted(node.func)
+            if path is None or not path.startswith(np_name + "."):
+                return node
+            attr = path[len(np_name) + 1:]
+            if attr not in _REDUCTIONS or not 1 <= len(node.args) <= 2:
+                return node
+            if any(k.arg not in ("axis", "keepdims") for k in node.keywords):
+                return node
+            shape = _array_shape(node.args[0], oracle)
+            if not shape:                     # unknown, or () (maybe a Python float)
+                return node
+            keywords = list(node.keywords)
+            if len(node.args) == 2:
+                keywords.insert(0, gast.keyword(arg="axis", value=node.args[1]))
+            obj = node.args[0]
+            return gast.Call(func=gast.Attribute(value=obj, attr=attr, ctx=gast.Load()),
+                             args=[], keywords=keywords)
+
+    return T().visit(fn)
+
+
 # -- zeros filled by a first in-place update -------------------------------------------
 
 
@@ -832,6 +883,8 @@ def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
     fn = forward_negations(fn, np_name)
     fn = simplify_function(fn, oracle)
     fn.body = assign_first_slice(fn.body, np_name)
+    if shapes_known:
+        fn = reductions_as_methods(fn, oracle)
     return fn
 
 

@@ -529,13 +529,17 @@ class ReverseBuilder:
             value = piece.value
             if op.rule.kind == "elementwise" and piece.index is None:
                 value = self.unbroadcast(value, r, x)
-            value = self.specialize(value)
-            out += self.accumulate(x, value, comment, piece.index)
+            temps: List[gast.stmt] = []
+            value = self.specialize(value, temps)
+            for t in temps:                 # values a specialized helper reads twice
+                t.s2s_comment = comment
+            out += temps + self.accumulate(x, value, comment, piece.index)
         return out
 
-    def specialize(self, expr: gast.expr) -> gast.expr:
+    def specialize(self, expr: gast.expr, temps: Optional[List[gast.stmt]] = None
+                   ) -> gast.expr:
         from .specialize import specialize
-        return specialize(expr, self)
+        return specialize(expr, self, temps)
 
     def backward_if(self, stmt: gast.If, in_loop: bool) -> List[gast.stmt]:
         before_def, before_priv = set(self.defined), set(self.private)

@@ -25,8 +25,18 @@ def specializer(name):
 
 
 class _Ctx:
-    def __init__(self, builder):
+    def __init__(self, builder, temps=None):
         self.b = builder
+        self.temps = temps
+
+    def temp(self, base: str, value) -> Optional[gast.expr]:
+        """A statement ``name = value`` emitted before the specialized expression
+        (for a value it reads twice); None where the caller takes no statements."""
+        if self.temps is None:
+            return None
+        name = self.b.names.fresh(base)
+        self.temps.append(A.assign(name, value))
+        return A.load(name)
 
     def shape(self, node):
         if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)):
@@ -42,10 +52,10 @@ class _Ctx:
         return A.call(self.np(attr), args, kws)
 
 
-def specialize(expr: gast.expr, builder) -> gast.expr:
+def specialize(expr: gast.expr, builder, temps=None) -> gast.expr:
     if builder.shapes is None:
         return expr
-    ctx = _Ctx(builder)
+    ctx = _Ctx(builder, temps)
     helper_of = {v: k for k, v in builder.b.helper_names.items()}
     np_name = builder.b.numpy_name
 
@@ -179,6 +189,31 @@ def _expand_reduced(ctx, g, a, axis=None, keepdims=None):
         return g
     axes = _axes(ax, len(s))
     return ctx.call("expand_dims", [g, value_node(axes if len(axes) > 1 else axes[0])])
+
+
+@specializer("route_to_extremum")
+def _route_to_extremum(ctx, g, like, result, axis=None, keepdims=None):
+    """hits = (a == max); g shared equally by the tied entries of each slice."""
+    s = ctx.shape(like)
+    st = _static_args(axis if axis is not None else A.const(None),
+                      keepdims if keepdims is not None else A.const(False))
+    if s is None or st is None or not s or not isinstance(like, gast.Name) \
+            or not isinstance(result, gast.Name):
+        return None
+    ax, kd = st
+    expanded = _expand_reduced(ctx, result, like, A.const(ax), A.const(kd))
+    hits = ctx.temp("hits", gast.Compare(left=like, ops=[gast.Eq()], comparators=[expanded]))
+    if hits is None:
+        return None
+    upstream = _expand_reduced(ctx, g, like, A.const(ax), A.const(kd))
+    # hits is a boolean array: its .sum method (np.sum dispatches to it, slower)
+    count_of = gast.Attribute(value=A.load(hits.id), attr="sum", ctx=gast.Load())
+    if ax is None:
+        count = A.call(count_of)
+    else:
+        count = A.call(count_of, [], [("axis", value_node(ax)), ("keepdims", A.const(True))])
+    share = gast.BinOp(left=upstream, op=gast.Div(), right=count)
+    return gast.BinOp(left=A.load(hits.id), op=gast.Mult(), right=share)
 
 
 @specializer("mT")

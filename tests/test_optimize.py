@@ -317,3 +317,26 @@ def test_optimize_function_without_shapes_is_safe():
            "    return y")
     f = optimize_function(f, ShapeOracle(floating={"g"}))
     assert body(f)[0] == "y = 1.0 * k"           # k's dtype is unknown
+
+
+def test_reductions_become_methods_on_known_arrays():
+    f = fn("def f(g, s):\n"
+           "    a = np.sum(g, axis=1, keepdims=True)\n"
+           "    b = np.sum(s)\n"
+           "    c = np.max(g * 2.0, 0)\n"
+           "    return a, b, c")
+    from s2sgrad.optimize import reductions_as_methods
+    lines = body(reductions_as_methods(f, oracle(g=(3, 4), s=())))
+    assert lines[:3] == ["a = g.sum(axis=1, keepdims=True)",
+                         "b = np.sum(s)",                    # s may be a Python float
+                         "c = (g * 2.0).max(axis=0)"]
+
+
+def test_max_with_ties_specialized_without_helpers():
+    def f(x):
+        return np.sum(np.max(x, axis=1) * np.arange(3.0))
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 1.0], [5.0, 5.0, 5.0]])
+    g = s2sgrad.grad(f)
+    got = g(x)
+    assert "route_to_extremum" not in g.source and "hits" in g.source
+    np.testing.assert_allclose(got, [[0, 0, 0], [1, 0, 0], [2 / 3, 2 / 3, 2 / 3]])
