@@ -202,9 +202,11 @@ class GradientFunction:
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._nparams:
             args = self._bind(args, kwargs)
-        # _signature(args), inlined: no function call per argument for arrays and floats
-        key = tuple([(a.shape, a.dtype) if (t := type(a)) is _ndarray
-                     else t if t in _TYPE_KEYED else _key_of(a) for a in args])
+        # _signature(args), inlined; floats only (the common scalar case): their types
+        key = tuple(map(type, args))
+        if not _TYPE_KEYED.issuperset(key):
+            key = tuple([(a.shape, a.dtype) if (t := type(a)) is _ndarray
+                         else t if t in _TYPE_KEYED else _key_of(a) for a in args])
         compiled = self._specs.get(key)
         if compiled is None or (self._code is not None and self._fn.__code__ is not self._code):
             compiled = self._respecialize(args, key)
