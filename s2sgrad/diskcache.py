@@ -485,11 +485,22 @@ def _parse_entry(data: bytes) -> Optional[dict]:
 
 
 def _binding(spec) -> Any:
-    kind, name = spec
+    kind, name = spec[0], spec[1]
     if kind == "numpy" and name == "numpy":
         return numpy
     if kind == "runtime" and name in runtime.__all__:
         return getattr(runtime, name)
+    if kind in ("module", "object"):
+        # only modules this process has already imported: loading never imports code
+        module = sys.modules.get(name)
+        if module is None:
+            raise ValueError("module %r is not imported" % name)
+        if kind == "module":
+            return module
+        value = getattr(module, spec[2], None)
+        if value is None:
+            raise ValueError("%s.%s is gone" % (name, spec[2]))
+        return value
     raise ValueError("unknown binding %r" % (spec,))
 
 
@@ -554,6 +565,12 @@ def _bindings_of(fn: types.FunctionType, function: Any) -> Optional[Dict[str, li
         elif getattr(value, "__name__", None) in runtime.__all__ and \
                 getattr(runtime, value.__name__) is value:
             out[var] = ["runtime", value.__name__]
+        elif isinstance(value, types.ModuleType) and sys.modules.get(value.__name__) is value:
+            out[var] = ["module", value.__name__]      # another module (inlined helpers)
+        elif callable(value) and isinstance(getattr(value, "__module__", None), str) and \
+                getattr(sys.modules.get(value.__module__), getattr(value, "__name__", ""),
+                        None) is value:
+            out[var] = ["object", value.__module__, value.__name__]
         else:
             return None
     return out

@@ -397,3 +397,25 @@ def test_clear(cachedir, tmp_path):
     s2sgrad.grad(mod.f)(*args())
     assert diskcache.clear() == 1
     assert entries(cachedir) == []
+
+
+def test_helpers_from_other_modules_roundtrip(cachedir, tmp_path, monkeypatch):
+    # Inlined helpers of another module bind that module (read live): the entry names
+    # it and a new load binds the module this process imported.
+    (tmp_path / "dc_helper.py").write_text(
+        "import numpy as onp\nSCALE = 3.0\n\ndef act(v):\n    return onp.tanh(v) * SCALE\n")
+    (tmp_path / "dc_main.py").write_text(
+        "import numpy as np\nfrom dc_helper import act\n\n"
+        "def f(x):\n    return np.sum(act(x) * x)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import dc_helper
+    import dc_main
+    x = np.linspace(-1, 1, 4)
+    expected = s2sgrad.grad(dc_main.f)(x)
+    assert len(entries(cachedir)) == 1
+    loads = diskcache.stats["loads"]
+    got = fresh_grad(dc_main.f)(x)
+    assert diskcache.stats["loads"] == loads + 1
+    np.testing.assert_array_equal(got, expected)
+    dc_helper.SCALE = 1.0          # a different value: a different key, not a stale entry
+    np.testing.assert_allclose(fresh_grad(dc_main.f)(x), expected / 3.0)
