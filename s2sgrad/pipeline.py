@@ -256,11 +256,26 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
     write ``y[i] = v`` saves and restores only the element (``y[i]``).
     """
     first_definitions = _first_definitions(forward, set(rb.trace.params))
+    loop_locals = _loop_locals(forward, set(rb.trace.params))
     candidates = []   # (stmt, slot, name, saved, pop)
+    after: Dict[int, List[Tuple[str, gast.expr]]] = {}   # pushes of the value just assigned
+    at_top = set()
     for stmt, slot, name, in_loop in rb.restores:
         if (id(stmt), name) in first_definitions:
             continue
         tgt = stmt.targets[0]
+        loop = loop_locals.get((id(stmt), name))
+        node = getattr(loop, "s2s_backward_loop", None)
+        if node is not None:
+            # A value each trip computes before reading it: push it once computed and pop
+            # it at the top of the reversed trip (no push of the previous trip's value).
+            pop = A.assign(name, A.call(gast.Attribute(value=A.load(name + "_stack"),
+                                                       attr="pop", ctx=gast.Load())))
+            pop.s2s_comment = "restore %s" % name
+            node.body.insert(0, pop)      # (visited last to first: ends in source order)
+            at_top.add(id(pop))
+            candidates.append((stmt, node.body, name, A.load(name), pop))
+            continue
         if isinstance(tgt, gast.Subscript):
             saved = A.as_load(tgt)
             vi = rb.shapes.get(name) if rb.shapes is not None else None
@@ -289,8 +304,8 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
         if name not in stacks:
             stacks[name] = rb.names.fresh(name + "_stack")
         pop.value.func.value.id = stacks[name]
-        pushes.setdefault(id(stmt), []).append((name, saved))
-    if not pushes:
+        (after if id(pop) in at_top else pushes).setdefault(id(stmt), []).append((name, saved))
+    if not pushes and not after:
         return forward
     defined_before = set(rb.trace.params)
 
@@ -308,6 +323,11 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
                     else A.load(name))
                 out.append(push)
             out.append(s)
+            for name, saved in after.get(id(s), []):
+                push = gast.Expr(value=A.call(gast.Attribute(
+                    value=A.load(stacks[name]), attr="append", ctx=gast.Load()), [saved]))
+                push.s2s_comment = "save %s for the backward pass" % name
+                out.append(push)
         return out
 
     new = []
@@ -406,6 +426,30 @@ def _live_pops(backward, pops: Dict[int, str], views: Dict[str, set]) -> set:
 
     live_before(backward, set())
     return keep
+
+
+def _loop_locals(forward, params) -> Dict[Tuple[int, str], Any]:
+    """(assignment, name) -> loop, for names assigned once in the whole function, at the
+    top level of a loop body, and not read in that body before the assignment."""
+    stores: Dict[str, int] = {}
+    for n in gast.walk(gast.Module(body=forward, type_ignores=[])):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
+            stores[n.id] = stores.get(n.id, 0) + 1
+        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            stores[n.target.id] = stores.get(n.target.id, 0) + 1
+    found: Dict[Tuple[int, str], Any] = {}
+    for loop in gast.walk(gast.Module(body=forward, type_ignores=[])):
+        if not isinstance(loop, (gast.For, gast.While)):
+            continue
+        read: set = set()
+        for s in loop.body:
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                v = s.targets[0].id
+                if stores.get(v) == 1 and v not in params and v not in read \
+                        and v not in A.names_loaded(s.value):
+                    found[(id(s), v)] = loop
+            read |= A.names_loaded(s)
+    return found
 
 
 def _first_definitions(stmts, defined) -> set:

@@ -639,6 +639,7 @@ class ReverseBuilder:
         node = gast.For(target=target, iter=rev, body=body or [gast.Pass()], orelse=[],
                         type_comment=None)
         node.s2s_comment = comment_of(stmt, self.info)
+        stmt.s2s_backward_loop = node      # where loop-local values are popped
         return pre + [node]
 
     def _live_into(self, v: str, loop: gast.For) -> bool:
