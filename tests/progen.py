@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import linecache
 import random
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
@@ -76,6 +77,10 @@ class Program:
 
 class _Reject(Exception):
     pass
+
+
+def _identifiers(text):
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
 
 
 def _bshape(*shapes):
@@ -262,8 +267,7 @@ class Generator:
     def assign(self, indent: int, reassign_ok=True, keep_shape=False):
         text, value, feats = self.expression()
         if "shape" in feats or "index" in feats:
-            self.viewish.update(n for n in self.vars() if n in text.replace("(", " ").replace(
-                "[", " ").replace(".", " ").split())
+            self.viewish.update(n for n in self.vars() if n in _identifiers(text))
             self.viewish.add("__pending__")
         targets = self.vars()
         if reassign_ok and targets and self.rng.random() < 0.3:
@@ -407,8 +411,7 @@ class Generator:
             text, value, feats = self.expression(want_shape=shape)
             if "shape" in feats or "index" in feats:
                 self.viewish.add(target)
-                self.viewish.update(n for n in self.vars() if n in text.replace(
-                    "(", " ").replace("[", " ").replace(".", " ").split())
+                self.viewish.update(n for n in self.vars() if n in _identifiers(text))
             self.emit(2, "%s = %s" % (target, text))
             self.env[target] = value
             self.features.extend(feats)
