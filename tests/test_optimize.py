@@ -340,3 +340,64 @@ def test_max_with_ties_specialized_without_helpers():
     got = g(x)
     assert "route_to_extremum" not in g.source and "hits" in g.source
     np.testing.assert_allclose(got, [[0, 0, 0], [1, 0, 0], [2 / 3, 2 / 3, 2 / 3]])
+
+
+def test_scalar_loop_values_recomputed_instead_of_saved():
+    f = fn("def f(a, x0):\n"
+           "    x_stack = []\n"
+           "    x1_stack = []\n"
+           "    x = x0\n"
+           "    for i in range(3):\n"
+           "        x1 = a * x\n"
+           "        x1_stack.append(x1)\n"
+           "        x_stack.append(x)\n"
+           "        x = x1 * x1\n"
+           "    g = 1.0\n"
+           "    for i in reversed(range(3)):\n"
+           "        x1 = x1_stack.pop()\n"
+           "        g1 = 2.0 * g * x1\n"
+           "        x = x_stack.pop()\n"
+           "        g = g1 * a\n"
+           "    return g")
+    from s2sgrad.optimize import rematerialize_loop_values
+    o = ShapeOracle({"a": (), "x": (), "x1": (), "x0": ()}, {"a", "x", "x1"}, "np")
+    f = eliminate_dead_code(rematerialize_loop_values(f, o))
+    lines = body(f)
+    assert "x1_stack.append(x1)" not in lines and "x1_stack = []" not in lines
+    k = lines.index("x = x_stack.pop()")
+    assert lines[k + 1].startswith("x1 = a * x  # recomputed")   # the pop of x moved up
+
+
+def test_array_loop_values_stay_saved():
+    f = fn("def f(W, h0):\n"
+           "    h1_stack = []\n"
+           "    h = h0\n"
+           "    for t in range(3):\n"
+           "        h1 = h * 2.0\n"
+           "        h1_stack.append(h1)\n"
+           "        h = np.tanh(h1)\n"
+           "    g = h\n"
+           "    for t in reversed(range(3)):\n"
+           "        h1 = h1_stack.pop()\n"
+           "        g = g * h1\n"
+           "    return g")
+    from s2sgrad.optimize import rematerialize_loop_values
+    o = ShapeOracle({"h": (4,), "h1": (4,), "h0": (4,)}, {"h", "h1"}, "np")
+    lines = body(rematerialize_loop_values(f, o))
+    assert "h1_stack.append(h1)" in lines          # an array op costs more than a push
+
+
+def rnn_rows(Wx, Wh, xs, h0):
+    h = h0
+    for t in range(3):
+        h = np.tanh(np.dot(xs[t], Wx) + np.dot(h, Wh))
+    return np.sum(h ** 2)
+
+
+def test_rows_of_an_input_recomputed_in_the_backward_loop():
+    args = (rng.standard_normal((2, 3)), 0.5 * rng.standard_normal((3, 3)),
+            rng.standard_normal((3, 4, 2)), rng.standard_normal((4, 3)))
+    check_grad(rnn_rows, args, wrt=(0, 1, 3))
+    g = s2sgrad.grad(rnn_rows, wrt=(0, 1))
+    g(*args)
+    assert "recomputed" in g.source and g.source.count("_stack = []") == 1
