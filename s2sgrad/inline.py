@@ -196,10 +196,19 @@ class Inliner:
     def inline(self, callee: _Callee, call: gast.Call, info, caller_locals: Set[str],
                caller_namespace: Namespace, site) -> (List[gast.stmt], gast.expr):
         if callee.key in self.stack:
-            raise info.error(UnsupportedSyntaxError,
-                             "recursive call to '%s' cannot be differentiated" % callee.name,
-                             site, hint="rewrite the recursion as a loop")
-        if len(self.stack) > 50:
+            # Recursion is unrolled when constant arguments bound its depth (fact(3, x)):
+            # each level's 'if n <= 1' is decided at generation time.
+            depth = self.stack.count(callee.key)
+            static_args = any(_static_value(a) is not _MISSING for a in call.args) or any(
+                _static_value(k.value) is not _MISSING for k in call.keywords)
+            if not static_args or depth >= MAX_RECURSION:
+                raise info.error(UnsupportedSyntaxError,
+                                 "recursive call to '%s' cannot be differentiated%s"
+                                 % (callee.name, "" if not static_args else
+                                    ": it does not stop within %d levels" % MAX_RECURSION),
+                                 site, hint="rewrite the recursion as a loop, or bound its "
+                                            "depth with a constant argument (f(3, x))")
+        if len(self.stack) > 200:
             raise info.error(UnsupportedSyntaxError, "calls nested too deeply to inline", site)
         node = copy.deepcopy(callee.node)
         params = [a.id for a in node.args.posonlyargs + node.args.args]
@@ -218,6 +227,7 @@ class Inliner:
             raise info.error(UnsupportedSyntaxError, "too many arguments in the call to '%s'"
                              % callee.name, site)
         for p, a in zip(params, call.args):
+            a = _folded(a)
             if isinstance(a, gast.Starred):
                 raise info.error(UnsupportedSyntaxError, "starred arguments (*args) in calls "
                                  "are not supported", site, hint="pass the arguments one by one")
@@ -226,7 +236,7 @@ class Inliner:
             if k.arg is None or k.arg not in params or k.arg in bound:
                 raise info.error(UnsupportedSyntaxError, "unsupported keyword argument %r in the "
                                  "call to '%s'" % (k.arg, callee.name), site)
-            bound[k.arg] = k.value
+            bound[k.arg] = _folded(k.value)
         for p in params:
             if p in bound:
                 continue
@@ -262,7 +272,7 @@ class Inliner:
                 pre.append(gast.copy_location(A.assign(renames[p], a), site))
         for n in sorted(stored - set(params)):
             renames[n] = self.names.fresh(n)
-        body = [A.rename(s, renames) for s in body]
+        body = _fold_static_branches([A.rename(s, renames) for s in body])
         # calls inside the callee, resolved in the callee's namespace
         local_values = {v for v in renames.values() if isinstance(v, str)}
         callee_locals = local_values | caller_locals if callee.nested else local_values
@@ -363,6 +373,54 @@ class _LiveGlobals(gast.NodeTransformer):
                 value=gast.Name(id=self.live[node.id], ctx=gast.Load(), annotation=None,
                                 type_comment=None), attr=node.id, ctx=gast.Load()), node)
         return node
+
+
+MAX_RECURSION = 32
+
+
+def _static_value(node):
+    """The value of an expression of constants only (3 - 1, n <= 1 after binding n = 3)."""
+    if any(isinstance(n, (gast.Name, gast.Call, gast.Attribute, gast.Subscript, gast.Lambda,
+                          gast.ListComp, gast.Starred))
+           for n in gast.walk(node)):
+        return _MISSING
+    import ast
+    try:
+        expr = ast.fix_missing_locations(gast.gast_to_ast(gast.Expression(body=node)))
+        return eval(compile(expr, "<s2sgrad static>", "eval"), {"__builtins__": {}}, {})
+    except Exception:
+        return _MISSING
+
+
+def _folded(node):
+    """A constant expression argument as its literal value (3 - 1 -> 2)."""
+    if isinstance(node, gast.Constant):
+        return node
+    value = _static_value(node)
+    if value is not _MISSING and _is_literal(value) and not isinstance(value, tuple):
+        return gast.copy_location(_literal(value), node) if hasattr(node, "lineno") \
+            else _literal(value)
+    return node
+
+
+def _fold_static_branches(stmts) -> List[gast.stmt]:
+    """``if 3 <= 1: ...`` -> only the branch taken (after constant arguments are bound)."""
+    out: List[gast.stmt] = []
+    for s in stmts:
+        if out and isinstance(out[-1], gast.Return):
+            break           # what follows a return never runs
+        if isinstance(s, gast.If):
+            value = _static_value(s.test)
+            if value is not _MISSING:
+                out.extend(_fold_static_branches(s.body if value else s.orelse))
+                continue
+        for field in ("body", "orelse"):
+            if isinstance(getattr(s, field, None), list):
+                setattr(s, field, _fold_static_branches(getattr(s, field)))
+                if field == "body" and not s.body:
+                    s.body = [gast.Pass()]
+        out.append(s)
+    return out
 
 
 def _mark_origin(stmt, info):

@@ -71,8 +71,22 @@ def fact(n, x):
     return x * fact(n - 1, x)
 
 
-def uses_recursion(x):
-    return fact(3, x)
+def uses_recursion(x, n):
+    return fact(n, x)
+
+
+def uses_bounded_recursion(x):
+    return fact(4, x)
+
+
+def tree(depth, x):
+    if depth == 0:
+        return np.sin(x)
+    return tree(depth - 1, x) * 0.5 + tree(depth - 1, x * x)
+
+
+def uses_tree_recursion(x):
+    return np.sum(tree(2, x))
 
 
 def test_module_functions_keywords_defaults_and_early_return():
@@ -109,9 +123,15 @@ def test_generated_code_is_flat():
     assert "sq_result = x * x" in src
 
 
-def test_recursion_is_rejected_with_location():
+def test_recursion_bounded_by_a_constant_argument_is_unrolled():
+    g = check_grad(uses_bounded_recursion, (1.3,))
+    assert abs(g - 4 * 1.3 ** 3) < 1e-12
+    check_grad(uses_tree_recursion, (rng.normal(size=3),))
+
+
+def test_unbounded_recursion_is_rejected_with_location():
     with pytest.raises(UnsupportedSyntaxError) as info:
-        grad(uses_recursion)(1.5)
+        grad(uses_recursion)(1.5, 3)
     msg = str(info.value)
     assert "recursive call to 'fact'" in msg
     assert "test_subroutines.py" in msg
