@@ -270,9 +270,10 @@ def cumprod_adjoint(g, a, axis=None):
     return np.moveaxis(out, -1, axis)
 
 
-def norm_adjoint(g, x, result, ord=None, axis=None, keepdims=False):
+def norm_adjoint(g, x, result, ord=None, axis=None, keepdims=False, kind=None):
     """Gradient of np.linalg.norm for vector norms (any ord) and the matrix
-    'fro', 'nuc', 1, -1, inf, -inf, 2 and -2 norms."""
+    'fro', 'nuc', 1, -1, inf, -inf, 2 and -2 norms (``kind``: 'vector' or 'matrix'
+    for np.linalg.vector_norm / matrix_norm, else NumPy's rule for np.linalg.norm)."""
     x = np.asarray(x)
     if axis is None:
         matrix = x.ndim == 2 and ord is not None
@@ -280,6 +281,8 @@ def norm_adjoint(g, x, result, ord=None, axis=None, keepdims=False):
     else:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         matrix = len(axes) == 2
+    if kind is not None:
+        matrix = kind == "matrix"
     axes = tuple(a % max(x.ndim, 1) for a in axes)
     if not keepdims:
         g = np.expand_dims(g, axes) if x.ndim else g
