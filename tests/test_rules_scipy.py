@@ -236,3 +236,11 @@ def test_lognorm_uniform(method):
                s=np.float64(0.8), loc=np.float64(0.1), scale=np.float64(1.3), rtol=1e-5)
     check_expr("stats.uniform.%s(x, loc, scale)" % method, x=rand(5, low=0.2, high=1.2),
                loc=np.float64(0.1), scale=np.float64(1.3), rtol=1e-5)
+
+
+@pytest.mark.parametrize("expr,low,high", [
+    ("special.exp1(x)", 0.3, 2.0), ("special.expi(x)", 0.3, 2.0), ("special.ellipk(x)", 0.1, 0.9),
+    ("special.ellipe(x)", 0.1, 0.9), ("special.spence(x)", 0.3, 2.0),
+    ("special.loggamma(x)", 0.5, 3.0), ("special.zeta(3.0, x)", 0.5, 3.0)])
+def test_special_integrals(expr, low, high):
+    check_expr(expr, x=rand(4, low=low, high=high), rtol=1e-5)

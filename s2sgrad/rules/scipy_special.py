@@ -98,7 +98,7 @@ def gamma(result, x):
     grad[x] = grad[result] * result * special.digamma(x)
 
 
-@elementwise(special.gammaln, family="scipy.special")
+@elementwise(special.gammaln, special.loggamma, family="scipy.special")
 def gammaln(result, x):
     grad[x] = grad[result] * special.digamma(x)
 
@@ -297,3 +297,37 @@ def dawsn(result, x):
 @elementwise(special.erfcx, family="scipy.special")
 def erfcx(result, x):
     grad[x] = grad[result] * (2.0 * x * result - 2.0 / np.sqrt(np.pi))
+
+
+# -- integrals ---------------------------------------------------------------------------------
+
+
+@elementwise(special.exp1, family="scipy.special")
+def exp1(result, x):
+    grad[x] = -grad[result] * np.exp(-x) / x
+
+
+@elementwise(special.expi, family="scipy.special")
+def expi(result, x):
+    grad[x] = grad[result] * np.exp(x) / x
+
+
+@elementwise(special.ellipk, family="scipy.special")
+def ellipk(result, m):
+    grad[m] = grad[result] * (special.ellipe(m) - (1.0 - m) * result) / (2.0 * m * (1.0 - m))
+
+
+@elementwise(special.ellipe, family="scipy.special")
+def ellipe(result, m):
+    grad[m] = grad[result] * (result - special.ellipk(m)) / (2.0 * m)
+
+
+@elementwise(special.spence, family="scipy.special")
+def spence(result, z):
+    grad[z] = grad[result] * np.log(z) / (1.0 - z)
+
+
+@elementwise(special.zeta, family="scipy.special")
+def zeta(result, x, q=None):
+    grad[q] = -grad[result] * x * special.zeta(x + 1.0, q)
+    grad[x] = no_gradient("zeta: differentiated with respect to q only")
