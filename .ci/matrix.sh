@@ -6,7 +6,7 @@
 # Deprecation warnings raised from our code are errors (pytest filter on the s2sgrad
 # modules; warnings from NumPy/gast/astor internals are theirs and stay warnings).
 #
-#   bash .ci/matrix.sh            # all rows, two at a time (about 10 minutes on 2 cores)
+#   bash .ci/matrix.sh            # all rows, two at a time (15 minutes on 2 busy cores)
 #   bash .ci/matrix.sh py39-oldest py313-newest    # some rows
 #
 # Environment: S2SGRAD_MATRIX_DIR (venvs; default $TMPDIR/s2sgrad-matrix, reused when the
@@ -47,6 +47,10 @@ run_row() {
       "$python" -m venv "$venv" &&
         "$venv/bin/python" -m pip install -q --disable-pip-version-check $pins "pytest>=7" &&
         echo "$pins" >"$venv/.pins" || { echo "INSTALL FAILED"; return 3; }
+    elif [[ "$pins" != *"=="* ]]; then
+      # a "newest" row: a reused venv must follow new releases
+      "$venv/bin/python" -m pip install -q -U --disable-pip-version-check $pins ||
+        { echo "INSTALL FAILED"; return 3; }
     fi
     "$venv/bin/python" -c "import sys, numpy, gast, astor; print(sys.version.split()[0], \
 'numpy', numpy.__version__, 'gast', gast.__version__, 'astor', astor.__version__)"
