@@ -252,3 +252,38 @@ def _einsum_adjoint(ctx, g, subscripts, which, *operands):
         return None
     spec = ",".join([out] + [s for s, _ in others]) + "->" + target
     return ctx.call("einsum", [A.const(spec), g] + [o for _, o in others])
+
+
+def _tensordot_specialized(ctx, g, a, b, axes, left):
+    from .runtime import _tensordot_axes
+    sa, sb = ctx.shape(a), ctx.shape(b)
+    st = _static_args(axes if axes is not None else A.const(2))
+    if sa is None or sb is None or st is None:
+        return None
+    na, nb = len(sa), len(sb)
+    ax_a, ax_b = _tensordot_axes(st[0], na, nb)
+    free_a = [i for i in range(na) if i not in ax_a]
+    free_b = [i for i in range(nb) if i not in ax_b]
+    if left:
+        nfa = len(free_a)
+        pair = (list(range(nfa, nfa + len(free_b))), free_b)
+        out = ctx.call("tensordot", [g, b, value_node((pair[0], pair[1]))])
+        order = free_a + [ax_a[ax_b.index(j)] for j in sorted(ax_b)]
+    else:
+        pair = (free_a, list(range(len(free_a))))
+        out = ctx.call("tensordot", [a, g, value_node((pair[0], pair[1]))])
+        order = [ax_b[ax_a.index(i)] for i in sorted(ax_a)] + free_b
+    perm = sorted(range(len(order)), key=order.__getitem__)
+    if perm != list(range(len(order))):
+        out = ctx.call("transpose", [out, value_node(tuple(perm))])
+    return out
+
+
+@specializer("tensordot_adjoint_left")
+def _tensordot_left(ctx, g, a, b, axes=None):
+    return _tensordot_specialized(ctx, g, a, b, axes, True)
+
+
+@specializer("tensordot_adjoint_right")
+def _tensordot_right(ctx, g, a, b, axes=None):
+    return _tensordot_specialized(ctx, g, a, b, axes, False)
