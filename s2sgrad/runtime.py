@@ -211,7 +211,7 @@ __all__ += ["GradientList", "mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoi
             "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "interp_slope",
             "interp_fp_adjoint", "svd_adjoint", "qr_adjoint", "meshgrid_adjoint",
             "quantile_adjoint", "trapezoid_adjoint", "polyval_adjoint", "cov_adjoint",
-            "outer_adjoint"]
+            "outer_adjoint", "astype_adjoint"]
 
 
 class GradientList(list):
@@ -1007,3 +1007,11 @@ def outer_adjoint(g, a, b, op, which):
     else:
         raise ValueError("s2sgrad: no gradient for np.%s.outer" % op)
     return np.sum(local, axis=trail) if which == 0 else np.sum(local, axis=lead)
+
+
+def astype_adjoint(g, dtype):
+    """Gradient of x.astype(dtype): passed through for float and complex types, zero
+    for integer and boolean casts (piecewise constant)."""
+    if np.dtype(dtype).kind in "fc":
+        return np.array(g)          # a private copy: callers may add into it in place
+    return np.zeros(np.shape(g))

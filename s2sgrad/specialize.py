@@ -287,3 +287,17 @@ def _tensordot_left(ctx, g, a, b, axes=None):
 @specializer("tensordot_adjoint_right")
 def _tensordot_right(ctx, g, a, b, axes=None):
     return _tensordot_specialized(ctx, g, a, b, axes, False)
+
+
+_FLOAT_NAMES = {"float", "float16", "float32", "float64", "double", "single", "half",
+                "longdouble", "complex", "complex64", "complex128"}
+
+
+@specializer("astype_adjoint")
+def _astype_adjoint(ctx, g, dtype):
+    name = dtype.value if isinstance(dtype, gast.Constant) else (
+        dtype.id if isinstance(dtype, gast.Name) else (
+            dtype.attr if isinstance(dtype, gast.Attribute) else None))
+    if isinstance(name, str) and name.lstrip("<>=") in _FLOAT_NAMES | {"f8", "f4", "f2"}:
+        return g
+    return None

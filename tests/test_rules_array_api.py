@@ -62,3 +62,8 @@ def test_linalg_namespace():
     check_expr("np.linalg.diagonal(a, offset=-1)", a=rand(2, 4, 3))
     check_expr("np.linalg.cross(x, y)", x=rand(4, 3), y=rand(3))
     check_expr("np.linalg.svdvals(a)", a=rand(3, 4), rtol=1e-5)
+
+
+def test_transposes_accumulate_without_aliasing():
+    need("matrix_transpose")
+    check_expr("np.matrix_transpose(x) * 2.0 + np.matrix_transpose(x ** 2) + x.T", x=rand(3, 3))

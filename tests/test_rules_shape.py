@@ -150,3 +150,9 @@ def pieces_used_twice(x, C):
 def test_sequences_used_twice_add_item_by_item():
     check_grad(list_used_twice, (rand(4), rand(4), rand(2, 8)), wrt=(0, 1))
     check_grad(pieces_used_twice, (rand(4), rand(2, 4)), wrt=0)
+
+
+def test_astype_to_integer_has_no_gradient():
+    check_expr("x.astype(int) * x + x.astype('float64') + x.astype(np.float64)",
+               x=rand(4) * 3, rtol=1e-5)
+    check_expr("x.astype(float)", x=rand(3))

@@ -14,7 +14,7 @@ from .registry import grad, vjp
 
 @vjp(runtime.mT, family="runtime")
 def mT_rule(result, x):
-    grad[x] = mT(grad[result])
+    grad[x] = np.swapaxes(grad[result], -1, -2)
 
 
 @vjp(runtime.sort_adjoint, family="runtime")
@@ -58,7 +58,7 @@ def repeat_adjoint_rule(result, g, a, repeats, axis=None):
 
 @vjp(runtime.diag_adjoint, family="runtime")
 def diag_adjoint_rule(result, g, v, k=0):
-    grad[g] = np.diag(grad[result], k)
+    grad[g] = np.array(np.diag(grad[result], k))      # np.diag of a matrix is a view
 
 
 @vjp(runtime.diagonal_adjoint, family="runtime")

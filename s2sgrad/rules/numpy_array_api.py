@@ -3,7 +3,7 @@ np.cumulative_sum ...): the same gradients as their classic counterparts.
 Registered only for the functions this NumPy version has."""
 import numpy as np
 
-from ..runtime import (cumprod_adjoint, diagonal_adjoint, mT, norm_adjoint, svd_values_adjoint,
+from ..runtime import (astype_adjoint, cumprod_adjoint, diagonal_adjoint, mT, norm_adjoint, svd_values_adjoint,
                        tensordot_adjoint_left, tensordot_adjoint_right, trace_adjoint,
                        unbroadcast)
 from .registry import elementwise, grad, vjp
@@ -17,7 +17,7 @@ def _np(name, module=np):
 
 @vjp(_np("matrix_transpose"), _np("matrix_transpose", _linalg), family="array API")
 def matrix_transpose(result, x):
-    grad[x] = mT(grad[result])
+    grad[x] = np.swapaxes(grad[result], -1, -2)
 
 
 @vjp(_np("vecdot"), _np("vecdot", _linalg), family="array API")
@@ -63,7 +63,7 @@ def unstack(result, x, axis=0):
 
 @vjp(_np("astype"), family="array API")
 def astype(result, x, dtype, copy=True, device=None):
-    grad[x] = grad[result]
+    grad[x] = astype_adjoint(grad[result], dtype)
 
 
 @vjp(_np("vector_norm", _linalg), family="array API")

@@ -5,7 +5,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import (gradient_adjoint, meshgrid_adjoint, index_concatenate_adjoint, interp_fp_adjoint,
+from ..runtime import (astype_adjoint, gradient_adjoint, meshgrid_adjoint, index_concatenate_adjoint, interp_fp_adjoint,
                        interp_slope, inverse_permutation,
                        join_adjoint, linspace_adjoint, rollaxis_adjoint, pad_adjoint, repeat_adjoint,
                        split_adjoint, take_adjoint, take_along_axis_adjoint, tile_adjoint,
@@ -43,11 +43,17 @@ def broadcast_to(result, array, shape, subok=False):
 
 @vjp(np.array, np.asarray, np.asanyarray, np.ascontiguousarray, np.copy, np.real,
      np.real_if_close,
-     np.conj, np.conjugate, float, methods=("copy", "astype", "conj", "conjugate"),
+     np.conj, np.conjugate, float, methods=("copy", "conj", "conjugate"),
      attributes=("real",), family="shape")
 def identity(result, a, dtype=None, *args, copy=None, order=None, subok=None, ndmin=0,
              like=None, casting=None, tol=None):
     grad[a] = grad[result]
+
+
+@vjp(methods=("astype",), family="shape")
+def astype(result, a, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    # a cast to an integer or boolean type is piecewise constant: no gradient
+    grad[a] = astype_adjoint(grad[result], dtype)
 
 
 @vjp(methods=("item",), family="shape")
