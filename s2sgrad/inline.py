@@ -23,7 +23,7 @@ import builtins
 import copy
 import inspect
 import types
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import gast
 
@@ -174,12 +174,14 @@ class Inliner:
             return None      # a registered derivative (e.g. @s2sgrad.adjoint) wins
         cached = self.parsed_cache.get(id(obj))
         if cached is None:
+            from .controlflow import generator_arguments_to_lists
             from .normalize import check_supported
             from .parse import parse_function
             try:
                 parsed = parse_function(obj)
             except S2SGradError:
                 return None
+            parsed.node = generator_arguments_to_lists(copy.deepcopy(parsed.node))
             check_supported(parsed.node, parsed.info)
             defaults = {}
             params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
@@ -194,7 +196,7 @@ class Inliner:
 
     # -- inlining one call
     def inline(self, callee: _Callee, call: gast.Call, info, caller_locals: Set[str],
-               caller_namespace: Namespace, site) -> (List[gast.stmt], gast.expr):
+               caller_namespace: Namespace, site) -> Tuple[List[gast.stmt], gast.expr]:
         if callee.key in self.stack:
             # Recursion is unrolled when constant arguments bound its depth (fact(3, x)):
             # each level's 'if n <= 1' is decided at generation time.
