@@ -135,3 +135,29 @@ def test_unbounded_recursion_is_rejected_with_location():
     msg = str(info.value)
     assert "recursive call to 'fact'" in msg
     assert "test_subroutines.py" in msg
+
+
+def test_small_model_matches_autograd():
+    autograd = pytest.importorskip("autograd")
+    import os
+    import tempfile
+    import importlib.util
+    import autograd.numpy as anp
+    from model_e2e import SOURCE
+    # s2sgrad needs the source in a file: write the model as a module
+    path = os.path.join(tempfile.mkdtemp(), "model_e2e_np.py")
+    with open(path, "w") as fh:
+        fh.write("import numpy as np\n" + SOURCE)
+    spec = importlib.util.spec_from_file_location("model_e2e_np", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    ns = {"np": anp}
+    exec(SOURCE, ns)
+    params = {"Ws": [rng.normal(size=(4, 5)) * .5, rng.normal(size=(5, 3)) * .5],
+              "bs": [rng.normal(size=5), rng.normal(size=3)]}
+    X, y = rng.normal(size=(6, 4)), rng.integers(0, 3, size=6)
+    got = grad(mod.model)(params, X, y, 3)
+    want = autograd.grad(ns["model"])(params, X, y, 3)
+    for key in ("Ws", "bs"):
+        for a, b in zip(got[key], want[key]):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
