@@ -972,7 +972,16 @@ def _example_args(fb, params, u, r):
             return None
         if vi.is_array:
             dtype = vi.dtype if vi.dtype.kind == "f" or p not in inv and p != u else float
-            out.append(np.ones(vi.shape, dtype=dtype) * (0.0 if p == u else 1.0))
+            if p == u:
+                out.append(np.zeros(vi.shape, dtype=dtype))
+            elif np.dtype(dtype).kind == "f":
+                # well-conditioned made-up values: positive, diagonally dominant matrices
+                value = np.random.RandomState(0).uniform(0.5, 1.5, vi.shape)
+                if len(vi.shape) >= 2 and vi.shape[-1] == vi.shape[-2]:
+                    value = value + vi.shape[-1] * np.eye(vi.shape[-1])
+                out.append(value.astype(dtype))
+            else:
+                out.append(np.ones(vi.shape, dtype=dtype))
         elif p == u or p in inv:
             out.append(0.0 if p == u else 1.0)
         else:
