@@ -188,20 +188,25 @@ def _assignments(body):
 
 def activity(body: List[gast.stmt], wrt: Sequence[str], output: str, env: Environment) -> Set[str]:
     """Names that depend on a wrt input and that the output depends on."""
+    # an unknown operation depends on what the primal trace says can carry a gradient
+    # (x.shape, len(x), comparisons cannot), as in normalize
+    from .normalize import differentiable_loads
     stmts = list(_assignments(body))
     ops = {id(s): classify(s.value, env) for s in stmts}
     targets = {id(s): assigned_value(s)[0] for s in stmts}
+    # each statement's inputs, once (the fixed points below revisit every statement)
+    inputs = {id(s): (ops[id(s)].differentiable_inputs() if ops[id(s)].kind != "unknown"
+                      else {n for a in ops[id(s)].inputs() for n in differentiable_loads(a)})
+              for s in stmts}
     varied = set(wrt)
     changed = True
     while changed:
         changed = False
         for s in stmts:
-            op = ops[id(s)]
-            deps = op.differentiable_inputs() if op.kind != "unknown" else \
-                {n for a in op.inputs() for n in A.names_loaded(a)}
+            deps = inputs[id(s)]
             if isinstance(s.targets[0], gast.Subscript):
                 deps = deps | {A.root_name(s.targets[0])} if deps & varied else deps
-                deps |= A.names_loaded(s.value)
+                deps = deps | A.names_loaded(s.value)      # (never updates the cached set)
             if deps & varied:
                 for t in targets[id(s)]:
                     if t not in varied:
@@ -214,11 +219,9 @@ def activity(body: List[gast.stmt], wrt: Sequence[str], output: str, env: Enviro
         for s in stmts:
             if not set(targets[id(s)]) & useful:
                 continue
-            op = ops[id(s)]
-            deps = op.differentiable_inputs() if op.kind != "unknown" else \
-                {n for a in op.inputs() for n in A.names_loaded(a)}
+            deps = inputs[id(s)]
             if isinstance(s.targets[0], gast.Subscript):
-                deps |= A.names_loaded(s.value) | {A.root_name(s.targets[0])}
+                deps = deps | A.names_loaded(s.value) | {A.root_name(s.targets[0])}
             for d in deps & varied:
                 if d not in useful:
                     useful.add(d)

@@ -263,13 +263,16 @@ def _protected(fn) -> Set[str]:
     return _written_in_place(fn) | _returned(fn)
 
 
-def simplify_function(fn: gast.FunctionDef, oracle: Optional[ShapeOracle] = None
-                      ) -> gast.FunctionDef:
+def simplify_function(fn: gast.FunctionDef, oracle: Optional[ShapeOracle] = None,
+                      protected: Optional[Set[str]] = None) -> gast.FunctionDef:
     fn.body = flatten(fn.body)
     simp = Simplify(oracle, trust_floats=oracle is None)
     # y = x * 1.0 makes a new array; y = x would make y an alias, wrong when y is
     # then written in place (y[i] = ..., y += ...) or returned.
-    written = _protected(fn) if oracle is not None else _written_in_place(fn)
+    if protected is not None:
+        written = protected
+    else:
+        written = _protected(fn) if oracle is not None else _written_in_place(fn)
     for stmt in gast.walk(fn):
         for field in ("value", "test", "iter"):
             child = getattr(stmt, field, None)
@@ -344,9 +347,12 @@ def _reads(node) -> Set[str]:
 
 def _stored_anywhere(node) -> Set[str]:
     """Names bound or updated in place by ``node`` (a statement, maybe compound)."""
-    out = set(A.names_stored(node))
+    out = set()
     for n in gast.walk(node):
-        if isinstance(n, gast.AugAssign):
+        if isinstance(n, gast.Name):
+            if isinstance(n.ctx, (gast.Store, gast.Param)):
+                out.add(n.id)
+        elif isinstance(n, gast.AugAssign):
             out.add(A.root_name(n.target))
         elif isinstance(n, gast.Assign):
             for t in n.targets:
@@ -395,14 +401,16 @@ def _substitute_loads(stmt, mapping):
 
 
 def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
-                     helpers: Set[str] = frozenset(), keep: Set[str] = frozenset()
-                     ) -> List[gast.stmt]:
+                     helpers: Set[str] = frozenset(), keep: Set[str] = frozenset(),
+                     fold: Optional[Callable] = None) -> List[gast.stmt]:
     """Forward copies (``a = b``), numeric constants (``a = 1.0``) and repeated pure
     right-hand sides through a statement list, recursively into blocks.
 
     A copy ``a = b`` is valid until ``a`` or ``b`` is bound again or updated in
     place; reads inside a block are rewritten only when the block stores neither.
     Names in ``keep`` (in-place written ones) are never substituted away.
+    ``fold`` (a ``Simplify`` visitor) folds each right-hand side once its reads are
+    substituted, so a constant it computes propagates in the same sweep.
     """
     env: Dict[str, gast.expr] = {}          # a -> b (Name) or constant
     exprs: Dict[str, str] = {}              # dump of a pure rhs -> name holding it
@@ -429,11 +437,18 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
             elif isinstance(s, gast.For):
                 s.iter = _Substitute(live_env).visit(s.iter)
             inner_before = dict(live_env)
-            s.body = _propagate_inner(s.body, inner_before, numpy_name, helpers, keep)
-            s.orelse = _propagate_inner(s.orelse, inner_before, numpy_name, helpers, keep)
+            s.body = _propagate_inner(s.body, inner_before, numpy_name, helpers, keep, fold)
+            s.orelse = _propagate_inner(s.orelse, inner_before, numpy_name, helpers, keep,
+                                        fold)
             out.append(s)
             continue
         s = _substitute_loads(s, env)
+        if fold is not None and isinstance(s, gast.Assign) \
+                and isinstance(s.targets[0], gast.Name):
+            new = fold(s.value)
+            if not (isinstance(new, gast.Name) and not isinstance(s.value, gast.Name)
+                    and (s.targets[0].id in keep or new.id in keep)):
+                s.value = new
         stored = _stored_anywhere(s)
         kill(stored)
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
@@ -459,7 +474,7 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
     return out
 
 
-def _propagate_inner(stmts, env, numpy_name, helpers, keep):
+def _propagate_inner(stmts, env, numpy_name, helpers, keep, fold=None):
     """Inside a block: substitute the outer copies that the block never disturbs,
     then propagate the block's own copies."""
     stmts = [_substitute_loads(s, env) if not isinstance(s, (gast.If, gast.For, gast.While))
@@ -467,7 +482,7 @@ def _propagate_inner(stmts, env, numpy_name, helpers, keep):
     for s in stmts:
         if isinstance(s, (gast.If, gast.For, gast.While)):
             _Substitute(env).visit(s)
-    return propagate_copies(stmts, numpy_name, helpers, keep)
+    return propagate_copies(stmts, numpy_name, helpers, keep, fold)
 
 
 # -- dead code ------------------------------------------------------------------------
@@ -616,14 +631,15 @@ def _const_shape(node):
     return None
 
 
-def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast.FunctionDef:
+def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle,
+                     protected: Optional[Set[str]] = None) -> gast.FunctionDef:
     """Top-level straight-line code: ``g = np.broadcast_to(e, S)`` keeps ``g = e``
     (a *lazy* value: broadcasting it gives the true one) as long as every reader
     broadcasts anyway -- an elementwise operation whose result has the same shape
     either way, an in-place ``+=``, ``np.expand_dims`` of a lazy scalar.  Any other
     reader, a block, or the result gets ``np.broadcast_to(g, S)`` back."""
     np_name = oracle.numpy_name
-    written = _protected(fn)
+    written = _protected(fn) if protected is None else protected
     lazy: Dict[str, tuple] = {}          # name -> its true shape
     actual: Dict[str, Optional[tuple]] = {}
 
@@ -995,22 +1011,18 @@ def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
     when ``shapes_known``, their shapes: that enables ``elide_broadcasts``)."""
     np_name = oracle.numpy_name
     fn.body = flatten(fn.body)
-    keep = _protected(fn)
-    before = None
-    for _ in range(4):                # folding exposes constants to propagate, and back
-        fn.body = propagate_copies(fn.body, np_name, helpers, keep)
-        fn = simplify_function(fn, oracle)
-        if shapes_known:
-            fn = elide_broadcasts(fn, oracle)
-        now = gast.dump(fn)
-        if now == before:
-            break
-        before = now
+    keep = _protected(fn)            # no pass adds an in-place write or a result
+    fold = Simplify(oracle, trust_floats=False).visit
+    fn.body = propagate_copies(fn.body, np_name, helpers, keep, fold)
+    fn = simplify_function(fn, oracle, keep)
+    if shapes_known:                 # lazy broadcasts expose constants: propagate again
+        fn = elide_broadcasts(fn, oracle, keep)
+        fn.body = propagate_copies(fn.body, np_name, helpers, keep, fold)
     if shapes_known:
         fn = rematerialize_loop_values(fn, oracle)
     fn = eliminate_dead_code(fn, np_name, helpers)
     fn = forward_negations(fn, np_name)
-    fn = simplify_function(fn, oracle)
+    fn = simplify_function(fn, oracle, keep)
     fn.body = assign_first_slice(fn.body, np_name)
     if shapes_known:
         fn = reductions_as_methods(fn, oracle)

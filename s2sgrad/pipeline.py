@@ -63,9 +63,12 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
     rec = trace.names.fresh("record")
 
     def instrument(stmts):
+        # new blocks around the trace's own (unchanged, shared) statements: emitting
+        # reads them only, so no deep copy of the trace is needed
         out = []
         for s in stmts:
             if isinstance(s, (gast.If, gast.For, gast.While)):
+                s = copy.copy(s)
                 s.body = instrument(s.body)
                 s.orelse = instrument(s.orelse)
                 if isinstance(s, gast.For):
@@ -85,7 +88,7 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
     for k, s in enumerate(n for n in gast.walk(trace.node) if isinstance(n, gast.Assign)
                           and isinstance(n.targets[0], gast.Subscript)):
         s.s2s_write_key = "%s[...]#%d" % (A.root_name(s.targets[0]), k)
-    fn = copy.deepcopy(trace.node)
+    fn = copy.copy(trace.node)
 
     ret = fn.body[-1]
     body = instrument(fn.body[:-1])

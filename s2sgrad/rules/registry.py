@@ -81,7 +81,16 @@ class Rule:
         return self._tree
 
     def differentiable_params(self) -> List[str]:
-        """Parameters the template assigns a gradient to."""
+        """Parameters the template assigns a gradient to (computed once per rule:
+        activity analysis asks for every call of every generation)."""
+        cached = self.__dict__.get("_differentiable_params")
+        if cached is not None:
+            return list(cached)
+        out = self._find_differentiable_params()
+        self._differentiable_params = tuple(out)
+        return out
+
+    def _find_differentiable_params(self) -> List[str]:
         out = []
         for node in gast.walk(self.tree):
             tgt = None
