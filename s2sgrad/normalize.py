@@ -98,6 +98,7 @@ def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
                                  "visible to the compiler" % path, node,
                                  hint="write the computation directly in the function")
     check_inplace_aliasing(fn, info)
+    check_writes_through_views(fn, info)
 
 
 # Expressions whose value may share memory with an array named in them.
@@ -127,6 +128,17 @@ def _aliased_name(expr) -> Optional[str]:
     return None
 
 
+def _constant_slot(expr):
+    """``("k", key)`` for ``b["w"]`` / ``b[0]`` (a non-negative constant index), else None."""
+    if isinstance(expr, gast.Subscript) and isinstance(expr.value, gast.Name) and \
+            isinstance(expr.slice, gast.Constant):
+        key = expr.slice.value
+        if isinstance(key, str) or (isinstance(key, int) and not isinstance(key, bool)
+                                    and key >= 0):
+            return ("k", key)
+    return None
+
+
 def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
     """Reject ``x += v`` when another name may view the same array and is read later.
 
@@ -148,17 +160,18 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
         if ra != rb:
             parent[ra] = rb
 
-    aliases = []   # (line, target names, viewed name)
+    aliases = []   # (line, target names, viewed name, constant slot or None)
     for node in gast.walk(module):
         if isinstance(node, gast.Assign):
             src = _aliased_name(node.value)
             if src is not None:
                 aliases.append((node.lineno, set().union(*[A.names_stored(t)
-                                                           for t in node.targets]), src))
+                                                           for t in node.targets]), src,
+                                _constant_slot(node.value)))
         elif isinstance(node, gast.For):
             src = _aliased_name(node.iter)
             if src is not None:
-                aliases.append((node.lineno, A.names_stored(node.target), src))
+                aliases.append((node.lineno, A.names_stored(node.target), src, None))
     if not aliases:
         return
     loops = [n for n in gast.walk(module) if isinstance(n, (gast.For, gast.While))]
@@ -174,12 +187,22 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
         # Views made before the update (or anywhere in a loop around it: the next trip)...
         around = [span(loop) for loop in loops if span(loop)[0] <= node.lineno <= span(loop)[1]]
         parent.clear()
-        for line, targets, src in aliases:
-            if line < node.lineno or any(a <= line <= b for a, b in around):
-                for n in targets:
-                    union(n, src)
+        active = [e for e in aliases
+                  if e[0] < node.lineno or any(a <= e[0] <= b for a, b in around)]
+        for line, targets, src, slot in active:
+            for n in targets:
+                union(n, src)
         root = find(t)
         partners = {n for n in set(parent) | set(parent.values()) if n != t and find(n) == root}
+
+        def only_slot(n):
+            edges = [e for e in active if n in e[1] or e[2] == n]
+            return (edges[0][2], edges[0][3]) if len(edges) == 1 and edges[0][3] else None
+        mine = only_slot(t)
+        if mine is not None:
+            # w = p['w'] and b = p['b'] (or x[0] and x[1]) are different arrays
+            partners = {n for n in partners if not (
+                only_slot(n) and only_slot(n)[0] == mine[0] and only_slot(n)[1] != mine[1])}
         if not partners:
             continue
         # ... and read after it.
@@ -195,6 +218,86 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
                        info.absolute_line(use) or use.lineno), node,
                     hint="write '%s = %s %s ...' (a new array) instead"
                          % (t, t, _OP_TEXT.get(type(node.op), "?")))
+
+
+def check_writes_through_views(fn: gast.FunctionDef, info: SourceInfo) -> None:
+    """Reject ``y[i] = v`` while another name that may view ``y`` (``w = y[0:2]``,
+    ``w = y.T``, ``w = y``) is read later before being re-assigned: the write changes
+    ``w`` too, which the adjoint (it routes ``w``'s gradient to ``y``'s old values)
+    would not know."""
+    module = gast.Module(body=fn.body, type_ignores=[])
+    views: Dict[str, Set[str]] = {}
+    for node in gast.walk(module):
+        if isinstance(node, gast.Assign):
+            src = _aliased_name(node.value)
+            if src is not None:
+                for t in node.targets:
+                    for n in A.names_stored(t) - {src}:
+                        views.setdefault(src, set()).add(n)
+        elif isinstance(node, gast.For):
+            src = _aliased_name(node.iter)
+            if src is not None:
+                for n in A.names_stored(node.target) - {src}:
+                    views.setdefault(src, set()).add(n)
+    if not views:
+        return
+
+    def viewers(y):            # every name that may share memory with y, transitively
+        found, todo = set(), [y]
+        while todo:
+            for n in views.get(todo.pop(), ()):
+                if n not in found:
+                    found.add(n)
+                    todo.append(n)
+        for src, names in views.items():      # y itself may be a view of src (y = x)
+            if y in names and src != y:
+                found.add(src)
+        return found - {y}
+
+    def writes(s):
+        targets = s.targets if isinstance(s, gast.Assign) else \
+            [s.target] if isinstance(s, gast.AugAssign) else []
+        return [t for t in targets if isinstance(t, gast.Subscript)
+                and A.root_name(t) is not None]
+
+    def killed(s):
+        if isinstance(s, gast.Assign):
+            return set().union(*[A.names_stored(t) for t in s.targets
+                                 if not isinstance(t, gast.Subscript)])
+        return set()
+
+    def walk(stmts, live):
+        """Backward liveness; checks each write against the names live after it."""
+        for s in reversed(stmts):
+            if isinstance(s, gast.If):
+                live = walk(s.body, live) | walk(s.orelse, live) | A.names_loaded(s.test)
+                continue
+            if isinstance(s, (gast.For, gast.While)):
+                after, at_end = live, live
+                for _ in range(3):
+                    entry = walk(s.body, at_end)
+                    if isinstance(s, gast.For):
+                        entry = entry - A.names_stored(s.target)
+                    if after | entry <= at_end:
+                        break
+                    at_end = after | entry
+                live = after | entry | walk(s.orelse, live) | A.names_loaded(
+                    s.iter if isinstance(s, gast.For) else s.test)
+                continue
+            for t in writes(s):
+                y = A.root_name(t)
+                shared = sorted(viewers(y) & live)
+                if shared:
+                    raise info.error(
+                        UnsupportedSyntaxError,
+                        "writing into %r changes %r too (it may share %r's memory and is "
+                        "read later); s2sgrad does not track that" % (y, shared[0], y), s,
+                        hint="copy the array before writing into it (%s = %s.copy()), so "
+                             "that %r keeps its values" % (y, y, shared[0]))
+            live = (live - killed(s)) | A.names_loaded(s)
+        return live
+
+    walk(fn.body, set())
 
 
 _OP_TEXT = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",

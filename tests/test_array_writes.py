@@ -174,3 +174,31 @@ def lstm_like(x, Wf, Wi):
 def test_gated_recurrence_writing_a_state_buffer():
     check_grad(lstm_like, (rng.normal(size=(4, 3)), rng.normal(size=(3, 2)),
                            rng.normal(size=(3, 2))), wrt=(0, 1, 2))
+
+
+def rnn_with_a_named_row(x, U):
+    h = np.zeros((x.shape[0] + 1, U.shape[0]))
+    for t in range(x.shape[0]):
+        prev = h[t]                      # a view of h, re-assigned every trip
+        h[t + 1] = np.tanh(np.dot(prev, U) + x[t])
+    return np.sum(h)
+
+
+def write_through_a_view(x):
+    y = x * 1.0
+    v = y[0:2]
+    y[0] = 5.0                            # changes v too
+    return np.sum(v * x[0:2])
+
+
+def test_named_row_views_in_a_loop_are_fine():
+    check_grad(rnn_with_a_named_row, (rng.normal(size=(3, 2)), rng.normal(size=(2, 2))),
+               wrt=(0, 1))
+
+
+def test_write_seen_through_a_view_is_rejected():
+    from s2sgrad.errors import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(write_through_a_view)(rng.normal(size=3))
+    msg = str(info.value)
+    assert "'v'" in msg and "test_array_writes.py" in msg and "y = y.copy()" in msg
