@@ -66,13 +66,41 @@ class Program:
         return ns[self.name]
 
     def fresh_args(self):
-        return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in self.args)
+        return tuple(copy_value(a) for a in self.args)
 
     def __str__(self):
         return "# progen seed %d (%s)\n%s# args: %s\n# wrt: %s\n" % (
             self.seed, ", ".join(self.features) or "straight-line", self.source,
-            ", ".join("%s%s" % (n, np.shape(a)) for n, a in zip(self.params, self.args)),
+            ", ".join("%s%s" % (n, _describe_arg(a)) for n, a in zip(self.params, self.args)),
             self.wrt)
+
+
+def _describe_arg(a):
+    if isinstance(a, dict):
+        return "{%s}" % ", ".join("%r: %s" % (k, _describe_arg(v)) for k, v in a.items())
+    if isinstance(a, list):
+        return "[%s]" % ", ".join(_describe_arg(v) for v in a)
+    return str(np.shape(a))
+
+
+def copy_value(a):
+    """A deep copy of an argument (arrays, floats, and dicts / lists of them)."""
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    if isinstance(a, dict):
+        return {k: copy_value(v) for k, v in a.items()}
+    if isinstance(a, (list, tuple)):
+        return type(a)(copy_value(v) for v in a)
+    return a
+
+
+def leaves(a):
+    """The arrays and floats inside an argument or gradient, in a fixed order."""
+    if isinstance(a, dict):
+        return [x for k in sorted(a) for x in leaves(a[k])]
+    if isinstance(a, (list, tuple)):
+        return [x for v in a for x in leaves(v)]
+    return [a]
 
 
 class _Reject(Exception):
@@ -541,6 +569,25 @@ class Generator:
         except (_Reject, FloatingPointError, ValueError):
             ret = "np.sum(np.tanh(%s))" % last
         self.emit(1, "return " + ret)
+        if self.extended and len(params) >= 2 and r.random() < 0.35:
+            # Pack some parameters into a dict or list argument (a model's parameters).
+            k = r.randint(2, len(params))
+            packed = sorted(r.sample(range(len(params)), k))
+            as_dict = r.random() < 0.5
+            cname = "params" if as_dict else "weights"
+            while cname in self.used_names:
+                cname += "_"
+            unpack = []
+            for j, idx in enumerate(packed):
+                key = "%r" % params[idx] if as_dict else "%d" % j
+                unpack.append("    %s = %s[%s]" % (params[idx], cname, key))
+            container = {params[i]: args[i] for i in packed} if as_dict \
+                else [args[i] for i in packed]
+            rest = [i for i in range(len(params)) if i not in packed]
+            params = [cname] + [params[i] for i in rest]
+            args = [container] + [args[i] for i in rest]
+            self.lines = unpack + self.lines
+            self.features.append("dict-param" if as_dict else "list-param")
         floats = [i for i, a in enumerate(args)]
         k = r.randint(1, len(floats))
         wrt = tuple(sorted(r.sample(floats, k)))

@@ -441,3 +441,30 @@ def test_other_module_constant_rebound_after_differentiation(tmp_path, monkeypat
     consts_helper.SCALE = 1.0
     np.testing.assert_allclose(g(X), np.tanh(X) + X * (1 - np.tanh(X) ** 2))
     np.testing.assert_allclose(grad(consts_main.f)(X), np.tanh(X) + X * (1 - np.tanh(X) ** 2))
+
+
+def unpacked_params(p, x):
+    w = p["w"]
+    b = p["b"]
+    w *= 2.0                  # in place on one entry: the other entry is another array
+    return np.sum(np.tanh(x * w + b))
+
+
+def same_entry_twice(p, x):
+    w = p["w"]
+    v = p["w"]
+    w *= 2.0                  # v is the same array: it changes too
+    return np.sum(x * v)
+
+
+def test_inplace_update_of_one_unpacked_parameter():
+    p = {"w": np.array([0.5, -0.2, 0.1]), "b": np.array([0.1, 0.0, -0.3])}
+    x = np.array([1.0, 2.0, -1.0])
+    got = grad(unpacked_params)({k: v.copy() for k, v in p.items()}, x)
+    t = 1.0 - np.tanh(x * 2.0 * p["w"] + p["b"]) ** 2
+    np.testing.assert_allclose(got["w"], 2.0 * x * t)
+    np.testing.assert_allclose(got["b"], t)
+    with pytest.raises(UnsupportedSyntaxError) as ei:
+        grad(same_entry_twice)({"w": p["w"].copy()}, x)
+    check(ei, UnsupportedSyntaxError, "same_entry_twice", filename=HERE,
+          lineno=line_of(same_entry_twice, "w *= 2.0"), says=["'v'"])

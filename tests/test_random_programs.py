@@ -37,27 +37,52 @@ def private_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("S2SGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "progen-cache"))
 
 
+def _rebuild(a, values):
+    """``a`` with its leaves (progen.leaves order) replaced by ``values`` (consumed)."""
+    if isinstance(a, dict):
+        return {k: _rebuild(a[k], values) for k in sorted(a)}
+    if isinstance(a, (list, tuple)):
+        return type(a)(_rebuild(v, values) for v in a)
+    return values.pop(0)
+
+
 def fd_grad(f, args, i, eps=1e-6):
+    """Central differences w.r.t. argument ``i``: one gradient per leaf (progen.leaves)."""
     args = list(args)
-    x = args[i]
-    if not isinstance(x, np.ndarray):
-        def at(v):
-            call = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-            call[i] = v
-            return float(f(*call))
-        h = eps * max(1.0, abs(x))
-        return (at(x + h) - at(x - h)) / (2 * h)
-    g = np.zeros(x.shape)
-    for k in range(x.size):
-        h = eps * max(1.0, abs(x.flat[k]))
-        xp, xm = x.copy(), x.copy()
-        xp.flat[k] += h
-        xm.flat[k] -= h
-        call_p = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-        call_m = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-        call_p[i], call_m[i] = xp, xm   # copies: the primal may write into its arguments
-        g.flat[k] = (float(f(*call_p)) - float(f(*call_m))) / (2 * h)
-    return g
+    base = progen.leaves(args[i])
+    out = []
+
+    def at(j, v):
+        call = [progen.copy_value(a) for a in args]   # the primal may write into them
+        vals = [progen.copy_value(x) for x in base]
+        vals[j] = v
+        call[i] = _rebuild(args[i], vals)
+        return float(f(*call))
+
+    for j, x in enumerate(base):
+        if not isinstance(x, np.ndarray):
+            h = eps * max(1.0, abs(x))
+            out.append((at(j, x + h) - at(j, x - h)) / (2 * h))
+            continue
+        g = np.zeros(x.shape)
+        for k in range(x.size):
+            h = eps * max(1.0, abs(x.flat[k]))
+            xp, xm = x.copy(), x.copy()
+            xp.flat[k] += h
+            xm.flat[k] -= h
+            g.flat[k] = (at(j, xp) - at(j, xm)) / (2 * h)
+        out.append(g)
+    return out
+
+
+def _same_structure(g, a):
+    if isinstance(a, dict):
+        return isinstance(g, dict) and sorted(g) == sorted(a) and all(
+            _same_structure(g[k], a[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(g, (list, tuple)) and len(g) == len(a) and all(
+            _same_structure(x, y) for x, y in zip(g, a))
+    return not isinstance(g, (dict, list, tuple))
 
 
 def check_program(prog: progen.Program, use_autograd: bool = True, check_disk: bool = False):
@@ -81,28 +106,35 @@ def check_program(prog: progen.Program, use_autograd: bool = True, check_disk: b
             pass
         fail("s2sgrad crashed: %s: %s\n\ngenerated:\n%s" % (type(exc).__name__, exc, src))
     for a, o in zip(args, originals):
-        if not np.array_equal(a, o):
+        if not all(np.array_equal(x, y) for x, y in zip(progen.leaves(a), progen.leaves(o))):
             fail("the gradient mutated an argument")
+    s2s_grads = list(grads)
     if len(grads) != len(prog.wrt):
         fail("%d gradients for wrt=%r" % (len(grads), prog.wrt))
     value = f(*prog.fresh_args())
     for gi, i in zip(grads, prog.wrt):
-        x = args[i]
-        if isinstance(x, np.ndarray):
-            if not isinstance(gi, np.ndarray) or gi.shape != x.shape or gi.dtype != x.dtype:
-                fail("gradient of %s: expected an array %s %s, got %r"
-                     % (prog.params[i], x.shape, x.dtype, gi))
-            if np.shares_memory(gi, x):
-                fail("gradient of %s aliases the argument" % prog.params[i])
-        elif not isinstance(gi, float) and not (isinstance(gi, np.ndarray) and gi.ndim == 0):
-            # (a 0-d array for a float argument happens, e.g. through np.where: same value)
-            fail("gradient of scalar %s is %r (%s), not a float"
-                 % (prog.params[i], gi, type(gi).__name__))
-        num = fd_grad(f, prog.fresh_args(), i)
-        scale = max(1.0, abs(float(value)))
-        if not np.allclose(gi, num, rtol=1e-5, atol=1e-6 * scale):
-            fail("gradient of %s differs from finite differences:\n s2sgrad %r\n numeric %r\n\n"
-                 "generated:\n%s" % (prog.params[i], gi, num, g.source))
+        if not _same_structure(gi, args[i]):
+            fail("gradient of %s has another structure than the argument: %r"
+                 % (prog.params[i], gi))
+        nums = fd_grad(f, prog.fresh_args(), i)
+        for gl, x, num in zip(progen.leaves(gi), progen.leaves(args[i]), nums):
+            if isinstance(x, np.ndarray):
+                if not isinstance(gl, np.ndarray) or gl.shape != x.shape or gl.dtype != x.dtype:
+                    fail("gradient of %s: expected an array %s %s, got %r"
+                         % (prog.params[i], x.shape, x.dtype, gl))
+                if any(np.shares_memory(gl, a) for a in progen.leaves(args)
+                       if isinstance(a, np.ndarray)):
+                    fail("gradient of %s aliases an argument" % prog.params[i])
+            elif not isinstance(gl, float) and not (isinstance(gl, np.ndarray) and gl.ndim == 0):
+                # (a 0-d array for a float argument happens, e.g. through np.where: same value)
+                fail("gradient of scalar %s is %r (%s), not a float"
+                     % (prog.params[i], gl, type(gl).__name__))
+            scale = max(1.0, abs(float(value)))
+            if not np.allclose(gl, num, rtol=1e-5, atol=1e-6 * scale):
+                fail("gradient of %s differs from finite differences:\n s2sgrad %r\n numeric %r"
+                     "\n\ngenerated:\n%s" % (prog.params[i], gl, num, g.source))
+    grads = [progen.leaves(gi) for gi in grads]
+    grads = [x for leaf in grads for x in leaf]
     for k in range(len(grads)):
         for m in range(k + 1, len(grads)):
             if isinstance(grads[k], np.ndarray) and isinstance(grads[m], np.ndarray) \
@@ -110,7 +142,7 @@ def check_program(prog: progen.Program, use_autograd: bool = True, check_disk: b
                 fail("two gradients share memory")
     # A second call must not disturb the first call's results (no reused buffers).
     kept = [np.copy(x) for x in grads]
-    again = g(*prog.fresh_args())
+    again = progen.leaves(list(g(*prog.fresh_args())))
     for a, b, k in zip(grads, again, kept):
         if not np.array_equal(a, k) or not np.array_equal(b, k):
             fail("a second call changed or disagreed with the first call's gradients")
@@ -124,20 +156,22 @@ def check_program(prog: progen.Program, use_autograd: bool = True, check_disk: b
             ref = [autograd.grad(fa, i)(*prog.fresh_args()) for i in prog.wrt]
         except Exception:  # noqa: BLE001 - autograd's own limits (some index patterns)
             ref = []
-        for gi, ri, i in zip(grads, ref, prog.wrt):
-            if np.shape(gi) != np.shape(ri):
-                continue   # autograd keeps broadcast shapes for Python-float arguments
-            num = fd_grad(f, prog.fresh_args(), i)
-            if not np.allclose(ri, num, rtol=1e-5, atol=1e-6 * max(1.0, abs(float(value)))):
-                continue   # autograd disagrees with finite differences: its own limits
-            if not np.allclose(gi, ri, rtol=1e-9, atol=1e-10):
-                fail("gradient of %s differs from autograd:\n s2sgrad %r\n autograd %r\n\n"
-                     "generated:\n%s" % (prog.params[i], gi, ri, g.source))
+        ours = [progen.leaves(gi) for gi in s2s_grads]
+        for gis, ri, i in zip(ours, ref, prog.wrt):
+            for gi, rl, num in zip(gis, progen.leaves(ri), fd_grad(f, prog.fresh_args(), i)):
+                if np.shape(gi) != np.shape(rl):
+                    continue   # autograd keeps broadcast shapes for Python-float arguments
+                if not np.allclose(rl, num, rtol=1e-5,
+                                   atol=1e-6 * max(1.0, abs(float(value)))):
+                    continue   # autograd disagrees with finite differences: its own limits
+                if not np.allclose(gi, rl, rtol=1e-9, atol=1e-10):
+                    fail("gradient of %s differs from autograd:\n s2sgrad %r\n autograd %r"
+                         "\n\ngenerated:\n%s" % (prog.params[i], gi, rl, g.source))
     if check_disk:
         from s2sgrad import cache, diskcache
         cache.clear()
         loads = diskcache.stats["loads"]
-        again = s2sgrad.grad(f, wrt=prog.wrt)(*prog.fresh_args())
+        again = progen.leaves(list(s2sgrad.grad(f, wrt=prog.wrt)(*prog.fresh_args())))
         if diskcache.stats["loads"] != loads + 1:
             fail("the disk cache did not serve the program")
         for a, b in zip(grads, again):
