@@ -244,3 +244,21 @@ def test_lognorm_uniform(method):
     ("special.loggamma(x)", 0.5, 3.0), ("special.zeta(3.0, x)", 0.5, 3.0)])
 def test_special_integrals(expr, low, high):
     check_expr(expr, x=rand(4, low=low, high=high), rtol=1e-5)
+
+
+def test_logsumexp_weights():
+    check_expr("special.logsumexp(x, axis=1, b=w)", x=rand(3, 4), w=pos(3, 4))
+    check_expr("special.logsumexp(x, b=w)", x=rand(3, 4), w=pos(4))
+
+
+def test_more_families():
+    check_expr("stats.halfnorm.logpdf(x, loc, scale)", x=rand(4, low=0.3, high=2.0),
+               loc=np.float64(0.1), scale=np.float64(1.2), rtol=1e-5)
+    check_expr("stats.invgamma.logpdf(x, a, loc, scale)", x=rand(4, low=0.5, high=2.0),
+               a=np.float64(2.5), loc=np.float64(0.1), scale=np.float64(1.2), rtol=1e-5)
+    check_expr("stats.weibull_min.logpdf(x, c, loc, scale)", x=rand(4, low=0.5, high=2.0),
+               c=np.float64(1.7), loc=np.float64(0.1), scale=np.float64(1.2), rtol=1e-5)
+    k = np.array([0.0, 2.0, 5.0])
+    check_expr("stats.nbinom.logpmf(k, n, p)", consts={"k": k}, n=np.float64(3.5),
+               p=rand(3, low=0.2, high=0.8), rtol=1e-5)
+    check_expr("stats.geom.logpmf(k, p)", consts={"k": k + 1.0}, p=rand(3, low=0.2, high=0.8))

@@ -8,7 +8,7 @@ zero.
 import numpy as np
 from scipy import special
 
-from ..runtime import expand_reduced
+from ..runtime import expand_reduced, unbroadcast
 from .registry import elementwise, grad, no_gradient, vjp
 
 # -- logistic and log-sum-exp --------------------------------------------------------------
@@ -37,9 +37,10 @@ def logsumexp(result, a, axis=None, b=None, keepdims=False, return_sign=False):
         grad[a] = expand_reduced(grad[result], a, axis, keepdims) * np.exp(
             a - expand_reduced(result, a, axis, keepdims))
     else:
-        grad[a] = expand_reduced(grad[result], a, axis, keepdims) * b * np.exp(
+        share = expand_reduced(grad[result], a, axis, keepdims) * np.exp(
             a - expand_reduced(result, a, axis, keepdims))
-        grad[b] = no_gradient("logsumexp: no derivative with respect to the weights b")
+        grad[a] = share * b
+        grad[b] = unbroadcast(share, b)
 
 
 @vjp(special.softmax, family="scipy.special")

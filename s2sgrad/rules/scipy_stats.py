@@ -411,6 +411,50 @@ def poisson_cdf(result, k, mu, loc=0):
     grad[k] = no_gradient("poisson: k is a count, it has no derivative")
 
 
+# -- more location-scale families with a shape parameter ------------------------------------------
+
+
+@elementwise(stats.halfnorm.logpdf, family="scipy.stats")
+def halfnorm_logpdf(result, x, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    grad[x] = -grad[result] * y / scale
+    grad[loc] = grad[result] * y / scale
+    grad[scale] = grad[result] * (y * y - 1.0) / scale
+
+
+@elementwise(stats.invgamma.logpdf, family="scipy.stats")
+def invgamma_logpdf(result, x, a, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (1.0 / y - (a + 1.0)) / y
+    grad[x] = grad[result] * dy / scale
+    grad[loc] = -grad[result] * dy / scale
+    grad[scale] = -grad[result] * (dy * y + 1.0) / scale
+    grad[a] = -grad[result] * (np.log(y) + special.digamma(a))
+
+
+@elementwise(stats.weibull_min.logpdf, family="scipy.stats")
+def weibull_min_logpdf(result, x, c, loc=0.0, scale=1.0):
+    y = (x - loc) / scale
+    dy = (c - 1.0) / y - c * y ** (c - 1.0)
+    grad[x] = grad[result] * dy / scale
+    grad[loc] = -grad[result] * dy / scale
+    grad[scale] = -grad[result] * (dy * y + 1.0) / scale
+    grad[c] = grad[result] * (1.0 / c + np.log(y) - y ** c * np.log(y))
+
+
+@elementwise(stats.nbinom.logpmf, family="scipy.stats")
+def nbinom_logpmf(result, k, n, p, loc=0):
+    grad[p] = grad[result] * (n / p - (k - loc) / (1.0 - p))
+    grad[n] = grad[result] * (special.digamma(k - loc + n) - special.digamma(n) + np.log(p))
+    grad[k] = no_gradient("nbinom: k is a count, it has no derivative")
+
+
+@elementwise(stats.geom.logpmf, family="scipy.stats")
+def geom_logpmf(result, k, p, loc=0):
+    grad[p] = grad[result] * (1.0 / p - (k - loc - 1.0) / (1.0 - p))
+    grad[k] = no_gradient("geom: k is a count, it has no derivative")
+
+
 # -- binomial and Bernoulli (differentiable in the probability) ----------------------------------
 
 
