@@ -156,3 +156,7 @@ def test_astype_to_integer_has_no_gradient():
     check_expr("x.astype(int) * x + x.astype('float64') + x.astype(np.float64)",
                x=rand(4) * 3, rtol=1e-5)
     check_expr("x.astype(float)", x=rand(3))
+
+
+def test_array_ndmin():
+    check_expr("np.array(x, ndmin=2) * 2.0", x=rand(3))

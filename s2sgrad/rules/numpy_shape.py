@@ -5,11 +5,11 @@ import operator
 
 import numpy as np
 
-from ..runtime import (astype_adjoint, gradient_adjoint, meshgrid_adjoint, index_concatenate_adjoint, interp_fp_adjoint,
-                       interp_slope, inverse_permutation,
-                       join_adjoint, linspace_adjoint, rollaxis_adjoint, pad_adjoint, repeat_adjoint,
-                       split_adjoint, take_adjoint, take_along_axis_adjoint, tile_adjoint,
-                       unbroadcast)
+from ..runtime import (astype_adjoint, gradient_adjoint, index_concatenate_adjoint,
+                       interp_fp_adjoint, interp_slope, inverse_permutation, join_adjoint,
+                       linspace_adjoint, meshgrid_adjoint, pad_adjoint, repeat_adjoint,
+                       rollaxis_adjoint, split_adjoint, take_adjoint, take_along_axis_adjoint,
+                       tile_adjoint, unbroadcast)
 from .registry import grad, no_gradient, vjp
 
 # -- same elements, new shape (reshape back) ------------------------------------------------
@@ -47,7 +47,10 @@ def broadcast_to(result, array, shape, subok=False):
      attributes=("real",), family="shape")
 def identity(result, a, dtype=None, *args, copy=None, order=None, subok=None, ndmin=0,
              like=None, casting=None, tol=None):
-    grad[a] = grad[result]
+    if ndmin != 0:
+        grad[a] = np.reshape(grad[result], np.shape(a))
+    else:
+        grad[a] = grad[result]
 
 
 @vjp(methods=("astype",), family="shape")
