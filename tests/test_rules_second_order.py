@@ -51,7 +51,13 @@ def inv_batched_f(x):
     return np.sum(np.linalg.inv(a))
 
 
-FUNCS = [sort_f, sort_axis_f, take_f, take_along_f, pad_tile_repeat_f, diag_trace_f,
+def norm_f(x):
+    m = np.reshape(np.concatenate([x, x ** 2, np.sin(x)]), (3, 5))
+    return np.linalg.norm(x) ** 3 + np.sum(np.linalg.norm(m, axis=1) ** 2 * np.arange(3.0)) \
+        + np.linalg.norm(m) + np.sum(np.linalg.norm(m, ord=2, axis=0, keepdims=True))
+
+
+FUNCS = [norm_f, sort_f, sort_axis_f, take_f, take_along_f, pad_tile_repeat_f, diag_trace_f,
          tensordot_f, solve_f, inv_batched_f]
 
 

@@ -8,8 +8,9 @@ or ordering (locally constant), so the rule is exact.
 import numpy as np
 
 from .. import runtime
-from ..runtime import join_adjoint, mT, tensordot_adjoint_left, tensordot_adjoint_right
-from .registry import grad, vjp
+from ..runtime import (expand_reduced, join_adjoint, mT, tensordot_adjoint_left,
+                       tensordot_adjoint_right)
+from .registry import grad, no_gradient, vjp
 
 
 @vjp(runtime.mT, family="runtime")
@@ -106,3 +107,19 @@ def join_adjoint_rule(result, g, arrays, kind="concatenate", axis=0):
         grad[g] = np.dstack(grad[result])
     else:
         grad[g] = np.column_stack(grad[result])
+
+
+# norm_adjoint for the 2-norm / Frobenius norm: expand(g) * x / expand(r)
+@vjp(runtime.norm_adjoint, family="runtime")
+def norm_adjoint_rule(result, g, x, r, ord=None, axis=None, keepdims=False, kind=None):
+    if ord is None or ord == "fro" or (ord == 2 and (kind == "vector" or (
+            axis is not None and not isinstance(axis, tuple)))):
+        ge = expand_reduced(g, x, axis, keepdims)
+        re = expand_reduced(r, x, axis, keepdims)
+        grad[g] = np.sum(grad[result] * x, axis=axis, keepdims=keepdims) / r
+        grad[x] = grad[result] * ge / re
+        grad[r] = -np.sum(grad[result] * ge * x, axis=axis, keepdims=keepdims) / (r * r)
+    else:
+        grad[g] = no_gradient("second derivatives of this norm are not supported")
+        grad[x] = no_gradient("second derivatives of this norm are not supported")
+        grad[r] = no_gradient("second derivatives of this norm are not supported")
