@@ -915,6 +915,79 @@ def rematerialize_loop_values(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast
     return fn
 
 
+# -- single-use array temporaries ------------------------------------------------------
+
+
+def _one_operation(expr) -> bool:
+    """One operation on names, constants and attributes (``X @ W1``, ``np.dot(g, W.T)``)."""
+    def leaf(n):
+        return (isinstance(n, (gast.Name, gast.Constant)) or _num(n) is not None
+                or (isinstance(n, gast.Attribute) and leaf(n.value)))
+    if isinstance(expr, gast.BinOp):
+        return leaf(expr.left) and leaf(expr.right)
+    if isinstance(expr, gast.UnaryOp):
+        return leaf(expr.operand)
+    if isinstance(expr, gast.Compare):
+        return leaf(expr.left) and all(leaf(c) for c in expr.comparators)
+    if isinstance(expr, gast.Call):
+        return all(leaf(a) for a in expr.args) and all(leaf(k.value) for k in expr.keywords)
+    return False
+
+
+def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
+                             protected: Set[str], numpy_name: str = "np",
+                             window: int = 3) -> gast.FunctionDef:
+    """``h0 = X @ W1`` read once, a statement or two later (``h1 = h0 + b1``), becomes
+    ``h1 = X @ W1 + b1``: the intermediate array is freed as soon as it is used, as in
+    code written by hand, instead of living until the function returns.  Only arrays
+    (known non-empty shape), only one operation, one inlined value per statement."""
+    counts = _load_count(fn)
+
+    def run(stmts):
+        received: Set[int] = set()
+        i = 0
+        while i < len(stmts):
+            s = stmts[i]
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                s.body, s.orelse = run(s.body), run(s.orelse)
+                i += 1
+                continue
+            if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
+                i += 1
+                continue
+            t = s.targets[0].id
+            if (counts.get(t, 0) != 1 or t in protected or not oracle.shape(t)
+                    or not _one_operation(s.value) or id(s) in received
+                    or not _pure_expr(s.value, numpy_name)):
+                i += 1
+                continue
+            reads = A.names_loaded(s.value)
+            done = False
+            for j in range(i + 1, min(len(stmts), i + 1 + window)):
+                u = stmts[j]
+                if isinstance(u, (gast.If, gast.For, gast.While)):
+                    break
+                if t in A.names_loaded(u):
+                    if isinstance(u, (gast.Assign, gast.AugAssign)) and id(u) not in received \
+                            and not isinstance(getattr(u, "targets", [u.target if isinstance(
+                                u, gast.AugAssign) else None])[0], gast.Subscript) \
+                            and t not in A.names_loaded(getattr(u, "targets", [None])[0]
+                                                        or gast.Pass()):
+                        u.value = _Substitute({t: s.value}).visit(u.value)
+                        received.add(id(u))
+                        del stmts[i]
+                        done = True
+                    break
+                if (reads | {t}) & _stored_anywhere(u):
+                    break
+            if not done:
+                i += 1
+        return stmts
+
+    fn.body = run(fn.body)
+    return fn
+
+
 # -- reductions as methods ------------------------------------------------------------
 
 _REDUCTIONS = ("sum", "mean", "max", "min", "prod")
@@ -1025,6 +1098,7 @@ def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
     fn = simplify_function(fn, oracle, keep)
     fn.body = assign_first_slice(fn.body, np_name)
     if shapes_known:
+        fn = inline_single_use_arrays(fn, oracle, keep, np_name)
         fn = reductions_as_methods(fn, oracle)
     return fn
 

@@ -401,3 +401,30 @@ def test_rows_of_an_input_recomputed_in_the_backward_loop():
     g = s2sgrad.grad(rnn_rows, wrt=(0, 1))
     g(*args)
     assert "recomputed" in g.source and g.source.count("_stack = []") == 1
+
+
+def test_single_use_array_temporaries_are_inlined():
+    from s2sgrad.optimize import inline_single_use_arrays
+    f = fn("def f(X, W1, b1, W2):\n"
+           "    h0 = X @ W1\n"
+           "    h1 = h0 + b1\n"
+           "    a = X @ W2\n"
+           "    b = a * 2.0\n"
+           "    c = a * 3.0\n"
+           "    return h1, b, c")
+    f = inline_single_use_arrays(f, oracle(X=(2, 3), W1=(3, 3), h0=(2, 3), h1=(2, 3),
+                                           a=(2, 3), b=(2, 3), c=(2, 3)), {"h1", "b", "c"})
+    lines = body(f)
+    assert lines[0] == "h1 = X @ W1 + b1"
+    assert "a = X @ W2" in lines                    # read twice: kept
+
+
+def test_inlining_stops_at_a_store_of_an_input():
+    from s2sgrad.optimize import inline_single_use_arrays
+    f = fn("def f(x, y):\n"
+           "    t = x * 2.0\n"
+           "    x = y\n"
+           "    u = t + x\n"
+           "    return u")
+    lines = body(inline_single_use_arrays(f, oracle(x=(3,), y=(3,), t=(3,), u=(3,)), {"u"}))
+    assert lines[0] == "t = x * 2.0"
