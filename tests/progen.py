@@ -4,7 +4,9 @@
 from the operations s2sgrad supports (arithmetic with broadcasting, unary
 functions, reductions with axis/keepdims, transposes, reshapes, indexing,
 ``np.where``, ``@``/``np.dot``, ``if``/``else`` and ``for ... in range``), with
-example arguments.
+example arguments.  ``extended=True`` adds ``while`` loops, element-write loops
+(``h[i] = ...``), calls to module-level helper functions (inlined by s2sgrad)
+and dict / list parameter arguments.
 
 The generator is also a *shadow interpreter*: it runs every statement on the
 example arguments as it writes it, and keeps a statement only if
@@ -18,7 +20,7 @@ example arguments as it writes it, and keeps a statement only if
 So any disagreement between s2sgrad and finite differences (or autograd) on a
 generated program is a bug, not an artefact of the test.
 
-    python tests/progen.py SEED [--no-control-flow]    # print one program
+    python tests/progen.py SEED [--no-control-flow] [--extended]    # print one program
 """
 from __future__ import annotations
 
