@@ -244,7 +244,7 @@ def two(x, y):
 def test_bad_wrt(wrt, says):
     with pytest.raises(WrtError) as ei:
         grad(two, wrt=wrt)
-    check(ei, WrtError, "two", says=[says])
+    check(ei, WrtError, "two", filename=HERE, lineno=line_of(two, "def two"), says=[says])
 
 
 @pytest.mark.parametrize("arg, says", [
@@ -256,7 +256,7 @@ def test_argument_without_a_gradient(arg, says):
         return np.sum(x * x)
     with pytest.raises(WrtError) as ei:
         grad(f)(arg)
-    check(ei, WrtError, "f", says=[says, "'x'"])
+    check(ei, WrtError, "f", filename=HERE, lineno=line_of(f, "def f"), says=[says, "'x'"])
 
 
 def test_integer_argument_not_asked_for_is_fine():
