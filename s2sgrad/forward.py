@@ -268,7 +268,7 @@ class ForwardBuilder:
 
     # -- statements
     def expr_statement(self, s: gast.Expr) -> List[gast.stmt]:
-        from .transforms import grad_of_marker
+        from .surgery import grad_of_marker
         if grad_of_marker(s, self.env) is not None:
             return []           # grad_of blocks act on the backward pass only
         app = _append_call(s)
@@ -385,7 +385,7 @@ class ForwardBuilder:
         if op.kind == "rule" and op.rule.kind == "elementwise":
             return self.elementwise_tangent(s, op, result, r)
         if op.kind == "rule":
-            from .transforms import transpose_vjp_rule
+            from .transpose import transpose_vjp_rule
             return transpose_vjp_rule(self, s, op, result, r)
         # unknown operations that forward mode can still follow
         if isinstance(value, (gast.Tuple, gast.List)):
@@ -709,7 +709,7 @@ def generate_jvp(fn, wrt: Sequence[int], example_args=None, tangent_only: bool =
     from .pipeline import Generated, choose_bindings, probe_shapes
     from . import runtime
 
-    from .transforms import rewrite_grad_of
+    from .surgery import rewrite_grad_of
     parsed = rewrite_grad_of(parse_function(fn))
     params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
     wrt_names = [params[i] for i in wrt]
