@@ -47,9 +47,10 @@ def _simple_sequence(node) -> bool:
 class _Iterables:
     """for-loops over sequences -> index loops over range(len(...))."""
 
-    def __init__(self, names: A.NameAllocator, info=None):
+    def __init__(self, names: A.NameAllocator, info=None, dicts=frozenset()):
         self.names = names
         self.info = info
+        self.dicts = set(dicts)
 
     def block(self, stmts):
         out = []
@@ -66,6 +67,10 @@ class _Iterables:
         it = s.iter
         if _is_range(it):
             return [s]
+        if isinstance(it, gast.Name) and it.id in self.dicts:
+            # for k in d: the keys
+            it = gast.Call(func=gast.Attribute(value=it, attr="keys", ctx=gast.Load()),
+                           args=[], keywords=[])
         if (isinstance(it, gast.Call) and A.dotted(it.func) == "reversed" and len(it.args) == 1
                 and _is_range(it.args[0])):
             return [s]
@@ -170,8 +175,8 @@ class _Iterables:
         return pre + [new]
 
 
-def lower_iterables(body, names: A.NameAllocator, info=None):
-    return _Iterables(names, info).block(body)
+def lower_iterables(body, names: A.NameAllocator, info=None, dicts=frozenset()):
+    return _Iterables(names, info, dicts).block(body)
 
 
 # --------------------------------------------------------------------------
@@ -500,8 +505,9 @@ def lower_comprehensions(body, names, info, fn) -> List[gast.stmt]:
     return _Comprehensions(names, info, local).block(body)
 
 
-def normalize_control_flow(body: List[gast.stmt], names, info, fn) -> List[gast.stmt]:
-    """All control-flow passes, in order."""
+def normalize_control_flow(body: List[gast.stmt], names, info, fn,
+                           dicts=frozenset()) -> List[gast.stmt]:
+    """All control-flow passes, in order (``dicts``: names known to hold dicts)."""
     body = lower_comprehensions(body, names, info, fn)
-    body = lower_iterables(body, names, info)
+    body = lower_iterables(body, names, info, dicts)
     return single_exit(body, names, info, fn)

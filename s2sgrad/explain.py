@@ -493,7 +493,7 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
     args = tuple(float(a) if i in idx and isinstance(a, int) and not isinstance(a, bool) else a
                  for i, a in enumerate(args))
     wrt_names = [params[i] for i in idx]
-    trace = build_primal_trace(parsed, wrt_names)
+    trace = build_primal_trace(parsed, wrt_names, example_args=args)
     body = trace.node.body
 
     # Forward: run the trace statement by statement (loops unrolled, branches taken as

@@ -713,7 +713,7 @@ def generate_jvp(fn, wrt: Sequence[int], example_args=None, tangent_only: bool =
     parsed = rewrite_grad_of(parse_function(fn))
     params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
     wrt_names = [params[i] for i in wrt]
-    trace = build_primal_trace(parsed, wrt_names)
+    trace = build_primal_trace(parsed, wrt_names, example_args=example_args)
     from .pipeline import _with_extra
     env = Environment(_with_extra(parsed.globals, trace), parsed.closure, trace.local_names)
     bindings, extra = choose_bindings(parsed, trace)

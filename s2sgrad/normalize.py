@@ -28,7 +28,7 @@ SHAPE_FUNCTIONS = {"len", "range", "np.shape", "np.ndim", "np.size", "numpy.shap
 # Buffers whose values never depend on their arguments (only shapes and dtypes do).
 BUFFER_FUNCTIONS = {"%s.%s" % (m, f) for m in ("np", "numpy")
                     for f in ("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like",
-                              "arange", "eye", "identity")}
+                              "eye", "identity")}
 
 
 @dataclass
@@ -766,8 +766,34 @@ def local_names_of(fn: gast.FunctionDef) -> Set[str]:
     return names
 
 
-def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=()) -> PrimalTrace:
-    """Normalize ``parsed`` into the primal trace."""
+def dict_names(fn: gast.FunctionDef, example_args=None) -> Set[str]:
+    """Names known to hold dicts: parameters called with a dict, and names assigned only
+    dict displays (``{...}``, ``dict(...)``). ``for k in d`` iterates their keys."""
+    params = [a.id for a in fn.args.posonlyargs + fn.args.args]
+    found = {p for p, a in zip(params, example_args or ()) if isinstance(a, dict)}
+    sources: Dict[str, List[gast.expr]] = {}
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Assign):
+            for t in node.targets:
+                if isinstance(t, gast.Name):
+                    sources.setdefault(t.id, []).append(node.value)
+                else:
+                    for n in A.names_stored(t):
+                        sources.setdefault(n, []).append(None)
+        elif isinstance(node, (gast.For, gast.AugAssign, gast.comprehension)):
+            for n in A.names_stored(node.target):
+                sources.setdefault(n, []).append(None)
+    for name, values in sources.items():
+        if name not in params and all(isinstance(v, gast.Dict) or (
+                isinstance(v, gast.Call) and A.dotted(v.func) == "dict") for v in values):
+            found.add(name)
+    return found
+
+
+def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
+                       example_args=None) -> PrimalTrace:
+    """Normalize ``parsed`` into the primal trace (``example_args``, when given, tell
+    which parameters are dicts)."""
     fn = copy.deepcopy(parsed.node)
     info = parsed.info
     from .controlflow import generator_arguments_to_lists
@@ -788,7 +814,7 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=()) -> P
     from .inline import inline_calls
     body = lower_comprehensions(body, names, info, fn)
     body, extra_globals = inline_calls(body, parsed, names)
-    body = normalize_control_flow(body, names, info, fn)
+    body = normalize_control_flow(body, names, info, fn, dict_names(fn, example_args))
     varied = varied_names(_with_body(fn, body), set(wrt))
     lowered = ThreeAddress(info, names, varied, local_names | A.names_stored(
         gast.Module(body=body, type_ignores=[]))).body(body)

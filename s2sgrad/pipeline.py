@@ -127,7 +127,7 @@ def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
     parsed = rewrite_grad_of(parse_function(fn))
     params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
     wrt_names = [params[i] for i in wrt]
-    trace = build_primal_trace(parsed, wrt_names)
+    trace = build_primal_trace(parsed, wrt_names, example_args=example_args)
     env = Environment(_with_extra(parsed.globals, trace), parsed.closure, trace.local_names)
     bindings, extra = choose_bindings(parsed, trace)
     extra.update(trace.extra_globals)       # globals of inlined functions from other modules

@@ -211,6 +211,22 @@ def iterate_dict(params, x):
     return s
 
 
+def iterate_dict_directly(params, x):
+    local = {"u": x * 2.0, "v": np.sin(x)}
+    s = 0.0
+    for k in params:
+        s = s + np.sum(params[k] * x)
+    for k in local:
+        s = s + np.sum(local[k] ** 2)
+    return s
+
+
+def test_for_key_in_dict():
+    p = {"a": rng.normal(size=3), "b": rng.normal(size=3)}
+    check_container_grad(iterate_dict_directly, (p, rng.normal(size=3)))
+    check_grad(iterate_dict_directly, (p, rng.normal(size=3)), wrt=1)
+
+
 def test_iterating_over_dict_items_values_keys():
     p = {"a": rng.normal(size=3), "b": rng.normal(size=3)}
     check_container_grad(iterate_dict, (p, 0.7))
