@@ -434,12 +434,11 @@ class _Comprehensions(gast.NodeTransformer):
 
     def lower(self, node, name: str) -> List[gast.stmt]:
         origin = self.stmt
-        if len(node.generators) != 1 or node.generators[0].ifs \
-                or node.generators[0].is_async:
-            raise self.info.error(UnsupportedSyntaxError,
-                                  "list comprehensions with several 'for' clauses or an 'if' "
-                                  "filter cannot be differentiated", origin,
-                                  hint="write the loop out explicitly and fill a list by index")
+        if any(g.is_async for g in node.generators):
+            raise self.info.error(UnsupportedSyntaxError, "async comprehensions cannot be "
+                                  "differentiated", origin)
+        if len(node.generators) != 1 or node.generators[0].ifs:
+            return self.lower_appending(node, name, origin)
         gen = node.generators[0]
         it = gen.iter
         if isinstance(it, gast.Call) and A.dotted(it.func) in ("zip", "enumerate"):
@@ -471,6 +470,28 @@ class _Comprehensions(gast.NodeTransformer):
         init = A.assign(name, gast.BinOp(left=gast.List(elts=[A.const(None)], ctx=gast.Load()),
                                          op=gast.Mult(), right=size))
         out += [init, loop]
+        for st in out:
+            for n in gast.walk(st):
+                if isinstance(n, gast.stmt):
+                    gast.copy_location(n, origin)
+        return out
+
+
+    def lower_appending(self, node, name: str, origin) -> List[gast.stmt]:
+        """Several 'for' clauses or 'if' filters: nested loops appending to a list."""
+        renames = {n: self.names.fresh(n) for g in node.generators
+                   for n in A.names_stored(g.target)}
+        body: List[gast.stmt] = [gast.Expr(value=A.call(gast.Attribute(
+            value=A.load(name), attr="append", ctx=gast.Load()),
+            [A.rename(copy.deepcopy(node.elt), renames)]))]
+        for g in reversed(node.generators):
+            for cond in reversed(g.ifs):
+                body = [gast.If(test=A.rename(copy.deepcopy(cond), renames), body=body,
+                                orelse=[])]
+            body = [gast.For(target=A.rename(copy.deepcopy(g.target), renames),
+                             iter=A.rename(copy.deepcopy(g.iter), renames), body=body,
+                             orelse=[], type_comment=None)]
+        out = [A.assign(name, gast.List(elts=[], ctx=gast.Load()))] + body
         for st in out:
             for n in gast.walk(st):
                 if isinstance(n, gast.stmt):

@@ -168,6 +168,16 @@ def test_generator_expression_consumed_by_sum():
     check_grad(generator_into_sum, (rng.normal(size=4),))
 
 
+def filtered_and_nested_comprehensions(x):
+    ys = [v * v for v in x if v > 0]
+    pairs = [x[i] * x[j] for i in range(3) for j in range(i + 1)]
+    return sum(ys) + sum(pairs) + sum(np.sin(v) for v in x if v < 0.5)
+
+
+def test_comprehensions_with_filters_and_several_for_clauses():
+    check_grad(filtered_and_nested_comprehensions, (np.array([0.3, -0.4, 0.9]),))
+
+
 def test_list_comprehensions():
     check_grad(comprehension, (rng.normal(size=4),))
     g = grad(comprehension)
