@@ -80,11 +80,17 @@ def concrete(fn, args):
 _NESTED: "weakref.WeakKeyDictionary[Any, Dict[Any, Any]]" = weakref.WeakKeyDictionary()
 
 
-def cached(fn, key, generate):
-    """``cache.get_or_generate``, in memory only when ``fn`` is an s2sgrad function."""
-    if not is_transform(fn):
+def cached(fn, key, generate, disk: bool = True):
+    """``cache.get_or_generate``; in memory only when ``fn`` is an s2sgrad function
+    (the disk cache keys on the original source, shared by every order) or when
+    ``disk`` is false (forward mode also depends on the tangent table, which the
+    disk cache's key does not cover)."""
+    if not is_transform(fn) and disk:
         return cache.get_or_generate(fn, key, generate)
-    per_fn = _NESTED.setdefault(fn, {})
+    try:
+        per_fn = _NESTED.setdefault(fn, {})
+    except TypeError:          # not weak-referenceable
+        return generate()
     hit = per_fn.get(key)
     if hit is None:
         hit = per_fn[key] = generate()
@@ -184,7 +190,7 @@ class Transform:
                 _api()._check_differentiable(self._fn, self._wrt, args)
             target = concrete(self._fn, args)
             gen = cached(self._fn, (self.kind, self._wrt, self._tuple, key),
-                         lambda: self._generate(target, args))
+                         lambda: self._generate(target, args), disk=self.kind == "vjp")
             self._gens[key] = gen
         self._last = gen
         return gen
