@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gradcheck import check_grad
-from rulecheck import check_expr, rand
+from rulecheck import check_expr, pos, rand
 
 
 def test_full():
@@ -159,3 +159,12 @@ def pairwise_sq_distances(x, y):
 
 def test_pairwise_kernel():
     check_grad(pairwise_sq_distances, (rand(5), rand(4)), wrt=(0, 1))
+
+
+def test_logspace_geomspace_arange():
+    check_expr("np.logspace(a, b, 5)", a=rand(), b=rand())
+    check_expr("np.logspace(a, b, 4, base=2.0, endpoint=False)", a=rand(), b=rand())
+    check_expr("np.geomspace(a, b, 5)", a=pos(), b=pos())
+    check_expr("np.arange(a, 4.0) * 2.0", a=np.float64(0.3))
+    check_expr("np.arange(a, 6.0, s)", a=np.float64(0.3), s=np.float64(1.4))
+    check_expr("np.arange(4) * x", x=rand(4))

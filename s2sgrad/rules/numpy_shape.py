@@ -302,3 +302,26 @@ def linspace(result, start, stop, num=50, endpoint=True, retstep=False, dtype=No
         raise NotImplementedError("np.linspace(retstep=True) is not differentiated")
     grad[start] = linspace_adjoint(grad[result], start, stop, num, endpoint, axis, 0)
     grad[stop] = linspace_adjoint(grad[result], start, stop, num, endpoint, axis, 1)
+
+
+@vjp(np.logspace, family="constructors")
+def logspace(result, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    scaled = grad[result] * result * np.log(base)
+    grad[start] = linspace_adjoint(scaled, start, stop, num, endpoint, axis, 0)
+    grad[stop] = linspace_adjoint(scaled, start, stop, num, endpoint, axis, 1)
+
+
+@vjp(np.geomspace, family="constructors")
+def geomspace(result, start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    scaled = grad[result] * result
+    grad[start] = linspace_adjoint(scaled, start, stop, num, endpoint, axis, 0) / start
+    grad[stop] = linspace_adjoint(scaled, start, stop, num, endpoint, axis, 1) / stop
+
+
+@vjp(np.arange, family="constructors")
+def arange(result, start, stop=None, step=None, dtype=None):
+    # start + step * k: the length depends on stop only through rounding (no gradient)
+    if stop is not None:
+        grad[start] = np.sum(grad[result])
+    if step is not None:
+        grad[step] = np.sum(grad[result] * np.arange(np.size(result)))
