@@ -209,8 +209,8 @@ class ForwardBuilder:
         fn.args.defaults = []
         fn.name = self.info.function_name.replace("<lambda>", "lambda_") + name_suffix
         from .emit import Comment
-        fn.body = ([Comment("Forward pass, with tangents (dot_v = dv/d%s . tangent)"
-                            % ", ".join(self.wrt))]
+        wrt = self.wrt[0] if len(self.wrt) == 1 else "(%s)" % ", ".join(self.wrt)
+        fn.body = ([Comment("Forward pass, with tangents (dot_v = dv/d%s . tangent)" % wrt)]
                    + stmts + [gast.Return(value=tan_out if tangent_only else gast.Tuple(
                        elts=[A.load(out), tan_out], ctx=gast.Load()))])
         return fn
