@@ -67,6 +67,13 @@ def concrete(fn, args):
             fn._specialize(args, key)
             gen = fn._last
         return _registered(gen)
+    if isinstance(fn, JVPFunction) and not fn._tuple:
+        # jvp(jvp(f)), grad(tangent of f): the generated (*args, dot_x) function has
+        # the same parameters as the call (*args, tangent)
+        if args is None:
+            return _registered(fn._generated(None))
+        primal = fn._bind(tuple(args)[:-1])
+        return _registered(fn._generated(primal))
     if isinstance(fn, (Transform, _Derived)):
         raise S2SGradError(
             "cannot differentiate the result of s2sgrad.%s directly"
@@ -225,6 +232,17 @@ class JVPFunction(Transform):
     """``(*args, tangent) -> (value, directional derivative)``; forward mode."""
 
     kind = "jvp"
+
+    def __init__(self, fn: Callable, wrt, kind: Optional[str] = None):
+        super().__init__(fn, wrt, kind)
+        if self._sig is not None and not self._tuple:
+            # (*args, tangent): what a transform of this one sees
+            params = list(self._sig.parameters.values())
+            name = "tangent"
+            while name in self._sig.parameters:
+                name = "_" + name
+            self.__signature__ = self._sig.replace(
+                parameters=params + [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)])
 
     def __call__(self, *args):
         if not args:

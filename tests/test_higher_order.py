@@ -284,3 +284,31 @@ def test_hvp_benchmark_script_runs_and_checks_itself():
     # timing verdict (0: ratio <= 4) is not asserted on a shared machine
     assert mod.main(["--batch", "8", "--hidden", "6", "--repeat", "3",
                      "--target", "0.002"]) in (0, 1)
+
+
+# -- forward over forward, reverse over forward ----------------------------------------
+
+
+def sum_sin_x(x):
+    return np.sum(np.sin(x) * x)
+
+
+def test_jvp_of_jvp_gives_second_directional_derivatives():
+    x, v, w = np.array([0.3, 1.0]), np.array([1.0, -2.0]), np.array([0.5, 0.25])
+    (value, dv), (dw, dvw) = jvp(jvp(sum_sin_x))(x, v, w)
+    H = hessian(sum_sin_x)(x)
+    assert dvw == pytest.approx(v @ H @ w, rel=1e-13)
+    assert dv == pytest.approx(np.sum(grad(sum_sin_x)(x) * v), rel=1e-13)
+    assert "def sum_sin_x_jvp_jvp(x, dot_x, dot_x_1):" in jvp(jvp(sum_sin_x)).source
+
+
+def test_third_derivative_forward_over_forward_over_forward():
+    out = jvp(jvp(jvp(sin_)))(0.3, 1.0, 1.0, 1.0)
+    assert out[1][1][1] == pytest.approx(-np.cos(0.3), rel=1e-14)
+
+
+def test_grad_of_a_tangent_is_a_hessian_vector_product():
+    from s2sgrad.transforms import TangentFunction
+    x, v = np.array([0.3, 1.0, -0.4]), np.array([1.0, -2.0, 0.5])
+    Hv = grad(TangentFunction(sum_sin_x, 0))(x, v)         # reverse over forward
+    assert np.allclose(Hv, hvp(sum_sin_x)(x, v), rtol=1e-13)
