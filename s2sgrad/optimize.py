@@ -934,31 +934,62 @@ def _one_operation(expr) -> bool:
     return False
 
 
+def _live_after(stmts: List[gast.stmt], live_out: Set[str],
+                table: Dict[int, Set[str]]) -> Set[str]:
+    """Backward liveness over a block: fills ``table[id(stmt)]`` with the names live
+    right after each statement (loops to a fixed point); returns the block's live-in."""
+    live = set(live_out)
+    for s in reversed(stmts):
+        table[id(s)] = set(live)
+        if isinstance(s, (gast.For, gast.While)):
+            head = _reads(s.iter if isinstance(s, gast.For) else s.test)
+            body_out = live | head
+            for _ in range(4):
+                body_in = _live_after(s.body, body_out, table)
+                if body_in <= body_out:
+                    break
+                body_out = body_out | body_in
+            live = live | body_out | _live_after(s.orelse, live, table)
+        elif isinstance(s, gast.If):
+            live = (_live_after(s.body, live, table) | _live_after(s.orelse, live, table)
+                    | _reads(s.test))
+        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            live = (live - {s.targets[0].id}) | _reads(s.value)
+        else:
+            live = live | _reads(s)
+    return live
+
+
 def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
                              protected: Set[str], numpy_name: str = "np",
                              window: int = 3) -> gast.FunctionDef:
     """``h0 = X @ W1`` read once, a statement or two later (``h1 = h0 + b1``), becomes
     ``h1 = X @ W1 + b1``: the intermediate array is freed as soon as it is used, as in
-    code written by hand, instead of living until the function returns.  Only arrays
-    (known non-empty shape), only one operation, one inlined value per statement."""
-    counts = _load_count(fn)
+    code written by hand, instead of living until the function returns.  Arrays, and
+    scalars inside loops, one operation each; the name must be dead after its reader
+    (liveness, loops included: ``x1 = a * x`` in a loop body, read once, recomputed in
+    the reversed loop)."""
+    live_after: Dict[int, Set[str]] = {}
+    _live_after(fn.body, set(), live_after)
 
-    def run(stmts):
-        received: Set[int] = set()
+    def run(stmts, in_loop=False):
         i = 0
         while i < len(stmts):
             s = stmts[i]
             if isinstance(s, (gast.If, gast.For, gast.While)):
-                s.body, s.orelse = run(s.body), run(s.orelse)
+                inner = in_loop or not isinstance(s, gast.If)
+                s.body, s.orelse = run(s.body, inner), run(s.orelse, inner)
                 i += 1
                 continue
             if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
                 i += 1
                 continue
             t = s.targets[0].id
-            if (counts.get(t, 0) != 1 or t in protected or not oracle.shape(t)
-                    or not _one_operation(s.value) or id(s) in received
-                    or not _pure_expr(s.value, numpy_name)):
+            # scalars only in loops (per trip it adds up); straight-line scalar code keeps
+            # every name the user gave (the seeds' flat neuron reads like the notes)
+            if (t in protected or not (oracle.shape(t) or (in_loop and oracle.shape(t) == ()))
+                    or t not in oracle.floating
+                    or not _one_operation(s.value) or not _pure_expr(s.value, numpy_name)):
                 i += 1
                 continue
             reads = A.names_loaded(s.value)
@@ -967,14 +998,12 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
                 u = stmts[j]
                 if isinstance(u, (gast.If, gast.For, gast.While)):
                     break
-                if t in A.names_loaded(u):
-                    if isinstance(u, (gast.Assign, gast.AugAssign)) and id(u) not in received \
-                            and not isinstance(getattr(u, "targets", [u.target if isinstance(
-                                u, gast.AugAssign) else None])[0], gast.Subscript) \
-                            and t not in A.names_loaded(getattr(u, "targets", [None])[0]
-                                                        or gast.Pass()):
+                if t in _reads(u):
+                    uses = sum(1 for n in gast.walk(u) if isinstance(n, gast.Name)
+                               and n.id == t and isinstance(n.ctx, gast.Load))
+                    if (isinstance(u, gast.Assign) and isinstance(u.targets[0], gast.Name)
+                            and uses == 1 and t not in live_after.get(id(u), {t})):
                         u.value = _Substitute({t: s.value}).visit(u.value)
-                        received.add(id(u))
                         del stmts[i]
                         done = True
                     break

@@ -428,3 +428,18 @@ def test_inlining_stops_at_a_store_of_an_input():
            "    return u")
     lines = body(inline_single_use_arrays(f, oracle(x=(3,), y=(3,), t=(3,), u=(3,)), {"u"}))
     assert lines[0] == "t = x * 2.0"
+
+
+def test_loop_temporaries_dead_after_their_reader_are_inlined():
+    from s2sgrad.optimize import inline_single_use_arrays
+    f = fn("def f(a, x):\n"
+           "    for i in range(3):\n"
+           "        x1 = a * x\n"
+           "        x2 = 1.0 - x\n"
+           "        x = x1 * x2\n"
+           "    y = x1 * 2.0\n"
+           "    return y")
+    o = ShapeOracle({"a": (), "x": (), "x1": (), "x2": ()}, {"a", "x", "x1", "x2"}, "np")
+    lines = body(inline_single_use_arrays(f, o, {"y"}))
+    assert "x1 = a * x" in lines                    # read again after the loop
+    assert "x = x1 * (1.0 - x)" in lines
