@@ -221,44 +221,60 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
 
 
 def check_writes_through_views(fn: gast.FunctionDef, info: SourceInfo) -> None:
-    """Reject ``y[i] = v`` while another name that may view ``y`` (``w = y[0:2]``,
-    ``w = y.T``, ``w = y``) is read later before being re-assigned: the write changes
-    ``w`` too, which the adjoint (it routes ``w``'s gradient to ``y``'s old values)
-    would not know."""
-    module = gast.Module(body=fn.body, type_ignores=[])
-    views: Dict[str, Set[str]] = {}
-    for node in gast.walk(module):
-        if isinstance(node, gast.Assign):
-            src = _aliased_name(node.value)
-            if src is not None:
-                for t in node.targets:
-                    for n in A.names_stored(t) - {src}:
-                        views.setdefault(src, set()).add(n)
-        elif isinstance(node, gast.For):
-            src = _aliased_name(node.iter)
-            if src is not None:
-                for n in A.names_stored(node.target) - {src}:
-                    views.setdefault(src, set()).add(n)
-    if not views:
+    """Reject ``y[i] = v`` while another name that may view ``y`` at that point
+    (``w = y[0:2]``, ``w = y.T``, ``w = y``) is read later before being re-assigned:
+    the write changes ``w`` too, which the adjoint (it routes ``w``'s gradient to
+    ``y``'s old values) would not know."""
+    if not any(isinstance(n, (gast.Assign, gast.AugAssign)) and isinstance(
+            n.target if isinstance(n, gast.AugAssign) else n.targets[0], gast.Subscript)
+            for n in gast.walk(fn)):
         return
-
-    def viewers(y):            # every name that may share memory with y, transitively
-        found, todo = set(), [y]
-        while todo:
-            for n in views.get(todo.pop(), ()):
-                if n not in found:
-                    found.add(n)
-                    todo.append(n)
-        for src, names in views.items():      # y itself may be a view of src (y = x)
-            if y in names and src != y:
-                found.add(src)
-        return found - {y}
+    params = [a.id for a in fn.args.posonlyargs + fn.args.args]
+    sharing: Dict[int, Set[str]] = {}      # id(write) -> names that may share y's memory
 
     def writes(s):
         targets = s.targets if isinstance(s, gast.Assign) else \
             [s.target] if isinstance(s, gast.AugAssign) else []
         return [t for t in targets if isinstance(t, gast.Subscript)
                 and A.root_name(t) is not None]
+
+    def merge(a, b):
+        return {n: a.get(n, frozenset()) | b.get(n, frozenset()) for n in set(a) | set(b)}
+
+    def forward(stmts, roots):
+        """Which memory each name may refer to (a view shares its source's)."""
+        for s in stmts:
+            if isinstance(s, gast.If):
+                roots = merge(forward(s.body, dict(roots)), forward(s.orelse, dict(roots)))
+                continue
+            if isinstance(s, (gast.For, gast.While)):
+                entry = dict(roots)
+                if isinstance(s, gast.For):
+                    src = _aliased_name(s.iter)
+                    for n in A.names_stored(s.target):
+                        entry[n] = roots.get(src, frozenset([src])) if src else \
+                            frozenset([("fresh", id(s))])
+                once = forward(s.body, dict(entry))
+                twice = forward(s.body, merge(entry, once))
+                roots = forward(s.orelse, merge(roots, merge(once, twice)))
+                continue
+            for t in writes(s):
+                y = A.root_name(t)
+                mine = roots.get(y, frozenset([y]))
+                sharing[id(s)] = {n for n, r in roots.items() if n != y and r & mine}
+            if isinstance(s, gast.Assign):
+                src = _aliased_name(s.value)
+                for t in s.targets:
+                    for n in A.names_stored(t) if not isinstance(t, gast.Subscript) else ():
+                        if src is not None and isinstance(t, gast.Name):
+                            roots[n] = roots.get(src, frozenset([src]))
+                        else:
+                            roots[n] = frozenset([("fresh", id(s), n)])
+        return roots
+
+    forward(fn.body, {p: frozenset([p]) for p in params})
+    if not any(sharing.values()):
+        return
 
     def killed(s):
         if isinstance(s, gast.Assign):
@@ -284,16 +300,15 @@ def check_writes_through_views(fn: gast.FunctionDef, info: SourceInfo) -> None:
                 live = after | entry | walk(s.orelse, live) | A.names_loaded(
                     s.iter if isinstance(s, gast.For) else s.test)
                 continue
-            for t in writes(s):
-                y = A.root_name(t)
-                shared = sorted(viewers(y) & live)
-                if shared:
-                    raise info.error(
-                        UnsupportedSyntaxError,
-                        "writing into %r changes %r too (it may share %r's memory and is "
-                        "read later); s2sgrad does not track that" % (y, shared[0], y), s,
-                        hint="copy the array before writing into it (%s = %s.copy()), so "
-                             "that %r keeps its values" % (y, y, shared[0]))
+            shared = sorted(sharing.get(id(s), set()) & live)
+            if shared:
+                y = A.root_name(writes(s)[0])
+                raise info.error(
+                    UnsupportedSyntaxError,
+                    "writing into %r changes %r too (it may share %r's memory and is "
+                    "read later); s2sgrad does not track that" % (y, shared[0], y), s,
+                    hint="copy the array before writing into it (%s = %s.copy()), so "
+                         "that %r keeps its values" % (y, y, shared[0]))
             live = (live - killed(s)) | A.names_loaded(s)
         return live
 

@@ -62,6 +62,15 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
     shapes = ShapeEnv()
     rec = trace.names.fresh("record")
 
+    blocks: List[List[gast.stmt]] = []     # branch and loop bodies, by marker number
+
+    def marked(stmts):
+        """The block's statements, preceded by a record that the block ran."""
+        if not stmts:
+            return stmts
+        blocks.append(stmts)
+        return [_record_constant(rec, "#ran %d" % (len(blocks) - 1))] + instrument(stmts)
+
     def instrument(stmts):
         # new blocks around the trace's own (unchanged, shared) statements: emitting
         # reads them only, so no deep copy of the trace is needed
@@ -69,8 +78,8 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
         for s in stmts:
             if isinstance(s, (gast.If, gast.For, gast.While)):
                 s = copy.copy(s)
-                s.body = instrument(s.body)
-                s.orelse = instrument(s.orelse)
+                s.body = marked(s.body)
+                s.orelse = marked(s.orelse)
                 if isinstance(s, gast.For):
                     s.body = [_record(rec, n) for n in sorted(A.names_stored(s.target))] + s.body
                 out.append(s)
@@ -101,6 +110,17 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
     out = probe(*[copy.deepcopy(a) if isinstance(a, (numpy.ndarray, list, dict, tuple)) else a
                   for a in args])     # the probe must not write into the caller's arrays
     shapes.record(trace.output, out)
+    # A branch (or loop body) the probe did not run may give a name it shares with the
+    # branch that ran another shape: such names stay unspecialized.
+    for k, block in enumerate(blocks):
+        if shapes.get("#ran %d" % k) is None and "#ran %d" % k not in shapes.info:
+            for n in A.names_stored(gast.Module(body=block, type_ignores=[])):
+                if n in shapes.info:
+                    shapes.info[n] = None
+            for w in gast.walk(gast.Module(body=block, type_ignores=[])):
+                key = getattr(w, "s2s_write_key", None)
+                if key in shapes.info:
+                    shapes.info[key] = None
     return shapes, out
 
 
@@ -109,6 +129,10 @@ def _with_extra(globals_, trace):
         return globals_
     import collections
     return collections.ChainMap(trace.extra_globals, globals_)
+
+
+def _record_constant(rec, key):
+    return gast.Expr(value=A.call(A.load(rec), [A.const(key), A.const(0.0)]))
 
 
 def _record(rec, name):

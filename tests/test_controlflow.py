@@ -486,3 +486,25 @@ def test_early_return_becomes_else_branch():
                    "    return -y\n", ["jumps"])
     assert "returned" not in out
     assert "else:" in out and out.rstrip().endswith("return result")
+
+
+def branches_giving_a_name_different_shapes(x0, x2):
+    if np.sum(x2) > 0.0:
+        act = 3.0 * x2                  # a scalar here ...
+        y = x0 / (1.5 + x2 * x2)
+    else:
+        act = x0 ** 3                   # ... an array of x0's shape there
+        y = (1.0 + act * act) ** 0.5
+    return np.mean(act * y)
+
+
+@pytest.mark.parametrize("x2", [0.7, -0.7])
+def test_branch_not_taken_by_the_first_call_keeps_its_shapes(x2):
+    x0 = np.array([[0.3, -0.2, 0.5]])
+    g = grad(branches_giving_a_name_different_shapes, wrt=(0, 1))
+    g(x0, 0.7)                           # specialized on the first branch
+    check_grad(branches_giving_a_name_different_shapes, (x0, x2), wrt=(0, 1))
+    got = g(x0, x2)                      # same signature: same generated code
+    want = check_grad(branches_giving_a_name_different_shapes, (x0, x2), wrt=(0, 1))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
