@@ -77,6 +77,11 @@ class _Iterables:
         pre: List[gast.stmt] = []
 
         def seq_of(node):
+            if (isinstance(node, gast.Call) and A.dotted(node.func) == "reversed"
+                    and len(node.args) == 1 and not node.keywords):
+                # zip(xs, reversed(xs)): the reversed sequence as a view, xs[::-1]
+                node = gast.Subscript(value=node.args[0], ctx=gast.Load(), slice=gast.Slice(
+                    lower=None, upper=None, step=A.const(-1)))
             if _simple_sequence(node):
                 return node
             name = self.names.fresh("seq")

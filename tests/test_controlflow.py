@@ -508,3 +508,14 @@ def test_branch_not_taken_by_the_first_call_keeps_its_shapes(x2):
     want = check_grad(branches_giving_a_name_different_shapes, (x0, x2), wrt=(0, 1))
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def _zip_with_reversed(xs):
+    t = 0.0
+    for a, b in zip(xs, reversed(xs)):
+        t = t + a * b * b
+    return t
+
+
+def test_zip_with_a_reversed_sequence():
+    check_grad(_zip_with_reversed, (np.array([0.3, -0.2, 0.5, 1.1]),), wrt=0)
