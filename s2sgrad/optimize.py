@@ -209,6 +209,11 @@ class Simplify(gast.NodeTransformer):
             inner = node.operand
             if isinstance(inner, gast.UnaryOp) and isinstance(inner.op, gast.USub):
                 return inner.operand
+            # -(c * x) -> -c * x: the sign goes on the constant, one array operation less
+            if isinstance(inner, gast.BinOp) and isinstance(inner.op, (gast.Mult, gast.Div)) \
+                    and _num(inner.left) is not None and self.floating(inner.right):
+                return gast.BinOp(left=_number(-_num(inner.left)), op=inner.op,
+                                  right=inner.right)
         return node
 
     def visit_Call(self, node):
@@ -1001,7 +1006,12 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
                 if t in _reads(u):
                     uses = sum(1 for n in gast.walk(u) if isinstance(n, gast.Name)
                                and n.id == t and isinstance(n.ctx, gast.Load))
-                    if (isinstance(u, gast.Assign) and isinstance(u.targets[0], gast.Name)
+                    target = u.targets[0] if isinstance(u, gast.Assign) else \
+                        getattr(u, "target", None)
+                    if (isinstance(u, (gast.Assign, gast.AugAssign))
+                            and (isinstance(target, gast.Name) or (
+                                isinstance(target, gast.Subscript) and oracle.shape(t)
+                                and t not in A.names_loaded(target)))
                             and uses == 1 and t not in live_after.get(id(u), {t})):
                         u.value = _Substitute({t: s.value}).visit(u.value)
                         del stmts[i]

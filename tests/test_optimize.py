@@ -443,3 +443,8 @@ def test_loop_temporaries_dead_after_their_reader_are_inlined():
     lines = body(inline_single_use_arrays(f, o, {"y"}))
     assert "x1 = a * x" in lines                    # read again after the loop
     assert "x = x1 * (1.0 - x)" in lines
+
+
+def test_negated_product_puts_the_sign_on_the_constant():
+    f = simplify_function(fn("def f(x):\n    y = -(2.0 * x)\n    return y"), FLOATS)
+    assert body(f)[0] == "y = -2.0 * x"
