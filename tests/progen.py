@@ -399,7 +399,7 @@ class Generator:
         lines = ["    %s = np.zeros(%s.shape)" % (buf, v),
                  "    for %s in range(%d):" % (i, shape[0]),
                  "        %s[%s] = %s" % (buf, i, body)]
-        env = dict(self.env)
+        env = {k: copy_value(v) for k, v in self.env.items()}
         with np.errstate(all="raise"):
             exec("\n".join(line[4:] for line in lines), {"np": np}, env)
         self.check_value(env[buf])
@@ -485,7 +485,7 @@ class Generator:
             raise _Reject("loop carries nothing")
         body = list(self.lines)
         # replay all iterations from the state before the loop
-        env = dict(before[0])
+        env = {k: copy_value(v) for k, v in before[0].items()}   # the body may update in place
         code = "\n".join(line[8:] for line in body)
         for it in range(n):
             env[loopvar] = it
@@ -541,14 +541,14 @@ class Generator:
             else:
                 value = np.round(self.nrng.uniform(-1.5, 1.5, size=shape), 3)
             self.env[name] = value
-            args.append(value)
+            args.append(copy_value(value))
         if r.random() < 0.35:     # a matrix so that @ / np.dot have partners
             name = "W" if "W" not in params else "W2"
             params.append(name)
             self.used_names.add(name)
             value = np.round(self.nrng.uniform(-1.0, 1.0, size=r.choice([(3,), (3, 2), (3, 3)])), 3)
             self.env[name] = value
-            args.append(value)
+            args.append(copy_value(value))
         n = r.randint(2, self.max_statements)
         done = 0
         attempts = 0
