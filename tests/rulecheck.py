@@ -47,8 +47,9 @@ def make_loss(expr, names, consts=None):
     return ns["rule_loss"]
 
 
-def check_expr(expr, consts=None, rtol=1e-6, atol=1e-8, eps=1e-6, **args):
-    """Check the gradient of ``expr`` w.r.t. every keyword argument; return the loss."""
+def check_expr(expr, consts=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=True, **args):
+    """Check the gradient of ``expr`` w.r.t. every keyword argument; return the loss.
+    ``forward=False`` skips the forward-mode (jvp) comparison."""
     names = list(args)
     ns = _namespace()
     ns.update(consts or {})
@@ -62,7 +63,20 @@ def check_expr(expr, consts=None, rtol=1e-6, atol=1e-8, eps=1e-6, **args):
     for a, b in zip(full, before):      # gradients never write into their inputs
         np.testing.assert_array_equal(a, b)
     check_generic(loss, full, wrt, specialized)
+    if forward:
+        check_forward(loss, full, wrt, specialized)
     return loss
+
+
+def check_forward(loss, args, wrt, grads):
+    """Forward mode (tangents derived from the same rule) agrees with reverse mode:
+    jvp(t) == <grad, t> for a random tangent t."""
+    import s2sgrad
+    tangents = [RNG.standard_normal(np.shape(args[i])) if np.ndim(args[i])
+                else float(RNG.standard_normal()) for i in wrt]
+    value, jv = s2sgrad.jvp(loss, wrt=tuple(wrt))(*args, tuple(tangents))
+    expected = sum(float(np.sum(np.asarray(g) * t)) for g, t in zip(grads, tangents))
+    np.testing.assert_allclose(float(jv), expected, rtol=1e-7, atol=1e-9)
 
 
 def check_generic(loss, args, wrt, expected):

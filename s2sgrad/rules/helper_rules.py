@@ -8,7 +8,7 @@ or ordering (locally constant), so the rule is exact.
 import numpy as np
 
 from .. import runtime
-from ..runtime import (expand_reduced, join_adjoint, mT, tensordot_adjoint_left,
+from ..runtime import (expand_reduced, mT, tensordot_adjoint_left,
                        tensordot_adjoint_right)
 from .registry import grad, no_gradient, vjp
 

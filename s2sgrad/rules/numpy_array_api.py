@@ -3,10 +3,10 @@ np.cumulative_sum ...): the same gradients as their classic counterparts.
 Registered only for the functions this NumPy version has."""
 import numpy as np
 
-from ..runtime import (astype_adjoint, cumprod_adjoint, diagonal_adjoint, mT, norm_adjoint, svd_values_adjoint,
-                       tensordot_adjoint_left, tensordot_adjoint_right, trace_adjoint,
-                       unbroadcast)
-from .registry import elementwise, grad, vjp
+from ..runtime import (astype_adjoint, cumprod_adjoint, diagonal_adjoint, mT, norm_adjoint,
+                       svd_values_adjoint, tensordot_adjoint_left, tensordot_adjoint_right,
+                       trace_adjoint, unbroadcast)
+from .registry import grad, vjp
 
 _linalg = np.linalg
 
@@ -104,10 +104,10 @@ def linalg_diagonal(result, x, offset=0):
     grad[x] = diagonal_adjoint(grad[result], x, offset, -2, -1)
 
 
-@elementwise(_np("cross", _linalg), family="array API")
+@vjp(_np("cross", _linalg), family="array API")
 def linalg_cross(result, x1, x2, axis=-1):
-    grad[x1] = np.cross(x2, grad[result], axis=axis)
-    grad[x2] = np.cross(grad[result], x1, axis=axis)
+    grad[x1] = unbroadcast(np.cross(x2, grad[result], axis=axis), x1)
+    grad[x2] = unbroadcast(np.cross(grad[result], x1, axis=axis), x2)
 
 
 @vjp(_np("svdvals", _linalg), family="array API")

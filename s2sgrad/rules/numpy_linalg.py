@@ -5,12 +5,13 @@ rules also hold for stacks of matrices.
 """
 import numpy as np
 
-from ..runtime import (cholesky_adjoint, polyval_adjoint, qr_adjoint, matrix_power_adjoint, multi_dot_adjoint, diag_adjoint, diagonal_adjoint, dot_adjoint_left,
+from ..runtime import (cholesky_adjoint, diag_adjoint, diagonal_adjoint, dot_adjoint_left,
                        dot_adjoint_right, eigh_adjoint, einsum_adjoint, kron_adjoint, mT,
-                       matmul_adjoint_left, matmul_adjoint_right, pinv_adjoint,
+                       matmul_adjoint_left, matmul_adjoint_right, matrix_power_adjoint,
+                       multi_dot_adjoint, pinv_adjoint, polyval_adjoint, qr_adjoint,
                        solve_adjoint_a, svd_adjoint, svd_values_adjoint, tensordot_adjoint_left,
-                       tensordot_adjoint_right, trace_adjoint)
-from .registry import elementwise, grad, vjp
+                       tensordot_adjoint_right, trace_adjoint, unbroadcast)
+from .registry import grad, vjp
 
 import gast
 
@@ -77,10 +78,11 @@ def kron(result, a, b):
     grad[b] = kron_adjoint(grad[result], a, b, 1)
 
 
-@elementwise(np.cross, family="linear algebra")
+@vjp(np.cross, family="linear algebra")
 def cross(result, a, b):
-    grad[a] = np.cross(b, grad[result])
-    grad[b] = np.cross(grad[result], a)
+    # not elementwise: the Jacobian mixes the three components
+    grad[a] = unbroadcast(np.cross(b, grad[result]), a)
+    grad[b] = unbroadcast(np.cross(grad[result], a), b)
 
 
 @vjp(np.polyval, family="linear algebra")

@@ -115,7 +115,9 @@ linear(np.roll, np.take, np.take_along_axis, np.diff, np.concatenate, np.stack,
        np.hstack, np.vstack, np.dstack, np.column_stack, np.split, np.array_split,
        np.hsplit, np.vsplit, np.dsplit,
        methods=("item", "take"))
-linear(np.append, np.vdot, positions=(0, 1))
+# np.append is jointly linear (a concatenation), not bilinear: its tangent comes from
+# transposing the reverse rule
+linear(np.vdot, positions=(0, 1))
 
 linear(np.dot, np.matmul, np.outer, np.inner, np.tensordot, np.kron, np.cross,
        _operator.matmul, methods=("dot",), operator=gast.MatMult, positions=(0, 1))
