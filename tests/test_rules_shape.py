@@ -117,8 +117,7 @@ def test_pad_other_modes_are_errors():
     "np.c_[x, y]", "np.c_[x, y, x * y]", "np.c_[X, x]", "np.c_[X, X]",
 ])
 def test_index_tricks(expr):
-    # forward mode through np.r_/np.c_ is not right yet (reported): reverse only
-    check_expr(expr, x=rand(3), y=rand(3), s=rand(), X=rand(3, 2), forward=False)
+    check_expr(expr, x=rand(3), y=rand(3), s=rand(), X=rand(3, 2))
 
 
 @pytest.mark.parametrize("expr", [

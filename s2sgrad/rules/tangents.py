@@ -142,6 +142,8 @@ def rule_key_for(expr: gast.expr, op) -> Optional[tuple]:
     if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
         return ("op", type(expr.op))
     if isinstance(expr, gast.Subscript):
+        if op is not None and op.obj is not None:      # np.r_[a, b]: the object's own rule
+            return ("obj", id(op.obj))
         return ("obj", id(_operator.getitem))
     if isinstance(expr, gast.Attribute):
         return ("attr", expr.attr)
