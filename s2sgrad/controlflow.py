@@ -188,7 +188,7 @@ def lower_iterables(body, names: A.NameAllocator, info=None, dicts=frozenset()):
 # break / continue / early return -> flags and guards
 
 
-def _jumps(stmts, in_loop_level=True) -> Set[str]:
+def _jumps(stmts) -> Set[str]:
     """Jumps ('break', 'continue', 'return') leaving ``stmts`` at this loop level."""
     found: Set[str] = set()
     for s in stmts:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import builtins
 import copy
-import inspect
 import types
 from typing import Any, Dict, List, Optional, Set, Tuple
 

@@ -823,8 +823,6 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
     names = A.NameAllocator(A.all_names(fn) | set(reserved))
     varied = varied_names(fn, set(wrt))
     body = list(fn.body)
-    returns = [n for n in gast.walk(gast.Module(body=body, type_ignores=[]))
-               if isinstance(n, gast.Return)]
     from .controlflow import lower_comprehensions, normalize_control_flow
     from .inline import inline_calls
     body = lower_comprehensions(body, names, info, fn)

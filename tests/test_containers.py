@@ -4,7 +4,6 @@ np.array / np.stack of active scalars, list comprehensions."""
 import copy
 
 import numpy as np
-import pytest
 
 from s2sgrad import grad
 from gradcheck import check_grad

@@ -4,7 +4,6 @@ branches stay branches, stacks are plain lists)."""
 import numpy as np
 import pytest
 
-import s2sgrad
 from s2sgrad import grad
 from s2sgrad.errors import UnsupportedSyntaxError
 from gradcheck import check_grad
@@ -166,7 +165,7 @@ def loop_aug_assign(x):
 def test_logistic_map_1000_steps():
     ga, gx = check_grad(logistic, (2.9, 0.3), wrt=(0, 1), rtol=1e-5)
     # the hand-written tangent recurrence
-    a, x, da, dx = 2.9, 0.3, 0.0, 1.0
+    a, x, dx = 2.9, 0.3, 1.0
     ta = 0.0
     for _ in range(1000):
         ta = x * (1 - x) + a * (1 - 2 * x) * ta
@@ -320,7 +319,7 @@ def for_else(x):
 
 
 def test_while_value_dependent_condition():
-    g = check_grad(halve_until_small, (3.0,))
+    check_grad(halve_until_small, (3.0,))
     assert "for _ in range(iterations):" in grad(halve_until_small).source
     check_grad(halve_until_small, (-0.05,))
 
@@ -383,7 +382,7 @@ def uses_global(x):
 
 
 def uses_with(x):
-    with open("f") as fh:
+    with open("f"):
         y = x
     return y
 
