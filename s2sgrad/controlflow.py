@@ -328,7 +328,10 @@ class _Jumps:
             pre.append(gast.copy_location(A.assign(inner.broke, A.const(False)), s))
         if stops:
             if isinstance(s, gast.While):
-                s.test = gast.BoolOp(op=gast.And(), values=[_not_any(stops), s.test])
+                if isinstance(s.test, gast.Constant) and s.test.value is True:
+                    s.test = _not_any(stops)          # while True: ... break
+                else:
+                    s.test = gast.BoolOp(op=gast.And(), values=[_not_any(stops), s.test])
             else:
                 body = [gast.copy_location(gast.If(test=_not_any(stops), body=body, orelse=[]),
                                            s)]

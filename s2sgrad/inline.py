@@ -108,6 +108,15 @@ class Inliner:
               caller_locals: Set[str]) -> List[gast.stmt]:
         out: List[gast.stmt] = []
         for s in stmts:
+            if isinstance(s, gast.While) and not s.orelse and _CallSite(
+                    self, namespace, info, local_defs, caller_locals, s).would_inline(s.test):
+                # while f(x) > 0: ...  ->  while True: if not f(x) > 0: break ...
+                # (the call is then inlined before the test, on every trip)
+                stop = gast.copy_location(gast.If(
+                    test=gast.UnaryOp(op=gast.Not(), operand=s.test),
+                    body=[gast.copy_location(gast.Break(), s)], orelse=[]), s)
+                s.test = A.const(True)
+                s.body = [stop] + s.body
             if isinstance(s, gast.FunctionDef):
                 local_defs[s.name] = self.nested_callee(s, namespace, info)
                 self.removed_defs.setdefault(s.name, (s, info))

@@ -161,3 +161,21 @@ def test_small_model_matches_autograd():
     for key in ("Ws", "bs"):
         for a, b in zip(got[key], want[key]):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def norm2(v):
+    return np.sum(v * v)
+
+
+def call_in_while_condition(x):
+    y = x
+    while norm2(y) > 0.5:
+        y = y * 0.8
+    return np.sum(y * x)
+
+
+def test_call_in_a_while_condition():
+    check_grad(call_in_while_condition, (np.array([0.9, 0.8, 0.3]),))
+    g = grad(call_in_while_condition)
+    g(np.array([0.9, 0.8, 0.3]))
+    assert "norm2(" not in g.source and "while not broke:" in g.source
