@@ -534,9 +534,27 @@ def lower_comprehensions(body, names, info, fn) -> List[gast.stmt]:
     return _Comprehensions(names, info, local).block(body)
 
 
+def test_at_top_of_body(body: List[gast.stmt]) -> List[gast.stmt]:
+    """``while c if p else d:`` (a condition that needs statements of its own) becomes
+    ``while True: if not (...): break`` so the condition is computed on every trip."""
+    for s in body:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(s, field, None), list):
+                setattr(s, field, test_at_top_of_body(getattr(s, field)))
+        if isinstance(s, gast.While) and not s.orelse and any(
+                isinstance(n, gast.IfExp) for n in gast.walk(s.test)):
+            stop = gast.copy_location(gast.If(
+                test=gast.UnaryOp(op=gast.Not(), operand=s.test),
+                body=[gast.copy_location(gast.Break(), s)], orelse=[]), s)
+            s.test = A.const(True)
+            s.body = [stop] + s.body
+    return body
+
+
 def normalize_control_flow(body: List[gast.stmt], names, info, fn,
                            dicts=frozenset()) -> List[gast.stmt]:
     """All control-flow passes, in order (``dicts``: names known to hold dicts)."""
     body = lower_comprehensions(body, names, info, fn)
+    body = test_at_top_of_body(body)
     body = lower_iterables(body, names, info, dicts)
     return single_exit(body, names, info, fn)

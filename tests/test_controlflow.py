@@ -324,6 +324,17 @@ def test_while_value_dependent_condition():
     check_grad(halve_until_small, (-0.05,))
 
 
+def while_conditional_condition(a, big):
+    while (a * a if big > 0 else a) > 0.2:
+        a = a * 0.7
+    return a * 3.0
+
+
+@pytest.mark.parametrize("big", [1.0, -1.0])
+def test_conditional_expression_in_while_condition(big):
+    check_grad(while_conditional_condition, (2.0, big))
+
+
 def test_while_with_integer_counter():
     check_grad(while_with_counter, (vec(3),))
 
