@@ -195,14 +195,22 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
         root = find(t)
         partners = {n for n in set(parent) | set(parent.values()) if n != t and find(n) == root}
 
-        def only_slot(n):
-            edges = [e for e in active if n in e[1] or e[2] == n]
-            return (edges[0][2], edges[0][3]) if len(edges) == 1 and edges[0][3] else None
-        mine = only_slot(t)
+        def anchor(n):
+            # (root container, constant slot just below it) along n's single chain of views
+            slot = None
+            for _ in range(len(active) + 1):
+                ins = [e for e in active if n in e[1]]
+                if not ins:
+                    return (n, slot) if slot else None
+                if len(ins) > 1:
+                    return None
+                n, slot = ins[0][2], ins[0][3]
+            return None
+        mine = anchor(t)
         if mine is not None:
-            # w = p['w'] and b = p['b'] (or x[0] and x[1]) are different arrays
+            # w = p['w'] and z = p['b'][0] (or x[0] and x[1]) are different arrays
             partners = {n for n in partners if not (
-                only_slot(n) and only_slot(n)[0] == mine[0] and only_slot(n)[1] != mine[1])}
+                anchor(n) and anchor(n)[0] == mine[0] and anchor(n)[1] != mine[1])}
         if not partners:
             continue
         # ... and read after it.
