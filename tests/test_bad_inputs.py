@@ -468,3 +468,21 @@ def test_inplace_update_of_one_unpacked_parameter():
         grad(same_entry_twice)({"w": p["w"].copy()}, x)
     check(ei, UnsupportedSyntaxError, "same_entry_twice", filename=HERE,
           lineno=line_of(same_entry_twice, "w *= 2.0"), says=["'v'"])
+
+
+def entry_vs_view_of_other_entry(w, x):
+    k = w[0]
+    rows = w[1]
+    z = rows[-1]
+    k += np.sum(z * z)        # another entry's row is another array (random program 2669)
+    return np.sum(k * x) + np.sum(z)
+
+
+def test_inplace_update_of_an_entry_next_to_a_view_of_another():
+    w = [np.array([0.5, -0.2, 0.1]), np.array([[1.0, 2.0, 3.0], [0.3, -0.4, 0.5]])]
+    x = np.array([1.0, 2.0, -1.0])
+    gk, grows = grad(entry_vs_view_of_other_entry)([a.copy() for a in w], x)
+    np.testing.assert_allclose(gk, x)
+    expected = np.zeros((2, 3))
+    expected[-1] = 2.0 * w[1][-1] * np.sum(x) + 1.0
+    np.testing.assert_allclose(grows, expected)
