@@ -14,7 +14,6 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 import gast
 
 from . import astutil as A
-from .errors import UnsupportedCallError
 from .rules import (NONDIFFERENTIABLE, Rule, lookup, lookup_attribute, lookup_method,
                     lookup_operator)
 import operator as _operator
@@ -57,19 +56,18 @@ class Op:
         return out
 
 
-class Environment:
-    """Resolves the names a function reads: closure, globals, builtins."""
+class Namespace:
+    """How a function resolves the names it does not assign: closure, globals, builtins."""
 
-    def __init__(self, globals_: Dict[str, Any], closure: Dict[str, Any], local_names: Set[str]):
+    def __init__(self, globals_: Dict[str, Any], closure: Dict[str, Any]):
         self.globals = globals_
         self.closure = closure
-        self.local_names = local_names
 
-    def resolve(self, path: str):
-        parts = path.split(".")
-        head = parts[0]
-        if head in self.local_names:
+    def resolve(self, path: Optional[str]):
+        """The object a dotted path names, or _MISSING."""
+        if not path:
             return _MISSING
+        head, *rest = path.split(".")
         if head in self.closure:
             try:
                 obj = self.closure[head].cell_contents
@@ -81,11 +79,24 @@ class Environment:
             obj = getattr(builtins, head)
         else:
             return _MISSING
-        for p in parts[1:]:
+        for p in rest:
             obj = getattr(obj, p, _MISSING)
             if obj is _MISSING:
                 return _MISSING
         return obj
+
+
+class Environment(Namespace):
+    """A function's namespace seen from inside it: its own locals shadow everything."""
+
+    def __init__(self, globals_: Dict[str, Any], closure: Dict[str, Any], local_names: Set[str]):
+        super().__init__(globals_, closure)
+        self.local_names = local_names
+
+    def resolve(self, path: Optional[str]):
+        if path and path.split(".", 1)[0] in self.local_names:
+            return _MISSING
+        return super().resolve(path)
 
 
 def classify(expr: gast.expr, env: Environment) -> Op:

@@ -19,7 +19,6 @@ inlined.  Recursion is rejected with an error naming the call.
 """
 from __future__ import annotations
 
-import builtins
 import copy
 import types
 from typing import Any, Dict, List, Optional, Set, Tuple
@@ -27,40 +26,11 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 import gast
 
 from . import astutil as A
+from .analysis import _MISSING, Namespace
 from .errors import S2SGradError, UnsupportedSyntaxError
 
-_MISSING = object()
 _LIBRARY_PREFIXES = ("numpy", "scipy", "s2sgrad", "builtins")
 _CONSTANT_TYPES = (int, float, complex, str, bool, type(None))
-
-
-class Namespace:
-    """How one function resolves the names it does not assign: closure, globals, builtins."""
-
-    def __init__(self, globals_: Dict[str, Any], closure: Dict[str, Any]):
-        self.globals = globals_
-        self.closure = closure
-
-    def resolve(self, path: Optional[str]):
-        if not path:
-            return _MISSING
-        head, *rest = path.split(".")
-        if head in self.closure:
-            try:
-                obj = self.closure[head].cell_contents
-            except ValueError:
-                return _MISSING
-        elif head in self.globals:
-            obj = self.globals[head]
-        elif hasattr(builtins, head):
-            obj = getattr(builtins, head)
-        else:
-            return _MISSING
-        for p in rest:
-            obj = getattr(obj, p, _MISSING)
-            if obj is _MISSING:
-                return _MISSING
-        return obj
 
 
 def _is_literal(value) -> bool:

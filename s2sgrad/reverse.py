@@ -152,18 +152,7 @@ class ReverseBuilder:
             return A.call(A.load(self.b.helper("unbroadcast")), [value, A.load(x)])
         if rs == xs:
             return value
-        if xs == ():
-            return A.call(self.np("sum"), [value])
-        lead = len(rs) - len(xs)
-        expr = value
-        if lead > 0:
-            axis = A.const(0) if lead == 1 else A.parse_expr(repr(tuple(range(lead))))
-            expr = A.call(self.np("sum"), [expr], [("axis", axis)])
-        ones = tuple(i for i, n in enumerate(xs) if n == 1 and rs[lead + i] != 1)
-        if ones:
-            axis = A.const(ones[0]) if len(ones) == 1 else A.parse_expr(repr(ones))
-            expr = A.call(self.np("sum"), [expr], [("axis", axis), ("keepdims", A.const(True))])
-        return expr
+        return self._unbroadcast_shapes(value, rs, xs)
 
     # -- accumulation (fan-out sums)
     def is_fresh(self, value: gast.expr) -> bool:
@@ -445,6 +434,8 @@ class ReverseBuilder:
         return A.call(A.load(self.b.helper("own_gradient")), [A.load(self.grad_name(v))])
 
     def _unbroadcast_shapes(self, value, rs, xs):
+        """``value`` (shaped ``rs``) summed down to shape ``xs``, as explicit np.sum calls
+        (a copy when nothing needs summing, so the result is always private)."""
         if xs == ():
             return A.call(self.np("sum"), [value])
         lead = len(rs) - len(xs)
