@@ -613,7 +613,7 @@ class ReverseBuilder:
         start_def = set(self.defined)
         outside = set(self.private) - carried
         first_restore = len(self.restores)
-        for _ in range(3):
+        for _ in range(len(carried) + 2):     # each failed round drops one name at least
             del self.restores[first_restore:]
             self.defined = set(start_def)
             self.private = outside | private
