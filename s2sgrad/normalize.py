@@ -199,7 +199,7 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
             # (root container, constant slot just below it) along n's single chain of views
             slot = None
             for _ in range(len(active) + 1):
-                ins = [e for e in active if n in e[1]]
+                ins = [e for e in active if n in e[1] and e[2] != n]   # x = x.reshape(-1): same
                 if not ins:
                     return (n, slot) if slot else None
                 if len(ins) > 1:
