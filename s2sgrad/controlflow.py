@@ -332,6 +332,21 @@ class _Jumps:
                     s.test = _not_any(stops)          # while True: ... break
                 else:
                     s.test = gast.BoolOp(op=gast.And(), values=[_not_any(stops), s.test])
+            elif _is_range(s.iter):
+                # for i in range(n) with break: the loop stops at the end of the trip
+                # that broke, counting its trips; the backward sweep runs
+                # reversed(range(n)[:trips])
+                trips = self.names.fresh("trips")
+                pre.append(gast.copy_location(A.assign(trips, A.const(0)), s))
+                step = gast.copy_location(gast.AugAssign(target=A.store(trips), op=gast.Add(),
+                                                         value=A.const(1)), s)
+                step.s2s_trip_counter = True
+                test = A.load(stops[0]) if len(stops) == 1 else gast.BoolOp(
+                    op=gast.Or(), values=[A.load(f) for f in stops])
+                leave = gast.copy_location(gast.If(test=test, body=[
+                    gast.copy_location(gast.Break(), s)], orelse=[]), s)
+                body = [step] + body + [leave]
+                s.s2s_counter = trips
             else:
                 body = [gast.copy_location(gast.If(test=_not_any(stops), body=body, orelse=[]),
                                            s)]

@@ -464,6 +464,8 @@ class ThreeAddress:
     def statement(self, stmt):
         if isinstance(stmt, gast.Assign):
             self.assign(stmt)
+        elif isinstance(stmt, gast.AugAssign) and getattr(stmt, "s2s_trip_counter", False):
+            self.emit(stmt)                 # trips += 1: replayed, never differentiated
         elif isinstance(stmt, gast.AugAssign):
             value = gast.BinOp(left=A.as_load(stmt.target), op=stmt.op, right=stmt.value)
             self.assign(gast.Assign(targets=[stmt.target], value=value, type_comment=None))
@@ -497,8 +499,11 @@ class ThreeAddress:
             body = self.body(stmt.body)
             orelse = self.body(stmt.orelse)
             self.origin = stmt
-            self.emit(gast.For(target=stmt.target, iter=it, body=body or [gast.Pass()],
-                               orelse=orelse, type_comment=None))
+            node = gast.For(target=stmt.target, iter=it, body=body or [gast.Pass()],
+                            orelse=orelse, type_comment=None)
+            if hasattr(stmt, "s2s_counter"):
+                node.s2s_counter = stmt.s2s_counter
+            self.emit(node)
         elif isinstance(stmt, gast.While):
             self.loop_while(stmt)
         elif isinstance(stmt, (gast.Pass, gast.Break, gast.Continue, gast.Raise, gast.Assert)):

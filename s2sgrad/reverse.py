@@ -119,7 +119,7 @@ class ReverseBuilder:
     def _count_definitions(self, body) -> Dict[str, int]:
         counts: Dict[str, int] = {p: 1 for p in self.trace.params}
         counters = {n.s2s_counter for n in gast.walk(gast.Module(body=body, type_ignores=[]))
-                    if isinstance(n, gast.While)}
+                    if isinstance(n, (gast.While, gast.For)) and hasattr(n, "s2s_counter")}
         for node in gast.walk(gast.Module(body=body, type_ignores=[])):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) \
                     and node.id not in counters:
@@ -545,7 +545,8 @@ class ReverseBuilder:
             body.append(self._zero_stmt(v))
         self.defined = body_def | else_def
         self.private = body_priv & else_priv
-        node = gast.If(test=copy.deepcopy(stmt.test), body=body or [gast.Pass()], orelse=orelse)
+        # (a branch left empty -- if broke: break -- is dropped by optimize.flatten)
+        node = gast.If(test=copy.deepcopy(stmt.test), body=body, orelse=orelse)
         node.s2s_comment = comment_of(stmt, self.info)
         return [node]
 
@@ -567,12 +568,19 @@ class ReverseBuilder:
                                   "only 'for ... in range(...)' loops are supported",
                                   getattr(stmt, "s2s_origin", stmt),
                                   hint="loop over indices: for i in range(len(xs)): x = xs[i]")
-        if any(isinstance(n, (gast.Break, gast.Continue, gast.Return))
-               for n in gast.walk(gast.Module(body=stmt.body, type_ignores=[]))):
+        trips = getattr(stmt, "s2s_counter", None)
+        if _jumps_out(stmt.body) and (trips is None or is_reversed):
             raise self.info.error(UnsupportedSyntaxError,
-                                  "break/continue inside loops are not supported yet",
+                                  "break/continue inside loops are not supported here",
                                   getattr(stmt, "s2s_origin", stmt))
-        rev = copy.deepcopy(it.args[0]) if is_reversed else A.call("reversed", [copy.deepcopy(it)])
+        if trips is not None:
+            # the loop stopped early: replay the trips it ran, last first
+            ran = gast.Subscript(value=copy.deepcopy(it), slice=gast.Slice(
+                lower=None, upper=A.load(trips), step=None), ctx=gast.Load())
+            rev = A.call("reversed", [ran])
+        else:
+            rev = copy.deepcopy(it.args[0]) if is_reversed else \
+                A.call("reversed", [copy.deepcopy(it)])
         return self.backward_loop(stmt, copy.deepcopy(stmt.target), rev)
 
     def backward_while(self, stmt: gast.While) -> List[gast.stmt]:
@@ -646,6 +654,16 @@ class ReverseBuilder:
                     return True
                 assigned |= A.names_stored(s)
         return v not in assigned
+
+
+def _jumps_out(stmts) -> bool:
+    """A break / continue / return of this loop (not of a loop nested in it)."""
+    for s in stmts:
+        if isinstance(s, (gast.Break, gast.Continue, gast.Return)):
+            return True
+        if isinstance(s, gast.If) and (_jumps_out(s.body) or _jumps_out(s.orelse)):
+            return True
+    return False
 
 
 def _flatten(stmts) -> List[gast.stmt]:

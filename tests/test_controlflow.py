@@ -348,6 +348,37 @@ def test_break(values):
     check_grad(loop_break, (np.array(values),))
 
 
+def break_in_inner_loop(x):
+    s = 0.0
+    for i in range(3):
+        for j in range(4):
+            if j > i:
+                break
+            s = s + x[i] * x[j]
+    return s
+
+
+def converge(a):
+    x = 1.0
+    for i in range(10 ** 7):            # stops long before: the loop really breaks
+        x_new = 0.5 * (x + a / x)
+        if abs(x_new - x) < 1e-12:
+            break
+        x = x_new
+    return x
+
+
+def test_break_in_an_inner_loop():
+    check_grad(break_in_inner_loop, (vec(4),))
+
+
+def test_break_stops_the_loop_and_the_backward_sweep_replays_its_trips():
+    g = check_grad(converge, (2.0,))
+    assert abs(g - 0.5 / np.sqrt(2.0)) < 1e-7
+    src = grad(converge).source
+    assert "[:trips]" in src and "break" in src
+
+
 def test_continue():
     check_grad(loop_continue, (np.array([0.5, -1.0, 0.3, -2.0, 1.0]),))
 
@@ -486,7 +517,9 @@ def test_lower_jumps_pass():
     assert "if not broke" in out and "if not skipped:" in out
     assert "returned = False" in out and "if not returned:" in out
     assert out.rstrip().endswith("return result")
-    assert "break" not in out.replace("broke", "") and "continue" not in out
+    assert "continue" not in out
+    # the loop itself stops after the trip that broke, counting its trips
+    assert "trips += 1" in out and "if broke or returned:" in out
 
 
 def test_early_return_becomes_else_branch():
