@@ -931,7 +931,10 @@ def _one_operation(expr) -> bool:
     if isinstance(expr, gast.BinOp):
         return leaf(expr.left) and leaf(expr.right)
     if isinstance(expr, gast.UnaryOp):
-        return leaf(expr.operand)
+        # -x, and the negation of one operation (-np.abs(z), -(g * t5))
+        return leaf(expr.operand) or (isinstance(expr.op, gast.USub)
+                                      and not isinstance(expr.operand, gast.UnaryOp)
+                                      and _one_operation(expr.operand))
     if isinstance(expr, gast.Compare):
         return leaf(expr.left) and all(leaf(c) for c in expr.comparators)
     if isinstance(expr, gast.Call):

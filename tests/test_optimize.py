@@ -448,3 +448,13 @@ def test_loop_temporaries_dead_after_their_reader_are_inlined():
 def test_negated_product_puts_the_sign_on_the_constant():
     f = simplify_function(fn("def f(x):\n    y = -(2.0 * x)\n    return y"), FLOATS)
     assert body(f)[0] == "y = -2.0 * x"
+
+
+def test_a_negated_operation_counts_as_one_for_inlining():
+    from s2sgrad.optimize import inline_single_use_arrays
+    f = fn("def f(z):\n"
+           "    t4 = -np.abs(z)\n"
+           "    t5 = np.exp(t4)\n"
+           "    return t5")
+    lines = body(inline_single_use_arrays(f, oracle(z=(4,), t4=(4,), t5=(4,)), {"t5"}))
+    assert lines[0] == "t5 = np.exp(-np.abs(z))"
