@@ -1,0 +1,310 @@
+"""What the passes share: the shape oracle, numbers and negations on trees, purity,
+reads and stores of statements, substitution, shapes under broadcasting, liveness."""
+from __future__ import annotations
+
+import copy
+import operator
+from typing import Dict, List, Optional, Set
+
+import gast
+
+from .. import astutil as A
+
+
+_FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+         gast.Div: operator.truediv, gast.Pow: operator.pow}
+
+
+_ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow)
+
+
+class ShapeOracle:
+    """What the optimizer may assume about names: their shapes (from the probe;
+    a gradient has its primal's shape) and whether they hold floating values."""
+
+    def __init__(self, shapes: Optional[Dict[str, tuple]] = None,
+                 floating: Optional[Set[str]] = None, numpy_name: str = "np",
+                 wide: Optional[Set[str]] = None):
+        self.shapes = dict(shapes or {})
+        self.floating = set(floating or ())
+        self.numpy_name = numpy_name
+        # names whose dtype a Python float cannot narrow: float64, ints, bools (a Python
+        # float times a float32 array stays float32, a float64 array makes it float64)
+        self.wide = set(wide or ())
+
+    def shape(self, name: str):
+        return self.shapes.get(name)
+
+    def is_wide(self, node) -> bool:
+        """Combining ``node`` with a Python float gives the dtype that combining it
+        with a float64 array would give."""
+        if isinstance(node, gast.Name):
+            return node.id in self.wide
+        if isinstance(node, (gast.Constant, gast.Compare)):
+            return True
+        if isinstance(node, gast.BinOp):
+            return self.is_wide(node.left) and self.is_wide(node.right)
+        if isinstance(node, gast.UnaryOp):
+            return self.is_wide(node.operand)
+        if isinstance(node, (gast.Subscript, gast.Attribute)):
+            return self.is_wide(node.value)
+        if isinstance(node, gast.Call):
+            path = A.dotted(node.func) or ""
+            return path.startswith(self.numpy_name + ".") and bool(node.args) and all(
+                self.is_wide(a) for a in node.args)
+        return False
+
+    def is_floating(self, node) -> bool:
+        """True when ``node`` certainly evaluates to a float or float array (so
+        ``node * 1.0`` may become ``node`` without changing its dtype)."""
+        if isinstance(node, gast.Name):
+            return node.id in self.floating
+        if isinstance(node, gast.Constant):
+            return isinstance(node.value, float)
+        if isinstance(node, gast.BinOp):
+            return (isinstance(node.op, gast.Div) or self.is_floating(node.left)
+                    or self.is_floating(node.right))
+        if isinstance(node, gast.UnaryOp):
+            return self.is_floating(node.operand)
+        if isinstance(node, (gast.Subscript, gast.Attribute)):
+            return self.is_floating(node.value)
+        if isinstance(node, gast.Call):
+            path = A.dotted(node.func) or ""
+            return path.startswith(self.numpy_name + ".") and any(
+                self.is_floating(a) for a in node.args)
+        return False
+
+
+_NO_ORACLE = ShapeOracle()
+
+
+def _num(node):
+    """The number a node stands for (``-2.0`` is a UnaryOp around a Constant)."""
+    if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _num(node.operand)
+        return None if inner is None else -inner
+    return None
+
+
+def _number(value) -> gast.expr:
+    if value < 0:
+        return gast.UnaryOp(op=gast.USub(), operand=A.const(-value))
+    return A.const(value)
+
+
+def _neg(node) -> gast.expr:
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        return node.operand
+    n = _num(node)
+    if n is not None:
+        return _number(-n)
+    return gast.UnaryOp(op=gast.USub(), operand=node)
+
+
+def _is_neg(node) -> bool:
+    return isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) \
+        and _num(node) is None
+
+
+def flatten(stmts) -> List[gast.stmt]:
+    """Splice nested statement lists and drop empty blocks."""
+    out: List[gast.stmt] = []
+    for s in stmts:
+        if isinstance(s, list):
+            out.extend(flatten(s))
+            continue
+        if isinstance(s, gast.If):
+            s.body, s.orelse = flatten(s.body), flatten(s.orelse)
+            if not s.body and not s.orelse:
+                continue
+            if not s.body:
+                s.body = [gast.Pass()]
+        elif isinstance(s, (gast.For, gast.While)):
+            s.body, s.orelse = flatten(s.body), flatten(s.orelse)
+            if not s.body and isinstance(s, gast.For):
+                continue
+            if not s.body:
+                s.body = [gast.Pass()]
+        out.append(s)
+    return out
+
+
+def _written_in_place(fn) -> Set[str]:
+    """Names whose object is updated in place somewhere (``y[i] = ...``, ``y += ...``)."""
+    return {A.root_name(n.target if isinstance(n, gast.AugAssign) else n.targets[0])
+            for n in gast.walk(fn)
+            if isinstance(n, gast.AugAssign) or (isinstance(n, gast.Assign)
+                                                 and isinstance(n.targets[0], gast.Subscript))}
+
+
+def _returned(fn) -> Set[str]:
+    return {n for r in gast.walk(fn) if isinstance(r, gast.Return) and r.value is not None
+            for n in A.names_loaded(r.value)}
+
+
+def _protected(fn) -> Set[str]:
+    """Names that must keep a buffer of their own: written in place, or returned
+    (a result must not share memory with an argument or another result)."""
+    return _written_in_place(fn) | _returned(fn)
+
+
+# Array methods and attributes that neither mutate nor have effects.
+_PURE_METHODS = {"copy", "sum", "mean", "reshape", "transpose", "astype", "dot", "ravel",
+                 "T", "shape", "ndim", "max", "min", "conj", "real", "imag", "squeeze",
+                 "swapaxes", "flatten", "prod", "any", "all", "cumsum", "diagonal", "trace"}
+
+
+def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
+    """No effects and no mutation: arithmetic, subscripts, NumPy functions (not
+    np.random), runtime helpers, and a few array methods."""
+    for sub in gast.walk(node):
+        if isinstance(sub, gast.Call):
+            path = A.dotted(sub.func) or ""
+            if path.startswith(numpy_name + "."):
+                if path.startswith((numpy_name + ".random", numpy_name + ".copyto",
+                                    numpy_name + ".put", numpy_name + ".place",
+                                    numpy_name + ".add.at", numpy_name + ".fill")):
+                    return False
+                continue
+            if isinstance(sub.func, gast.Name) and sub.func.id in helpers:
+                continue
+            if isinstance(sub.func, gast.Attribute) and sub.func.attr in _PURE_METHODS:
+                continue
+            return False
+        if isinstance(sub, (gast.Yield, gast.YieldFrom, gast.Await, gast.NamedExpr,
+                            gast.Lambda)):
+            return False
+    return True
+
+
+def _load_count(fn) -> Dict[str, int]:
+    """How often each name is read (``g += x`` reads ``g``)."""
+    counts: Dict[str, int] = {}
+    for n in gast.walk(fn):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+            counts[n.id] = counts.get(n.id, 0) + 1
+        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            counts[n.target.id] = counts.get(n.target.id, 0) + 1
+    return counts
+
+
+def _reads(node) -> Set[str]:
+    """Names ``node`` reads, counting the targets of augmented assignments."""
+    out = A.names_loaded(node)
+    for n in gast.walk(node):
+        if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            out.add(n.target.id)
+    return out
+
+
+def _stored_anywhere(node) -> Set[str]:
+    """Names bound or updated in place by ``node`` (a statement, maybe compound)."""
+    out = set()
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name):
+            if isinstance(n.ctx, (gast.Store, gast.Param)):
+                out.add(n.id)
+        elif isinstance(n, gast.AugAssign):
+            out.add(A.root_name(n.target))
+        elif isinstance(n, gast.Assign):
+            for t in n.targets:
+                if isinstance(t, (gast.Subscript, gast.Attribute)):
+                    out.add(A.root_name(t))
+        elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) \
+                and n.func.attr not in _PURE_METHODS:
+            # x.append(...), x.pop(), x.fill(...): x may change
+            root = A.root_name(n.func.value)
+            if root is not None:
+                out.add(root)
+    out.discard(None)
+    return out
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, gast.Load) and node.id in self.mapping:
+            return copy.deepcopy(self.mapping[node.id])
+        return node
+
+
+def _substitute_loads(stmt, mapping):
+    """Replace loads of mapped names in ``stmt`` (targets stay; for AugAssign the
+    target is left alone, it is both read and written)."""
+    if not mapping:
+        return stmt
+    sub = _Substitute(mapping)
+    if isinstance(stmt, gast.Assign):
+        stmt.value = sub.visit(stmt.value)
+        for t in stmt.targets:
+            if isinstance(t, gast.Subscript):      # y[i] = v reads i (y itself is written)
+                t.slice = sub.visit(t.slice)
+        return stmt
+    if isinstance(stmt, gast.AugAssign):
+        stmt.value = sub.visit(stmt.value)
+        if isinstance(stmt.target, gast.Subscript):
+            stmt.target.slice = sub.visit(stmt.target.slice)
+        return stmt
+    if isinstance(stmt, gast.Return):
+        return stmt                        # keep the result's names (readable)
+    return sub.visit(stmt)
+
+
+def _bcast(s1, s2):
+    if s1 is None or s2 is None:
+        return None
+    n = max(len(s1), len(s2))
+    a = (1,) * (n - len(s1)) + tuple(s1)
+    b = (1,) * (n - len(s2)) + tuple(s2)
+    out = []
+    for x, y in zip(a, b):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            return None
+    return tuple(out)
+
+
+def _const_shape(node):
+    try:
+        value = gast.literal_eval(node)
+    except Exception:
+        return None
+    if isinstance(value, int):
+        return (value,)
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        return value
+    return None
+
+
+def _live_after(stmts: List[gast.stmt], live_out: Set[str],
+                table: Dict[int, Set[str]]) -> Set[str]:
+    """Backward liveness over a block: fills ``table[id(stmt)]`` with the names live
+    right after each statement (loops to a fixed point); returns the block's live-in."""
+    live = set(live_out)
+    for s in reversed(stmts):
+        table[id(s)] = set(live)
+        if isinstance(s, (gast.For, gast.While)):
+            head = _reads(s.iter if isinstance(s, gast.For) else s.test)
+            body_out = live | head
+            for _ in range(4):
+                body_in = _live_after(s.body, body_out, table)
+                if body_in <= body_out:
+                    break
+                body_out = body_out | body_in
+            live = live | body_out | _live_after(s.orelse, live, table)
+        elif isinstance(s, gast.If):
+            live = (_live_after(s.body, live, table) | _live_after(s.orelse, live, table)
+                    | _reads(s.test))
+        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            live = (live - {s.targets[0].id}) | _reads(s.value)
+        else:
+            live = live | _reads(s)
+    return live

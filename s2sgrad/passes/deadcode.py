@@ -1,0 +1,87 @@
+"""Dead code: assignments nobody reads (the whole function, by liveness), and dead
+forward statements before the stacks are decided."""
+from __future__ import annotations
+
+from typing import List, Set, Tuple
+
+import gast
+
+from .. import astutil as A
+from ..analysis import Environment, classify
+from .common import _pure_expr, _reads, flatten
+
+
+def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",
+                        helpers: Set[str] = frozenset()) -> gast.FunctionDef:
+    """Remove ``name = pure_expr`` when no later statement reads ``name`` before
+    binding it again (liveness, backwards; a loop body's live-out is what is live
+    after the loop plus everything the loop reads), to a fixed point."""
+    while True:
+        removed = [False]
+
+        def sweep(stmts, live: Set[str]) -> Tuple[List[gast.stmt], Set[str]]:
+            out = []
+            for s in reversed(stmts):
+                if isinstance(s, (gast.For, gast.While)):
+                    loop_live = live | _reads(s)
+                    s.body, _ = sweep(s.body, set(loop_live))
+                    s.orelse, _ = sweep(s.orelse, set(live))
+                    live = live | _reads(s)
+                elif isinstance(s, gast.If):
+                    s.body, in_body = sweep(s.body, set(live))
+                    s.orelse, in_else = sweep(s.orelse, set(live))
+                    live = in_body | in_else | A.names_loaded(s.test)
+                elif (isinstance(s, gast.Assign) and len(s.targets) == 1
+                      and isinstance(s.targets[0], gast.Name)):
+                    name = s.targets[0].id
+                    if name not in live and _pure_expr(s.value, numpy_name, helpers):
+                        removed[0] = True
+                        continue
+                    live = (live - {name}) | A.names_loaded(s.value)
+                else:
+                    live = live | _reads(s)
+                out.append(s)
+            out.reverse()
+            return out, live
+
+        fn.body, _ = sweep(fn.body, set())
+        fn.body = flatten(fn.body)
+        if not removed[0]:
+            return fn
+
+
+_IMPURE_PREFIXES = ("np.random", "numpy.random", "print")
+
+
+def _pure(stmt, env: Environment) -> bool:
+    if not isinstance(stmt, gast.Assign) or not isinstance(stmt.targets[0], gast.Name):
+        return False
+    for node in gast.walk(stmt.value):
+        if isinstance(node, gast.Call):
+            op = classify(node, env)
+            path = A.dotted(node.func) or ""
+            if path.startswith(_IMPURE_PREFIXES):
+                return False
+            if op.kind not in ("rule", "constant"):
+                return False
+    return True
+
+
+def eliminate_dead_forward(forward: List[gast.stmt], live: Set[str],
+                           env: Environment) -> List[gast.stmt]:
+    """Drop top-level forward assignments nobody reads."""
+    live = set(live)
+    kept: List[gast.stmt] = []
+    for stmt in reversed(forward):
+        if isinstance(stmt, list):
+            kept.append(stmt)
+            continue
+        if _pure(stmt, env) and stmt.targets[0].id not in live:
+            continue
+        live |= A.names_loaded(stmt)
+        # ``n += 1`` (a while loop's trip counter) reads n too, though its ctx is Store
+        live |= {n.target.id for n in gast.walk(stmt)
+                 if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
+        kept.append(stmt)
+    kept.reverse()
+    return kept

@@ -1,0 +1,94 @@
+"""Copy and constant propagation, and common subexpressions, in straight-line code."""
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional, Set
+
+import gast
+
+from .. import astutil as A
+from .common import _Substitute, _num, _pure_expr, _stored_anywhere, _substitute_loads
+
+
+def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
+                     helpers: Set[str] = frozenset(), keep: Set[str] = frozenset(),
+                     fold: Optional[Callable] = None) -> List[gast.stmt]:
+    """Forward copies (``a = b``), numeric constants (``a = 1.0``) and repeated pure
+    right-hand sides through a statement list, recursively into blocks.
+
+    A copy ``a = b`` is valid until ``a`` or ``b`` is bound again or updated in
+    place; reads inside a block are rewritten only when the block stores neither.
+    Names in ``keep`` (in-place written ones) are never substituted away.
+    ``fold`` (a ``Simplify`` visitor) folds each right-hand side once its reads are
+    substituted, so a constant it computes propagates in the same sweep.
+    """
+    env: Dict[str, gast.expr] = {}          # a -> b (Name) or constant
+    exprs: Dict[str, str] = {}              # dump of a pure rhs -> name holding it
+
+    def kill(names):
+        for n in list(env):
+            v = env[n]
+            if n in names or (isinstance(v, gast.Name) and v.id in names):
+                del env[n]
+        for k in list(exprs):
+            holder, reads = exprs[k]
+            if holder in names or reads & names:
+                del exprs[k]
+
+    out = []
+    for s in stmts:
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            stored = _stored_anywhere(s)
+            kill(stored)
+            # loads inside the block that no store inside can disturb
+            live_env = dict(env)
+            if isinstance(s, gast.If):
+                s.test = _Substitute(live_env).visit(s.test)
+            elif isinstance(s, gast.For):
+                s.iter = _Substitute(live_env).visit(s.iter)
+            inner_before = dict(live_env)
+            s.body = _propagate_inner(s.body, inner_before, numpy_name, helpers, keep, fold)
+            s.orelse = _propagate_inner(s.orelse, inner_before, numpy_name, helpers, keep,
+                                        fold)
+            out.append(s)
+            continue
+        s = _substitute_loads(s, env)
+        if fold is not None and isinstance(s, gast.Assign) \
+                and isinstance(s.targets[0], gast.Name):
+            new = fold(s.value)
+            if not (isinstance(new, gast.Name) and not isinstance(s.value, gast.Name)
+                    and (s.targets[0].id in keep or new.id in keep)):
+                s.value = new
+        stored = _stored_anywhere(s)
+        kill(stored)
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            a = s.targets[0].id
+            v = s.value
+            if a not in keep or isinstance(v, gast.Name) or _num(v) is not None:
+                if isinstance(v, gast.Name) and v.id != a:
+                    env[a] = v             # an alias the program already had
+                elif _num(v) is not None:
+                    env[a] = v
+                elif a not in keep and _pure_expr(v, numpy_name, helpers) and isinstance(
+                        v, (gast.Subscript, gast.BinOp, gast.Call, gast.UnaryOp,
+                            gast.Attribute, gast.Compare)):
+                    key = gast.dump(v)
+                    reads = A.names_loaded(v)
+                    if a not in reads:
+                        if key in exprs and exprs[key][0] not in keep:
+                            s.value = A.load(exprs[key][0])
+                            env[a] = s.value
+                        else:
+                            exprs[key] = (a, reads)
+        out.append(s)
+    return out
+
+
+def _propagate_inner(stmts, env, numpy_name, helpers, keep, fold=None):
+    """Inside a block: substitute the outer copies that the block never disturbs,
+    then propagate the block's own copies."""
+    stmts = [_substitute_loads(s, env) if not isinstance(s, (gast.If, gast.For, gast.While))
+             else s for s in stmts]
+    for s in stmts:
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            _Substitute(env).visit(s)
+    return propagate_copies(stmts, numpy_name, helpers, keep, fold)
