@@ -14,8 +14,8 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 import gast
 
 from . import astutil as A
-from .rules import (NONDIFFERENTIABLE, Rule, lookup, lookup_attribute, lookup_method,
-                    lookup_operator)
+from .rules import (NONDIFFERENTIABLE, Rule, load_optional_families, lookup, lookup_attribute,
+                    lookup_method, lookup_operator)
 import operator as _operator
 
 _MISSING = object()
@@ -92,6 +92,7 @@ class Environment(Namespace):
     def __init__(self, globals_: Dict[str, Any], closure: Dict[str, Any], local_names: Set[str]):
         super().__init__(globals_, closure)
         self.local_names = local_names
+        load_optional_families()     # SciPy rules, if the code being compiled imported SciPy
 
     def resolve(self, path: Optional[str]):
         if path and path.split(".", 1)[0] in self.local_names:

@@ -94,7 +94,8 @@ def render() -> str:
     import importlib
 
     import s2sgrad  # noqa: F401
-    from s2sgrad.rules import NONDIFFERENTIABLE, registered
+    from s2sgrad.rules import NONDIFFERENTIABLE, load_optional_families, registered
+    load_optional_families(import_scipy=True)
     for module in ("s2sgrad.transforms", "s2sgrad.forward"):   # modules adding entries
         try:
             importlib.import_module(module)

@@ -1,5 +1,8 @@
-"""The derivative table.  Importing this package registers every built-in rule,
-family by family; the SciPy families only when SciPy is installed."""
+"""The derivative table.  Importing this package registers every built-in NumPy rule,
+family by family.  The SciPy families are registered once SciPy has been imported (by
+the code being differentiated), so importing s2sgrad never pays for importing SciPy."""
+import sys
+
 from . import (numpy_ufuncs, numpy_reductions, numpy_linalg, numpy_shape,  # noqa: F401
                numpy_selection, numpy_ufunc_methods, numpy_array_api, numpy_constants,
                helper_rules)
@@ -7,13 +10,25 @@ from .registry import (NONDIFFERENTIABLE, Rule, elementwise, grad, is_static, lo
                        lookup_attribute, lookup_method, lookup_operator, nondifferentiable,
                        registered, vjp)
 
-try:  # optional: never a runtime requirement
-    import scipy  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
-else:
+_optional_loaded = False
+
+
+def load_optional_families(import_scipy: bool = False) -> None:
+    """Register the SciPy rules if SciPy is imported (or importable, when asked)."""
+    global _optional_loaded
+    if _optional_loaded:
+        return
+    if "scipy" not in sys.modules:
+        if not import_scipy:
+            return
+        try:  # optional: never a runtime requirement
+            import scipy  # noqa: F401
+        except ImportError:  # pragma: no cover
+            return
+    _optional_loaded = True
     from . import scipy_special, scipy_stats, scipy_misc  # noqa: F401
+
 
 __all__ = ["NONDIFFERENTIABLE", "Rule", "elementwise", "grad", "is_static", "lookup",
            "lookup_attribute", "lookup_method", "lookup_operator", "nondifferentiable",
-           "registered", "vjp"]
+           "registered", "vjp", "load_optional_families"]
