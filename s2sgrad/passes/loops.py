@@ -92,8 +92,12 @@ def rematerialize_loop_values(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast
                 pops[p[1]] = (p[0], k)
         chosen: List[Tuple[int, str]] = []         # (index of v = e in the forward body, v)
         hoist: Set[str] = set()
+        def stored_elsewhere_in_backward(name):
+            return any(name in _stored_anywhere(s) for s in bbody
+                       if not (_pop_of(s) and _pop_of(s)[1] == name))
+
         for v, (stack, k) in pushes.items():
-            if k == 0 or pops.get(v, (None,))[0] != stack:
+            if k == 0 or pops.get(v, (None,))[0] != stack or stored_elsewhere_in_backward(v):
                 continue
             d = fbody[k - 1]
             if not (isinstance(d, gast.Assign) and isinstance(d.targets[0], gast.Name)
@@ -109,6 +113,7 @@ def rematerialize_loop_values(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast
                 # restored by a pop we may move up: saved before its one overwrite, which
                 # comes after v is computed; nothing above its pop touches it
                 if n in pushes and pops.get(n, (None,))[0] == pushes[n][0] \
+                        and not stored_elsewhere_in_backward(n) \
                         and all(i > max(k, pushes[n][1]) for i in assigned_at.get(n, [])) \
                         and not any(n in _reads(s) | _stored_anywhere(s)
                                     for s in bbody[:pops[n][1]] if _pop_of(s) is None):
