@@ -27,13 +27,22 @@ class Comment(gast.stmt):
         self.text = text
 
 
+def _one_line(chunks) -> str:
+    return "".join(chunks)
+
+
+def to_source(node) -> str:
+    """astor's printing of a gast node, without its line wrapping (a statement stays
+    on one line, as a person writes it)."""
+    return astor.to_source(gast.gast_to_ast(node), pretty_source=_one_line)
+
+
 def _simple(stmt) -> List[str]:
-    src = astor.to_source(gast.gast_to_ast(stmt)).rstrip("\n")
-    return src.split("\n")
+    return to_source(stmt).rstrip("\n").split("\n")
 
 
 def _expr(node) -> str:
-    return astor.to_source(gast.gast_to_ast(node)).strip()
+    return to_source(node).strip()
 
 
 def _test(node) -> str:

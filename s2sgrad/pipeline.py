@@ -533,8 +533,8 @@ def _first_definitions(stmts, defined) -> set:
 
 
 def _expr_source(node) -> str:
-    import astor
-    return astor.to_source(gast.gast_to_ast(node)).strip()
+    from .emit import to_source
+    return to_source(node).strip()
 
 
 def _flat(stmts):

@@ -80,13 +80,12 @@ def comment_of(stmt, info) -> str:
 
 
 def _source(stmt) -> str:
-    import astor
+    from .emit import to_source
     node = copy.copy(stmt)
     if isinstance(stmt, (gast.If, gast.For, gast.While)):
         node.body, node.orelse = [gast.Pass()], []
-        text = astor.to_source(gast.gast_to_ast(node)).strip().splitlines()[0]
-        return text
-    return astor.to_source(gast.gast_to_ast(node)).strip().replace("\n", " ")
+        return to_source(node).strip().splitlines()[0]
+    return to_source(node).strip().replace("\n", " ")
 
 
 class ReverseBuilder:
