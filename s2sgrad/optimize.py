@@ -36,11 +36,12 @@ from .passes.loops import rematerialize_loop_values
 from .passes.lowering import assign_first_slice, reductions_as_methods
 from .passes.propagate import propagate_copies
 from .passes.simplify import Simplify, simplify_function
-from .passes.temporaries import forward_negations, inline_single_use_arrays
+from .passes.temporaries import (forward_negations, inline_single_use_arrays,
+                                  merge_scalar_accumulations)
 
 __all__ = ["ShapeOracle", "Simplify", "assign_first_slice", "elide_broadcasts",
            "eliminate_dead_code", "eliminate_dead_forward", "flatten", "forward_negations",
-           "inline_single_use_arrays", "optimize_function", "propagate_copies",
+           "inline_single_use_arrays", "merge_scalar_accumulations", "optimize_function", "propagate_copies",
            "reductions_as_methods", "rematerialize_loop_values", "simplify_function"]
 
 
@@ -65,6 +66,8 @@ def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
     fn = simplify_function(fn, oracle, keep)
     fn.body = assign_first_slice(fn.body, np_name)
     if shapes_known:
+        fn = merge_scalar_accumulations(fn, oracle)
+        fn = simplify_function(fn, oracle, keep)
         fn = inline_single_use_arrays(fn, oracle, keep, np_name)
         fn = reductions_as_methods(fn, oracle)
     return fn

@@ -458,3 +458,29 @@ def test_a_negated_operation_counts_as_one_for_inlining():
            "    return t5")
     lines = body(inline_single_use_arrays(f, oracle(z=(4,), t4=(4,), t5=(4,)), {"t5"}))
     assert lines[0] == "t5 = np.exp(-np.abs(z))"
+
+
+def test_scalar_assign_then_accumulate_is_one_statement():
+    from s2sgrad.optimize import merge_scalar_accumulations
+    f = fn("def f(a, b, c, x):\n"
+           "    g = -b\n"
+           "    h = c * x\n"
+           "    g += c * a\n"
+           "    v = np.zeros((3,))\n"
+           "    v += x\n"
+           "    return g, h, v")
+    o = ShapeOracle({"g": (), "v": (3,)}, {"g", "v"}, "np")
+    lines = body(simplify_function(merge_scalar_accumulations(f, o), FLOATS))
+    assert lines[:2] == ["h = c * x", "g = c * a - b"]
+    assert "v += x" in lines                        # an array keeps its in-place update
+
+
+def test_no_merge_when_the_value_changes_in_between():
+    from s2sgrad.optimize import merge_scalar_accumulations
+    f = fn("def f(a, b):\n"
+           "    g = -b\n"
+           "    b = a * 2.0\n"
+           "    g += b\n"
+           "    return g")
+    o = ShapeOracle({"g": ()}, {"g"}, "np")
+    assert body(merge_scalar_accumulations(f, o))[0] == "g = -b"

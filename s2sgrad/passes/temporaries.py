@@ -7,7 +7,9 @@ from typing import Dict, Set
 import gast
 
 from .. import astutil as A
-from .common import ShapeOracle, _Substitute, _is_neg, _live_after, _load_count, _num, _pure_expr, _reads, _stored_anywhere, _substitute_loads, _written_in_place
+from .common import (ShapeOracle, _Substitute, _is_neg, _live_after, _load_count, _num,
+                     _pure_expr, _reads, _stored_anywhere, _substitute_loads,
+                     _written_in_place)
 
 
 def forward_negations(fn: gast.FunctionDef, numpy_name: str = "np") -> gast.FunctionDef:
@@ -153,6 +155,55 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
                 if (reads | {t}) & _stored_anywhere(u):
                     break
             if not done:
+                i += 1
+        return stmts
+
+    fn.body = run(fn.body)
+    return fn
+
+
+def merge_scalar_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast.FunctionDef:
+    """A scalar gradient assigned and then accumulated, ``g = -b`` ... ``g += c * a``
+    with nothing reading ``g`` or changing ``b`` in between, becomes one statement,
+    ``g = c * a - b`` (a scalar has no buffer worth updating in place; in loops this
+    saves a statement per trip).  Arrays keep their in-place update."""
+    def run(stmts):
+        i = 0
+        while i < len(stmts):
+            s = stmts[i]
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                s.body, s.orelse = run(s.body), run(s.orelse)
+                i += 1
+                continue
+            if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                    and oracle.shape(s.targets[0].id) == ()
+                    and s.targets[0].id in oracle.floating):
+                i += 1
+                continue
+            g = s.targets[0].id
+            reads = A.names_loaded(s.value)
+            merged = False
+            for j in range(i + 1, len(stmts)):
+                u = stmts[j]
+                if isinstance(u, (gast.If, gast.For, gast.While)):
+                    break
+                if (isinstance(u, gast.AugAssign) and isinstance(u.target, gast.Name)
+                        and u.target.id == g and isinstance(u.op, (gast.Add, gast.Sub))
+                        and g not in A.names_loaded(u.value)):
+                    op = gast.Add() if isinstance(u.op, gast.Add) else gast.Sub()
+                    new = gast.Assign(targets=[A.store(g)], type_comment=None,
+                                      value=gast.BinOp(left=s.value, op=op, right=u.value))
+                    comments = [c for c in (getattr(s, "s2s_comment", None),
+                                            getattr(u, "s2s_comment", None)) if c]
+                    if comments:
+                        new.s2s_comment = "; ".join(dict.fromkeys(comments))
+                    stmts[j] = new
+                    del stmts[i]
+                    merged = True
+                    break
+                if g in _reads(u) | _stored_anywhere(u) or reads & _stored_anywhere(u):
+                    break
+            if not merged:
                 i += 1
         return stmts
 
