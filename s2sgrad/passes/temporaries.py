@@ -100,6 +100,21 @@ def _one_operation(expr) -> bool:
     return False
 
 
+def _scalar_arithmetic(expr, depth: int = 2) -> bool:
+    """A small arithmetic expression (two levels at most) of names and constants: cheap
+    to read inline (``grad_x * (a * x)``)."""
+    if isinstance(expr, (gast.Name, gast.Constant)) or _num(expr) is not None:
+        return True
+    if depth == 0:
+        return False
+    if isinstance(expr, gast.BinOp):
+        return _scalar_arithmetic(expr.left, depth - 1) and _scalar_arithmetic(expr.right,
+                                                                               depth - 1)
+    if isinstance(expr, gast.UnaryOp):
+        return _scalar_arithmetic(expr.operand, depth - 1)
+    return False
+
+
 def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
                              protected: Set[str], numpy_name: str = "np",
                              window: int = 3) -> gast.FunctionDef:
@@ -129,7 +144,9 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
             # every name the user gave (the seeds' flat neuron reads like the notes)
             if (t in protected or not (oracle.shape(t) or (in_loop and oracle.shape(t) == ()))
                     or t not in oracle.floating
-                    or not _one_operation(s.value) or not _pure_expr(s.value, numpy_name)):
+                    or not (_one_operation(s.value) or (oracle.shape(t) == ()
+                                                        and _scalar_arithmetic(s.value)))
+                    or not _pure_expr(s.value, numpy_name)):
                 i += 1
                 continue
             reads = A.names_loaded(s.value)
