@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import types
+import weakref
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 import gast
@@ -59,6 +60,12 @@ class _Callee:
         self.defaults = defaults       # parameter -> value (object) or gast expr (nested)
         self.nested = nested           # shares the caller's namespace (nested def / lambda)
         self.name = name
+
+
+# A callee's parsed, checked and lowered definition, shared by every caller and call
+# site in the process (each site inlines a fresh copy); keyed by the function object,
+# valid while its code and defaults are the ones it was parsed from.
+_CALLEES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 class Inliner:
@@ -152,6 +159,11 @@ class Inliner:
             return None      # a registered derivative (e.g. @s2sgrad.adjoint) wins
         cached = self.parsed_cache.get(id(obj))
         if cached is None:
+            entry = _CALLEES.get(obj)
+            if entry is not None and entry[0] is obj.__code__ and entry[1] is obj.__defaults__:
+                cached = entry[2]          # parsed and checked once, for every caller
+                self.parsed_cache[id(obj)] = cached
+        if cached is None:
             from .controlflow import generator_arguments_to_lists
             from .normalize import check_supported
             from .parse import parse_function
@@ -170,6 +182,7 @@ class Inliner:
                              Namespace(parsed.globals, parsed.closure), defaults, False,
                              getattr(obj, "__name__", "f").replace("<lambda>", "lambda_"))
             self.parsed_cache[id(obj)] = cached
+            _CALLEES[obj] = (obj.__code__, obj.__defaults__, cached)
         return cached
 
     # -- inlining one call

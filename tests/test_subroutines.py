@@ -179,3 +179,31 @@ def test_call_in_a_while_condition():
     g = grad(call_in_while_condition)
     g(np.array([0.9, 0.8, 0.3]))
     assert "norm2(" not in g.source and "while not broke:" in g.source
+
+
+def _shared_helper(x, scale=2.0):
+    return np.tanh(x) * scale
+
+
+def _caller_one(x):
+    return np.sum(_shared_helper(x) + _shared_helper(2.0 * x, scale=0.5))
+
+
+def _caller_two(w, x):
+    return np.sum(_shared_helper(w * x) ** 2)
+
+
+def test_a_callee_is_parsed_once_for_every_caller(monkeypatch):
+    import s2sgrad.parse as parse_module
+    seen = []
+    real = parse_module.parse_function
+
+    def counting(fn):
+        seen.append(getattr(fn, "__name__", "?"))
+        return real(fn)
+
+    monkeypatch.setattr(parse_module, "parse_function", counting)
+    x = np.array([0.3, -0.7, 1.1])
+    check_grad(_caller_one, (x,), wrt=0)
+    check_grad(_caller_two, (np.array([0.5, 1.5, -1.0]), x), wrt=(0, 1))
+    assert seen.count("_shared_helper") <= 1, seen
