@@ -226,16 +226,19 @@ def _stored_anywhere(node) -> Set[str]:
 class _Substitute(gast.NodeTransformer):
     def __init__(self, mapping):
         self.mapping = mapping
+        self.count = 0                 # substitutions made (0: nothing to fold again)
 
     def visit_Name(self, node):
         if isinstance(node.ctx, gast.Load) and node.id in self.mapping:
+            self.count += 1
             return copy.deepcopy(self.mapping[node.id])
         return node
 
 
-def _substitute_loads(stmt, mapping):
+def _substitute_loads(stmt, mapping, counter: Optional[list] = None):
     """Replace loads of mapped names in ``stmt`` (targets stay; for AugAssign the
-    target is left alone, it is both read and written)."""
+    target is left alone, it is both read and written).  ``counter`` receives the
+    number of substitutions made."""
     if not mapping:
         return stmt
     sub = _Substitute(mapping)
@@ -244,15 +247,15 @@ def _substitute_loads(stmt, mapping):
         for t in stmt.targets:
             if isinstance(t, gast.Subscript):      # y[i] = v reads i (y itself is written)
                 t.slice = sub.visit(t.slice)
-        return stmt
-    if isinstance(stmt, gast.AugAssign):
+    elif isinstance(stmt, gast.AugAssign):
         stmt.value = sub.visit(stmt.value)
         if isinstance(stmt.target, gast.Subscript):
             stmt.target.slice = sub.visit(stmt.target.slice)
-        return stmt
-    if isinstance(stmt, gast.Return):
-        return stmt                        # keep the result's names (readable)
-    return sub.visit(stmt)
+    elif not isinstance(stmt, gast.Return):    # a Return keeps the result's names
+        stmt = sub.visit(stmt)
+    if counter is not None:
+        counter.append(sub.count)
+    return stmt
 
 
 def _bcast(s1, s2):

@@ -51,8 +51,9 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
                                         fold)
             out.append(s)
             continue
-        s = _substitute_loads(s, env)
-        if fold is not None and isinstance(s, gast.Assign) \
+        made: List[int] = []
+        s = _substitute_loads(s, env, made)
+        if fold is not None and sum(made) and isinstance(s, gast.Assign) \
                 and isinstance(s.targets[0], gast.Name):
             new = fold(s.value)
             if not (isinstance(new, gast.Name) and not isinstance(s.value, gast.Name)
@@ -68,9 +69,10 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
                     env[a] = v             # an alias the program already had
                 elif _num(v) is not None:
                     env[a] = v
-                elif a not in keep and _pure_expr(v, numpy_name, helpers) and isinstance(
-                        v, (gast.Subscript, gast.BinOp, gast.Call, gast.UnaryOp,
-                            gast.Attribute, gast.Compare)):
+                elif a not in keep and isinstance(v, (gast.Subscript, gast.Call,
+                                                      gast.Attribute)) \
+                        and _pure_expr(v, numpy_name, helpers):
+                    # (arithmetic is rarely repeated in generated code: not worth a dump)
                     key = gast.dump(v)
                     reads = A.names_loaded(v)
                     if a not in reads:
