@@ -159,10 +159,7 @@ def test_value_and_grad(model, tmp_path):
 
 def test_loops_with_stacks(model, tmp_path):
     x = np.array([0.3, -0.7, 1.1])
-    try:
-        expected = grad(model.looped)(x, 3)
-    except s2sgrad.S2SGradError as exc:     # control flow is another issue's work
-        pytest.skip("loops not differentiable in this build: %s" % exc)
+    expected = grad(model.looped)(x, 3)
     text = export_source(model.looped, args=(x, 3))
     got = run_exported(tmp_path, text, "loop_mod", "looped_grad", [x, 3])
     same(got, expected)
