@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import cache
-from .errors import S2SGradError, SourceUnavailableError, WrtError
+from .errors import SourceUnavailableError, WrtError
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 

@@ -245,7 +245,6 @@ def shape_oracle(rb: ReverseBuilder) -> ShapeOracle:
 def build_gradient_function(trace: PrimalTrace, rb: ReverseBuilder, wrt: List[str], mode: str,
                             tuple_output: bool, specialized: bool) -> gast.FunctionDef:
     body = trace.node.body
-    ret = body[-1]
     forward = body[:-1]
     out = trace.output
     backward: List[gast.stmt] = []

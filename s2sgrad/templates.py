@@ -17,7 +17,7 @@ import gast
 
 from . import astutil as A
 from . import runtime
-from .errors import RuleError, UnsupportedCallError
+from .errors import RuleError
 from .rules.registry import Rule
 
 NOT_STATIC = object()
