@@ -302,6 +302,8 @@ def final_gradient(rb: ReverseBuilder, p: str, backward: List[gast.stmt]) -> gas
             return A.call(rb.np(fn), [g], [("dtype", rb.np(dtype))])
         if p not in rb.private:
             return A.call(rb.np("array"), [g])
+    elif p in rb.zero_d and vi.dtype in (float, int):
+        return A.call(A.load("float"), [g])     # a Python float argument gets a float
     return g
 
 

@@ -102,6 +102,9 @@ class ReverseBuilder:
         self.adj: Dict[str, str] = {}
         self.defined: Set[str] = set()
         self.private: Set[str] = set()
+        # Gradients that may hold a 0-d array where their primal is a Python float
+        # (np.where, np.reshape, ... of scalars return 0-d arrays; ufuncs return floats).
+        self.zero_d: Set[str] = set()
         self.def_count = self._count_definitions(trace.node.body)
         self.restores: List[tuple] = []   # (assign stmt, list to receive the pop)
         self.stacks: Dict[str, str] = {}
@@ -179,9 +182,14 @@ class ReverseBuilder:
                 else:
                     out.append(A.assign(g, gast.BinOp(left=A.load(g), op=gast.Add(), right=value)))
                     self.private.add(x)
+                    self.zero_d.discard(x)
             else:
                 out.append(A.assign(g, value))
                 self.defined.add(x)
+                if self.may_be_zero_d(value):
+                    self.zero_d.add(x)
+                else:
+                    self.zero_d.discard(x)
                 if self.is_fresh(value):
                     self.private.add(x)
                 else:
@@ -209,6 +217,22 @@ class ReverseBuilder:
         for s in out:
             s.s2s_comment = comment
         return out
+
+    def may_be_zero_d(self, value: gast.expr) -> bool:
+        """Could ``value`` be a 0-d array when every input is a scalar?"""
+        if isinstance(value, gast.Name):
+            return any(self.adj.get(v) == value.id and v in self.zero_d for v in self.adj)
+        if not isinstance(value, gast.Call):
+            return False              # arithmetic on 0-d arrays gives NumPy scalars
+        path = A.dotted(value.func) or ""
+        head, _, rest = path.partition(".")
+        if head == self.b.numpy_name and rest:
+            import numpy
+            obj = numpy
+            for part in rest.split("."):
+                obj = getattr(obj, part, None)
+            return not isinstance(obj, numpy.ufunc)
+        return True
 
     def is_container(self, v: str) -> bool:
         return self.shapes is not None and self.shapes.is_container(v)

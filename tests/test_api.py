@@ -276,3 +276,16 @@ def test_numpy_scalar_arguments():
     assert r == 6.0 and np.ndim(r) == 0
     r = grad(float32_scalar)(np.float32(3.0))
     assert r == 6.0 and np.ndim(r) == 0
+
+
+def _reshaped_scalar(a, b):
+    return np.sum(np.reshape(a, (1,)) * b)
+
+
+def test_python_float_argument_gets_a_float_through_non_ufuncs():
+    # np.reshape / np.where of scalars give 0-d arrays; the gradient must still be a float
+    a, b = 1.5, np.array([1.0, 2.0])
+    ga = grad(_reshaped_scalar)(a, b)
+    assert type(ga) is float or isinstance(ga, np.floating), type(ga)
+    assert not isinstance(ga, np.ndarray)
+    assert abs(ga - 3.0) < 1e-12
