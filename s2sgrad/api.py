@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
+import threading
 import types
 import weakref
 from typing import Any, Callable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import cache
+from . import cache, dispatch
 from .errors import SourceUnavailableError, WrtError
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
@@ -173,8 +175,27 @@ def _check_differentiable(fn, wrt, args):
                             % (name, pname, "3.0" if np.ndim(a) == 0 else "x.astype(float)"))
 
 
+# How many signatures one dispatcher checks inline; more go through the general path.
+_DISPATCH_LIMIT = 8
+# Held while a dispatcher is replaced (rare: a signature's second call, a code edit).
+_dispatch_lock = threading.Lock()
+
+
+class _CallSlot(property):
+    """``GradientFunction.__call__``.  Read from an instance (which is what calling
+    one does), it is the instance's current dispatcher (``dispatch.py``), called
+    directly: no bound method, no ``*args`` repacking.  Read from the class, it is
+    still callable as ``GradientFunction.__call__(g, *args, **kwargs)``."""
+
+    def __call__(self, obj, *args, **kwargs):
+        return obj._dispatch(*args, **kwargs)
+
+
 class GradientFunction:
     """A callable returning gradients; ``.source`` shows the generated code."""
+
+    __call__ = _CallSlot(operator.attrgetter("_dispatch"),
+                         doc="Call: the gradients at these arguments.")
 
     def __init__(self, fn: Callable, wrt: Wrt, mode: str):
         if not callable(fn):
@@ -184,6 +205,7 @@ class GradientFunction:
         self._mode = mode
         self._wrt, self._tuple = _resolve_wrt(fn, wrt)
         self._specs: dict = {}
+        self._gens: dict = {}                   # key -> generated (source and function)
         self._code = getattr(fn, "__code__", None)   # to notice fn.__code__ = ... (autoreload)
         self._variants: dict = {}
         self._last = None
@@ -194,12 +216,17 @@ class GradientFunction:
         except (TypeError, ValueError):
             self._nparams = -1
             self._sig = None
+        # self._dispatch: the general path (the class attribute, bound per call) until
+        # a signature is called a second time; then a generated dispatcher
+        self._dispatched: tuple = ()            # the keys the dispatcher checks
+        self._dispatchable = dispatch.dispatchable(self._sig)
         # updated=(): never copy the wrapped object's __dict__ (an s2sgrad function's
         # own state when this is grad of grad)
         functools.update_wrapper(self, fn, updated=())
         self.__wrapped__ = fn
 
-    def __call__(self, *args, **kwargs):
+    def _call(self, *args, **kwargs):
+        """The general path: bind, build the signature key, look it up, generate."""
         if kwargs or len(args) != self._nparams:
             args = self._bind(args, kwargs)
         # _signature(args), inlined; floats only (the common scalar case): their types
@@ -210,13 +237,55 @@ class GradientFunction:
         compiled = self._specs.get(key)
         if compiled is None or (self._code is not None and self._fn.__code__ is not self._code):
             compiled = self._respecialize(args, key)
+        elif self._dispatchable and key not in self._dispatched \
+                and len(self._dispatched) < _DISPATCH_LIMIT:
+            # a signature called again: from now on the dispatcher checks it inline
+            self._redispatch(key)
         return compiled(*args)
+
+    _dispatch = _call
+
+    def __reduce__(self):
+        """Copies and pickles are new grad objects of the same function (their code
+        is generated again, or found in the cache)."""
+        return (GradientFunction, (self._fn, self._wrt if self._tuple else self._wrt[0],
+                                   self._mode))
+
+    def _redispatch(self, key):
+        with _dispatch_lock:
+            if key in self._dispatched or key not in self._specs:
+                return
+            keys = self._dispatched + (key,)
+            code = self._code
+            fn = self._fn if code is not None else None
+            name = getattr(self._fn, "__name__", "dispatch")
+            built = None
+            gen = self._gens.get(key)
+            if len(keys) == 1 and gen is not None and gen.function is self._specs[key]:
+                # one signature: the generated code itself, its test as a first line
+                built = dispatch.guarded(name, self._sig, key, gen.function, gen.source,
+                                         self._call, _key_of, _VALUE_KEYED, fn, code)
+            if built is None:
+                entries = [(k, self._specs[k]) for k in keys if k in self._specs]
+                built = dispatch.build(name, self._sig, entries, self._call, _key_of,
+                                       _VALUE_KEYED, fn, code)
+            if built is None:             # a key with no inline test: stay general
+                self._dispatchable = False
+                self.__dict__.pop("_dispatch", None)
+                return
+            self._dispatched = keys
+            self._dispatch = built
 
     def _respecialize(self, args, key):
         if self._code is not None and self._fn.__code__ is not self._code:
-            self._specs.clear()          # the function was edited in place: forget its old code
-            self._last = None
-            self._code = self._fn.__code__
+            with _dispatch_lock:
+                # the function was edited in place: forget its old code
+                self.__dict__.pop("_dispatch", None)
+                self._dispatched = ()
+                self._specs.clear()
+                self._gens.clear()
+                self._last = None
+                self._code = self._fn.__code__
         return self._specialize(args, key)
 
     def __get__(self, obj, objtype=None):
@@ -262,6 +331,7 @@ class GradientFunction:
             if key not in seen and len(seen) >= _MAX_VALUE_VARIANTS:
                 gen = self._generic()
                 if len(self._specs) < 4096:
+                    self._gens[key] = gen
                     self._specs[key] = gen.function
                 self._last = gen
                 return gen.function
@@ -270,6 +340,7 @@ class GradientFunction:
             self._fn, (self._mode, self._wrt, self._tuple, key),
             lambda: _generate(_target(self._fn, args), self._wrt, self._mode, args,
                               self._tuple))
+        self._gens[key] = gen
         self._specs[key] = gen.function
         self._last = gen
         return gen.function
