@@ -1,6 +1,6 @@
 """Per-call overhead of s2sgrad's cached ``grad`` wrapper.
 
-    python benchmarks/overhead.py [--repeat N] [--root CHECKOUT]
+    python benchmarks/overhead.py [--repeat N] [--sample-ms T] [--root CHECKOUT]
 
 Times, on the scalar neuron, ``g(*args)`` (the object ``grad`` returns, after
 its first call has generated the code) against the generated function itself
@@ -8,7 +8,8 @@ its first call has generated the code) against the generated function itself
 median nanoseconds each and their difference: what the wrapper's dispatch and
 cache look-up cost on every call.  A no-op function taking the same five
 arguments gives the floor of the measurement (loop and call cost).  ``--root``
-imports s2sgrad from another checkout, to compare before and after.
+imports s2sgrad from another checkout, to compare before and after.  On a loaded
+machine, compare the minima (many short samples: ``--repeat 201 --sample-ms 1``).
 """
 
 import argparse
@@ -42,6 +43,7 @@ def noop(w0, x0, w1, x1, w2):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=31, help="samples per variant")
+    parser.add_argument("--sample-ms", type=float, default=5.0, help="length of one sample")
     parser.add_argument("--root", default=str(HERE.parent), help="checkout to import s2sgrad from")
     options = parser.parse_args(argv)
     sys.path.insert(0, options.root)
@@ -66,13 +68,14 @@ def main(argv=None):
     calls = {"wrapper": lambda: gradient(w0, x0, w1, x1, w2),
              "direct": lambda: direct(w0, x0, w1, x1, w2),
              "no-op": lambda: noop(w0, x0, w1, x1, w2)}
-    loops = {name: harness.calibrate(call, 0.005) for name, call in calls.items()}
+    loops = {name: harness.calibrate(call, options.sample_ms / 1000) for name, call in calls.items()}
     samples = harness.round_robin(calls, loops, options.repeat)
     median_ns = {name: float(np.median(s)) * 1e9 for name, s in samples.items()}
     min_ns = {name: float(np.min(s)) * 1e9 for name, s in samples.items()}
     spread = {name: harness.summarize(s)["iqr_rel"] for name, s in samples.items()}
 
-    print(f"neuron, 5 Python floats; {options.repeat} round-robin samples of >= 5 ms each")
+    print(f"neuron, 5 Python floats; {options.repeat} round-robin samples of "
+          f">= {options.sample_ms:g} ms each")
     for name, label in (("wrapper", "g(*args)"), ("direct", f"g.{attribute}(*args)"),
                         ("no-op", "no-op(*args) floor")):
         print(f"  {label:24s} {median_ns[name]:9.0f} ns/call  (IQR {100 * spread[name]:.0f}%, "
