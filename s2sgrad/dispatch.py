@@ -38,7 +38,7 @@ import numpy as np
 
 _ndarray = np.ndarray
 
-# Types whose key is their value (api._VALUE_KEYED); a guard compares the value.
+# Value-keyed types (api._VALUE_KEYED) with one object per value: a guard tests identity.
 _BY_IDENTITY = (bool, type(None))
 
 
