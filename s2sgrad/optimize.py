@@ -17,6 +17,9 @@ each with unit tests on small trees in ``tests/test_optimize.py``), in order:
   folded into their one reader (signs absorbed; arrays freed at once).
 * ``assign_first_slice``, ``reductions_as_methods``: a first ``+=`` into fresh zeros
   assigns; ``np.sum(g, axis=1)`` on a known array is ``g.sum(axis=1)``.
+* ``merge_slice_accumulations``, ``combine_scaled_accumulations``, ``cancel_negations``,
+  ``rename_single_use_copies``: ``g[s] = a; g[s] += b`` is one assignment,
+  ``g -= c * y; g += c * m`` one update; signs cancelled or absorbed for free.
 
 ``eliminate_dead_forward`` (forward statements whose values neither the backward
 pass nor the result needs) runs earlier, in ``pipeline``, before the stacks are
@@ -35,9 +38,10 @@ from .passes.deadcode import eliminate_dead_code, eliminate_dead_forward
 from .passes.loops import rematerialize_loop_values
 from .passes.lowering import assign_first_slice, reductions_as_methods
 from .passes.propagate import propagate_copies
-from .passes.simplify import Simplify, simplify_function
-from .passes.temporaries import (forward_negations, inline_single_use_arrays,
-                                  merge_scalar_accumulations)
+from .passes.simplify import Simplify, cancel_negations, simplify_function
+from .passes.temporaries import (combine_scaled_accumulations, forward_negations,
+                                  inline_single_use_arrays, merge_scalar_accumulations,
+                                  merge_slice_accumulations, rename_single_use_copies)
 
 __all__ = ["ShapeOracle", "Simplify", "assign_first_slice", "elide_broadcasts",
            "eliminate_dead_code", "eliminate_dead_forward", "flatten", "forward_negations",
@@ -65,9 +69,14 @@ def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
     fn = forward_negations(fn, np_name)
     fn = simplify_function(fn, oracle, keep)
     fn.body = assign_first_slice(fn.body, np_name)
+    fn = merge_slice_accumulations(fn, oracle, np_name)
+    fn = combine_scaled_accumulations(fn, oracle, np_name)
     if shapes_known:
         fn = merge_scalar_accumulations(fn, oracle)
         fn = simplify_function(fn, oracle, keep)
+    fn = cancel_negations(fn, oracle, keep, np_name)
+    fn = rename_single_use_copies(fn, keep)
+    if shapes_known:
         fn = inline_single_use_arrays(fn, oracle, keep, np_name)
         fn = reductions_as_methods(fn, oracle)
     return fn

@@ -6,7 +6,11 @@ from typing import Optional, Set
 import gast
 
 from .. import astutil as A
-from .common import ShapeOracle, _FOLD, _NO_ORACLE, _is_neg, _neg, _num, _number, _protected, _written_in_place, flatten
+from ..emit import Comment
+from .common import (ShapeOracle, _FOLD, _NO_ORACLE, _is_neg, _load_count, _neg, _num, _number,
+                     _protected, _pure_expr, _reads, _stored_anywhere, _substitute_loads,
+                     _written_in_place,
+                     flatten)
 
 
 class Simplify(gast.NodeTransformer):
@@ -129,3 +133,256 @@ def simplify_function(fn: gast.FunctionDef, oracle: Optional[ShapeOracle] = None
             stmt.op = gast.Sub() if isinstance(stmt.op, gast.Add) else gast.Add()
             stmt.value = stmt.value.operand
     return fn
+
+
+# -- signs ------------------------------------------------------------------------------
+
+# Where a sign can go without an extra operation, best first: the operator of the
+# statement or sum that reads the value, a number in a product, a difference (swapped),
+# a number in a denominator -- after a number that was negative already (no change).
+_KEEP, _FLIP, _NUMBER, _SWAP, _DENOMINATOR = range(5)
+
+# Calls through which a sign passes exactly on their first argument (``np.dot(-a, b)``
+# is ``-np.dot(a, b)``: every product and every sum is negated, nothing rounds apart).
+_LINEAR_FIRST = ("dot", "matmul", "sum", "mean", "transpose", "reshape", "expand_dims")
+_LINEAR_BOTH = ("dot", "matmul", "outer", "multiply")
+
+
+class _Signs:
+    """The signs met along one product path: their parity, where they were taken
+    from, and where one can be put back for free."""
+
+    def __init__(self):
+        self.parity = 0
+        self.strips = []        # (holder, node negated there originally)
+        self.spots = []         # (rank, action returning True when it placed the sign)
+        self.subroots = []      # (holder, extra spots) settled on their own
+
+
+def _get(holder):
+    obj, key = holder
+    return obj[key] if isinstance(obj, list) else getattr(obj, key)
+
+
+def _set(holder, value):
+    obj, key = holder
+    if isinstance(obj, list):
+        obj[key] = value
+    else:
+        setattr(obj, key, value)
+
+
+def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[str],
+                     numpy_name: str = "np") -> gast.FunctionDef:
+    """Negations that cancel, or that a constant, a difference or an accumulation can
+    absorb, along products and single-use temporaries.
+
+    A sign moves freely along a product path (the factors of ``*``, ``/``, ``@``,
+    ``np.dot``, a sum's argument) and through a temporary read once, later in the same
+    block, whose reads nothing rebinds in between.  Each statement's tree is settled
+    on its own: the signs on its product path are taken off, and if their number is odd
+    one goes back where it costs nothing (``g += -x`` -> ``g -= x``, ``a + -x`` ->
+    ``a - x``, ``-(2.0 * x)`` -> ``-2.0 * x``, ``-(a - b)`` -> ``b - a``) or, failing
+    that, back on the smallest operand that carried one.  The neuron's
+    ``t = -out / t6; u = t * t5; g = -u`` becomes ``t = out / t6; u = t * t5; g = u``.
+    Every move is exact in floating point (negation commutes with rounding); only the
+    sign of a zero difference may change."""
+    counts = _load_count(fn)
+    stores: dict = {}
+    for n in gast.walk(fn):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
+            stores[n.id] = stores.get(n.id, 0) + 1
+        elif isinstance(n, gast.AugAssign):
+            stores[A.root_name(n.target)] = 2          # never a temporary
+    np_prefix = numpy_name + "."
+
+    def floating_target(s) -> bool:
+        target = s.target if isinstance(s, gast.AugAssign) else s.targets[0]
+        root = A.root_name(target)
+        return root in oracle.floating
+
+    def settle_block(stmts, top=False):
+        # the forward pass keeps the user's values as written: only statements after
+        # the "Backward pass" marker change
+        first = -1
+        if top:
+            first = next((k for k, s in enumerate(stmts) if isinstance(s, Comment)
+                          and s.text == "Backward pass"), -1)
+        # temporaries read once, later in this block, by a plain statement
+        chained = {}                # name -> (index of its definition, it, its reader)
+        for i, s in enumerate(stmts):
+            if i <= first:
+                continue
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                s.body, s.orelse = settle_block(s.body), settle_block(s.orelse)
+                continue
+            if not (isinstance(s, gast.Assign) and len(s.targets) == 1
+                    and isinstance(s.targets[0], gast.Name)):
+                continue
+            x = s.targets[0].id
+            if (counts.get(x, 0) != 1 or stores.get(x, 0) != 1 or x in protected
+                    or x not in oracle.floating or not _pure_expr(s.value, numpy_name)):
+                continue
+            reads = A.names_loaded(s.value)
+            for j in range(i + 1, len(stmts)):
+                t = stmts[j]
+                if x in _reads(t):
+                    if isinstance(t, (gast.Assign, gast.AugAssign)) and x in A.names_loaded(t.value):
+                        chained[x] = (i, s, t)
+                    break
+                if isinstance(t, (gast.If, gast.For, gast.While)) \
+                        or (reads | {x}) & _stored_anywhere(t):
+                    break
+        consumed = set()
+
+        def follow(name):
+            if name in chained and name not in consumed:
+                consumed.add(name)
+                return chained[name][1]
+            return None
+
+        def collect(holder, acc, at_root):
+            node = _get(holder)
+            n = _num(node)
+            if n is not None:
+                if n < 0:
+                    acc.parity ^= 1
+                    _set(holder, _number(-n))
+
+                def flip_number(holder=holder):
+                    _set(holder, _number(-_num(_get(holder))))
+                    return True
+                rank = _DENOMINATOR if (holder[1] == "right" and isinstance(holder[0], gast.BinOp)
+                                        and isinstance(holder[0].op, gast.Div)) else _NUMBER
+                acc.spots.append((_KEEP if n < 0 else rank, flip_number))
+                return
+            if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+                inner = node.operand
+                # a statement's value stays a computation: y = -x must not become an
+                # alias y = x (x may change in place, y may be returned)
+                fresh = isinstance(inner, gast.BinOp) or (
+                    isinstance(inner, gast.Name) and inner.id in chained
+                    and inner.id not in consumed
+                    and isinstance(chained[inner.id][1].value, gast.BinOp))
+                if not at_root or fresh:
+                    acc.parity ^= 1
+                    acc.strips.append((holder, inner))
+                    _set(holder, inner)
+                    collect(holder, acc, at_root)
+                    return
+            if isinstance(node, gast.BinOp):
+                if isinstance(node.op, (gast.Mult, gast.Div, gast.MatMult)):
+                    collect((node, "left"), acc, False)
+                    collect((node, "right"), acc, False)
+                    return
+                if isinstance(node.op, (gast.Add, gast.Sub)):
+                    def swap(node=node):
+                        if not isinstance(node.op, gast.Sub):
+                            return False
+                        node.left, node.right = node.right, node.left
+                        return True
+
+                    def flip(node=node):
+                        node.op = gast.Sub() if isinstance(node.op, gast.Add) else gast.Add()
+                        return True
+
+                    def swap_left(node=node):    # -x + b -> b - x
+                        if not isinstance(node.op, gast.Add):
+                            return False
+                        node.op = gast.Sub()
+                        node.left, node.right = node.right, node.left
+                        return True
+                    acc.spots.append((_SWAP, swap))
+                    acc.subroots.append(((node, "left"), [(_FLIP, swap_left)]))
+                    acc.subroots.append(((node, "right"), [(_FLIP, flip)]))
+                    return
+            if isinstance(node, gast.Name):
+                d = follow(node.id)
+                if d is not None:
+                    collect((d, "value"), acc, False)
+                return
+            if isinstance(node, gast.Attribute) and node.attr == "T":
+                collect((node, "value"), acc, False)
+                return
+            if isinstance(node, gast.Call) and not node.keywords or isinstance(node, gast.Call) \
+                    and all(k.arg in ("axis", "keepdims") for k in node.keywords):
+                path = A.dotted(node.func) or ""
+                method = isinstance(node.func, gast.Attribute) and not path.startswith(np_prefix)
+                name = path[len(np_prefix):] if path.startswith(np_prefix) else None
+                if name in _LINEAR_BOTH and len(node.args) == 2 and not node.keywords:
+                    collect((node.args, 0), acc, False)
+                    collect((node.args, 1), acc, False)
+                    return
+                if name in _LINEAR_FIRST and node.args:
+                    collect((node.args, 0), acc, False)
+                    for k in range(1, len(node.args)):
+                        acc.subroots.append(((node.args, k), []))
+                    return
+                if method and node.func.attr in ("sum", "mean") and not node.args:
+                    collect((node.func, "value"), acc, False)
+                    return
+            for field, value in gast.iter_fields(node):
+                if isinstance(value, gast.expr):
+                    acc.subroots.append(((node, field), []))
+                elif isinstance(value, list):
+                    for k, v in enumerate(value):
+                        if isinstance(v, gast.expr):
+                            acc.subroots.append(((value, k), []))
+                        elif isinstance(v, gast.keyword):
+                            acc.subroots.append(((v, "value"), []))
+
+        def settle(holder, extra, at_root=False):
+            acc = _Signs()
+            collect(holder, acc, at_root)
+            for sub, spots in acc.subroots:
+                settle(sub, spots)
+            if not acc.parity:
+                return
+            for _, action in sorted(extra + acc.spots, key=lambda p: p[0]):
+                if action():
+                    return
+            # back on the operand that carried a sign and is smallest
+            best = min(acc.strips, key=lambda p: _size(p[1], oracle))
+            _set(best[0], gast.UnaryOp(op=gast.USub(), operand=_get(best[0])))
+
+        for i in range(len(stmts) - 1, first, -1):
+            s = stmts[i]
+            if not isinstance(s, (gast.Assign, gast.AugAssign)) or not floating_target(s):
+                continue
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
+                    and s.targets[0].id in consumed:
+                continue
+            extra = []
+            if isinstance(s, gast.AugAssign) and isinstance(s.op, (gast.Add, gast.Sub)):
+                def flip_aug(s=s):
+                    s.op = gast.Sub() if isinstance(s.op, gast.Add) else gast.Add()
+                    return True
+                extra.append((_FLIP, flip_aug))
+            settle((s, "value"), extra, at_root=True)
+        # a temporary left as a copy (t = -a read as -t) is read as what it copies;
+        # nothing in between rebinds that name (a condition of the chain)
+        for x in sorted(consumed, key=lambda x: chained[x][0]):
+            d, reader = chained[x][1], chained[x][2]
+            if not isinstance(d.value, gast.Name):
+                continue
+            k = next(k for k, u in enumerate(stmts) if u is d)
+            j = next(j for j, u in enumerate(stmts) if u is reader)
+            if not any(d.value.id in _stored_anywhere(u) for u in stmts[k + 1:j]):
+                _substitute_loads(reader, {x: d.value})
+                del stmts[k]
+        return stmts
+
+    fn.body = settle_block(fn.body, top=True)
+    return fn
+
+
+def _size(node, oracle: ShapeOracle) -> float:
+    """How many elements ``node`` has, if the oracle can tell (else: many)."""
+    from .lowering import _array_shape
+    shape = _array_shape(node, oracle)
+    if shape is None:
+        return float("inf")
+    size = 1
+    for d in shape:
+        size *= d
+    return size

@@ -2,13 +2,15 @@
 loops) inlined into their one reader so that they are freed at once."""
 from __future__ import annotations
 
+import copy
 from typing import Dict, Set
 
 import gast
 
 from .. import astutil as A
+from ..emit import Comment, to_source
 from .common import (ShapeOracle, _Substitute, _is_neg, _live_after, _load_count, _num,
-                     _pure_expr, _reads, _stored_anywhere, _substitute_loads,
+                     _number, _pure_expr, _reads, _stored_anywhere, _substitute_loads,
                      _written_in_place)
 
 
@@ -100,6 +102,25 @@ def _one_operation(expr) -> bool:
     return False
 
 
+def _operations(expr) -> int:
+    """How many operations an expression of names, constants and attributes performs
+    (``-2.0`` is a number, not an operation; a call is one)."""
+    if isinstance(expr, (gast.Name, gast.Constant)) or _num(expr) is not None:
+        return 0
+    if isinstance(expr, gast.Attribute):
+        return _operations(expr.value)
+    if isinstance(expr, gast.BinOp):
+        return 1 + _operations(expr.left) + _operations(expr.right)
+    if isinstance(expr, gast.UnaryOp):
+        return 1 + _operations(expr.operand)
+    if isinstance(expr, gast.Compare) and len(expr.comparators) == 1:
+        return 1 + _operations(expr.left) + _operations(expr.comparators[0])
+    if isinstance(expr, gast.Call) and isinstance(expr.func, (gast.Name, gast.Attribute)):
+        return 1 + sum(_operations(a) for a in expr.args) + sum(
+            _operations(k.value) for k in expr.keywords)
+    return 99
+
+
 def _scalar_arithmetic(expr, depth: int = 2) -> bool:
     """A small arithmetic expression (two levels at most) of names and constants: cheap
     to read inline (``grad_x * (a * x)``)."""
@@ -117,7 +138,7 @@ def _scalar_arithmetic(expr, depth: int = 2) -> bool:
 
 def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
                              protected: Set[str], numpy_name: str = "np",
-                             window: int = 3) -> gast.FunctionDef:
+                             window: int = 4) -> gast.FunctionDef:
     """``h0 = X @ W1`` read once, a statement or two later (``h1 = h0 + b1``), becomes
     ``h1 = X @ W1 + b1``: the intermediate array is freed as soon as it is used, as in
     code written by hand, instead of living until the function returns.  Arrays, and
@@ -144,16 +165,25 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
             # every name the user gave (the seeds' flat neuron reads like the notes)
             if (t in protected or not (oracle.shape(t) or (in_loop and oracle.shape(t) == ()))
                     or t not in oracle.floating
-                    or not (_one_operation(s.value) or (oracle.shape(t) == ()
+                    or not (_one_operation(s.value) or (oracle.shape(t)
+                                                        and _operations(s.value) <= 3)
+                            or (oracle.shape(t) == ()
                                                         and _scalar_arithmetic(s.value)))
                     or not _pure_expr(s.value, numpy_name)):
                 i += 1
                 continue
             reads = A.names_loaded(s.value)
+            # a few operations of arrays go into a reader that stays short (hand-written
+            # code has lines like ``-2.0 * gap * head - 2.0 * (1.0 - head)``)
+            ops = 0 if _one_operation(s.value) else _operations(s.value)
             done = False
-            for j in range(i + 1, min(len(stmts), i + 1 + window)):
+            steps = 0
+            for j in range(i + 1, len(stmts)):
                 u = stmts[j]
-                if isinstance(u, (gast.If, gast.For, gast.While)):
+                if isinstance(u, Comment):
+                    continue
+                steps += 1
+                if steps > window or isinstance(u, (gast.If, gast.For, gast.While)):
                     break
                 if t in _reads(u):
                     uses = sum(1 for n in gast.walk(u) if isinstance(n, gast.Name)
@@ -164,10 +194,14 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
                             and (isinstance(target, gast.Name) or (
                                 isinstance(target, gast.Subscript) and oracle.shape(t)
                                 and t not in A.names_loaded(target)))
-                            and uses == 1 and t not in live_after.get(id(u), {t})):
-                        u.value = _Substitute({t: s.value}).visit(u.value)
-                        del stmts[i]
-                        done = True
+                            and uses == 1 and t not in live_after.get(id(u), {t})
+                            and (not ops or ops + _operations(u.value) <= 6)):
+                        value = _Substitute({t: s.value}).visit(
+                            copy.deepcopy(u.value) if ops else u.value)
+                        if not ops or len(to_source(value).strip()) <= 80:
+                            u.value = value
+                            del stmts[i]
+                            done = True
                     break
                 if (reads | {t}) & _stored_anywhere(u):
                     break
@@ -222,6 +256,192 @@ def merge_scalar_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle) -> gas
                     break
             if not merged:
                 i += 1
+        return stmts
+
+    fn.body = run(fn.body)
+    return fn
+
+
+def _same_target(a, b) -> bool:
+    return type(a) is type(b) and gast.dump(a) == gast.dump(b)
+
+
+def _plain_step(u, numpy_name: str) -> bool:
+    """A statement a value may be moved across (given its names are not stored there):
+    no block, no call with effects (a stack pop, a user function)."""
+    return (isinstance(u, (gast.Assign, gast.AugAssign))
+            and _pure_expr(u, numpy_name))
+
+
+def merge_slice_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
+                              numpy_name: str = "np") -> gast.FunctionDef:
+    """``g[s] = a`` followed by ``g[s] += b`` (the same basic slice, nothing in between
+    touching ``g`` or rebinding what ``a`` reads) becomes ``g[s] = a + b``: one slice
+    update instead of two (a ``+=`` on a slice reads it, adds and writes it back).
+    Both ``a`` and ``b`` broadcast to the slice, so ``a + b`` does too; one of them
+    must be floating (an integer sum would not be computed in the slice's dtype)."""
+    def run(stmts):
+        i = 0
+        while i < len(stmts):
+            s = stmts[i]
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                s.body, s.orelse = run(s.body), run(s.orelse)
+                i += 1
+                continue
+            target = s.targets[0] if isinstance(s, gast.Assign) and len(s.targets) == 1 \
+                else None
+            if not (isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name)
+                    and target.value.id in oracle.floating
+                    and _pure_expr(s.value, numpy_name)):
+                i += 1
+                continue
+            g = target.value.id
+            reads = A.names_loaded(s.value) | A.names_loaded(target.slice)
+            if g in reads:
+                i += 1
+                continue
+            merged = False
+            for j in range(i + 1, len(stmts)):
+                u = stmts[j]
+                if (isinstance(u, gast.AugAssign) and isinstance(u.op, (gast.Add, gast.Sub))
+                        and _same_target(u.target, target)
+                        and g not in A.names_loaded(u.value)
+                        and (oracle.is_floating(s.value) or oracle.is_floating(u.value))):
+                    op = gast.Add() if isinstance(u.op, gast.Add) else gast.Sub()
+                    new = gast.Assign(targets=[target], type_comment=None,
+                                      value=gast.BinOp(left=s.value, op=op, right=u.value))
+                    _join_comments(new, s, u)
+                    stmts[j] = new
+                    del stmts[i]
+                    merged = True
+                    break
+                if (not _plain_step(u, numpy_name) or g in A.all_names(u)
+                        or reads & _stored_anywhere(u)):
+                    break
+            if not merged:
+                i += 1
+        return stmts
+
+    fn.body = run(fn.body)
+    return fn
+
+
+def _join_comments(new, *old):
+    comments = [c for c in (getattr(s, "s2s_comment", None) for s in old) if c]
+    if comments:
+        new.s2s_comment = "; ".join(dict.fromkeys(comments))
+
+
+def _scaled(expr, sign: int):
+    """``c * u`` (or ``u * c``) as (sign times c, u), else None."""
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, gast.Mult):
+        c = _num(expr.left)
+        if c is not None and _num(expr.right) is None:
+            return sign * c, expr.right
+        c = _num(expr.right)
+        if c is not None and _num(expr.left) is None:
+            return sign * c, expr.left
+    return None
+
+
+def combine_scaled_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
+                                 numpy_name: str = "np") -> gast.FunctionDef:
+    """Two accumulations into the same target scaled by the same constant (up to its
+    sign), ``g -= c * u`` then ``g += c * v`` with nothing in between touching ``g``
+    or rebinding what ``u`` reads, become one, ``g += c * (v - u)``: a multiplication
+    and an in-place update less.  One of ``u``, ``v`` must be floating (two boolean
+    masks cannot be subtracted)."""
+    def run(stmts):
+        i = 0
+        while i < len(stmts):
+            s = stmts[i]
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                s.body, s.orelse = run(s.body), run(s.orelse)
+                i += 1
+                continue
+            first = None
+            if isinstance(s, gast.AugAssign) and isinstance(s.op, (gast.Add, gast.Sub)) \
+                    and A.root_name(s.target) in oracle.floating \
+                    and _pure_expr(s.value, numpy_name):
+                first = _scaled(s.value, 1 if isinstance(s.op, gast.Add) else -1)
+            if first is None:
+                i += 1
+                continue
+            g = A.root_name(s.target)
+            reads = A.names_loaded(s.value) | A.names_loaded(s.target)
+            merged = False
+            for j in range(i + 1, len(stmts)):
+                u = stmts[j]
+                second = None
+                if isinstance(u, gast.AugAssign) and isinstance(u.op, (gast.Add, gast.Sub)) \
+                        and _same_target(u.target, s.target):
+                    second = _scaled(u.value, 1 if isinstance(u.op, gast.Add) else -1)
+                if second is not None and abs(second[0]) == abs(first[0]) \
+                        and g not in A.names_loaded(u.value) \
+                        and (oracle.is_floating(first[1]) or oracle.is_floating(second[1])):
+                    (c1, a), (c2, b) = first, second
+                    if c1 == c2:                    # g += c * a; g += c * b
+                        scale, inner = c1, gast.BinOp(left=a, op=gast.Add(), right=b)
+                    elif c2 > 0:                    # g -= c * a; g += c * b
+                        scale, inner = c2, gast.BinOp(left=b, op=gast.Sub(), right=a)
+                    else:                           # g += c * a; g -= c * b
+                        scale, inner = c1, gast.BinOp(left=a, op=gast.Sub(), right=b)
+                    new = gast.AugAssign(target=u.target, op=gast.Add(),
+                                         value=gast.BinOp(left=_number(scale), op=gast.Mult(),
+                                                          right=inner))
+                    if scale < 0:
+                        new.op = gast.Sub()
+                        new.value.left = _number(-scale)
+                    _join_comments(new, s, u)
+                    stmts[j] = new
+                    del stmts[i]
+                    merged = True
+                    break
+                if (not _plain_step(u, numpy_name) or g in A.all_names(u)
+                        or reads & _stored_anywhere(u)):
+                    break
+            if not merged:
+                i += 1
+        return stmts
+
+    fn.body = run(fn.body)
+    return fn
+
+
+def rename_single_use_copies(fn: gast.FunctionDef, protected: Set[str]) -> gast.FunctionDef:
+    """``t = a * b`` ... ``y = t`` where ``t`` is read only there and nothing in between
+    touches ``y``: the computation is bound to ``y`` directly (``y = a * b``).  Only
+    arithmetic (a fresh value, never a view that ``y`` would share)."""
+    counts = _load_count(fn)
+    stores: Dict[str, int] = {}
+    for n in gast.walk(fn):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
+            stores[n.id] = stores.get(n.id, 0) + 1
+
+    def run(stmts):
+        defs: Dict[str, int] = {}
+        i = 0
+        while i < len(stmts):
+            s = stmts[i]
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                s.body, s.orelse = run(s.body), run(s.orelse)
+                i += 1
+                continue
+            if isinstance(s, gast.Assign) and len(s.targets) == 1 \
+                    and isinstance(s.targets[0], gast.Name):
+                x = s.targets[0].id
+                if isinstance(s.value, gast.Name) and s.value.id in defs:
+                    t, k = s.value.id, defs.pop(s.value.id)
+                    if not any(x in A.all_names(u) for u in stmts[k + 1:i]):
+                        d = stmts[k]
+                        d.targets = [A.store(x)]
+                        _join_comments(d, d, s)
+                        del stmts[i]
+                        continue
+                if (isinstance(s.value, (gast.BinOp, gast.UnaryOp)) and counts.get(x) == 1
+                        and stores.get(x) == 1 and x not in protected):
+                    defs[x] = i
+            i += 1
         return stmts
 
     fn.body = run(fn.body)
