@@ -415,3 +415,26 @@ def test_each_guard_matches_exactly_its_key(guarded):
                 assert got == key
             else:
                 assert got == "slow"
+
+
+# -- random programs: the dispatcher's results are the general path's, bit for bit ------------------
+
+@pytest.mark.parametrize("chunk", range(4))
+def test_random_programs_through_the_dispatcher(chunk, tmp_path, monkeypatch):
+    import progen
+    monkeypatch.setenv("S2SGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    dispatched = 0
+    for seed in range(chunk * 15, chunk * 15 + 15):
+        prog = progen.generate(seed, tricky=seed % 3 == 0)
+        f = prog.function()
+        g = grad(f, wrt=prog.wrt)
+        first = g(*prog.fresh_args())
+        g(*prog.fresh_args())                   # builds the dispatcher
+        third = g(*prog.fresh_args())           # runs it
+        fourth = general(g, *prog.fresh_args())
+        dispatched += dispatcher(g) is not None
+        for a, b, c in zip(progen.leaves(list(first)), progen.leaves(list(third)),
+                           progen.leaves(list(fourth))):
+            assert type(a) is type(b) is type(c), prog
+            assert np.array_equal(a, b) and np.array_equal(a, c), prog
+    assert dispatched >= 10, dispatched
