@@ -78,7 +78,7 @@ def emit_stmts(stmts, indent: int, out: List[str]) -> None:
                 emit_stmts(orelse, indent + 1, out)
             continue
         if isinstance(stmt, gast.For):
-            _compound(out, pad, "for %s in %s:" % (_expr(stmt.target), _expr(stmt.iter)), comment)
+            _compound(out, pad, "for %s in %s:" % (_test(stmt.target), _expr(stmt.iter)), comment)
             emit_stmts(stmt.body or [gast.Pass()], indent + 1, out)
             if stmt.orelse:
                 out.append(pad + "else:")

@@ -39,13 +39,14 @@ from .passes.loops import rematerialize_loop_values
 from .passes.lowering import assign_first_slice, reductions_as_methods
 from .passes.propagate import propagate_copies
 from .passes.simplify import Simplify, cancel_negations, simplify_function
+from .passes.stacks import iterate_stacks
 from .passes.temporaries import (combine_scaled_accumulations, forward_negations,
                                   inline_single_use_arrays, merge_scalar_accumulations,
                                   merge_slice_accumulations, rename_single_use_copies)
 
 __all__ = ["ShapeOracle", "Simplify", "assign_first_slice", "elide_broadcasts",
            "eliminate_dead_code", "eliminate_dead_forward", "flatten", "forward_negations",
-           "inline_single_use_arrays", "merge_scalar_accumulations", "optimize_function", "propagate_copies",
+           "inline_single_use_arrays", "iterate_stacks", "merge_scalar_accumulations", "optimize_function", "propagate_copies",
            "reductions_as_methods", "rematerialize_loop_values", "simplify_function"]
 
 
@@ -79,4 +80,6 @@ def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
     if shapes_known:
         fn = inline_single_use_arrays(fn, oracle, keep, np_name)
         fn = reductions_as_methods(fn, oracle)
+    if {"zip", "reversed"} <= oracle.builtins:
+        fn = iterate_stacks(fn)
     return fn

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import builtins
 import copy
 import zlib
 from dataclasses import dataclass
@@ -239,7 +240,9 @@ def shape_oracle(rb: ReverseBuilder) -> ShapeOracle:
             shapes[g] = shapes[v]
             if v in wide:
                 wide.add(g)
-    return ShapeOracle(shapes, floating, rb.b.numpy_name, wide)
+    unshadowed = {n for n in ("zip", "reversed", "range", "len")
+                  if rb.env.resolve(n) is getattr(builtins, n)}
+    return ShapeOracle(shapes, floating, rb.b.numpy_name, wide, unshadowed)
 
 
 def build_gradient_function(trace: PrimalTrace, rb: ReverseBuilder, wrt: List[str], mode: str,

@@ -24,13 +24,16 @@ class ShapeOracle:
 
     def __init__(self, shapes: Optional[Dict[str, tuple]] = None,
                  floating: Optional[Set[str]] = None, numpy_name: str = "np",
-                 wide: Optional[Set[str]] = None):
+                 wide: Optional[Set[str]] = None, builtins: Optional[Set[str]] = None):
         self.shapes = dict(shapes or {})
         self.floating = set(floating or ())
         self.numpy_name = numpy_name
         # names whose dtype a Python float cannot narrow: float64, ints, bools (a Python
         # float times a float32 array stays float32, a float64 array makes it float64)
         self.wide = set(wide or ())
+        # builtins (zip, reversed, ...) the generated code may call: not shadowed by
+        # the user's globals or locals
+        self.builtins = set(builtins or ())
 
     def shape(self, name: str):
         return self.shapes.get(name)
