@@ -32,6 +32,7 @@ from typing import Set
 
 import gast
 
+from .passes.batching import batch_loop_accumulations
 from .passes.broadcasts import elide_broadcasts
 from .passes.common import ShapeOracle, _protected, flatten
 from .passes.deadcode import eliminate_dead_code, eliminate_dead_forward
@@ -44,7 +45,8 @@ from .passes.temporaries import (combine_scaled_accumulations, forward_negations
                                   inline_single_use_arrays, merge_scalar_accumulations,
                                   merge_slice_accumulations, rename_single_use_copies)
 
-__all__ = ["ShapeOracle", "Simplify", "assign_first_slice", "elide_broadcasts",
+__all__ = ["ShapeOracle", "Simplify", "assign_first_slice", "batch_loop_accumulations",
+           "elide_broadcasts",
            "eliminate_dead_code", "eliminate_dead_forward", "flatten", "forward_negations",
            "inline_single_use_arrays", "iterate_stacks", "merge_scalar_accumulations", "optimize_function", "propagate_copies",
            "reductions_as_methods", "rematerialize_loop_values", "simplify_function"]
@@ -80,6 +82,7 @@ def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
     if shapes_known:
         fn = inline_single_use_arrays(fn, oracle, keep, np_name)
         fn = reductions_as_methods(fn, oracle)
+        fn = batch_loop_accumulations(fn, oracle)
     if {"zip", "reversed"} <= oracle.builtins:
         fn = iterate_stacks(fn)
     return fn

@@ -221,6 +221,7 @@ def shape_oracle(rb: ReverseBuilder) -> ShapeOracle:
     shapes: Dict[str, tuple] = {}
     floating = set(rb.adj.values())
     wide = set()
+    float64 = set()
     info = rb.shapes.info if rb.shapes is not None else {}
     for name, vi in info.items():
         if vi is None or (rb.shapes is not None and rb.shapes.is_container(name)):
@@ -235,14 +236,18 @@ def shape_oracle(rb: ReverseBuilder) -> ShapeOracle:
             floating.add(name)
         if kind in "biu" or (kind == "f" and size >= 8):
             wide.add(name)
+        if vi.is_array and kind == "f" and size == 8:
+            float64.add(name)
     for v, g in rb.adj.items():
         if v in shapes and v in floating:
             shapes[g] = shapes[v]
             if v in wide:
                 wide.add(g)
+            if v in float64:
+                float64.add(g)
     unshadowed = {n for n in ("zip", "reversed", "range", "len")
                   if rb.env.resolve(n) is getattr(builtins, n)}
-    return ShapeOracle(shapes, floating, rb.b.numpy_name, wide, unshadowed)
+    return ShapeOracle(shapes, floating, rb.b.numpy_name, wide, unshadowed, float64)
 
 
 def build_gradient_function(trace: PrimalTrace, rb: ReverseBuilder, wrt: List[str], mode: str,

@@ -400,7 +400,9 @@ def test_rows_of_an_input_recomputed_in_the_backward_loop():
     check_grad(rnn_rows, args, wrt=(0, 1, 3))
     g = s2sgrad.grad(rnn_rows, wrt=(0, 1))
     g(*args)
-    assert "recomputed" in g.source and g.source.count("_stack = []") == 1
+    # xs[t] is never saved: recomputed in the backward loop, or (passes/batching.py)
+    # read as xs.reshape(-1, 2) by the weight gradient after it
+    assert "h1_stack" not in g.source and "xs.reshape(-1, 2)" in g.source
 
 
 def test_single_use_array_temporaries_are_inlined():

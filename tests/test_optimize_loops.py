@@ -9,6 +9,8 @@ import pytest
 
 import s2sgrad
 from s2sgrad.emit import emit_function
+from s2sgrad.optimize import ShapeOracle
+from s2sgrad.passes.batching import batch_loop_accumulations
 from s2sgrad.passes.stacks import iterate_stacks
 
 from gradcheck import check_grad
@@ -317,3 +319,207 @@ def f(a, x):
 """
     out = lines(iterate_stacks(fn(src)))
     assert "for _, x in zip(range(iterations), reversed(x_stack)):" in out
+
+
+# -- batch_loop_accumulations on small trees ---------------------------------------------
+
+RNN_TREE = """
+def f(W, U, xs, h):
+    h_stack = []
+    for t in range(20):
+        h1 = xs[t]
+        h_stack.append(h)
+        h = np.tanh(np.dot(h1, W) + np.dot(h, U))
+    grad_h = h
+    grad_W = np.zeros((8, 4))
+    grad_U = np.zeros((4, 4))
+    for t in reversed(range(20)):
+        h1 = xs[t]
+        g = grad_h * (1.0 - h * h)
+        h = h_stack.pop()
+        grad_h = np.dot(g, U.T)
+        grad_U += np.dot(h.T, g)
+        grad_W += np.dot(h1.T, g)
+    return grad_W, grad_U
+"""
+
+
+def rnn_oracle(rows=2, dtype64=True, **shapes):
+    shapes = dict({"W": (8, 4), "U": (4, 4), "xs": (20, rows, 8), "h": (rows, 4),
+                   "h1": (rows, 8), "g": (rows, 4), "grad_h": (rows, 4), "grad_W": (8, 4),
+                   "grad_U": (4, 4)}, **shapes)
+    return ShapeOracle(shapes, floating=set(shapes), wide=set(shapes) if dtype64 else set(),
+                       float64_arrays=set(shapes) if dtype64 else set())
+
+
+def test_weight_gradients_of_a_reversed_loop_are_one_product_after_it():
+    out = lines(batch_loop_accumulations(fn(RNN_TREE), rnn_oracle()))
+    assert out == [
+        "h_stack = np.empty((20, 2, 4))",
+        "for t in range(20):",
+        "h1 = xs[t]",
+        "h_stack[t] = h",
+        "h = np.tanh(np.dot(h1, W) + np.dot(h, U))",
+        "grad_h = h",
+        "g_by_trip = np.empty((20, 2, 4))",
+        "for t in reversed(range(20)):",
+        "g = grad_h * (1.0 - h * h)",
+        "h = h_stack[t]",
+        "grad_h = np.dot(g, U.T)",
+        "g_by_trip[t] = g",
+        "grad_U = np.dot(h_stack.reshape(-1, 4).T, g_by_trip.reshape(-1, 4))",
+        "grad_W = np.dot(xs.reshape(-1, 8).T, g_by_trip.reshape(-1, 4))",
+        "return grad_W, grad_U",
+    ]
+
+
+@pytest.mark.parametrize("change, oracle", [
+    # the accumulators are read in the loop
+    (("        grad_W += np.dot(h1.T, g)\n",
+      "        grad_W += np.dot(h1.T, g)\n        grad_h = grad_h + grad_W[0, 0] + grad_U[0, 0]\n"),
+     {}),
+    # an unknown trip count
+    (("reversed(range(20))", "reversed(range(n))"), {}),
+    # something is updated in place between the accumulations
+    (("        grad_U += np.dot(h.T, g)\n",
+      "        grad_U += np.dot(h.T, g)\n        grad_h[0] = 0.0\n"), {}),
+    # the accumulations sit in a branch
+    (("        grad_U += np.dot(h.T, g)\n        grad_W += np.dot(h1.T, g)\n",
+      "        if t > 2:\n            grad_U += np.dot(h.T, g)\n"
+      "            grad_W += np.dot(h1.T, g)\n"), {}),
+    # float32 values
+    (("", ""), {"dtype64": False}),
+    # many rows per trip: the per-trip products already run at full speed
+    (("", ""), {"rows": 8192}),
+])
+def test_weight_gradients_stay_in_the_loop(change, oracle):
+    out = lines(batch_loop_accumulations(fn(RNN_TREE.replace(*change)), rnn_oracle(**oracle)))
+    assert "grad_W += np.dot(h1.T, g)" in out and not any("by_trip" in s for s in out)
+
+
+def test_an_input_row_changed_in_place_is_not_read_after_the_loop():
+    src = RNN_TREE.replace("    grad_h = h\n", "    xs[0] = 0.0\n    grad_h = h\n")
+    out = lines(batch_loop_accumulations(fn(src), rnn_oracle()))
+    assert "grad_W += np.dot(h1.T, g)" in out          # the stack of h is still batched
+    assert "grad_U = np.dot(h_stack.reshape(-1, 4).T, g_by_trip.reshape(-1, 4))" in out
+
+
+# -- end to end --------------------------------------------------------------------------
+
+def rnn(Wx, Wh, b, xs, h0):
+    h = h0
+    for t in range(6):
+        h = np.tanh(np.dot(xs[t], Wx) + np.dot(h, Wh) + b)
+    return 0.5 * np.sum(h ** 2)
+
+
+def rnn_matmul(Wx, Wh, b, xs, h0):
+    h = h0
+    for t in range(6):
+        h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    return np.sum(h * h)
+
+
+def rnn_first_steps(Wx, Wh, b, xs, h0):
+    h = h0
+    for t in range(3):
+        h = np.tanh(xs[t] @ Wx + h @ Wh)
+    return np.sum(h)
+
+
+def rnn_shared_weights(Wx, Wh, b, xs, h0):
+    h = h0
+    for t in range(5):
+        h = np.tanh(xs[t] @ Wh[:4] + h @ Wh)
+    return np.sum(h)
+
+
+def rnn_nested(Wx, Wh, b, xs, h0):
+    h = h0
+    for t in range(3):
+        for j in range(2):
+            h = np.tanh(xs[t] @ Wx + h @ Wh)
+    return np.sum(h)
+
+
+def rnn_branches(Wx, Wh, b, xs, h0):
+    h = h0
+    for t in range(4):
+        if t % 2 == 0:
+            h = np.tanh(xs[t] @ Wx + h @ Wh)
+        else:
+            h = np.sin(h @ Wh)
+    return np.sum(h)
+
+
+def rnn_break(Wx, Wh, b, xs, h0):
+    h = h0
+    for t in range(6):
+        h = np.tanh(xs[t] @ Wx + h @ Wh)
+        if np.sum(h) > 1.0:
+            break
+    return np.sum(h)
+
+
+def rnn_steps(Wx, Wh, b, xs, h0, n):
+    h = h0
+    for t in range(n):
+        h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    return np.sum(h)
+
+
+def rnn_changing_inputs(Wx, Wh, b, xs, h0):
+    xs = xs * 1.0
+    h = h0
+    for t in range(4):
+        h = np.tanh(xs[t] @ Wx + h @ Wh)
+        xs[t] = xs[t] * 2.0
+    return np.sum(h) + np.sum(xs * xs)
+
+
+def rnn_inputs(rows=3, dtype=np.float64):
+    rng = np.random.default_rng(7)
+    return tuple(a.astype(dtype) for a in (
+        rng.standard_normal((4, 5)) * 0.5, rng.standard_normal((5, 5)) * 0.5,
+        rng.standard_normal(5) * 0.1, rng.standard_normal((6, rows, 4)),
+        rng.standard_normal((rows, 5)) * 0.1))
+
+
+BATCHED = [rnn, rnn_matmul, rnn_first_steps, rnn_changing_inputs]
+PER_TRIP = [rnn_shared_weights, rnn_nested, rnn_branches, rnn_break]
+
+
+@pytest.mark.parametrize("f", BATCHED + PER_TRIP, ids=lambda f: f.__name__)
+def test_rnn_gradients_match_finite_differences(f):
+    src = generated(f, rnn_inputs(), (0, 1, 2, 3, 4))
+    assert ("_by_trip" in src) == (f in BATCHED)
+    check_grad(f, rnn_inputs(), wrt=(0, 1, 2, 3, 4))
+
+
+def test_unknown_trip_counts_stay_per_trip():
+    args = rnn_inputs() + (6,)
+    assert "_by_trip" not in generated(rnn_steps, args, (0, 1, 2))
+    check_grad(rnn_steps, args, wrt=(0, 1, 2))
+
+
+def test_large_trips_stay_per_trip():
+    args = rnn_inputs(rows=4096)
+    assert "_by_trip" not in generated(rnn, args, (0, 1, 2))
+
+
+def test_float32_stays_per_trip_and_keeps_its_dtype():
+    args = rnn_inputs(dtype=np.float32)
+    g = s2sgrad.grad(rnn, wrt=(0, 1, 2))
+    grads = g(*args)
+    assert "_by_trip" not in g.source
+    assert all(v.dtype == np.float32 for v in grads)
+    want = s2sgrad.grad(rnn, wrt=(0, 1, 2))(*[a.astype(np.float64) for a in args])
+    for u, v in zip(grads, want):
+        np.testing.assert_allclose(u, v, rtol=1e-3, atol=1e-5)
+
+
+def test_batched_results_are_private():
+    args = rnn_inputs()
+    gWx, gWh, gb = s2sgrad.grad(rnn, wrt=(0, 1, 2))(*args)
+    assert not any(np.shares_memory(u, v) for u in (gWx, gWh, gb) for v in args)
+    gb += 1.0

@@ -24,7 +24,8 @@ class ShapeOracle:
 
     def __init__(self, shapes: Optional[Dict[str, tuple]] = None,
                  floating: Optional[Set[str]] = None, numpy_name: str = "np",
-                 wide: Optional[Set[str]] = None, builtins: Optional[Set[str]] = None):
+                 wide: Optional[Set[str]] = None, builtins: Optional[Set[str]] = None,
+                 float64_arrays: Optional[Set[str]] = None):
         self.shapes = dict(shapes or {})
         self.floating = set(floating or ())
         self.numpy_name = numpy_name
@@ -34,6 +35,7 @@ class ShapeOracle:
         # builtins (zip, reversed, ...) the generated code may call: not shadowed by
         # the user's globals or locals
         self.builtins = set(builtins or ())
+        self.float64_arrays = set(float64_arrays or ())    # names holding float64 arrays
 
     def shape(self, name: str):
         return self.shapes.get(name)
