@@ -20,6 +20,9 @@ each with unit tests on small trees in ``tests/test_optimize.py``), in order:
 * ``merge_slice_accumulations``, ``combine_scaled_accumulations``, ``cancel_negations``,
   ``rename_single_use_copies``: ``g[s] = a; g[s] += b`` is one assignment,
   ``g -= c * y; g += c * m`` one update; signs cancelled or absorbed for free.
+* ``batch_loop_accumulations``: small per-trip weight-gradient products of a reversed
+  loop become one product after it; ``iterate_stacks``: a stack popped once per trip
+  is iterated (``for x in reversed(x_stack)``).
 
 ``eliminate_dead_forward`` (forward statements whose values neither the backward
 pass nor the result needs) runs earlier, in ``pipeline``, before the stacks are

@@ -7,5 +7,7 @@
 * ``deadcode``: assignments nobody reads.
 * ``temporaries``: single-use negations and temporaries folded into their reader.
 * ``lowering``: a first slice update of fresh zeros assigns; reductions as methods.
+* ``batching``: per-trip weight-gradient products summed once after the loop.
+* ``stacks``: stacks read by iterating them instead of popping.
 * ``common``: what they share (shape oracle, purity, reads and stores, liveness).
 """

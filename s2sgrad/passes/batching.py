@@ -109,6 +109,10 @@ def batch_loop_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast.
     """
     np_name = oracle.numpy_name
     f64 = oracle.float64_arrays
+    if not any(isinstance(s, gast.For) and _literal_range(
+            s.iter.args[0] if isinstance(s.iter, gast.Call) and s.iter.args else None)
+               for s in fn.body):
+        return fn
     in_place = _written_in_place(fn)
     taken = A.all_names(fn)
     for bwd in [s for s in fn.body if isinstance(s, gast.For)]:

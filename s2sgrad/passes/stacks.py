@@ -51,7 +51,7 @@ def _jumps(node) -> bool:
     return any(isinstance(n, (gast.Break, gast.Continue, gast.Return)) for n in gast.walk(node))
 
 
-def _trips_match(fwd, bwd: gast.For, top: List[gast.stmt], f_index: int) -> Optional[str]:
+def _trips_match(fwd, bwd: gast.For) -> Optional[str]:
     """How the reversed loop ``bwd`` replays the trips of ``fwd``: ``"all"`` (every trip
     of ``fwd`` runs its whole body: ``for i in range(n)`` / ``reversed(range(n))``), the
     name of the counter ``c`` (``fwd`` counts its trips with ``c += 1`` and ``bwd`` runs
@@ -139,6 +139,8 @@ def iterate_stacks(fn: gast.FunctionDef) -> gast.FunctionDef:
     still reads the current value) comes as ``x_saved`` and is restored where the pop was.
     """
     top = fn.body
+    if not any(_stack_init(s) for s in top):
+        return fn
     occurrences: Dict[str, int] = {}
     for n in gast.walk(fn):
         if isinstance(n, gast.Name):
@@ -182,7 +184,7 @@ def iterate_stacks(fn: gast.FunctionDef) -> gast.FunctionDef:
                 exact = False
                 continue
             fwd, push_index, f_index = found
-            trips = _trips_match(fwd, bwd, top, f_index)
+            trips = _trips_match(fwd, bwd)
             if trips is None or (trips != "all" and not _counter_ok(trips, fwd, top, f_index)) \
                     or not _pushes_every_trip(push_index, fwd, trips):
                 exact = False
