@@ -187,13 +187,7 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
     ``t = -out / t6; u = t * t5; g = -u`` becomes ``t = out / t6; u = t * t5; g = u``.
     Every move is exact in floating point (negation commutes with rounding); only the
     sign of a zero difference may change."""
-    counts = _load_count(fn)
-    stores: dict = {}
-    for n in gast.walk(fn):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
-            stores[n.id] = stores.get(n.id, 0) + 1
-        elif isinstance(n, gast.AugAssign):
-            stores[A.root_name(n.target)] = 2          # never a temporary
+    counts, stores = _name_counts(fn)
     np_prefix = numpy_name + "."
 
     def floating_target(s) -> bool:
@@ -210,6 +204,7 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
                           and s.text == "Backward pass"), -1)
         # temporaries read once, later in this block, by a plain statement
         chained = {}                # name -> (index of its definition, it, its reader)
+        effects = {}                # index -> (names read, names stored) of a statement
         for i, s in enumerate(stmts):
             if i <= first:
                 continue
@@ -226,12 +221,14 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
             reads = A.names_loaded(s.value)
             for j in range(i + 1, len(stmts)):
                 t = stmts[j]
-                if x in _reads(t):
+                if j not in effects:
+                    effects[j] = (_reads(t), _stored_anywhere(t))
+                if x in effects[j][0]:
                     if isinstance(t, (gast.Assign, gast.AugAssign)) and x in A.names_loaded(t.value):
                         chained[x] = (i, s, t)
                     break
                 if isinstance(t, (gast.If, gast.For, gast.While)) \
-                        or (reads | {x}) & _stored_anywhere(t):
+                        or (reads | {x}) & effects[j][1]:
                     break
         consumed = set()
 
@@ -374,6 +371,25 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
 
     fn.body = settle_block(fn.body, top=True)
     return fn
+
+
+def _name_counts(fn):
+    """How often each name is read (``g += x`` reads ``g``) and bound (an in-place
+    update counts as two: never a temporary), in one walk."""
+    loads: dict = {}
+    stores: dict = {}
+    for n in gast.walk(fn):
+        if isinstance(n, gast.Name):
+            if isinstance(n.ctx, gast.Load):
+                loads[n.id] = loads.get(n.id, 0) + 1
+            elif isinstance(n.ctx, (gast.Store, gast.Param)):
+                stores[n.id] = stores.get(n.id, 0) + 1
+        elif isinstance(n, gast.AugAssign):
+            root = A.root_name(n.target)
+            stores[root] = 2
+            if isinstance(n.target, gast.Name):
+                loads[root] = loads.get(root, 0) + 1
+    return loads, stores
 
 
 def _size(node, oracle: ShapeOracle) -> float:

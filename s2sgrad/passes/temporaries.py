@@ -274,7 +274,7 @@ def _plain_step(u, numpy_name: str) -> bool:
 
 
 def merge_slice_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
-                              numpy_name: str = "np") -> gast.FunctionDef:
+                              numpy_name: str = "np", window: int = 8) -> gast.FunctionDef:
     """``g[s] = a`` followed by ``g[s] += b`` (the same basic slice, nothing in between
     touching ``g`` or rebinding what ``a`` reads) becomes ``g[s] = a + b``: one slice
     update instead of two (a ``+=`` on a slice reads it, adds and writes it back).
@@ -301,7 +301,7 @@ def merge_slice_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
                 i += 1
                 continue
             merged = False
-            for j in range(i + 1, len(stmts)):
+            for j in range(i + 1, min(len(stmts), i + 1 + window)):
                 u = stmts[j]
                 if (isinstance(u, gast.AugAssign) and isinstance(u.op, (gast.Add, gast.Sub))
                         and _same_target(u.target, target)
@@ -345,7 +345,7 @@ def _scaled(expr, sign: int):
 
 
 def combine_scaled_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
-                                 numpy_name: str = "np") -> gast.FunctionDef:
+                                 numpy_name: str = "np", window: int = 8) -> gast.FunctionDef:
     """Two accumulations into the same target scaled by the same constant (up to its
     sign), ``g -= c * u`` then ``g += c * v`` with nothing in between touching ``g``
     or rebinding what ``u`` reads, become one, ``g += c * (v - u)``: a multiplication
@@ -361,16 +361,15 @@ def combine_scaled_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
                 continue
             first = None
             if isinstance(s, gast.AugAssign) and isinstance(s.op, (gast.Add, gast.Sub)) \
-                    and A.root_name(s.target) in oracle.floating \
-                    and _pure_expr(s.value, numpy_name):
+                    and A.root_name(s.target) in oracle.floating:
                 first = _scaled(s.value, 1 if isinstance(s.op, gast.Add) else -1)
-            if first is None:
+            if first is None or not _pure_expr(s.value, numpy_name):
                 i += 1
                 continue
             g = A.root_name(s.target)
             reads = A.names_loaded(s.value) | A.names_loaded(s.target)
             merged = False
-            for j in range(i + 1, len(stmts)):
+            for j in range(i + 1, min(len(stmts), i + 1 + window)):
                 u = stmts[j]
                 second = None
                 if isinstance(u, gast.AugAssign) and isinstance(u.op, (gast.Add, gast.Sub)) \
@@ -412,11 +411,8 @@ def rename_single_use_copies(fn: gast.FunctionDef, protected: Set[str]) -> gast.
     """``t = a * b`` ... ``y = t`` where ``t`` is read only there and nothing in between
     touches ``y``: the computation is bound to ``y`` directly (``y = a * b``).  Only
     arithmetic (a fresh value, never a view that ``y`` would share)."""
-    counts = _load_count(fn)
-    stores: Dict[str, int] = {}
-    for n in gast.walk(fn):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
-            stores[n.id] = stores.get(n.id, 0) + 1
+    from .simplify import _name_counts
+    counts, stores = _name_counts(fn)
 
     def run(stmts):
         defs: Dict[str, int] = {}
