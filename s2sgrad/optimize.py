@@ -75,8 +75,8 @@ def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
     fn = forward_negations(fn, np_name)
     fn = simplify_function(fn, oracle, keep)
     fn.body = assign_first_slice(fn.body, np_name)
-    fn = merge_slice_accumulations(fn, oracle, np_name)
     fn = combine_scaled_accumulations(fn, oracle, np_name)
+    fn = merge_slice_accumulations(fn, oracle, np_name)
     if shapes_known:
         fn = merge_scalar_accumulations(fn, oracle)
         fn = simplify_function(fn, oracle, keep)

@@ -41,6 +41,8 @@ FLOATS = ShapeOracle(floating={"g", "h", "x", "y", "a", "b", "grad_out", "grad_t
     ("y = -(-g)", "y = g"),
     ("y = 2.0 * 0.5 * x", "y = x"),
     ("y = np.sum(-g, axis=0)", "y = -np.sum(g, axis=0)"),
+    ("y = -(a - b)", "y = b - a"),
+    ("y = -(1.0 - x)", "y = x - 1.0"),
     ("y = 1.0 / 3 * x", "y = 1.0 / 3 * x"),      # 0.333... would not read better
     ("y = 1.0 / 256 * x", "y = 0.00390625 * x"),
 ])

@@ -242,6 +242,28 @@ def test_scaled_accumulation_signs(first, second, want):
     assert body(combine_scaled_accumulations(f, floats("g", "a", "b")))[0] == want
 
 
+def test_scaled_assignment_then_accumulation():
+    f = fn("def f(a, b, c):\n"
+           "    g = -0.5 * a\n"
+           "    g += 0.5 * b\n"
+           "    h = np.zeros((3,))\n"
+           "    h[1:] = 2.0 * a\n"
+           "    h[1:] -= 2.0 * c\n"
+           "    return g, h")
+    lines = body(combine_scaled_accumulations(f, floats("g", "a", "b", "c", "h")))
+    assert lines[0] == "g = 0.5 * (b - a)"
+    assert lines[2] == "h[1:] = 2.0 * (a - c)"
+
+
+def test_scaled_assignment_of_a_narrow_array_is_kept():
+    f = fn("def f(a, b):\n"
+           "    g = 0.5 * a\n"
+           "    g += 0.5 * b\n"
+           "    return g")
+    o = ShapeOracle({}, {"g", "a", "b"}, "np", wide={"b"})     # a is float32
+    assert len(body(combine_scaled_accumulations(f, o))) == 3
+
+
 @pytest.mark.parametrize("first, second", [
     ("g += 2.0 * a", "g += 3.0 * b"),        # different constants
     ("g += 2.0 * a", "g[1:] += 2.0 * b"),    # different targets

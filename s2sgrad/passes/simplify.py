@@ -95,6 +95,10 @@ class Simplify(gast.NodeTransformer):
                     and _num(inner.left) is not None and self.floating(inner.right):
                 return gast.BinOp(left=_number(-_num(inner.left)), op=inner.op,
                                   right=inner.right)
+            # -(a - b) -> b - a: exact (rounding is symmetric), one operation less
+            if isinstance(inner, gast.BinOp) and isinstance(inner.op, gast.Sub) \
+                    and (self.floating(inner.left) or self.floating(inner.right)):
+                return gast.BinOp(left=inner.right, op=gast.Sub(), right=inner.left)
         return node
 
     def visit_Call(self, node):

@@ -349,8 +349,10 @@ def combine_scaled_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
     """Two accumulations into the same target scaled by the same constant (up to its
     sign), ``g -= c * u`` then ``g += c * v`` with nothing in between touching ``g``
     or rebinding what ``u`` reads, become one, ``g += c * (v - u)``: a multiplication
-    and an in-place update less.  One of ``u``, ``v`` must be floating (two boolean
-    masks cannot be subtracted)."""
+    and an in-place update less; ``g = c * u`` then ``g += c * v`` becomes
+    ``g = c * (u + v)`` (a fresh name only when both are float64: a sum's dtype could
+    differ from ``g``'s).  One of ``u``, ``v`` must be floating (two boolean masks
+    cannot be subtracted)."""
     def run(stmts):
         i = 0
         while i < len(stmts):
@@ -363,21 +365,30 @@ def combine_scaled_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
             if isinstance(s, gast.AugAssign) and isinstance(s.op, (gast.Add, gast.Sub)) \
                     and A.root_name(s.target) in oracle.floating:
                 first = _scaled(s.value, 1 if isinstance(s.op, gast.Add) else -1)
+                target = s.target
+            elif isinstance(s, gast.Assign) and len(s.targets) == 1 \
+                    and isinstance(s.targets[0], (gast.Name, gast.Subscript)) \
+                    and A.root_name(s.targets[0]) in oracle.floating:
+                first = _scaled(s.value, 1)           # g = c * u, then g += c * v
+                target = s.targets[0]
             if first is None or not _pure_expr(s.value, numpy_name):
                 i += 1
                 continue
-            g = A.root_name(s.target)
-            reads = A.names_loaded(s.value) | A.names_loaded(s.target)
+            g = A.root_name(target)
+            reads = A.names_loaded(s.value) | A.names_loaded(target)
             merged = False
             for j in range(i + 1, min(len(stmts), i + 1 + window)):
                 u = stmts[j]
                 second = None
                 if isinstance(u, gast.AugAssign) and isinstance(u.op, (gast.Add, gast.Sub)) \
-                        and _same_target(u.target, s.target):
+                        and _same_target(u.target, target):
                     second = _scaled(u.value, 1 if isinstance(u.op, gast.Add) else -1)
                 if second is not None and abs(second[0]) == abs(first[0]) \
                         and g not in A.names_loaded(u.value) \
-                        and (oracle.is_floating(first[1]) or oracle.is_floating(second[1])):
+                        and (oracle.is_floating(first[1]) or oracle.is_floating(second[1])) \
+                        and (not isinstance(s, gast.Assign) or isinstance(target, gast.Subscript)
+                             or (oracle.is_wide(first[1]) and oracle.is_wide(second[1]))):
+                    # (a fresh name takes the sum's dtype: float32 + float64 would widen)
                     (c1, a), (c2, b) = first, second
                     if c1 == c2:                    # g += c * a; g += c * b
                         scale, inner = c1, gast.BinOp(left=a, op=gast.Add(), right=b)
@@ -388,7 +399,9 @@ def combine_scaled_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
                     new = gast.AugAssign(target=u.target, op=gast.Add(),
                                          value=gast.BinOp(left=_number(scale), op=gast.Mult(),
                                                           right=inner))
-                    if scale < 0:
+                    if isinstance(s, gast.Assign):
+                        new = gast.Assign(targets=[target], value=new.value, type_comment=None)
+                    elif scale < 0:
                         new.op = gast.Sub()
                         new.value.left = _number(-scale)
                     _join_comments(new, s, u)
