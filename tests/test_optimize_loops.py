@@ -523,3 +523,36 @@ def test_batched_results_are_private():
     gWx, gWh, gb = s2sgrad.grad(rnn, wrt=(0, 1, 2))(*args)
     assert not any(np.shares_memory(u, v) for u in (gWx, gWh, gb) for v in args)
     gb += 1.0
+
+
+def _rnn_variant(steps, act, bias, matmul):
+    """A recurrence with literal trip count ``steps`` (generated source, so that its
+    trip count is a literal as in user code)."""
+    product = "{a} @ {b}" if matmul else "np.dot({a}, {b})"
+    pre = " + ".join([product.format(a="xs[t]", b="Wx"), product.format(a="h", b="Wh")]
+                     + (["b"] if bias else []))
+    return ("def f(Wx, Wh, b, xs, h0):\n"
+            "    h = h0\n"
+            "    for t in range(%d):\n"
+            "        h = %s(%s)\n"
+            "    return np.sum(h * h)\n" % (steps, act, pre))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_recurrences_match_finite_differences(seed, tmp_path):
+    r = np.random.default_rng(seed)
+    steps, rows, k, m = (int(r.integers(1, 6)), int(r.integers(1, 5)), int(r.integers(1, 5)),
+                         int(r.integers(1, 5)))
+    act = ["np.tanh", "np.sin", "np.cos"][seed % 3]
+    path = tmp_path / ("recurrence%d.py" % seed)
+    path.write_text("import numpy as np\n" + _rnn_variant(steps, act, seed % 2 == 0,
+                                                            seed % 4 < 2))
+    spec = importlib.util.spec_from_file_location("recurrence%d" % seed, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    args = (0.5 * r.standard_normal((k, m)), 0.5 * r.standard_normal((m, m)),
+            0.1 * r.standard_normal(m), r.standard_normal((steps + seed % 2, rows, k)),
+            0.1 * r.standard_normal((rows, m)))
+    src = generated(module.f, args, (0, 1, 2, 3, 4))
+    assert "_by_trip" in src
+    check_grad(module.f, args, wrt=(0, 1, 2, 3, 4))
