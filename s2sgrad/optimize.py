@@ -87,5 +87,5 @@ def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
         fn = reductions_as_methods(fn, oracle)
         fn = batch_loop_accumulations(fn, oracle)
     if {"zip", "reversed"} <= oracle.builtins:
-        fn = iterate_stacks(fn)
+        fn = iterate_stacks(fn, oracle)
     return fn

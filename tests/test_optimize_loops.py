@@ -556,3 +556,36 @@ def test_random_recurrences_match_finite_differences(seed, tmp_path):
     src = generated(module.f, args, (0, 1, 2, 3, 4))
     assert "_by_trip" in src
     check_grad(module.f, args, wrt=(0, 1, 2, 3, 4))
+
+
+ARRAY_LOOP_THEN_WORK = """
+def f(W, X, h):
+    h_stack = []
+    for t in range(5):
+        h_stack.append(h)
+        h = np.tanh(h @ W)
+    g = h
+    for t in reversed(range(5)):
+        h = h_stack.pop()
+        g = np.dot(g, W.T) * h
+    grad_X = np.dot(g, X)
+    return grad_X
+"""
+
+
+def test_array_stacks_stay_popped_when_work_follows_the_loop():
+    # popping frees each saved array after its trip: the product after the loop
+    # must not run with every saved array still alive (peak memory)
+    oracle = ShapeOracle({"h": (3, 4), "g": (3, 4), "W": (4, 4), "X": (4, 2)})
+    out = lines(iterate_stacks(fn(ARRAY_LOOP_THEN_WORK), oracle))
+    assert "h = h_stack.pop()" in out
+    # nothing after the loop but the result: iterated
+    src = ARRAY_LOOP_THEN_WORK.replace("    grad_X = np.dot(g, X)\n    return grad_X",
+                                       "    return g")
+    assert "for h in reversed(h_stack):" in lines(iterate_stacks(fn(src), oracle))
+
+
+def test_scalar_stacks_are_iterated_even_when_work_follows_the_loop():
+    oracle = ShapeOracle({"h": (), "g": (), "W": (), "X": (4, 2)})
+    out = lines(iterate_stacks(fn(ARRAY_LOOP_THEN_WORK), oracle))
+    assert "for h in reversed(h_stack):" in out

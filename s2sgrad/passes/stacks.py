@@ -120,7 +120,13 @@ def _fresh(base: str, taken: set) -> str:
     return name
 
 
-def iterate_stacks(fn: gast.FunctionDef) -> gast.FunctionDef:
+def _light(stmt) -> bool:
+    """Allocates nothing worth counting: a return, a copy of a name or a constant."""
+    return isinstance(stmt, gast.Return) or (
+        isinstance(stmt, gast.Assign) and isinstance(stmt.value, (gast.Name, gast.Constant)))
+
+
+def iterate_stacks(fn: gast.FunctionDef, oracle=None) -> gast.FunctionDef:
     """A stack pushed in the forward sweep and popped once per trip of a top-level
     reversed loop is read by iterating it: ``for i in reversed(range(n)):
     x = x_stack.pop(); ...`` becomes ``for x in reversed(x_stack): ...`` (a list
@@ -137,6 +143,8 @@ def iterate_stacks(fn: gast.FunctionDef) -> gast.FunctionDef:
     reversed(y_stack))``.  Otherwise ``zip(<the loop's own range>, reversed(S))`` keeps
     the trip count.  A value popped in the middle of the trip (something before the pop
     still reads the current value) comes as ``x_saved`` and is restored where the pop was.
+    A stack of arrays stays popped when real work follows the loop (``oracle`` tells
+    scalars, whose stacks are always iterated): its values are freed trip by trip.
     """
     top = fn.body
     if not any(_stack_init(s) for s in top):
@@ -164,11 +172,17 @@ def iterate_stacks(fn: gast.FunctionDef) -> gast.FunctionDef:
                 and not bwd.orelse and not _jumps(gast.Module(body=bwd.body, type_ignores=[]))):
             continue
         pops = []          # (index in body, stack)
+        # Popping frees each saved value after its trip; iterating keeps them all until
+        # the function returns.  Arrays (or values of unknown shape) are iterated only
+        # when no real work follows the loop, so that the peak memory stays the same.
+        light_tail = all(_light(s) for s in top[b_index + 1:])
         for k, s in enumerate(bwd.body):
             stack = _pop_of(s)
             # made empty above, one push, this one pop: three mentions of the stack
             if (stack is not None and inits.get(stack, b_index) < b_index
                     and occurrences.get(stack) == 3
+                    and (light_tail or (oracle is not None and oracle.shape(
+                        A.root_name(s.targets[0])) == ()))
                     and any(_append_of(n) == stack for n in gast.walk(
                         gast.Module(body=top[:b_index], type_ignores=[])) if isinstance(n, gast.Expr))):
                 pops.append((k, stack))
