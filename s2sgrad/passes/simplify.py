@@ -160,7 +160,7 @@ class _Signs:
         self.parity = 0
         self.strips = []        # (holder, node negated there originally)
         self.spots = []         # (rank, action returning True when it placed the sign)
-        self.subroots = []      # (holder, extra spots) settled on their own
+        self.subroots = []      # (holder, extra spots, statement index) settled on their own
 
 
 def _get(holder):
@@ -206,43 +206,44 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
         if top:
             first = next((k for k, s in enumerate(stmts) if isinstance(s, Comment)
                           and s.text == "Backward pass"), -1)
-        # temporaries read once, later in this block, by a plain statement
-        chained = {}                # name -> (index of its definition, it, its reader)
-        effects = {}                # index -> (names read, names stored) of a statement
+        # temporaries read once, later in this block, by a plain statement: followed
+        # when the walk of their reader meets them (``chain``)
+        defs = {}                   # name -> index of its only definition
         for i, s in enumerate(stmts):
             if i <= first:
                 continue
             if isinstance(s, (gast.If, gast.For, gast.While)):
                 s.body, s.orelse = settle_block(s.body), settle_block(s.orelse)
-                continue
-            if not (isinstance(s, gast.Assign) and len(s.targets) == 1
-                    and isinstance(s.targets[0], gast.Name)):
-                continue
-            x = s.targets[0].id
-            if (counts.get(x, 0) != 1 or stores.get(x, 0) != 1 or x in protected
-                    or x not in oracle.floating or not _pure_expr(s.value, numpy_name)):
-                continue
-            reads = A.names_loaded(s.value)
-            for j in range(i + 1, len(stmts)):
+            elif (isinstance(s, gast.Assign) and len(s.targets) == 1
+                  and isinstance(s.targets[0], gast.Name)):
+                x = s.targets[0].id
+                if (counts.get(x, 0) == 1 and stores.get(x, 0) == 1 and x not in protected
+                        and x in oracle.floating):
+                    defs[x] = i
+        effects = {}                # index -> names stored by that statement
+        consumed = {}               # name -> (index of its definition, it, its reader)
+
+        def chain(name, reader):
+            """The definition of ``name`` if it is a temporary read only by statement
+            ``reader`` (an index) and nothing in between rebinds what it reads."""
+            i = defs.get(name)
+            if i is None or i >= reader or name in consumed:
+                return None
+            d = stmts[i]
+            if not _pure_expr(d.value, numpy_name):
+                return None
+            reads = A.names_loaded(d.value) | {name}
+            for j in range(i + 1, reader):
                 t = stmts[j]
+                if isinstance(t, (gast.If, gast.For, gast.While)):
+                    return None
                 if j not in effects:
-                    effects[j] = (_reads(t), _stored_anywhere(t))
-                if x in effects[j][0]:
-                    if isinstance(t, (gast.Assign, gast.AugAssign)) and x in A.names_loaded(t.value):
-                        chained[x] = (i, s, t)
-                    break
-                if isinstance(t, (gast.If, gast.For, gast.While)) \
-                        or (reads | {x}) & effects[j][1]:
-                    break
-        consumed = set()
+                    effects[j] = _stored_anywhere(t)
+                if reads & effects[j]:
+                    return None
+            return d
 
-        def follow(name):
-            if name in chained and name not in consumed:
-                consumed.add(name)
-                return chained[name][1]
-            return None
-
-        def collect(holder, acc, at_root):
+        def collect(holder, acc, at_root, idx):
             node = _get(holder)
             n = _num(node)
             if n is not None:
@@ -261,20 +262,20 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
                 inner = node.operand
                 # a statement's value stays a computation: y = -x must not become an
                 # alias y = x (x may change in place, y may be returned)
-                fresh = isinstance(inner, gast.BinOp) or (
-                    isinstance(inner, gast.Name) and inner.id in chained
-                    and inner.id not in consumed
-                    and isinstance(chained[inner.id][1].value, gast.BinOp))
+                fresh = isinstance(inner, gast.BinOp)
+                if at_root and isinstance(inner, gast.Name):
+                    d = chain(inner.id, idx)
+                    fresh = d is not None and isinstance(d.value, gast.BinOp)
                 if not at_root or fresh:
                     acc.parity ^= 1
                     acc.strips.append((holder, inner))
                     _set(holder, inner)
-                    collect(holder, acc, at_root)
+                    collect(holder, acc, at_root, idx)
                     return
             if isinstance(node, gast.BinOp):
                 if isinstance(node.op, (gast.Mult, gast.Div, gast.MatMult)):
-                    collect((node, "left"), acc, False)
-                    collect((node, "right"), acc, False)
+                    collect((node, "left"), acc, False, idx)
+                    collect((node, "right"), acc, False, idx)
                     return
                 if isinstance(node.op, (gast.Add, gast.Sub)):
                     def swap(node=node):
@@ -294,16 +295,18 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
                         node.left, node.right = node.right, node.left
                         return True
                     acc.spots.append((_SWAP, swap))
-                    acc.subroots.append(((node, "left"), [(_FLIP, swap_left)]))
-                    acc.subroots.append(((node, "right"), [(_FLIP, flip)]))
+                    acc.subroots.append(((node, "left"), [(_FLIP, swap_left)], idx))
+                    acc.subroots.append(((node, "right"), [(_FLIP, flip)], idx))
                     return
             if isinstance(node, gast.Name):
-                d = follow(node.id)
+                d = chain(node.id, idx)
                 if d is not None:
-                    collect((d, "value"), acc, False)
+                    k = defs[node.id]
+                    consumed[node.id] = (k, d, stmts[idx])
+                    collect((d, "value"), acc, False, k)
                 return
             if isinstance(node, gast.Attribute) and node.attr == "T":
-                collect((node, "value"), acc, False)
+                collect((node, "value"), acc, False, idx)
                 return
             if isinstance(node, gast.Call) and not node.keywords or isinstance(node, gast.Call) \
                     and all(k.arg in ("axis", "keepdims") for k in node.keywords):
@@ -311,32 +314,32 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
                 method = isinstance(node.func, gast.Attribute) and not path.startswith(np_prefix)
                 name = path[len(np_prefix):] if path.startswith(np_prefix) else None
                 if name in _LINEAR_BOTH and len(node.args) == 2 and not node.keywords:
-                    collect((node.args, 0), acc, False)
-                    collect((node.args, 1), acc, False)
+                    collect((node.args, 0), acc, False, idx)
+                    collect((node.args, 1), acc, False, idx)
                     return
                 if name in _LINEAR_FIRST and node.args:
-                    collect((node.args, 0), acc, False)
+                    collect((node.args, 0), acc, False, idx)
                     for k in range(1, len(node.args)):
-                        acc.subroots.append(((node.args, k), []))
+                        acc.subroots.append(((node.args, k), [], idx))
                     return
                 if method and node.func.attr in ("sum", "mean") and not node.args:
-                    collect((node.func, "value"), acc, False)
+                    collect((node.func, "value"), acc, False, idx)
                     return
             for field, value in gast.iter_fields(node):
                 if isinstance(value, gast.expr):
-                    acc.subroots.append(((node, field), []))
+                    acc.subroots.append(((node, field), [], idx))
                 elif isinstance(value, list):
                     for k, v in enumerate(value):
                         if isinstance(v, gast.expr):
-                            acc.subroots.append(((value, k), []))
+                            acc.subroots.append(((value, k), [], idx))
                         elif isinstance(v, gast.keyword):
-                            acc.subroots.append(((v, "value"), []))
+                            acc.subroots.append(((v, "value"), [], idx))
 
-        def settle(holder, extra, at_root=False):
+        def settle(holder, extra, idx, at_root=False):
             acc = _Signs()
-            collect(holder, acc, at_root)
-            for sub, spots in acc.subroots:
-                settle(sub, spots)
+            collect(holder, acc, at_root, idx)
+            for sub, spots, k in acc.subroots:
+                settle(sub, spots, k)
             if not acc.parity:
                 return
             for _, action in sorted(extra + acc.spots, key=lambda p: p[0]):
@@ -359,11 +362,11 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
                     s.op = gast.Sub() if isinstance(s.op, gast.Add) else gast.Add()
                     return True
                 extra.append((_FLIP, flip_aug))
-            settle((s, "value"), extra, at_root=True)
+            settle((s, "value"), extra, i, at_root=True)
         # a temporary left as a copy (t = -a read as -t) is read as what it copies;
         # nothing in between rebinds that name (a condition of the chain)
-        for x in sorted(consumed, key=lambda x: chained[x][0]):
-            d, reader = chained[x][1], chained[x][2]
+        for x in sorted(consumed, key=lambda x: consumed[x][0]):
+            d, reader = consumed[x][1], consumed[x][2]
             if not isinstance(d.value, gast.Name):
                 continue
             k = next(k for k, u in enumerate(stmts) if u is d)
@@ -382,17 +385,29 @@ def _name_counts(fn):
     update counts as two: never a temporary), in one walk."""
     loads: dict = {}
     stores: dict = {}
-    for n in gast.walk(fn):
-        if isinstance(n, gast.Name):
-            if isinstance(n.ctx, gast.Load):
+    stack = [fn]
+    while stack:                      # (gast.walk, without its generic field iteration)
+        n = stack.pop()
+        kind = type(n)
+        if kind is gast.Name:
+            if type(n.ctx) is gast.Load:
                 loads[n.id] = loads.get(n.id, 0) + 1
             elif isinstance(n.ctx, (gast.Store, gast.Param)):
                 stores[n.id] = stores.get(n.id, 0) + 1
-        elif isinstance(n, gast.AugAssign):
+            continue
+        if kind is gast.Constant:
+            continue
+        if kind is gast.AugAssign:
             root = A.root_name(n.target)
             stores[root] = 2
             if isinstance(n.target, gast.Name):
                 loads[root] = loads.get(root, 0) + 1
+        for field in n._fields:
+            v = getattr(n, field, None)
+            if isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, gast.AST))
+            elif isinstance(v, gast.AST):
+                stack.append(v)
     return loads, stores
 
 

@@ -296,6 +296,10 @@ def merge_slice_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
                 i += 1
                 continue
             g = target.value.id
+            if not any(isinstance(u, gast.AugAssign) and A.root_name(u.target) == g
+                       for u in stmts[i + 1:i + 1 + window]):
+                i += 1
+                continue
             reads = A.names_loaded(s.value) | A.names_loaded(target.slice)
             if g in reads:
                 i += 1
@@ -371,10 +375,16 @@ def combine_scaled_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
                     and A.root_name(s.targets[0]) in oracle.floating:
                 first = _scaled(s.value, 1)           # g = c * u, then g += c * v
                 target = s.targets[0]
-            if first is None or not _pure_expr(s.value, numpy_name):
+            if first is None:
                 i += 1
                 continue
             g = A.root_name(target)
+            # (cheap look first: an update of the same name within the window)
+            if not any(isinstance(u, gast.AugAssign) and A.root_name(u.target) == g
+                       for u in stmts[i + 1:i + 1 + window]) \
+                    or not _pure_expr(s.value, numpy_name):
+                i += 1
+                continue
             reads = A.names_loaded(s.value) | A.names_loaded(target)
             merged = False
             for j in range(i + 1, min(len(stmts), i + 1 + window)):
