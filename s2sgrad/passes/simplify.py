@@ -191,6 +191,7 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
     ``t = -out / t6; u = t * t5; g = -u`` becomes ``t = out / t6; u = t * t5; g = u``.
     Every move is exact in floating point (negation commutes with rounding); only the
     sign of a zero difference may change."""
+    from .temporaries import _effects
     counts, stores = _name_counts(fn)
     np_prefix = numpy_name + "."
 
@@ -238,7 +239,7 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
                 if isinstance(t, (gast.If, gast.For, gast.While)):
                     return None
                 if j not in effects:
-                    effects[j] = _stored_anywhere(t)
+                    effects[j] = _effects(t)[1]
                 if reads & effects[j]:
                     return None
             return d

@@ -2,13 +2,12 @@
 loops) inlined into their one reader so that they are freed at once."""
 from __future__ import annotations
 
-import copy
 from typing import Dict, Set
 
 import gast
 
 from .. import astutil as A
-from ..emit import Comment, to_source
+from ..emit import Comment
 from .common import (ShapeOracle, _Substitute, _is_neg, _live_after, _load_count, _num,
                      _number, _pure_expr, _reads, _stored_anywhere, _substitute_loads,
                      _written_in_place)
@@ -121,6 +120,67 @@ def _operations(expr) -> int:
     return 99
 
 
+def _effects(stmt):
+    """``(_reads(stmt), _stored_anywhere(stmt))`` in one walk of the fields."""
+    from .common import _PURE_METHODS
+    reads, stored = set(), set()
+    stack = [stmt]
+    while stack:
+        n = stack.pop()
+        kind = type(n)
+        if kind is gast.Name:
+            if type(n.ctx) is gast.Load:
+                reads.add(n.id)
+            elif isinstance(n.ctx, (gast.Store, gast.Param)):
+                stored.add(n.id)
+            continue
+        if kind is gast.Constant:
+            continue
+        if kind is gast.AugAssign:
+            stored.add(A.root_name(n.target))
+            if isinstance(n.target, gast.Name):
+                reads.add(n.target.id)
+        elif kind is gast.Assign:
+            for t in n.targets:
+                if isinstance(t, (gast.Subscript, gast.Attribute)):
+                    stored.add(A.root_name(t))
+        elif kind is gast.Call and isinstance(n.func, gast.Attribute) \
+                and n.func.attr not in _PURE_METHODS:
+            stored.add(A.root_name(n.func.value))
+        for field in n._fields:
+            v = getattr(n, field, None)
+            if isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, gast.AST))
+            elif isinstance(v, gast.AST):
+                stack.append(v)
+    stored.discard(None)
+    return reads, stored
+
+
+def _source_length(expr) -> int:
+    """About how many characters ``expr`` prints as (parentheses left out), without
+    running the printer."""
+    n = 0
+    for node in gast.walk(expr):
+        if isinstance(node, gast.Name):
+            n += len(node.id)
+        elif isinstance(node, gast.Constant):
+            n += len(repr(node.value))
+        elif isinstance(node, gast.Attribute):
+            n += len(node.attr) + 1
+        elif isinstance(node, (gast.BinOp, gast.Compare)):
+            n += 3
+        elif isinstance(node, gast.UnaryOp):
+            n += 1
+        elif isinstance(node, gast.Call):
+            n += 2 * max(1, len(node.args) + len(node.keywords))
+        elif isinstance(node, gast.keyword):
+            n += len(node.arg or "") + 1
+        elif isinstance(node, (gast.Subscript, gast.Tuple)):
+            n += 2 + (2 * (len(node.elts) - 1) if isinstance(node, gast.Tuple) else 0)
+    return n
+
+
 def _scalar_arithmetic(expr, depth: int = 2) -> bool:
     """A small arithmetic expression (two levels at most) of names and constants: cheap
     to read inline (``grad_x * (a * x)``)."""
@@ -142,11 +202,20 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
     """``h0 = X @ W1`` read once, a statement or two later (``h1 = h0 + b1``), becomes
     ``h1 = X @ W1 + b1``: the intermediate array is freed as soon as it is used, as in
     code written by hand, instead of living until the function returns.  Arrays, and
-    scalars inside loops, one operation each; the name must be dead after its reader
-    (liveness, loops included: ``x1 = a * x`` in a loop body, read once, recomputed in
-    the reversed loop)."""
+    scalars inside loops, one operation each -- arrays up to three when the reader stays
+    under 80 characters; the name must be dead after its reader (liveness, loops
+    included: ``x1 = a * x`` in a loop body, read once, recomputed in the reversed
+    loop).  ``window`` statements at most between the two (section comments not
+    counted)."""
     live_after: Dict[int, Set[str]] = {}
     _live_after(fn.body, set(), live_after)
+    seen: Dict[int, tuple] = {}      # id of a statement -> (it, names read, names stored)
+
+    def effects(u):
+        e = seen.get(id(u))
+        if e is None or e[0] is not u:
+            e = seen[id(u)] = (u,) + _effects(u)
+        return e
 
     def run(stmts, in_loop=False):
         i = 0
@@ -185,7 +254,7 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
                 steps += 1
                 if steps > window or isinstance(u, (gast.If, gast.For, gast.While)):
                     break
-                if t in _reads(u):
+                if t in effects(u)[1]:
                     uses = sum(1 for n in gast.walk(u) if isinstance(n, gast.Name)
                                and n.id == t and isinstance(n.ctx, gast.Load))
                     target = u.targets[0] if isinstance(u, gast.Assign) else \
@@ -196,14 +265,14 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
                                 and t not in A.names_loaded(target)))
                             and uses == 1 and t not in live_after.get(id(u), {t})
                             and (not ops or ops + _operations(u.value) <= 6)):
-                        value = _Substitute({t: s.value}).visit(
-                            copy.deepcopy(u.value) if ops else u.value)
-                        if not ops or len(to_source(value).strip()) <= 80:
-                            u.value = value
+                        if not ops or (_source_length(u.value) - len(t)
+                                       + _source_length(s.value) + 2 <= 80):
+                            u.value = _Substitute({t: s.value}).visit(u.value)
+                            seen.pop(id(u), None)
                             del stmts[i]
                             done = True
                     break
-                if (reads | {t}) & _stored_anywhere(u):
+                if (reads | {t}) & effects(u)[2]:
                     break
             if not done:
                 i += 1
