@@ -14,7 +14,6 @@ reverse pass can mirror statement for statement:
 """
 from __future__ import annotations
 
-import copy
 from typing import List, Optional, Set
 
 import gast
@@ -32,7 +31,7 @@ def _is_range(node) -> bool:
 
 
 def _len(seq):
-    return A.call("len", [copy.deepcopy(seq)])
+    return A.call("len", [A.clone(seq)])
 
 
 def _index(seq, i: str):
@@ -234,10 +233,10 @@ class _Jumps:
         self.returned: Optional[str] = None
 
     def function(self, body) -> List[gast.stmt]:
-        returns = [n for n in gast.walk(_block(body)) if isinstance(n, gast.Return)]
+        returns = [n for n in A.walk(_block(body)) if isinstance(n, gast.Return)]
         simple = bool(body) and isinstance(body[-1], gast.Return) and len(returns) == 1
         loops_jump = any(isinstance(n, (gast.Break, gast.Continue))
-                         for n in gast.walk(_block(body)))
+                         for n in A.walk(_block(body)))
         if simple and not loops_jump:
             return body
         if simple:
@@ -393,7 +392,7 @@ def lower_jumps(body, names: A.NameAllocator, info) -> List[gast.stmt]:
 
 def single_exit(body: List[gast.stmt], names, info, fn) -> List[gast.stmt]:
     """Rewrite ``body`` so that it ends in its only ``return``."""
-    returns = [n for n in gast.walk(_block(body)) if isinstance(n, gast.Return)]
+    returns = [n for n in A.walk(_block(body)) if isinstance(n, gast.Return)]
     if not returns:
         raise info.error(UnsupportedSyntaxError, "the function has no return statement", fn,
                          hint="return the value to differentiate")
@@ -471,16 +470,16 @@ class _Comprehensions(gast.NodeTransformer):
                                   hint="iterate over range(len(xs)) and index the sequences")
         # comprehension variables are private to the comprehension: fresh names
         renames = {n: self.names.fresh(n) for n in A.names_stored(gen.target)}
-        target = A.rename(copy.deepcopy(gen.target), renames)
-        elt = A.rename(copy.deepcopy(node.elt), renames)
+        target = A.rename(A.clone(gen.target), renames)
+        elt = A.rename(A.clone(node.elt), renames)
         out: List[gast.stmt] = []
         if not (_simple_sequence(it) or _is_range(it)):
             seq = self.names.fresh("seq")
             out.append(A.assign(seq, it))
             it = A.load(seq)
-        size = A.call("len", [copy.deepcopy(it)])
+        size = A.call("len", [A.clone(it)])
         if _is_range(it) and len(it.args) == 1 and isinstance(target, gast.Name):
-            size = copy.deepcopy(it.args[0])
+            size = A.clone(it.args[0])
             loop = gast.For(target=target, iter=it, type_comment=None, orelse=[], body=[
                 A.assign(gast.Subscript(value=A.load(name), slice=A.load(target.id),
                                         ctx=gast.Store()), elt)])
@@ -494,7 +493,7 @@ class _Comprehensions(gast.NodeTransformer):
                                          op=gast.Mult(), right=size))
         out += [init, loop]
         for st in out:
-            for n in gast.walk(st):
+            for n in A.walk(st):
                 if isinstance(n, gast.stmt):
                     gast.copy_location(n, origin)
         return out
@@ -506,17 +505,17 @@ class _Comprehensions(gast.NodeTransformer):
                    for n in A.names_stored(g.target)}
         body: List[gast.stmt] = [gast.Expr(value=A.call(gast.Attribute(
             value=A.load(name), attr="append", ctx=gast.Load()),
-            [A.rename(copy.deepcopy(node.elt), renames)]))]
+            [A.rename(A.clone(node.elt), renames)]))]
         for g in reversed(node.generators):
             for cond in reversed(g.ifs):
-                body = [gast.If(test=A.rename(copy.deepcopy(cond), renames), body=body,
+                body = [gast.If(test=A.rename(A.clone(cond), renames), body=body,
                                 orelse=[])]
-            body = [gast.For(target=A.rename(copy.deepcopy(g.target), renames),
-                             iter=A.rename(copy.deepcopy(g.iter), renames), body=body,
+            body = [gast.For(target=A.rename(A.clone(g.target), renames),
+                             iter=A.rename(A.clone(g.iter), renames), body=body,
                              orelse=[], type_comment=None)]
         out = [A.assign(name, gast.List(elts=[], ctx=gast.Load()))] + body
         for st in out:
-            for n in gast.walk(st):
+            for n in A.walk(st):
                 if isinstance(n, gast.stmt):
                     gast.copy_location(n, origin)
         return out
@@ -557,7 +556,7 @@ def test_at_top_of_body(body: List[gast.stmt]) -> List[gast.stmt]:
             if isinstance(getattr(s, field, None), list):
                 setattr(s, field, test_at_top_of_body(getattr(s, field)))
         if isinstance(s, gast.While) and not s.orelse and any(
-                isinstance(n, gast.IfExp) for n in gast.walk(s.test)):
+                isinstance(n, gast.IfExp) for n in A.walk(s.test)):
             stop = gast.copy_location(gast.If(
                 test=gast.UnaryOp(op=gast.Not(), operand=s.test),
                 body=[gast.copy_location(gast.Break(), s)], orelse=[]), s)

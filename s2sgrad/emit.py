@@ -31,10 +31,53 @@ def _one_line(chunks) -> str:
     return "".join(chunks)
 
 
+# gast classes whose ``ast`` twin has the same fields and which ``gast.gast_to_ast``
+# converts field by field: converted here without its visitor machinery.
+_SAME_FIELDS = {}
+for _name in dir(gast):
+    _cls, _twin = getattr(gast, _name), getattr(ast, _name, None)
+    if (isinstance(_cls, type) and issubclass(_cls, gast.AST) and _twin is not None
+            and _cls.__module__.startswith("gast") and _cls._fields == _twin._fields
+            and _name not in ("Assign", "Name", "ExceptHandler", "ClassDef", "FunctionDef",
+                              "AsyncFunctionDef", "arguments")):
+        _SAME_FIELDS[_cls] = _twin
+
+
+def _to_ast(node):
+    """``gast.gast_to_ast(node)`` (without source positions, which printing ignores)."""
+    cls = node.__class__
+    twin = _SAME_FIELDS.get(cls)
+    if twin is not None:
+        fields = cls._fields
+    elif cls is gast.Name:
+        twin, fields = ast.Name, ("id", "ctx")
+    elif cls is gast.Assign:
+        twin, fields = ast.Assign, ("targets", "value")
+    else:
+        return gast.gast_to_ast(node)
+    new = twin.__new__(twin)
+    state = new.__dict__
+    old = node.__dict__
+    for field in fields:
+        if field in old:
+            value = old[field]
+            if isinstance(value, gast.AST):
+                value = _to_ast(value)
+            elif isinstance(value, list):
+                value = _to_ast_list(value)
+            state[field] = value
+    return new
+
+
+def _to_ast_list(values):
+    return [_to_ast(v) if isinstance(v, gast.AST) else
+            _to_ast_list(v) if isinstance(v, list) else v for v in values]
+
+
 def to_source(node) -> str:
     """astor's printing of a gast node, without its line wrapping (a statement stays
     on one line, as a person writes it)."""
-    return astor.to_source(gast.gast_to_ast(node), pretty_source=_one_line)
+    return astor.to_source(_to_ast(node), pretty_source=_one_line)
 
 
 def _simple(stmt) -> List[str]:

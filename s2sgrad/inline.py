@@ -19,7 +19,6 @@ inlined.  Recursion is rejected with an error naming the call.
 """
 from __future__ import annotations
 
-import copy
 import types
 import weakref
 from typing import Any, Dict, List, Optional, Set, Tuple
@@ -171,7 +170,7 @@ class Inliner:
                 parsed = parse_function(obj)
             except S2SGradError:
                 return None
-            parsed.node = generator_arguments_to_lists(copy.deepcopy(parsed.node))
+            parsed.node = generator_arguments_to_lists(A.clone(parsed.node))
             check_supported(parsed.node, parsed.info)
             defaults = {}
             params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
@@ -203,7 +202,7 @@ class Inliner:
                                             "depth with a constant argument (f(3, x))")
         if len(self.stack) > 200:
             raise info.error(UnsupportedSyntaxError, "calls nested too deeply to inline", site)
-        node = copy.deepcopy(callee.node)
+        node = A.clone(callee.node)
         params = [a.id for a in node.args.posonlyargs + node.args.args]
         # the globals the callee reads must not be shadowed by fresh names
         everything = gast.Module(body=node.body, type_ignores=[])
@@ -238,7 +237,7 @@ class Inliner:
                                  % (p, callee.name), site)
             d = callee.defaults[p]
             if isinstance(d, gast.AST):
-                bound[p] = copy.deepcopy(d)
+                bound[p] = A.clone(d)
             elif _is_literal(d):
                 bound[p] = _literal(d)
             else:
@@ -249,7 +248,7 @@ class Inliner:
         from .controlflow import lower_comprehensions
         body = lower_comprehensions(body, self.names, callee.info, node)
         stored = A.names_stored(gast.Module(body=body, type_ignores=[]))
-        nested_defs = {s.name for s in gast.walk(gast.Module(body=body, type_ignores=[]))
+        nested_defs = {s.name for s in A.walk(gast.Module(body=body, type_ignores=[]))
                        if isinstance(s, gast.FunctionDef)}
         renames: Dict[str, str] = {}
         pre: List[gast.stmt] = []
@@ -282,7 +281,7 @@ class Inliner:
                                         callee_locals) for s in body]
         # one exit: the value of the last 'return'
         from .controlflow import lower_jumps
-        returns = [n for n in gast.walk(gast.Module(body=body, type_ignores=[]))
+        returns = [n for n in A.walk(gast.Module(body=body, type_ignores=[]))
                    if isinstance(n, gast.Return)]
         if not returns:
             body = body + [gast.copy_location(gast.Return(value=A.const(None)), site)]
@@ -375,7 +374,7 @@ def _static_value(node):
     """The value of an expression of constants only (3 - 1, n <= 1 after binding n = 3)."""
     if any(isinstance(n, (gast.Name, gast.Call, gast.Attribute, gast.Subscript, gast.Lambda,
                           gast.ListComp, gast.Starred))
-           for n in gast.walk(node)):
+           for n in A.walk(node)):
         return _MISSING
     import ast
     try:
@@ -418,7 +417,7 @@ def _fold_static_branches(stmts) -> List[gast.stmt]:
 
 def _mark_origin(stmt, info):
     """Inlined statements remember the callee's source (comments, error messages)."""
-    for n in gast.walk(stmt):
+    for n in A.walk(stmt):
         if isinstance(n, gast.stmt) and not hasattr(n, "s2s_info"):
             n.s2s_info = info
 
@@ -438,7 +437,7 @@ class _CallSite(gast.NodeTransformer):
     def would_inline(self, expr) -> bool:
         return any(isinstance(n, gast.Call) and self.inliner.callee_of(
             n, self.namespace, self.local_defs, self.caller_locals) is not None
-            for n in gast.walk(expr))
+            for n in A.walk(expr))
 
     def visit_Lambda(self, node):
         return node

@@ -85,7 +85,7 @@ def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
         raise info.error(UnsupportedSyntaxError,
                          "keyword-only parameters are not supported", fn,
                          hint="make them ordinary positional parameters (defaults are fine)")
-    for node in gast.walk(gast.Module(body=fn.body, type_ignores=[])):
+    for node in A.walk(gast.Module(body=fn.body, type_ignores=[])):
         for cls, (what, hint) in _REJECTED.items():
             if isinstance(node, cls):
                 raise info.error(UnsupportedSyntaxError, "%s cannot be differentiated" % what,
@@ -161,7 +161,7 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
             parent[ra] = rb
 
     aliases = []   # (line, target names, viewed name, constant slot or None)
-    for node in gast.walk(module):
+    for node in A.walk(module):
         if isinstance(node, gast.Assign):
             src = _aliased_name(node.value)
             if src is not None:
@@ -174,13 +174,13 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
                 aliases.append((node.lineno, A.names_stored(node.target), src, None))
     if not aliases:
         return
-    loops = [n for n in gast.walk(module) if isinstance(n, (gast.For, gast.While))]
+    loops = [n for n in A.walk(module) if isinstance(n, (gast.For, gast.While))]
 
     def span(node):
         return node.lineno, getattr(node, "end_lineno", None) or max(
-            getattr(m, "lineno", node.lineno) for m in gast.walk(node))
+            getattr(m, "lineno", node.lineno) for m in A.walk(node))
 
-    for node in gast.walk(module):
+    for node in A.walk(module):
         if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
             continue
         t = node.target.id
@@ -215,7 +215,7 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
             continue
         # ... and read after it.
         ranges = [(node.lineno + 1, 10 ** 9)] + around
-        for use in gast.walk(module):
+        for use in A.walk(module):
             if isinstance(use, gast.Name) and isinstance(use.ctx, gast.Load) and \
                     use.id in partners and any(a <= use.lineno <= b for a, b in ranges):
                 raise info.error(
@@ -235,7 +235,7 @@ def check_writes_through_views(fn: gast.FunctionDef, info: SourceInfo) -> None:
     ``y``'s old values) would not know."""
     if not any(isinstance(n, (gast.Assign, gast.AugAssign)) and isinstance(
             n.target if isinstance(n, gast.AugAssign) else n.targets[0], gast.Subscript)
-            for n in gast.walk(fn)):
+            for n in A.walk(fn)):
         return
     params = [a.id for a in fn.args.posonlyargs + fn.args.args]
     sharing: Dict[int, Set[str]] = {}      # id(write) -> names that may share y's memory
@@ -364,7 +364,7 @@ def differentiable_loads(expr) -> Set[str]:
 
 def _assignments(body):
     """(targets, value) pairs of every assignment, at any depth."""
-    for stmt in gast.walk(gast.Module(body=body, type_ignores=[])):
+    for stmt in A.walk(gast.Module(body=body, type_ignores=[])):
         if isinstance(stmt, gast.Assign):
             yield stmt.targets, stmt.value
         elif isinstance(stmt, gast.AugAssign):
@@ -526,7 +526,7 @@ class ThreeAddress:
             return test
         stored = A.names_stored(gast.Module(body=branches, type_ignores=[]))
         cheap = not any(isinstance(n, (gast.Call, gast.IfExp, gast.Subscript))
-                        for n in gast.walk(test))
+                        for n in A.walk(test))
         if cheap and not (A.names_loaded(test) & stored):
             return test     # the backward sweep can re-evaluate it: same values
         name = self.names.numbered("cond")
@@ -535,7 +535,7 @@ class ThreeAddress:
 
     def inline_value(self, expr):
         """An inactive or test expression, kept whole (IfExp lowered to a name)."""
-        if any(isinstance(n, gast.IfExp) for n in gast.walk(expr)):
+        if any(isinstance(n, gast.IfExp) for n in A.walk(expr)):
             return self.atom(expr, "cond")
         return expr
 
@@ -567,7 +567,7 @@ class ThreeAddress:
             raise self.info.error(UnsupportedSyntaxError, "'while ... else' cannot be "
                                   "differentiated", stmt,
                                   hint="use a flag set before 'break' and test it after the loop")
-        if any(isinstance(n, gast.IfExp) for n in gast.walk(stmt.test)):
+        if any(isinstance(n, gast.IfExp) for n in A.walk(stmt.test)):
             raise self.info.error(UnsupportedSyntaxError, "a conditional expression (x if c "
                                   "else y) in a while condition cannot be differentiated", stmt,
                                   hint="compute the condition into a variable before the loop "
@@ -746,7 +746,7 @@ def _compound_assigned(body) -> Set[str]:
     names: Set[str] = set()
     for stmt in body:
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
-            for sub in gast.walk(stmt):
+            for sub in A.walk(stmt):
                 if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
                     names.add(sub.id)
     return names
@@ -788,7 +788,7 @@ def rename_reassignments(body: List[gast.stmt], params: List[str],
 
 def local_names_of(fn: gast.FunctionDef) -> Set[str]:
     names = {a.id for a in fn.args.args + fn.args.posonlyargs}
-    for node in gast.walk(fn):
+    for node in A.walk(fn):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
             names.add(node.id)
     return names
@@ -800,7 +800,7 @@ def dict_names(fn: gast.FunctionDef, example_args=None) -> Set[str]:
     params = [a.id for a in fn.args.posonlyargs + fn.args.args]
     found = {p for p, a in zip(params, example_args or ()) if isinstance(a, dict)}
     sources: Dict[str, List[gast.expr]] = {}
-    for node in gast.walk(fn):
+    for node in A.walk(fn):
         if isinstance(node, gast.Assign):
             for t in node.targets:
                 if isinstance(t, gast.Name):
@@ -822,7 +822,7 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
                        example_args=None) -> PrimalTrace:
     """Normalize ``parsed`` into the primal trace (``example_args``, when given, tell
     which parameters are dicts)."""
-    fn = copy.deepcopy(parsed.node)
+    fn = A.clone(parsed.node)
     info = parsed.info
     from .controlflow import generator_arguments_to_lists
     fn = generator_arguments_to_lists(fn)

@@ -120,9 +120,9 @@ class ReverseBuilder:
 
     def _count_definitions(self, body) -> Dict[str, int]:
         counts: Dict[str, int] = {p: 1 for p in self.trace.params}
-        counters = {n.s2s_counter for n in gast.walk(gast.Module(body=body, type_ignores=[]))
+        counters = {n.s2s_counter for n in A.walk(gast.Module(body=body, type_ignores=[]))
                     if isinstance(n, (gast.While, gast.For)) and hasattr(n, "s2s_counter")}
-        for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+        for node in A.walk(gast.Module(body=body, type_ignores=[])):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) \
                     and node.id not in counters:
                 counts[node.id] = counts.get(node.id, 0) + 1
@@ -205,7 +205,7 @@ class ReverseBuilder:
             if self.is_container_gradient(value):
                 target = gast.Subscript(value=A.load(g), slice=index, ctx=gast.Store())
                 out.append(A.assign(target, A.call(A.load(self.b.helper("add_gradients")), [
-                    gast.Subscript(value=A.load(g), slice=copy.deepcopy(index),
+                    gast.Subscript(value=A.load(g), slice=A.clone(index),
                                    ctx=gast.Load()), value])))
             elif self.basic_index(index) or self.is_container(x):
                 # (a list or dict item is one item: += is exact)
@@ -351,8 +351,8 @@ class ReverseBuilder:
         elif op.kind == "pack":
             for i, e in enumerate(op.args):
                 if isinstance(e, gast.Name) and e.id in self.active:
-                    key = copy.deepcopy(op.obj[i]) if op.label == "dict" else A.const(i)
-                    item = gast.Subscript(value=copy.deepcopy(upstream), slice=key,
+                    key = A.clone(op.obj[i]) if op.label == "dict" else A.const(i)
+                    item = gast.Subscript(value=A.clone(upstream), slice=key,
                                           ctx=gast.Load())
                     out += self.accumulate(e.id, item, comment)
         elif op.kind == "rule":
@@ -427,7 +427,7 @@ class ReverseBuilder:
             copy_stmt.s2s_comment = comment
             out.append(copy_stmt)
             self.private.add(y)
-        part = gast.Subscript(value=A.load(g), slice=copy.deepcopy(tgt.slice), ctx=gast.Load())
+        part = gast.Subscript(value=A.load(g), slice=A.clone(tgt.slice), ctx=gast.Load())
         v = stmt.value
         if isinstance(v, gast.Name) and v.id in self.active:
             key = getattr(stmt, "s2s_write_key", None)
@@ -443,7 +443,7 @@ class ReverseBuilder:
             else:
                 value = self._unbroadcast_shapes(part, written.shape, vi.shape)
             out += self.accumulate(v.id, value, comment)
-        clear = A.assign(gast.Subscript(value=A.load(g), slice=copy.deepcopy(tgt.slice),
+        clear = A.assign(gast.Subscript(value=A.load(g), slice=A.clone(tgt.slice),
                                         ctx=gast.Store()), A.const(0.0))
         clear.s2s_comment = comment
         out.append(clear)
@@ -569,7 +569,7 @@ class ReverseBuilder:
         self.defined = body_def | else_def
         self.private = body_priv & else_priv
         # (a branch left empty -- if broke: break -- is dropped by optimize.flatten)
-        node = gast.If(test=copy.deepcopy(stmt.test), body=body, orelse=orelse)
+        node = gast.If(test=A.clone(stmt.test), body=body, orelse=orelse)
         node.s2s_comment = comment_of(stmt, self.info)
         return [node]
 
@@ -598,13 +598,13 @@ class ReverseBuilder:
                                   getattr(stmt, "s2s_origin", stmt))
         if trips is not None:
             # the loop stopped early: replay the trips it ran, last first
-            ran = gast.Subscript(value=copy.deepcopy(it), slice=gast.Slice(
+            ran = gast.Subscript(value=A.clone(it), slice=gast.Slice(
                 lower=None, upper=A.load(trips), step=None), ctx=gast.Load())
             rev = A.call("reversed", [ran])
         else:
-            rev = copy.deepcopy(it.args[0]) if is_reversed else \
-                A.call("reversed", [copy.deepcopy(it)])
-        return self.backward_loop(stmt, copy.deepcopy(stmt.target), rev)
+            rev = A.clone(it.args[0]) if is_reversed else \
+                A.call("reversed", [A.clone(it)])
+        return self.backward_loop(stmt, A.clone(stmt.target), rev)
 
     def backward_while(self, stmt: gast.While) -> List[gast.stmt]:
         """The forward loop counted its trips; the backward loop runs that many."""
@@ -628,7 +628,7 @@ class ReverseBuilder:
             pre.append(self._zero_stmt(v))
         # Gradients updated element by element inside the loop: one private copy
         # before the loop instead of one per trip.
-        indexed = {A.root_name(n) for n in gast.walk(gast.Module(body=stmt.body,
+        indexed = {A.root_name(n) for n in A.walk(gast.Module(body=stmt.body,
                                                                  type_ignores=[]))
                    if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)}
         for v in sorted((carried & self.defined & indexed) - self.private):
@@ -703,7 +703,7 @@ def _index_value(index: gast.expr) -> gast.expr:
     """A subscript as a plain value (``slice(None)`` for ``:``), for np.add.at."""
     def conv(p):
         if isinstance(p, gast.Slice):
-            return A.call("slice", [copy.deepcopy(e) if e is not None else A.const(None)
+            return A.call("slice", [A.clone(e) if e is not None else A.const(None)
                                     for e in (p.lower, p.upper, p.step)])
         return p
     if isinstance(index, gast.Tuple):

@@ -8,7 +8,6 @@ input's shape, is decided by the reverse pass, not here.
 """
 from __future__ import annotations
 
-import copy
 import inspect
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -151,7 +150,7 @@ class _Substitute(gast.NodeTransformer):
     def visit_Subscript(self, node):
         if (isinstance(node.value, gast.Name) and node.value.id == "grad"
                 and isinstance(node.slice, gast.Name) and node.slice.id == self.result_param):
-            return copy.deepcopy(self.upstream)
+            return A.clone(self.upstream)
         return self.generic_visit(node)
 
     def visit_Call(self, node):
@@ -165,7 +164,7 @@ class _Substitute(gast.NodeTransformer):
 
     def visit_Name(self, node):
         if node.id in self.mapping:
-            return copy.deepcopy(self.mapping[node.id])
+            return A.clone(self.mapping[node.id])
         resolved = self.global_name(node.id)
         if resolved is None:
             return node
@@ -276,7 +275,7 @@ def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
                                  % type(stmt).__name__, stmt)
 
     def subst(node):
-        node = copy.deepcopy(node)
+        node = A.clone(node)
         return _Substitute(mapping, upstream, rule.result_param, global_name,
                            static_env).visit(node)
 

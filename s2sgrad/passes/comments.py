@@ -8,7 +8,6 @@ reads (``# np.dot(X, W1)  (line 4)``, ``# e = np.exp(s - s1)  (line 7)``).
 """
 from __future__ import annotations
 
-import copy
 import re
 from typing import Dict, Set
 
@@ -24,14 +23,14 @@ def trace_definitions(body) -> Dict[str, gast.expr]:
     """name -> right-hand side, for names the trace assigns exactly once."""
     defs: Dict[str, gast.expr] = {}
     count: Dict[str, int] = {}
-    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+    for node in A.walk(gast.Module(body=body, type_ignores=[])):
         if isinstance(node, (gast.Assign, gast.AugAssign, gast.For)):
             targets = node.targets if isinstance(node, gast.Assign) else [node.target]
             for t in targets:
                 for n in A.names_stored(t):
                     count[n] = count.get(n, 0) + 1
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
-                defs[node.targets[0].id] = copy.deepcopy(node.value)
+                defs[node.targets[0].id] = A.clone(node.value)
     return {n: v for n, v in defs.items() if count.get(n) == 1}
 
 
@@ -75,7 +74,7 @@ def refresh_comments(fn: gast.FunctionDef, defs: Dict[str, gast.expr]) -> gast.F
         cache[text] = new
         return new
 
-    for node in gast.walk(fn):
+    for node in A.walk(fn):
         text = getattr(node, "s2s_comment", None)
         if isinstance(text, str):
             node.s2s_comment = rewrite(text)

@@ -2,7 +2,6 @@
 reads and stores of statements, substitution, shapes under broadcasting, liveness."""
 from __future__ import annotations
 
-import copy
 import operator
 from typing import Dict, List, Optional, Set
 
@@ -140,13 +139,13 @@ def flatten(stmts) -> List[gast.stmt]:
 def _written_in_place(fn) -> Set[str]:
     """Names whose object is updated in place somewhere (``y[i] = ...``, ``y += ...``)."""
     return {A.root_name(n.target if isinstance(n, gast.AugAssign) else n.targets[0])
-            for n in gast.walk(fn)
+            for n in A.walk(fn)
             if isinstance(n, gast.AugAssign) or (isinstance(n, gast.Assign)
                                                  and isinstance(n.targets[0], gast.Subscript))}
 
 
 def _returned(fn) -> Set[str]:
-    return {n for r in gast.walk(fn) if isinstance(r, gast.Return) and r.value is not None
+    return {n for r in A.walk(fn) if isinstance(r, gast.Return) and r.value is not None
             for n in A.names_loaded(r.value)}
 
 
@@ -165,7 +164,7 @@ _PURE_METHODS = {"copy", "sum", "mean", "reshape", "transpose", "astype", "dot",
 def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
     """No effects and no mutation: arithmetic, subscripts, NumPy functions (not
     np.random), runtime helpers, and a few array methods."""
-    for sub in gast.walk(node):
+    for sub in A.walk(node):
         if isinstance(sub, gast.Call):
             path = A.dotted(sub.func) or ""
             if path.startswith(numpy_name + "."):
@@ -188,7 +187,7 @@ def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
 def _load_count(fn) -> Dict[str, int]:
     """How often each name is read (``g += x`` reads ``g``)."""
     counts: Dict[str, int] = {}
-    for n in gast.walk(fn):
+    for n in A.walk(fn):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
             counts[n.id] = counts.get(n.id, 0) + 1
         elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
@@ -199,7 +198,7 @@ def _load_count(fn) -> Dict[str, int]:
 def _reads(node) -> Set[str]:
     """Names ``node`` reads, counting the targets of augmented assignments."""
     out = A.names_loaded(node)
-    for n in gast.walk(node):
+    for n in A.walk(node):
         if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             out.add(n.target.id)
     return out
@@ -208,7 +207,7 @@ def _reads(node) -> Set[str]:
 def _stored_anywhere(node) -> Set[str]:
     """Names bound or updated in place by ``node`` (a statement, maybe compound)."""
     out = set()
-    for n in gast.walk(node):
+    for n in A.walk(node):
         if isinstance(n, gast.Name):
             if isinstance(n.ctx, (gast.Store, gast.Param)):
                 out.add(n.id)
@@ -236,7 +235,7 @@ class _Substitute(gast.NodeTransformer):
     def visit_Name(self, node):
         if isinstance(node.ctx, gast.Load) and node.id in self.mapping:
             self.count += 1
-            return copy.deepcopy(self.mapping[node.id])
+            return A.clone(self.mapping[node.id])
         return node
 
 

@@ -28,7 +28,7 @@ def assign_first_slice(stmts: List[gast.stmt], numpy_name: str = "np") -> List[g
                     and isinstance(t.target.value, gast.Name) and t.target.value.id == g
                     and g not in A.names_loaded(t.value)
                     and g not in A.names_loaded(t.target.slice)):
-                idx = [n for n in gast.walk(t.target.slice)]
+                idx = [n for n in A.walk(t.target.slice)]
                 if any(isinstance(n, gast.Name) for n in idx):
                     break             # an index array may repeat an element
                 value = t.value if isinstance(t.op, gast.Add) else _neg(t.value)
