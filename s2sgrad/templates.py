@@ -101,11 +101,22 @@ def value_node(value):
     return A.const(value)
 
 
+_PARAMETERS: Dict[Callable, list] = {}
+
+
+def _parameters(fn) -> list:
+    """The parameters of a rule's template function after ``result`` (cached: a
+    signature costs more than the rest of ``bind``)."""
+    params = _PARAMETERS.get(fn)
+    if params is None:
+        params = _PARAMETERS[fn] = list(inspect.signature(fn).parameters.values())[1:]
+    return params
+
+
 def bind(rule: Rule, positional: Sequence[gast.expr], keywords: Sequence[Tuple[str, gast.expr]],
          fail: Callable[[str, str], Exception]) -> Dict[str, gast.expr]:
     """Match a call's atoms to the template's parameters."""
-    sig = inspect.signature(rule.fn)
-    params = list(sig.parameters.values())[1:]
+    params = _parameters(rule.fn)
     bound: Dict[str, gast.expr] = {}
     pos = list(positional)
     for p in params:
@@ -139,7 +150,12 @@ def bind(rule: Rule, positional: Sequence[gast.expr], keywords: Sequence[Tuple[s
     return bound
 
 
-class _Substitute(gast.NodeTransformer):
+class _Substitute:
+    """A copy of a template expression with the call's arguments, the upstream
+    gradient, constant-folded static helpers and resolved globals put in (what a
+    ``NodeTransformer`` over a deep copy would give, in one pass: nodes visit in the
+    same order, so ``global_name`` allocates the same fresh names)."""
+
     def __init__(self, mapping, upstream, result_param, global_name, static_env):
         self.mapping = mapping
         self.upstream = upstream
@@ -147,28 +163,44 @@ class _Substitute(gast.NodeTransformer):
         self.global_name = global_name
         self.static_env = static_env
 
-    def visit_Subscript(self, node):
-        if (isinstance(node.value, gast.Name) and node.value.id == "grad"
-                and isinstance(node.slice, gast.Name) and node.slice.id == self.result_param):
-            return A.clone(self.upstream)
-        return self.generic_visit(node)
-
-    def visit_Call(self, node):
-        if isinstance(node.func, gast.Name) and node.func.id in STATIC_HELPERS \
-                and not node.keywords:
-            vals = [self.static_env.get(a.id, NOT_STATIC) if isinstance(a, gast.Name)
-                    else static_value(a) for a in node.args]
-            if all(v is not NOT_STATIC for v in vals):
-                return value_node(STATIC_HELPERS[node.func.id](*vals))
-        return self.generic_visit(node)
-
-    def visit_Name(self, node):
-        if node.id in self.mapping:
-            return A.clone(self.mapping[node.id])
-        resolved = self.global_name(node.id)
-        if resolved is None:
-            return node
-        return gast.Name(id=resolved, ctx=node.ctx, annotation=None, type_comment=None)
+    def copy(self, node):
+        cls = node.__class__
+        if cls is gast.Subscript:
+            if (isinstance(node.value, gast.Name) and node.value.id == "grad"
+                    and isinstance(node.slice, gast.Name)
+                    and node.slice.id == self.result_param):
+                return A.clone(self.upstream)
+        elif cls is gast.Call:
+            if isinstance(node.func, gast.Name) and node.func.id in STATIC_HELPERS \
+                    and not node.keywords:
+                vals = [self.static_env.get(a.id, NOT_STATIC) if isinstance(a, gast.Name)
+                        else static_value(a) for a in node.args]
+                if all(v is not NOT_STATIC for v in vals):
+                    return value_node(STATIC_HELPERS[node.func.id](*vals))
+        elif cls is gast.Name:
+            if node.id in self.mapping:
+                return A.clone(self.mapping[node.id])
+            resolved = self.global_name(node.id)
+            if resolved is None:
+                return A.clone(node)
+            return gast.Name(id=resolved, ctx=A.clone(node.ctx), annotation=None,
+                             type_comment=None)
+        new = cls.__new__(cls)
+        state = new.__dict__
+        state.update(node.__dict__)
+        fields = cls._fields
+        for field in fields:            # children first, in visiting order
+            if field in state:
+                value = state[field]
+                if isinstance(value, gast.AST):
+                    state[field] = self.copy(value)
+                elif isinstance(value, list):
+                    state[field] = [self.copy(v) if isinstance(v, gast.AST) else A.clone(v)
+                                    for v in value]
+        for key, value in state.items():
+            if key not in fields and value.__class__ not in A._ATOMIC:
+                state[key] = A.clone(value)
+        return new
 
 
 def _grad_target(node) -> Optional[Tuple[str, Optional[gast.expr]]]:
@@ -275,9 +307,8 @@ def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
                                  % type(stmt).__name__, stmt)
 
     def subst(node):
-        node = A.clone(node)
         return _Substitute(mapping, upstream, rule.result_param, global_name,
-                           static_env).visit(node)
+                           static_env).copy(node)
 
     walk(tree.body)
     kept = prune(pieces, wanted)
