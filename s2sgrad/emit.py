@@ -168,6 +168,15 @@ def _unique_filename(filename: str, source: str) -> str:
         filename = "%s#%d>" % (base[:-1], n) if base.endswith(">") else "%s#%d" % (base, n)
 
 
+def _shift_lines(code: types.CodeType, delta: int) -> types.CodeType:
+    """``code`` (and the code nested in it) with every line number moved by ``delta``:
+    the factory's ``def`` line is not in ``source``, so line numbers match ``source``
+    (line tables are relative to ``co_firstlineno``)."""
+    consts = tuple(_shift_lines(c, delta) if isinstance(c, types.CodeType) else c
+                   for c in code.co_consts)
+    return code.replace(co_firstlineno=code.co_firstlineno + delta, co_consts=consts)
+
+
 def compile_function(source: str, name: str, globals_: Dict[str, Any],
                      closure: Dict[str, Any], extra: Dict[str, Any], filename: str):
     """Compile ``source`` (one ``def``) into a function bound to ``globals_``.
@@ -180,12 +189,10 @@ def compile_function(source: str, name: str, globals_: Dict[str, Any],
     header = "def __s2sgrad_factory__(%s):\n" % ", ".join(free)
     body = "".join("    " + line + "\n" if line else "\n" for line in source.splitlines())
     body += "    return %s\n" % name
-    tree = ast.parse(header + body, filename)
-    ast.increment_lineno(tree, -1)   # line numbers match ``source``
-    code = compile(tree, filename, "exec")
+    code = compile(header + body, filename, "exec")
     factory_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    inner = next(c for c in factory_code.co_consts
-                 if isinstance(c, types.CodeType) and c.co_name == name)
+    inner = _shift_lines(next(c for c in factory_code.co_consts
+                              if isinstance(c, types.CodeType) and c.co_name == name), -1)
     cells = []
     for var in inner.co_freevars:
         if var in closure:
