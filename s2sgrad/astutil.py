@@ -1,6 +1,7 @@
 """Small helpers to build and inspect gast trees (no compiler logic here)."""
 from __future__ import annotations
 
+import ast
 import copy
 from typing import Iterable, List, Optional, Set
 
@@ -99,14 +100,43 @@ _AST = gast.AST
 _Name, _Load = gast.Name, gast.Load
 
 
+# Fields that never hold a node, per class: skipped when looking for children.
+_LEAF_FIELDS = {
+    "Name": ("id", "type_comment"), "Constant": ("value", "kind"), "Attribute": ("attr",),
+    "keyword": ("arg",), "FunctionDef": ("name", "type_comment"),
+    "AsyncFunctionDef": ("name", "type_comment"), "ClassDef": ("name",),
+    "alias": ("name", "asname"), "ImportFrom": ("module", "level"), "Global": ("names",),
+    "Nonlocal": ("names",), "comprehension": ("is_async",), "AnnAssign": ("simple",),
+    "FormattedValue": ("conversion",), "Assign": ("type_comment",), "For": ("type_comment",),
+    "AsyncFor": ("type_comment",), "With": ("type_comment",), "AsyncWith": ("type_comment",),
+    "Comment": ("text",),
+}
+_CHILD_FIELDS = {}
+
+
+def _child_fields(cls):
+    """The fields of ``cls`` that may hold nodes (cached per class)."""
+    leaves = _LEAF_FIELDS.get(cls.__name__, ()) if cls.__module__ in (
+        "gast.gast", "ast", "s2sgrad.emit") else ()
+    fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in leaves)
+    return fields
+
+
 def walk(node):
     """Every node under ``node`` (itself included), breadth first: ``ast.walk``, in the
     same order, without its generator per node (the compiler's hottest loop)."""
     todo = [node]
     append = todo.append
+    fields_of = _CHILD_FIELDS.get
     for n in todo:
-        for field in n._fields:
+        cls = n.__class__
+        fields = fields_of(cls)
+        if fields is None:
+            fields = _child_fields(cls)
+        for field in fields:
             value = getattr(n, field, None)
+            if value is None:
+                continue
             if isinstance(value, _AST):
                 append(value)
             elif isinstance(value, list):
@@ -116,20 +146,45 @@ def walk(node):
         yield n
 
 
+def children(node) -> list:
+    """``list(ast.iter_child_nodes(node))``, faster."""
+    out = []
+    cls = node.__class__
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _child_fields(cls)
+    for field in fields:
+        value = getattr(node, field, None)
+        if value is None:
+            continue
+        if isinstance(value, _AST):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend([item for item in value if isinstance(item, _AST)])
+    return out
+
+
 def _names(node, out, want):
     """Add to ``out`` the ids of the Names under ``node`` whose context ``want`` accepts
     (depth first; the order of a set does not matter)."""
     stack = [node]
     pop, push = stack.pop, stack.append
+    fields_of = _CHILD_FIELDS.get
     while stack:
         n = pop()
-        if isinstance(n, _Name):
+        cls = n.__class__
+        if cls is _Name:
             if want(n.ctx):
                 out.add(n.id)
             if n.annotation is None:
                 continue
-        for field in n._fields:
+        fields = fields_of(cls)
+        if fields is None:
+            fields = _child_fields(cls)
+        for field in fields:
             value = getattr(n, field, None)
+            if value is None:
+                continue
             if isinstance(value, _AST):
                 push(value)
             elif isinstance(value, list):
@@ -181,7 +236,66 @@ def root_name(node) -> Optional[str]:
     return node.id if isinstance(node, gast.Name) else None
 
 
-class Renamer(gast.NodeTransformer):
+_LEGACY_CONSTANT_VISITORS = ("visit_Num", "visit_Str", "visit_Bytes", "visit_NameConstant",
+                             "visit_Ellipsis")
+
+
+def _visitor(kind, cls):
+    method = getattr(kind, "visit_" + cls.__name__, None)
+    if method is None:
+        return kind.generic_visit
+    if method is ast.NodeVisitor.visit_Constant and not any(
+            hasattr(kind, legacy) for legacy in _LEGACY_CONSTANT_VISITORS):
+        return kind.generic_visit
+    return method
+
+
+class Transformer(gast.NodeTransformer):
+    """``gast.NodeTransformer`` (same visits, same order, same results) with its
+    ``visit_<Class>`` lookup cached per class and only the fields that may hold nodes
+    visited: the passes' tree rewrites spend most of their time in this dispatch."""
+
+    def visit(self, node):
+        kind = type(self)
+        table = kind.__dict__.get("_s2s_visitors")
+        if table is None:
+            table = {}
+            kind._s2s_visitors = table
+        cls = node.__class__
+        method = table.get(cls)
+        if method is None:
+            method = table[cls] = _visitor(kind, cls)
+        return method(self, node)
+
+    def generic_visit(self, node):
+        cls = node.__class__
+        fields = _CHILD_FIELDS.get(cls)
+        if fields is None:
+            fields = _child_fields(cls)
+        for field in fields:
+            old = getattr(node, field, None)
+            if isinstance(old, list):
+                new_values = []
+                for value in old:
+                    if isinstance(value, _AST):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, _AST):
+                            new_values.extend(value)
+                            continue
+                    new_values.append(value)
+                old[:] = new_values
+            elif isinstance(old, _AST):
+                new = self.visit(old)
+                if new is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, new)
+        return node
+
+
+class Renamer(Transformer):
     """Replace Name nodes by mapping[id] (a node or a new id)."""
 
     def __init__(self, mapping):

@@ -403,7 +403,7 @@ def single_exit(body: List[gast.stmt], names, info, fn) -> List[gast.stmt]:
 # list comprehensions -> loops filling a list by index
 
 
-class _Comprehensions(gast.NodeTransformer):
+class _Comprehensions(A.Transformer):
     """``ys = [f(x) for x in xs]`` -> ``ys = [None] * len(xs)`` and a loop writing
     ``ys[i] = f(x)``; comprehensions that read only their own loop variable (index
     lists, constants) stay as they are."""
@@ -525,7 +525,7 @@ class _Comprehensions(gast.NodeTransformer):
 _CONSUMERS = {"sum", "any", "all"}
 
 
-class _GeneratorArguments(gast.NodeTransformer):
+class _GeneratorArguments(A.Transformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         if (A.dotted(node.func) in _CONSUMERS and len(node.args) == 1

@@ -353,7 +353,7 @@ def _module_of(ns: "Namespace", name: str):
     return module
 
 
-class _LiveGlobals(gast.NodeTransformer):
+class _LiveGlobals(A.Transformer):
     """``SCALE`` -> ``helpmod.SCALE`` for the names in ``live`` (name -> module alias)."""
 
     def __init__(self, live):
@@ -422,7 +422,7 @@ def _mark_origin(stmt, info):
             n.s2s_info = info
 
 
-class _CallSite(gast.NodeTransformer):
+class _CallSite(A.Transformer):
     """Inlines the calls of one statement's expression; their bodies go before it."""
 
     def __init__(self, inliner: Inliner, namespace, info, local_defs, caller_locals, stmt):

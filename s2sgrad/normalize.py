@@ -355,7 +355,7 @@ def differentiable_loads(expr) -> Set[str]:
             return      # a dict's keys carry no gradient
         if isinstance(node, (gast.Compare,)):
             return
-        for child in gast.iter_child_nodes(node):
+        for child in A.children(node):
             visit(child)
 
     visit(expr)
@@ -390,15 +390,19 @@ def appended_list(stmt) -> Optional[str]:
 
 def varied_names(fn: gast.FunctionDef, wrt: Set[str]) -> Set[str]:
     varied = set(wrt)
-    pairs = list(_assignments(fn.body))
+    pairs = []          # (names the value reads differentiably, names each target binds)
+    for targets, value in _assignments(fn.body):
+        stored = []
+        for t in targets:
+            name = A.root_name(t) if not isinstance(t, (gast.Tuple, gast.List)) else None
+            stored.append({name} if name else A.names_stored(t))
+        pairs.append((differentiable_loads(value), stored))
     changed = True
     while changed:
         changed = False
-        for targets, value in pairs:
-            if differentiable_loads(value) & varied:
-                for t in targets:
-                    name = A.root_name(t) if not isinstance(t, (gast.Tuple, gast.List)) else None
-                    stored = {name} if name else A.names_stored(t)
+        for loads, stored_by_target in pairs:
+            if loads & varied:
+                for stored in stored_by_target:
                     if not stored <= varied:
                         varied |= stored
                         changed = True

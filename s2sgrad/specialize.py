@@ -59,7 +59,7 @@ def specialize(expr: gast.expr, builder, temps=None) -> gast.expr:
     helper_of = {v: k for k, v in builder.b.helper_names.items()}
     np_name = builder.b.numpy_name
 
-    class T(gast.NodeTransformer):
+    class T(A.Transformer):
         def visit_Call(self, node):
             self.generic_visit(node)
             name = None

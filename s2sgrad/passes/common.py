@@ -227,7 +227,7 @@ def _stored_anywhere(node) -> Set[str]:
     return out
 
 
-class _Substitute(gast.NodeTransformer):
+class _Substitute(A.Transformer):
     def __init__(self, mapping):
         self.mapping = mapping
         self.count = 0                 # substitutions made (0: nothing to fold again)

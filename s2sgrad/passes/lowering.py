@@ -66,7 +66,7 @@ def reductions_as_methods(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast.Fun
     dispatch that costs about a microsecond per call."""
     np_name = oracle.numpy_name
 
-    class T(gast.NodeTransformer):
+    class T(A.Transformer):
         def visit_Call(self, node):
             self.generic_visit(node)
             path = A.dotted(node.func)
