@@ -8,12 +8,112 @@ from typing import Iterable, List, Optional, Set
 import gast
 
 
+def parse(src: str, mode: str = "exec"):
+    """``gast.parse(src, mode=mode)``: ``ast.parse``, then converted by ``to_gast``."""
+    return to_gast(ast.parse(src, mode=mode))
+
+
+def _gast_translator():
+    from gast.ast3 import Ast3ToGAst
+    return Ast3ToGAst()
+
+
+# What gast's own converter does specially on this Python (``Ast3ToGAst``'s visitors):
+# ``to_gast`` reproduces Name, arg and the type_params of definitions, and hands any
+# other special case (ExceptHandler, and anything an other Python version adds) to it.
+_TO_GAST_SPECIAL = frozenset(k[6:] for c in type(_gast_translator()).__mro__
+                             for k in c.__dict__ if k.startswith("visit_")) - {"Constant"}
+_TYPE_PARAMS = frozenset({"FunctionDef", "AsyncFunctionDef", "ClassDef"})
+_FAST_SPECIAL = frozenset({"Name", "arg"}) | _TYPE_PARAMS
+_GAST_OF = {}
+
+
+def to_gast(node):
+    """``gast.ast_to_gast(node)``: the same gast tree (same fields, same source
+    positions), built without gast's generic visitor (parsing is the first cost of
+    every generation)."""
+    cls = node.__class__
+    name = cls.__name__
+    target = _GAST_OF.get(cls)
+    if target is None:
+        target = getattr(gast, name, None)
+        if target is None or (name in _TO_GAST_SPECIAL and name not in _FAST_SPECIAL) \
+                or (name in _TYPE_PARAMS and tuple(target._fields) != tuple(
+                    cls._fields) + ("type_params",)):
+            return _gast_translator().visit(node)
+        _GAST_OF[cls] = target
+    new = target.__new__(target)
+    state = new.__dict__
+    if name == "Name":
+        state["id"] = node.id
+        state["ctx"] = to_gast(node.ctx)
+        state["annotation"] = None
+        state["type_comment"] = None
+        _copy_location(state, node)
+        return new
+    if name == "arg":
+        new = gast.Name.__new__(gast.Name)
+        state = new.__dict__
+        state["id"] = node.arg
+        state["ctx"] = gast.Param()
+        state["annotation"] = None if node.annotation is None else to_gast(node.annotation)
+        state["type_comment"] = node.type_comment
+        _copy_location(state, node)
+        return new
+    old = node.__dict__
+    for field in cls._fields:
+        if field in old:
+            value = old[field]
+            if isinstance(value, _AST):
+                value = to_gast(value)
+            elif isinstance(value, list):
+                value = _to_gast_list(value)
+            state[field] = value
+    if name in _TYPE_PARAMS:
+        state["type_params"] = []
+        _copy_location(state, node)
+        return new
+    for attr in cls._attributes:
+        try:
+            state[attr] = getattr(node, attr)
+        except AttributeError:
+            pass
+    return new
+
+
+def _to_gast_list(values):
+    return [to_gast(v) if isinstance(v, _AST) else
+            _to_gast_list(v) if isinstance(v, list) else v for v in values]
+
+
+def _copy_location(state, old):
+    """``ast.copy_location`` into a fresh node's ``__dict__``."""
+    attributes = old._attributes
+    for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+        if attr in attributes:
+            value = getattr(old, attr, None)
+            if value is not None or (attr.startswith("end_") and hasattr(old, attr)):
+                state[attr] = value
+
+
+_PARSED = {}
+
+
+def _parsed(src: str, mode: str):
+    """A fresh copy of the parse of a compiler-written snippet (``np.zeros``)."""
+    key = (src, mode)
+    tree = _PARSED.get(key)
+    if tree is None:
+        tree = _PARSED[key] = parse(src, mode)
+    return clone(tree)
+
+
 def parse_expr(src: str) -> gast.expr:
-    return gast.parse(src, mode="eval").body
+    return _parsed(src, "eval").body
 
 
 def parse_stmts(src: str) -> List[gast.stmt]:
-    return gast.parse(src).body
+    return _parsed(src, "exec").body
 
 
 def parse_stmt(src: str) -> gast.stmt:

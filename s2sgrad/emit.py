@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import ast
 import linecache
+import math
 import types
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import astor
+import astor.op_util as _astor_ops
 import gast
+from astor.string_repr import pretty_string as _astor_pretty_string
 
 
 class Comment(gast.stmt):
@@ -76,8 +79,228 @@ def _to_ast_list(values):
 
 def to_source(node) -> str:
     """astor's printing of a gast node, without its line wrapping (a statement stays
-    on one line, as a person writes it)."""
-    return astor.to_source(_to_ast(node), pretty_source=_one_line)
+    on one line, as a person writes it).
+
+    The simple statements and expressions the compiler generates are printed by
+    ``_Printer`` (astor's rules, without its generic machinery); anything else, by
+    astor itself."""
+    try:
+        return _Printer().source(node)
+    except _Unsupported:
+        return astor.to_source(_to_ast(node), pretty_source=_one_line)
+
+
+class _Unsupported(Exception):
+    pass
+
+
+# astor's precedences and operator symbols, by node class name
+_PREC = {k.__name__: v for k, v in _astor_ops.precedence_data.items() if k is not None}
+_SYMBOL = {k.__name__: v for k, v in _astor_ops.symbol_data.items() if k is not None}
+_P = _astor_ops.Precedence
+_HIGHEST = _P.highest
+
+
+class _Printer:
+    """What ``astor.to_source`` prints for one simple statement or expression, written
+    the way astor writes it (same precedences, same parentheses, an opening
+    parenthesis dropped after the fact, strings through astor's ``pretty_string``);
+    raises ``_Unsupported`` for any other node."""
+
+    def __init__(self):
+        self.out: List[str] = []
+
+    def source(self, node) -> str:
+        kind = node.__class__.__name__
+        out = self.out
+        if kind == "Assign":
+            for target in node.targets:
+                self.expr(target, _P.Assign)
+                out.append(" = ")
+            self.expr(node.value, _P.Assign)
+        elif kind == "AugAssign":
+            self.expr(node.target, _P.AugAssign)
+            out.append(" %s= " % _SYMBOL[node.op.__class__.__name__])
+            self.expr(node.value, _P.AugAssign)
+        elif kind == "Expr":
+            self.expr(node.value, _P.Expr)
+        elif kind == "Return":
+            out.append("return")
+            if node.value is not None:
+                out.append(" ")
+                self.expr(node.value, _P.Return)
+        elif kind in ("Pass", "Break", "Continue"):
+            out.append(kind.lower())
+        elif isinstance(node, gast.expr):
+            self.expr(node, _HIGHEST)
+        else:
+            raise _Unsupported(kind)
+        out.append("\n")
+        return "".join(out)
+
+    def expr(self, node, pp) -> None:
+        out = self.out
+        kind = node.__class__.__name__
+        if kind == "Name":
+            out.append(node.id)
+        elif kind == "Constant":
+            self.constant(node, pp)
+        elif kind == "Attribute":
+            self.expr(node.value, _HIGHEST)
+            out.append(".")
+            out.append(node.attr)
+        elif kind == "Call":
+            self.expr(node.func, _HIGHEST)
+            out.append("(")
+            p = _P.Comma if len(node.args) + len(node.keywords) > 1 else _P.call_one_arg
+            first = True
+            for arg in node.args:
+                if not first:
+                    out.append(", ")
+                first = False
+                self.expr(arg, p)
+            for keyword in node.keywords:
+                if not first:
+                    out.append(", ")
+                first = False
+                if keyword.arg:
+                    out.append(keyword.arg)
+                    out.append("=")
+                else:
+                    out.append("**")
+                self.expr(keyword.value, _P.Comma)
+            out.append(")")
+        elif kind == "BinOp":
+            op = node.op.__class__.__name__
+            p = _PREC[op]
+            start = self.start(p, pp)
+            if op == "Pow":
+                self.expr(node.left, _P.Pow + 1)
+                out.append(" ** ")
+                self.expr(node.right, _P.PowRHS)
+            else:
+                self.expr(node.left, p)
+                out.append(" %s " % _SYMBOL[op])
+                self.expr(node.right, p + 1)
+            self.end(start)
+        elif kind == "UnaryOp":
+            op = node.op.__class__.__name__
+            p = _PREC[op]
+            start = self.start(p, pp)
+            symbol = _SYMBOL[op]
+            out.append(symbol)
+            if symbol.isalpha():
+                out.append(" ")
+            self.expr(node.operand, p)
+            self.end(start)
+        elif kind == "Subscript":
+            self.expr(node.value, _HIGHEST)
+            out.append("[")
+            self.expr(node.slice, _P.Subscript)
+            out.append("]")
+        elif kind == "Slice":
+            if node.lower is not None:
+                self.expr(node.lower, _P.Slice)
+            out.append(":")
+            if node.upper is not None:
+                self.expr(node.upper, _P.Slice)
+            if node.step is not None:
+                out.append(":")
+                if not (node.step.__class__.__name__ == "Name" and node.step.id == "None"):
+                    self.expr(node.step, _P.Slice)
+        elif kind == "Tuple":
+            start = self.start(_P.Tuple, pp, keep=not node.elts)
+            self.items(node.elts, len(node.elts) == 1)
+            self.end(start)
+        elif kind == "List":
+            out.append("[")
+            self.items(node.elts, False)
+            out.append("]")
+        elif kind == "Compare":
+            p = _PREC[node.ops[0].__class__.__name__]
+            start = self.start(p, pp)
+            self.expr(node.left, p + 1)
+            for op, right in zip(node.ops, node.comparators):
+                out.append(" %s " % _SYMBOL[op.__class__.__name__])
+                self.expr(right, p + 1)
+            self.end(start)
+        elif kind == "BoolOp":
+            p = _PREC[node.op.__class__.__name__]
+            start = self.start(p, pp)
+            symbol = " %s " % _SYMBOL[node.op.__class__.__name__]
+            for k, value in enumerate(node.values):
+                if k:
+                    out.append(symbol)
+                self.expr(value, p + 1)
+            self.end(start)
+        elif kind == "IfExp":
+            p = _P.IfExp
+            start = self.start(p, pp)
+            self.expr(node.body, p + 1)
+            out.append(" if ")
+            self.expr(node.test, p + 1)
+            out.append(" else ")
+            self.expr(node.orelse, p)
+            self.end(start)
+        elif kind == "Starred":
+            out.append("*")
+            self.expr(node.value, _HIGHEST)
+        else:
+            raise _Unsupported(kind)
+
+    def start(self, p, pp, keep=False) -> Tuple[int, bool]:
+        """astor's ``delimit``: '(' now, dropped at the end unless needed."""
+        self.out.append("(")
+        return len(self.out) - 1, (p >= pp) and not keep
+
+    def end(self, start) -> None:
+        at, discard = start
+        if discard:
+            self.out[at] = ""
+        else:
+            self.out.append(")")
+
+    def items(self, elts, trailing: bool) -> None:
+        for k, e in enumerate(elts):
+            if k:
+                self.out.append(", ")
+            self.expr(e, _P.Comma)
+        if trailing:
+            self.out.append(",")
+
+    def constant(self, node, pp) -> None:
+        value = node.value
+        if isinstance(value, (int, float)):
+            start = self.start(_P.Constant, pp)
+            self.out.append(_number(value))
+            self.end(start)
+        elif isinstance(value, str):
+            if getattr(node, "kind", None):
+                raise _Unsupported("string kind")
+            current = "".join(self.out)
+            embedded = (pp > _P.Expr) + (pp >= _P.Assign)
+            text = _astor_pretty_string(value, embedded, current, False)
+            if "\n" in text:
+                raise _Unsupported("multi-line string")
+            self.out.append(text)
+        elif value is Ellipsis:
+            self.out.append("...")
+        elif isinstance(value, complex):
+            raise _Unsupported("complex")
+        else:
+            self.out.append(repr(value))
+
+
+def _number(x) -> str:
+    """astor's ``_handle_numeric_constant`` for int and float."""
+    try:
+        if math.isinf(x):
+            return "-1e1000" if x < 0 else "1e1000"
+        if math.isnan(x):
+            return "(1e1000-1e1000)"
+    except OverflowError:
+        pass
+    return repr(x)
 
 
 def _simple(stmt) -> List[str]:

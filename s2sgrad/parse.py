@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import gast
 
+from . import astutil as A
 from .errors import SourceUnavailableError, UnsupportedSyntaxError
 
 
@@ -118,7 +119,7 @@ def parse_function(fn: Callable) -> ParsedFunction:
     start = max(start, 1)
     info = SourceInfo(name, filename, start, source.splitlines())
     try:
-        module = gast.parse(source)
+        module = A.parse(source)
     except SyntaxError:
         # A lambda in the middle of an expression spanning lines, for example.
         module = None

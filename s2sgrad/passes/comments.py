@@ -58,7 +58,7 @@ def refresh_comments(fn: gast.FunctionDef, defs: Dict[str, gast.expr]) -> gast.F
         m = _COMMENT.match(text)
         if m:
             try:
-                stmt = gast.parse(m.group("stmt")).body[0]
+                stmt = A.parse(m.group("stmt")).body[0]
             except SyntaxError:
                 stmt = None
             if stmt is not None and A.all_names(stmt) & set(gone):
