@@ -52,7 +52,7 @@ class Op:
             node = binding.get(p)
             if node is None:
                 continue
-            out |= {n.id for n in A.walk(node) if isinstance(n, gast.Name)}
+            out |= {n.id for n in A.nodes(node) if isinstance(n, gast.Name)}
         return out
 
 

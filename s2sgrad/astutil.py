@@ -246,6 +246,59 @@ def walk(node):
         yield n
 
 
+# Leaf nodes that carry no names: contexts and operators.
+_LEAF_NODES = (gast.expr_context, gast.operator, gast.unaryop, gast.cmpop, gast.boolop)
+
+
+def nodes(node):
+    """``walk(node)`` without the context and operator leaves (Load, Add, ...): the
+    same nodes otherwise, in the same order, for scans that look for statements,
+    names or calls."""
+    todo = [node]
+    append = todo.append
+    fields_of = _CHILD_FIELDS.get
+    for n in todo:
+        cls = n.__class__
+        fields = fields_of(cls)
+        if fields is None:
+            fields = _child_fields(cls)
+        for field in fields:
+            value = getattr(n, field, None)
+            if value is None:
+                continue
+            if isinstance(value, _AST):
+                if not isinstance(value, _LEAF_NODES):
+                    append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, _AST) and not isinstance(item, _LEAF_NODES):
+                        append(item)
+        yield n
+
+
+def dump_key(node):
+    """A hashable key equal for two trees exactly when their ``gast.dump`` is (the
+    same fields skipped, leaves by ``repr``), built without formatting a string."""
+    if isinstance(node, _AST):
+        cls = node.__class__
+        parts = [cls.__name__]
+        for name in cls._fields:
+            try:
+                value = getattr(node, name)
+            except AttributeError:
+                continue
+            if value is None and getattr(cls, name, 42) is None:
+                continue
+            if value.__class__ is list and not value:
+                continue
+            parts.append(name)
+            parts.append(dump_key(value))
+        return tuple(parts)
+    if isinstance(node, list):
+        return ("[",) + tuple([dump_key(item) for item in node])
+    return repr(node)
+
+
 def children(node) -> list:
     """``list(ast.iter_child_nodes(node))``, faster."""
     out = []

@@ -142,7 +142,7 @@ def parse_function(fn: Callable) -> ParsedFunction:
 
 def _find_def(module: gast.Module, fn: Callable) -> Optional[gast.FunctionDef]:
     if fn.__name__ == "<lambda>":
-        lambdas = [n for n in gast.walk(module) if isinstance(n, gast.Lambda)]
+        lambdas = [n for n in A.walk(module) if isinstance(n, gast.Lambda)]
         argnames = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
         matches = [lam for lam in lambdas if [a.id for a in lam.args.args] == argnames]
         if len(matches) != 1:
@@ -157,7 +157,7 @@ def _find_def(module: gast.Module, fn: Callable) -> Optional[gast.FunctionDef]:
                 "cannot differentiate async function %r" % fn.__name__, function=fn.__name__,
                 filename=filename, lineno=lineno or None,
                 hint="differentiate a plain (synchronous) function")
-    for node in gast.walk(module):
+    for node in A.walk(module):
         if isinstance(node, gast.FunctionDef) and node.name == fn.__name__:
             return node
     return None

@@ -96,7 +96,7 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
                         A.const(s.s2s_write_key), A.as_load(s.targets[0])])))
         return out
 
-    for k, s in enumerate(n for n in A.walk(trace.node) if isinstance(n, gast.Assign)
+    for k, s in enumerate(n for n in A.nodes(trace.node) if isinstance(n, gast.Assign)
                           and isinstance(n.targets[0], gast.Subscript)):
         s.s2s_write_key = "%s[...]#%d" % (A.root_name(s.targets[0]), k)
     fn = copy.copy(trace.node)
@@ -119,7 +119,7 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
             for n in A.names_stored(gast.Module(body=block, type_ignores=[])):
                 if n in shapes.info:
                     shapes.info[n] = None
-            for w in A.walk(gast.Module(body=block, type_ignores=[])):
+            for w in A.nodes(gast.Module(body=block, type_ignores=[])):
                 key = getattr(w, "s2s_write_key", None)
                 if key in shapes.info:
                     shapes.info[key] = None
@@ -400,7 +400,7 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
     for s in forward:
         if isinstance(s, (gast.If, gast.For, gast.While)):
             # Names pushed inside a block may not exist before it first runs.
-            inner = {name for n in A.walk(s) for name, _ in pushes.get(id(n), [])
+            inner = {name for n in A.nodes(s) for name, _ in pushes.get(id(n), [])
                      if not isinstance(n.targets[0], gast.Subscript)}
             for name in sorted(inner - defined_before):
                 init = A.assign(name, A.const(None))
@@ -434,7 +434,7 @@ def _views(forward) -> Dict[str, set]:
         return set()
 
     views: Dict[str, set] = {}
-    for s in A.walk(gast.Module(body=forward, type_ignores=[])):
+    for s in A.nodes(gast.Module(body=forward, type_ignores=[])):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             found = sources(s.value) - {s.targets[0].id}
             if found:
@@ -498,13 +498,13 @@ def _loop_locals(forward, params) -> Dict[Tuple[int, str], Any]:
     """(assignment, name) -> loop, for names assigned once in the whole function, at the
     top level of a loop body, and not read in that body before the assignment."""
     stores: Dict[str, int] = {}
-    for n in A.walk(gast.Module(body=forward, type_ignores=[])):
+    for n in A.nodes(gast.Module(body=forward, type_ignores=[])):
         if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
             stores[n.id] = stores.get(n.id, 0) + 1
         elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             stores[n.target.id] = stores.get(n.target.id, 0) + 1
     found: Dict[Tuple[int, str], Any] = {}
-    for loop in A.walk(gast.Module(body=forward, type_ignores=[])):
+    for loop in A.nodes(gast.Module(body=forward, type_ignores=[])):
         if not isinstance(loop, (gast.For, gast.While)):
             continue
         read: set = set()

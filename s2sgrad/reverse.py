@@ -120,9 +120,9 @@ class ReverseBuilder:
 
     def _count_definitions(self, body) -> Dict[str, int]:
         counts: Dict[str, int] = {p: 1 for p in self.trace.params}
-        counters = {n.s2s_counter for n in A.walk(gast.Module(body=body, type_ignores=[]))
+        counters = {n.s2s_counter for n in A.nodes(gast.Module(body=body, type_ignores=[]))
                     if isinstance(n, (gast.While, gast.For)) and hasattr(n, "s2s_counter")}
-        for node in A.walk(gast.Module(body=body, type_ignores=[])):
+        for node in A.nodes(gast.Module(body=body, type_ignores=[])):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) \
                     and node.id not in counters:
                 counts[node.id] = counts.get(node.id, 0) + 1
@@ -628,7 +628,7 @@ class ReverseBuilder:
             pre.append(self._zero_stmt(v))
         # Gradients updated element by element inside the loop: one private copy
         # before the loop instead of one per trip.
-        indexed = {A.root_name(n) for n in A.walk(gast.Module(body=stmt.body,
+        indexed = {A.root_name(n) for n in A.nodes(gast.Module(body=stmt.body,
                                                                  type_ignores=[]))
                    if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)}
         for v in sorted((carried & self.defined & indexed) - self.private):

@@ -98,7 +98,7 @@ def rewrite_grad_of(parsed):
     env = Environment(parsed.globals, parsed.closure, local_names_of(parsed.node))
     from .transforms import register_called_transforms
     register_called_transforms(parsed.node, env)
-    if not any(isinstance(n, gast.With) for n in gast.walk(parsed.node)):
+    if not any(isinstance(n, gast.With) for n in A.walk(parsed.node)):
         return parsed
     info = parsed.info
 

@@ -518,7 +518,7 @@ def register_called_transforms(node, env) -> None:
     function being differentiated): the adjoint is the pullback of ``vjp`` of that
     function, the tangent its ``jvp`` -- both generated code, differentiating the
     callee's generated code once more."""
-    for call in gast.walk(node):
+    for call in A.walk(node):
         if not isinstance(call, gast.Call):
             continue
         path = A.dotted(call.func)

@@ -23,7 +23,7 @@ def trace_definitions(body) -> Dict[str, gast.expr]:
     """name -> right-hand side, for names the trace assigns exactly once."""
     defs: Dict[str, gast.expr] = {}
     count: Dict[str, int] = {}
-    for node in A.walk(gast.Module(body=body, type_ignores=[])):
+    for node in A.nodes(gast.Module(body=body, type_ignores=[])):
         if isinstance(node, (gast.Assign, gast.AugAssign, gast.For)):
             targets = node.targets if isinstance(node, gast.Assign) else [node.target]
             for t in targets:
@@ -74,7 +74,7 @@ def refresh_comments(fn: gast.FunctionDef, defs: Dict[str, gast.expr]) -> gast.F
         cache[text] = new
         return new
 
-    for node in A.walk(fn):
+    for node in A.nodes(fn):
         text = getattr(node, "s2s_comment", None)
         if isinstance(text, str):
             node.s2s_comment = rewrite(text)

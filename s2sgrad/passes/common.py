@@ -139,13 +139,13 @@ def flatten(stmts) -> List[gast.stmt]:
 def _written_in_place(fn) -> Set[str]:
     """Names whose object is updated in place somewhere (``y[i] = ...``, ``y += ...``)."""
     return {A.root_name(n.target if isinstance(n, gast.AugAssign) else n.targets[0])
-            for n in A.walk(fn)
+            for n in A.nodes(fn)
             if isinstance(n, gast.AugAssign) or (isinstance(n, gast.Assign)
                                                  and isinstance(n.targets[0], gast.Subscript))}
 
 
 def _returned(fn) -> Set[str]:
-    return {n for r in A.walk(fn) if isinstance(r, gast.Return) and r.value is not None
+    return {n for r in A.nodes(fn) if isinstance(r, gast.Return) and r.value is not None
             for n in A.names_loaded(r.value)}
 
 
@@ -164,7 +164,7 @@ _PURE_METHODS = {"copy", "sum", "mean", "reshape", "transpose", "astype", "dot",
 def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
     """No effects and no mutation: arithmetic, subscripts, NumPy functions (not
     np.random), runtime helpers, and a few array methods."""
-    for sub in A.walk(node):
+    for sub in A.nodes(node):
         if isinstance(sub, gast.Call):
             path = A.dotted(sub.func) or ""
             if path.startswith(numpy_name + "."):
@@ -187,7 +187,7 @@ def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
 def _load_count(fn) -> Dict[str, int]:
     """How often each name is read (``g += x`` reads ``g``)."""
     counts: Dict[str, int] = {}
-    for n in A.walk(fn):
+    for n in A.nodes(fn):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
             counts[n.id] = counts.get(n.id, 0) + 1
         elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
@@ -198,26 +198,30 @@ def _load_count(fn) -> Dict[str, int]:
 def _reads(node) -> Set[str]:
     """Names ``node`` reads, counting the targets of augmented assignments."""
     out = A.names_loaded(node)
-    for n in A.walk(node):
+    for n in A.nodes(node):
         if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             out.add(n.target.id)
     return out
 
 
+_STORE_CONTEXTS = (gast.Store, gast.Param)
+
+
 def _stored_anywhere(node) -> Set[str]:
     """Names bound or updated in place by ``node`` (a statement, maybe compound)."""
     out = set()
-    for n in A.walk(node):
-        if isinstance(n, gast.Name):
-            if isinstance(n.ctx, (gast.Store, gast.Param)):
+    for n in A.nodes(node):
+        cls = n.__class__
+        if cls is gast.Name:
+            if n.ctx.__class__ in _STORE_CONTEXTS:
                 out.add(n.id)
-        elif isinstance(n, gast.AugAssign):
+        elif cls is gast.AugAssign:
             out.add(A.root_name(n.target))
-        elif isinstance(n, gast.Assign):
+        elif cls is gast.Assign:
             for t in n.targets:
                 if isinstance(t, (gast.Subscript, gast.Attribute)):
                     out.add(A.root_name(t))
-        elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) \
+        elif cls is gast.Call and isinstance(n.func, gast.Attribute) \
                 and n.func.attr not in _PURE_METHODS:
             # x.append(...), x.pop(), x.fill(...): x may change
             root = A.root_name(n.func.value)

@@ -56,7 +56,7 @@ _IMPURE_PREFIXES = ("np.random", "numpy.random", "print")
 def _pure(stmt, env: Environment) -> bool:
     if not isinstance(stmt, gast.Assign) or not isinstance(stmt.targets[0], gast.Name):
         return False
-    for node in A.walk(stmt.value):
+    for node in A.nodes(stmt.value):
         if isinstance(node, gast.Call):
             op = classify(node, env)
             path = A.dotted(node.func) or ""
@@ -80,7 +80,7 @@ def eliminate_dead_forward(forward: List[gast.stmt], live: Set[str],
             continue
         live |= A.names_loaded(stmt)
         # ``n += 1`` (a while loop's trip counter) reads n too, though its ctx is Store
-        live |= {n.target.id for n in A.walk(stmt)
+        live |= {n.target.id for n in A.nodes(stmt)
                  if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
         kept.append(stmt)
     kept.reverse()

@@ -38,9 +38,9 @@ def _cheap(expr, oracle: ShapeOracle, target: str, invariant: Set[str]) -> bool:
         return (isinstance(expr.value, gast.Name) and expr.value.id in invariant
                 and all(isinstance(n, (gast.Name, gast.Constant, gast.BinOp, gast.UnaryOp,
                                        gast.operator, gast.unaryop, gast.expr_context))
-                        for n in gast.walk(expr.slice))
+                        for n in A.walk(expr.slice))
                 and A.names_loaded(expr.slice) <= invariant | {target})
-    for n in gast.walk(expr):
+    for n in A.walk(expr):
         if isinstance(n, gast.Name):
             if oracle.shape(n.id) != () and n.id != target:
                 return False

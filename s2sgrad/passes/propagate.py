@@ -73,7 +73,7 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
                                                       gast.Attribute)) \
                         and _pure_expr(v, numpy_name, helpers):
                     # (arithmetic is rarely repeated in generated code: not worth a dump)
-                    key = gast.dump(v)
+                    key = A.dump_key(v)
                     reads = A.names_loaded(v)
                     if a not in reads:
                         if key in exprs and exprs[key][0] not in keep:

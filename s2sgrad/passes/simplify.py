@@ -13,7 +13,7 @@ from .common import (ShapeOracle, _FOLD, _NO_ORACLE, _is_neg, _load_count, _neg,
                      flatten)
 
 
-class Simplify(gast.NodeTransformer):
+class Simplify(A.Transformer):
     """Constant folding and algebraic identities on one expression.
 
     ``x * 1.0`` becomes ``x`` only when ``x`` is known to be floating (an integer
@@ -121,7 +121,7 @@ def simplify_function(fn: gast.FunctionDef, oracle: Optional[ShapeOracle] = None
         written = protected
     else:
         written = _protected(fn) if oracle is not None else _written_in_place(fn)
-    for stmt in gast.walk(fn):
+    for stmt in A.walk(fn):
         for field in ("value", "test", "iter"):
             child = getattr(stmt, field, None)
             if isinstance(child, gast.expr) and not isinstance(stmt, gast.expr):

@@ -39,7 +39,7 @@ def forward_negations(fn: gast.FunctionDef, numpy_name: str = "np") -> gast.Func
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, (gast.Add, gast.Sub)) \
                 and isinstance(stmt.value, gast.Name) and stmt.value.id == name:
             return True
-        for parent in gast.walk(stmt):
+        for parent in A.walk(stmt):
             for field, value in gast.iter_fields(parent):
                 kids = value if isinstance(value, list) else [value]
                 for k in kids:
@@ -255,7 +255,7 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
                 if steps > window or isinstance(u, (gast.If, gast.For, gast.While)):
                     break
                 if t in effects(u)[1]:
-                    uses = sum(1 for n in gast.walk(u) if isinstance(n, gast.Name)
+                    uses = sum(1 for n in A.walk(u) if isinstance(n, gast.Name)
                                and n.id == t and isinstance(n.ctx, gast.Load))
                     target = u.targets[0] if isinstance(u, gast.Assign) else \
                         getattr(u, "target", None)
