@@ -336,24 +336,26 @@ def differentiable_loads(expr) -> Set[str]:
     found: Set[str] = set()
 
     def visit(node):
-        if isinstance(node, gast.Name):
+        cls = node.__class__
+        if cls is gast.Name:
             if isinstance(node.ctx, gast.Load):
                 found.add(node.id)
             return
-        if isinstance(node, gast.Attribute) and node.attr in SHAPE_ATTRIBUTES:
+        if cls is gast.Attribute and node.attr in SHAPE_ATTRIBUTES:
             return
-        if isinstance(node, gast.Subscript):
+        if cls is gast.Subscript:
             visit(node.value)
             if A.dotted(node.value) in INDEX_TRICKS:     # np.r_[a, b] joins a and b
                 visit(node.slice)
             return
-        if isinstance(node, gast.Call) and (A.dotted(node.func) in SHAPE_FUNCTIONS
-                                            or A.dotted(node.func) in BUFFER_FUNCTIONS):
-            return
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
-                and node.func.attr == "keys" and not node.args:
-            return      # a dict's keys carry no gradient
-        if isinstance(node, (gast.Compare,)):
+        if cls is gast.Call:
+            path = A.dotted(node.func)
+            if path in SHAPE_FUNCTIONS or path in BUFFER_FUNCTIONS:
+                return
+            if isinstance(node.func, gast.Attribute) and node.func.attr == "keys" \
+                    and not node.args:
+                return      # a dict's keys carry no gradient
+        if cls is gast.Compare or isinstance(node, A._LEAF_NODES):
             return
         for child in A.children(node):
             visit(child)
@@ -364,7 +366,7 @@ def differentiable_loads(expr) -> Set[str]:
 
 def _assignments(body):
     """(targets, value) pairs of every assignment, at any depth."""
-    for stmt in A.walk(gast.Module(body=body, type_ignores=[])):
+    for stmt in A.nodes(gast.Module(body=body, type_ignores=[])):
         if isinstance(stmt, gast.Assign):
             yield stmt.targets, stmt.value
         elif isinstance(stmt, gast.AugAssign):

@@ -55,25 +55,31 @@ class _Ctx:
 def specialize(expr: gast.expr, builder, temps=None) -> gast.expr:
     if builder.shapes is None:
         return expr
-    ctx = _Ctx(builder, temps)
     helper_of = {v: k for k, v in builder.b.helper_names.items()}
-    np_name = builder.b.numpy_name
+    return _Specialize(_Ctx(builder, temps), helper_of, builder.b.numpy_name).visit(expr)
 
-    class T(A.Transformer):
-        def visit_Call(self, node):
-            self.generic_visit(node)
-            name = None
-            if isinstance(node.func, gast.Name) and node.func.id in helper_of:
-                name = helper_of[node.func.id]
-            elif A.dotted(node.func) == np_name + ".shape":
-                name = "np.shape"
-            fn = SPECIALIZERS.get(name)
-            if fn is None or node.keywords:
-                return node
-            new = fn(ctx, *node.args)
-            return node if new is None else new
 
-    return T().visit(expr)
+class _Specialize(A.Transformer):
+    """Calls of runtime helpers (and ``np.shape``) replaced by their specializers'
+    plain NumPy, innermost first."""
+
+    def __init__(self, ctx, helper_of, np_name):
+        self.ctx = ctx
+        self.helper_of = helper_of
+        self.np_name = np_name
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        name = None
+        if isinstance(node.func, gast.Name) and node.func.id in self.helper_of:
+            name = self.helper_of[node.func.id]
+        elif A.dotted(node.func) == self.np_name + ".shape":
+            name = "np.shape"
+        fn = SPECIALIZERS.get(name)
+        if fn is None or node.keywords:
+            return node
+        new = fn(self.ctx, *node.args)
+        return node if new is None else new
 
 
 def _axes(axis, ndim):

@@ -250,17 +250,24 @@ def _substitute_loads(stmt, mapping, counter: Optional[list] = None):
     if not mapping:
         return stmt
     sub = _Substitute(mapping)
+
+    def visit(node):
+        # (a tree that reads no mapped name is left as it is: skip the visit)
+        if mapping.keys().isdisjoint(A.names_loaded(node)):
+            return node
+        return sub.visit(node)
+
     if isinstance(stmt, gast.Assign):
-        stmt.value = sub.visit(stmt.value)
+        stmt.value = visit(stmt.value)
         for t in stmt.targets:
             if isinstance(t, gast.Subscript):      # y[i] = v reads i (y itself is written)
-                t.slice = sub.visit(t.slice)
+                t.slice = visit(t.slice)
     elif isinstance(stmt, gast.AugAssign):
-        stmt.value = sub.visit(stmt.value)
+        stmt.value = visit(stmt.value)
         if isinstance(stmt.target, gast.Subscript):
-            stmt.target.slice = sub.visit(stmt.target.slice)
+            stmt.target.slice = visit(stmt.target.slice)
     elif not isinstance(stmt, gast.Return):    # a Return keeps the result's names
-        stmt = sub.visit(stmt)
+        stmt = visit(stmt)
     if counter is not None:
         counter.append(sub.count)
     return stmt
