@@ -233,10 +233,10 @@ class _Jumps:
         self.returned: Optional[str] = None
 
     def function(self, body) -> List[gast.stmt]:
-        returns = [n for n in A.walk(_block(body)) if isinstance(n, gast.Return)]
+        returns = [n for n in A.nodes(_block(body)) if isinstance(n, gast.Return)]
         simple = bool(body) and isinstance(body[-1], gast.Return) and len(returns) == 1
         loops_jump = any(isinstance(n, (gast.Break, gast.Continue))
-                         for n in A.walk(_block(body)))
+                         for n in A.nodes(_block(body)))
         if simple and not loops_jump:
             return body
         if simple:
@@ -392,7 +392,7 @@ def lower_jumps(body, names: A.NameAllocator, info) -> List[gast.stmt]:
 
 def single_exit(body: List[gast.stmt], names, info, fn) -> List[gast.stmt]:
     """Rewrite ``body`` so that it ends in its only ``return``."""
-    returns = [n for n in A.walk(_block(body)) if isinstance(n, gast.Return)]
+    returns = [n for n in A.nodes(_block(body)) if isinstance(n, gast.Return)]
     if not returns:
         raise info.error(UnsupportedSyntaxError, "the function has no return statement", fn,
                          hint="return the value to differentiate")
@@ -493,7 +493,7 @@ class _Comprehensions(A.Transformer):
                                          op=gast.Mult(), right=size))
         out += [init, loop]
         for st in out:
-            for n in A.walk(st):
+            for n in A.nodes(st):
                 if isinstance(n, gast.stmt):
                     gast.copy_location(n, origin)
         return out
@@ -515,7 +515,7 @@ class _Comprehensions(A.Transformer):
                              orelse=[], type_comment=None)]
         out = [A.assign(name, gast.List(elts=[], ctx=gast.Load()))] + body
         for st in out:
-            for n in A.walk(st):
+            for n in A.nodes(st):
                 if isinstance(n, gast.stmt):
                     gast.copy_location(n, origin)
         return out
@@ -556,7 +556,7 @@ def test_at_top_of_body(body: List[gast.stmt]) -> List[gast.stmt]:
             if isinstance(getattr(s, field, None), list):
                 setattr(s, field, test_at_top_of_body(getattr(s, field)))
         if isinstance(s, gast.While) and not s.orelse and any(
-                isinstance(n, gast.IfExp) for n in A.walk(s.test)):
+                isinstance(n, gast.IfExp) for n in A.nodes(s.test)):
             stop = gast.copy_location(gast.If(
                 test=gast.UnaryOp(op=gast.Not(), operand=s.test),
                 body=[gast.copy_location(gast.Break(), s)], orelse=[]), s)

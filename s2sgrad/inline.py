@@ -248,7 +248,7 @@ class Inliner:
         from .controlflow import lower_comprehensions
         body = lower_comprehensions(body, self.names, callee.info, node)
         stored = A.names_stored(gast.Module(body=body, type_ignores=[]))
-        nested_defs = {s.name for s in A.walk(gast.Module(body=body, type_ignores=[]))
+        nested_defs = {s.name for s in A.nodes(gast.Module(body=body, type_ignores=[]))
                        if isinstance(s, gast.FunctionDef)}
         renames: Dict[str, str] = {}
         pre: List[gast.stmt] = []
@@ -281,7 +281,7 @@ class Inliner:
                                         callee_locals) for s in body]
         # one exit: the value of the last 'return'
         from .controlflow import lower_jumps
-        returns = [n for n in A.walk(gast.Module(body=body, type_ignores=[]))
+        returns = [n for n in A.nodes(gast.Module(body=body, type_ignores=[]))
                    if isinstance(n, gast.Return)]
         if not returns:
             body = body + [gast.copy_location(gast.Return(value=A.const(None)), site)]
@@ -374,7 +374,7 @@ def _static_value(node):
     """The value of an expression of constants only (3 - 1, n <= 1 after binding n = 3)."""
     if any(isinstance(n, (gast.Name, gast.Call, gast.Attribute, gast.Subscript, gast.Lambda,
                           gast.ListComp, gast.Starred))
-           for n in A.walk(node)):
+           for n in A.nodes(node)):
         return _MISSING
     import ast
     try:
@@ -417,7 +417,7 @@ def _fold_static_branches(stmts) -> List[gast.stmt]:
 
 def _mark_origin(stmt, info):
     """Inlined statements remember the callee's source (comments, error messages)."""
-    for n in A.walk(stmt):
+    for n in A.nodes(stmt):
         if isinstance(n, gast.stmt) and not hasattr(n, "s2s_info"):
             n.s2s_info = info
 
@@ -437,7 +437,7 @@ class _CallSite(A.Transformer):
     def would_inline(self, expr) -> bool:
         return any(isinstance(n, gast.Call) and self.inliner.callee_of(
             n, self.namespace, self.local_defs, self.caller_locals) is not None
-            for n in A.walk(expr))
+            for n in A.nodes(expr))
 
     def visit_Lambda(self, node):
         return node

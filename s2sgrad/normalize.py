@@ -85,12 +85,14 @@ def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
         raise info.error(UnsupportedSyntaxError,
                          "keyword-only parameters are not supported", fn,
                          hint="make them ordinary positional parameters (defaults are fine)")
-    for node in A.walk(gast.Module(body=fn.body, type_ignores=[])):
-        for cls, (what, hint) in _REJECTED.items():
-            if isinstance(node, cls):
-                raise info.error(UnsupportedSyntaxError, "%s cannot be differentiated" % what,
-                                 node, hint=hint)
-        if isinstance(node, gast.Call):
+    rejected = tuple(_REJECTED)
+    for node in A.nodes(gast.Module(body=fn.body, type_ignores=[])):
+        if isinstance(node, rejected):
+            for cls, (what, hint) in _REJECTED.items():
+                if isinstance(node, cls):
+                    raise info.error(UnsupportedSyntaxError,
+                                     "%s cannot be differentiated" % what, node, hint=hint)
+        if node.__class__ is gast.Call:
             path = A.dotted(node.func)
             if path in ("exec", "eval", "globals", "locals", "vars"):
                 raise info.error(UnsupportedSyntaxError,
@@ -161,7 +163,7 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
             parent[ra] = rb
 
     aliases = []   # (line, target names, viewed name, constant slot or None)
-    for node in A.walk(module):
+    for node in A.nodes(module):
         if isinstance(node, gast.Assign):
             src = _aliased_name(node.value)
             if src is not None:
@@ -174,13 +176,13 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
                 aliases.append((node.lineno, A.names_stored(node.target), src, None))
     if not aliases:
         return
-    loops = [n for n in A.walk(module) if isinstance(n, (gast.For, gast.While))]
+    loops = [n for n in A.nodes(module) if isinstance(n, (gast.For, gast.While))]
 
     def span(node):
         return node.lineno, getattr(node, "end_lineno", None) or max(
-            getattr(m, "lineno", node.lineno) for m in A.walk(node))
+            getattr(m, "lineno", node.lineno) for m in A.nodes(node))
 
-    for node in A.walk(module):
+    for node in A.nodes(module):
         if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
             continue
         t = node.target.id
@@ -215,7 +217,7 @@ def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
             continue
         # ... and read after it.
         ranges = [(node.lineno + 1, 10 ** 9)] + around
-        for use in A.walk(module):
+        for use in A.nodes(module):
             if isinstance(use, gast.Name) and isinstance(use.ctx, gast.Load) and \
                     use.id in partners and any(a <= use.lineno <= b for a, b in ranges):
                 raise info.error(
@@ -235,7 +237,7 @@ def check_writes_through_views(fn: gast.FunctionDef, info: SourceInfo) -> None:
     ``y``'s old values) would not know."""
     if not any(isinstance(n, (gast.Assign, gast.AugAssign)) and isinstance(
             n.target if isinstance(n, gast.AugAssign) else n.targets[0], gast.Subscript)
-            for n in A.walk(fn)):
+            for n in A.nodes(fn)):
         return
     params = [a.id for a in fn.args.posonlyargs + fn.args.args]
     sharing: Dict[int, Set[str]] = {}      # id(write) -> names that may share y's memory
@@ -532,7 +534,7 @@ class ThreeAddress:
             return test
         stored = A.names_stored(gast.Module(body=branches, type_ignores=[]))
         cheap = not any(isinstance(n, (gast.Call, gast.IfExp, gast.Subscript))
-                        for n in A.walk(test))
+                        for n in A.nodes(test))
         if cheap and not (A.names_loaded(test) & stored):
             return test     # the backward sweep can re-evaluate it: same values
         name = self.names.numbered("cond")
@@ -541,7 +543,7 @@ class ThreeAddress:
 
     def inline_value(self, expr):
         """An inactive or test expression, kept whole (IfExp lowered to a name)."""
-        if any(isinstance(n, gast.IfExp) for n in A.walk(expr)):
+        if any(isinstance(n, gast.IfExp) for n in A.nodes(expr)):
             return self.atom(expr, "cond")
         return expr
 
@@ -573,7 +575,7 @@ class ThreeAddress:
             raise self.info.error(UnsupportedSyntaxError, "'while ... else' cannot be "
                                   "differentiated", stmt,
                                   hint="use a flag set before 'break' and test it after the loop")
-        if any(isinstance(n, gast.IfExp) for n in A.walk(stmt.test)):
+        if any(isinstance(n, gast.IfExp) for n in A.nodes(stmt.test)):
             raise self.info.error(UnsupportedSyntaxError, "a conditional expression (x if c "
                                   "else y) in a while condition cannot be differentiated", stmt,
                                   hint="compute the condition into a variable before the loop "
@@ -752,7 +754,7 @@ def _compound_assigned(body) -> Set[str]:
     names: Set[str] = set()
     for stmt in body:
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
-            for sub in A.walk(stmt):
+            for sub in A.nodes(stmt):
                 if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
                     names.add(sub.id)
     return names
@@ -794,7 +796,7 @@ def rename_reassignments(body: List[gast.stmt], params: List[str],
 
 def local_names_of(fn: gast.FunctionDef) -> Set[str]:
     names = {a.id for a in fn.args.args + fn.args.posonlyargs}
-    for node in A.walk(fn):
+    for node in A.nodes(fn):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
             names.add(node.id)
     return names
@@ -806,7 +808,7 @@ def dict_names(fn: gast.FunctionDef, example_args=None) -> Set[str]:
     params = [a.id for a in fn.args.posonlyargs + fn.args.args]
     found = {p for p, a in zip(params, example_args or ()) if isinstance(a, dict)}
     sources: Dict[str, List[gast.expr]] = {}
-    for node in A.walk(fn):
+    for node in A.nodes(fn):
         if isinstance(node, gast.Assign):
             for t in node.targets:
                 if isinstance(t, gast.Name):
