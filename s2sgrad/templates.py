@@ -202,6 +202,9 @@ class _Substitute:
                 state[key] = A.clone(value)
         return new
 
+    # (forward.py substitutes into its own copies through the NodeTransformer name)
+    visit = copy
+
 
 def _grad_target(node) -> Optional[Tuple[str, Optional[gast.expr]]]:
     """('x', None) for grad[x]; ('x', index) for grad[x][index]."""
