@@ -468,6 +468,8 @@ class Renamer(Transformer):
 
 
 def rename(node, mapping):
+    if not mapping or all_names(node).isdisjoint(mapping):
+        return node             # (nothing to rename: the same tree, unvisited)
     return Renamer(mapping).visit(node)
 
 

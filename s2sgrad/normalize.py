@@ -452,6 +452,7 @@ class ThreeAddress:
         self.local_names = local_names
         self.out: List[gast.stmt] = []
         self.origin = None
+        self._inactive: Dict[int, tuple] = {}
 
     # -- statements
     def body(self, stmts) -> List[gast.stmt]:
@@ -624,7 +625,13 @@ class ThreeAddress:
 
     # -- expressions
     def inactive(self, expr) -> bool:
-        return not (differentiable_loads(expr) & self.varied)
+        # (asked again for each enclosing expression: remembered per node, which is
+        # kept alive in the table so its id is not reused)
+        found = self._inactive.get(id(expr))
+        if found is None or found[0] is not expr:
+            found = self._inactive[id(expr)] = (
+                expr, not (differentiable_loads(expr) & self.varied))
+        return found[1]
 
     def into(self, expr, target: str, base: str):
         """Statements computing ``expr`` into the name ``target``."""
