@@ -197,7 +197,7 @@ def as_store(node):
 
 
 _AST = gast.AST
-_Name, _Load = gast.Name, gast.Load
+_Name = gast.Name
 
 
 # Fields that never hold a node, per class: skipped when looking for children.
@@ -317,23 +317,33 @@ def children(node) -> list:
     return out
 
 
+_NAME_FIELDS = {}
+
+
+def _name_fields(cls):
+    """The child fields of ``cls`` that may hold Names (not contexts or operators)."""
+    fields = _NAME_FIELDS[cls] = tuple(f for f in _child_fields(cls)
+                                       if f not in ("ctx", "op", "ops"))
+    return fields
+
+
 def _names(node, out, want):
-    """Add to ``out`` the ids of the Names under ``node`` whose context ``want`` accepts
-    (depth first; the order of a set does not matter)."""
+    """Add to ``out`` the ids of the Names under ``node`` whose context class is in
+    ``want`` (any context for None); depth first: the order of a set does not matter."""
     stack = [node]
     pop, push = stack.pop, stack.append
-    fields_of = _CHILD_FIELDS.get
+    fields_of = _NAME_FIELDS.get
     while stack:
         n = pop()
         cls = n.__class__
         if cls is _Name:
-            if want(n.ctx):
+            if want is None or n.ctx.__class__ in want:
                 out.add(n.id)
             if n.annotation is None:
                 continue
         fields = fields_of(cls)
         if fields is None:
-            fields = _child_fields(cls)
+            fields = _name_fields(cls)
         for field in fields:
             value = getattr(n, field, None)
             if value is None:
@@ -347,28 +357,20 @@ def _names(node, out, want):
     return out
 
 
-def _is_load(ctx):
-    return isinstance(ctx, _Load)
-
-
-def _is_store(ctx):
-    return isinstance(ctx, (gast.Store, gast.Param))
-
-
-def _any(ctx):
-    return True
+_LOAD = frozenset({gast.Load})
+_STORE = frozenset({gast.Store, gast.Param})
 
 
 def names_loaded(node) -> Set[str]:
-    return _names(node, set(), _is_load)
+    return _names(node, set(), _LOAD)
 
 
 def names_stored(node) -> Set[str]:
-    return _names(node, set(), _is_store)
+    return _names(node, set(), _STORE)
 
 
 def all_names(node) -> Set[str]:
-    return _names(node, set(), _any)
+    return _names(node, set(), None)
 
 
 def dotted(node) -> Optional[str]:
