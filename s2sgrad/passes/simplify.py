@@ -13,6 +13,9 @@ from .common import (ShapeOracle, _FOLD, _NO_ORACLE, _is_neg, _load_count, _neg,
                      flatten)
 
 
+_LEAVES = frozenset({gast.Name, gast.Constant, gast.Load, gast.Store, gast.Del})
+
+
 class Simplify(A.Transformer):
     """Constant folding and algebraic identities on one expression.
 
@@ -25,6 +28,33 @@ class Simplify(A.Transformer):
 
     def floating(self, node) -> bool:
         return self.trust or self.oracle.is_floating(node)
+
+    # NodeTransformer's dispatch, without its per-node method lookup and field
+    # iteration (the simplifier runs over every statement three times per gradient)
+    def visit(self, node):
+        kind = type(node)
+        if kind is gast.BinOp:
+            return self.visit_BinOp(node)
+        if kind is gast.UnaryOp:
+            return self.visit_UnaryOp(node)
+        if kind is gast.Call:
+            return self.visit_Call(node)
+        if kind in _LEAVES:
+            return node
+        return self.generic_visit(node)
+
+    def generic_visit(self, node):
+        for field in node._fields:
+            old = getattr(node, field, None)
+            if isinstance(old, list):
+                for k, value in enumerate(old):
+                    if isinstance(value, gast.AST):
+                        old[k] = self.visit(value)     # (no rule returns None or a list)
+            elif isinstance(old, gast.AST):
+                new = self.visit(old)
+                if new is not old:
+                    setattr(node, field, new)
+        return node
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
@@ -111,6 +141,19 @@ class Simplify(A.Transformer):
         return node
 
 
+def _statements(stmts):
+    """Every statement of a body, nested blocks included (expressions are not walked:
+    ``Simplify`` visits each statement's expression whole)."""
+    stack = list(reversed(stmts))
+    while stack:
+        s = stack.pop()
+        yield s
+        for field in ("handlers", "finalbody", "orelse", "body"):
+            inner = getattr(s, field, None)
+            if isinstance(inner, list):
+                stack.extend(reversed(inner))
+
+
 def simplify_function(fn: gast.FunctionDef, oracle: Optional[ShapeOracle] = None,
                       protected: Optional[Set[str]] = None) -> gast.FunctionDef:
     fn.body = flatten(fn.body)
@@ -121,10 +164,10 @@ def simplify_function(fn: gast.FunctionDef, oracle: Optional[ShapeOracle] = None
         written = protected
     else:
         written = _protected(fn) if oracle is not None else _written_in_place(fn)
-    for stmt in A.walk(fn):
+    for stmt in _statements(fn.body):
         for field in ("value", "test", "iter"):
             child = getattr(stmt, field, None)
-            if isinstance(child, gast.expr) and not isinstance(stmt, gast.expr):
+            if isinstance(child, gast.expr):
                 new = simp.visit(child)
                 if (isinstance(new, gast.Name) and not isinstance(child, gast.Name)
                         and isinstance(stmt, gast.Assign)
