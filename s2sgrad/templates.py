@@ -206,6 +206,21 @@ class _Substitute:
     visit = copy
 
 
+_CONDITIONS: Dict[int, tuple] = {}
+
+
+def _condition(test, filename: str):
+    """The names a template condition reads and its compiled code (once per condition
+    of a rule's cached tree; the node is kept in the table, so its id stays its own)."""
+    found = _CONDITIONS.get(id(test))
+    if found is None or found[0] is not test:
+        import ast
+        expr = gast.gast_to_ast(gast.Expression(body=test))
+        code = compile(ast.fix_missing_locations(expr), filename, "eval")
+        found = _CONDITIONS[id(test)] = (test, A.names_loaded(test), code)
+    return found[1], found[2]
+
+
 def _grad_target(node) -> Optional[Tuple[str, Optional[gast.expr]]]:
     """('x', None) for grad[x]; ('x', index) for grad[x][index]."""
     if not isinstance(node, gast.Subscript):
@@ -242,7 +257,7 @@ def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
         # template can specialize on a constant (``if is_static(y) and y == 2:``) and fall
         # back to the general formula for a varying value.  Any other use of a non-constant
         # parameter in a condition is a template error.
-        free = A.names_loaded(test)
+        free, code = _condition(test, rule.filename)
         env = {"is_static": lambda v: not isinstance(v, _Dynamic)}
         for name in free:
             if name in static_env:
@@ -253,11 +268,8 @@ def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
                 env[name] = _CONDITION_BUILTINS[name]
             else:
                 env[name] = _Dynamic(name)
-        expr = gast.gast_to_ast(gast.Expression(body=test))
-        import ast
         try:
-            return bool(eval(compile(ast.fix_missing_locations(expr), rule.filename, "eval"),
-                             {"__builtins__": {}}, env))
+            return bool(eval(code, {"__builtins__": {}}, env))
         except _DynamicUse as exc:
             raise rule_error("the condition depends on %r, which is not a constant at this "
                              "call site; template conditions may only test constant "
