@@ -1,7 +1,9 @@
 """Pass 6: tree -> readable source (astor), with comments; compile it.
 
-The printer handles statement layout and comments itself and lets astor print
-expressions and simple statements.  ``compile_function`` binds the generated
+The printer handles statement layout and comments itself; expressions and simple
+statements print as astor prints them (``_Printer`` applies astor's precedences and
+string rules directly, several times faster; astor itself prints anything else).
+``compile_function`` binds the generated
 code to the user's own globals (live, so later changes to module globals are
 seen) and to the user's closure cells; the names the compiler adds (NumPy and
 runtime helpers, when their usual names are taken) are bound as extra closure
