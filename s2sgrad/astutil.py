@@ -248,6 +248,7 @@ def walk(node):
 
 # Leaf nodes that carry no names: contexts and operators.
 _LEAF_NODES = (gast.expr_context, gast.operator, gast.unaryop, gast.cmpop, gast.boolop)
+_SKIPPED_BY_STATEMENTS = (gast.expr,) + _LEAF_NODES
 
 
 def nodes(node):
@@ -272,6 +273,32 @@ def nodes(node):
             elif isinstance(value, list):
                 for item in value:
                     if isinstance(item, _AST) and not isinstance(item, _LEAF_NODES):
+                        append(item)
+        yield n
+
+
+def statements(node):
+    """Every statement under ``node``, in the order ``nodes(node)`` meets them, without
+    entering expressions (no statement is ever inside one): for scans that look for
+    assignments or returns."""
+    todo = [node]
+    append = todo.append
+    fields_of = _NAME_FIELDS.get
+    for n in todo:
+        cls = n.__class__
+        fields = fields_of(cls)
+        if fields is None:
+            fields = _name_fields(cls)
+        for field in fields:
+            value = getattr(n, field, None)
+            if value is None:
+                continue
+            if isinstance(value, _AST):
+                if not isinstance(value, _SKIPPED_BY_STATEMENTS):
+                    append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, _AST) and not isinstance(item, _SKIPPED_BY_STATEMENTS):
                         append(item)
         yield n
 
@@ -405,6 +432,25 @@ def _visitor(kind, cls):
     return method
 
 
+def _leaf_classes():
+    out, todo = [], list(_LEAF_NODES)
+    while todo:
+        c = todo.pop()
+        out.append(c)
+        todo.extend(c.__subclasses__())
+    return out
+
+
+_LEAF_CLASSES = _leaf_classes()
+
+
+def _skips_leaves(kind) -> bool:
+    """True when ``kind`` has no visitor for a context or operator class."""
+    skip = not any(hasattr(kind, "visit_" + c.__name__) for c in _LEAF_CLASSES)
+    kind._s2s_skip_leaves = skip
+    return skip
+
+
 class Transformer(gast.NodeTransformer):
     """``gast.NodeTransformer`` (same visits, same order, same results) with its
     ``visit_<Class>`` lookup cached per class and only the fields that may hold nodes
@@ -424,9 +470,19 @@ class Transformer(gast.NodeTransformer):
 
     def generic_visit(self, node):
         cls = node.__class__
-        fields = _CHILD_FIELDS.get(cls)
-        if fields is None:
-            fields = _child_fields(cls)
+        skip = type(self).__dict__.get("_s2s_skip_leaves")
+        if skip is None:
+            skip = _skips_leaves(type(self))
+        if skip:
+            # (a context or operator visits to itself: the fields holding them are
+            # left as they are, unless the transformer has a visitor for one)
+            fields = _NAME_FIELDS.get(cls)
+            if fields is None:
+                fields = _name_fields(cls)
+        else:
+            fields = _CHILD_FIELDS.get(cls)
+            if fields is None:
+                fields = _child_fields(cls)
         for field in fields:
             old = getattr(node, field, None)
             if isinstance(old, list):

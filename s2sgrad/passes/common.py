@@ -139,13 +139,13 @@ def flatten(stmts) -> List[gast.stmt]:
 def _written_in_place(fn) -> Set[str]:
     """Names whose object is updated in place somewhere (``y[i] = ...``, ``y += ...``)."""
     return {A.root_name(n.target if isinstance(n, gast.AugAssign) else n.targets[0])
-            for n in A.nodes(fn)
+            for n in A.statements(fn)
             if isinstance(n, gast.AugAssign) or (isinstance(n, gast.Assign)
                                                  and isinstance(n.targets[0], gast.Subscript))}
 
 
 def _returned(fn) -> Set[str]:
-    return {n for r in A.nodes(fn) if isinstance(r, gast.Return) and r.value is not None
+    return {n for r in A.statements(fn) if isinstance(r, gast.Return) and r.value is not None
             for n in A.names_loaded(r.value)}
 
 
