@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import operator
 import threading
 import types
 import weakref
@@ -181,21 +180,40 @@ _DISPATCH_LIMIT = 8
 _dispatch_lock = threading.Lock()
 
 
-class _CallSlot(property):
-    """``GradientFunction.__call__``.  Read from an instance (which is what calling
-    one does), it is the instance's current dispatcher (``dispatch.py``), called
-    directly: no bound method, no ``*args`` repacking.  Read from the class, it is
-    still callable as ``GradientFunction.__call__(g, *args, **kwargs)``."""
-
-    def __call__(self, obj, *args, **kwargs):
-        return obj._dispatch(*args, **kwargs)
+_partial = functools.partial
 
 
-class GradientFunction:
-    """A callable returning gradients; ``.source`` shows the generated code."""
+def _uninitialized(*args, **kwargs):
+    raise TypeError("this GradientFunction was not initialized")
 
-    __call__ = _CallSlot(operator.attrgetter("_dispatch"),
-                         doc="Call: the gradients at these arguments.")
+
+class GradientFunction(functools.partial):
+    """A callable returning gradients; ``.source`` shows the generated code.
+
+    A ``functools.partial`` of no arguments, for speed only: calling one is a C-level
+    call of its target (``_dispatch``, the partial's ``func``) -- the general path
+    ``_call`` until a signature is called a second time, then a generated dispatcher
+    (``dispatch.py``).  No Python-level ``__call__`` runs in between.
+    ``GradientFunction.__call__(g, *args, **kwargs)`` calls the target too, and
+    assigning ``GradientFunction.__call__`` overrides it, as for any class."""
+
+    def __new__(cls, *args, **kwargs):
+        # the target is set by __init__ (the partial's own arguments are not ours)
+        return _partial.__new__(cls, _uninitialized)
+
+    @property
+    def _dispatch(self):
+        """What a call runs: ``_call`` or a dispatcher."""
+        return self.func
+
+    @_dispatch.setter
+    def _dispatch(self, function):
+        # the one way to retarget a partial; its state's last item is its __dict__
+        _partial.__setstate__(self, (function, (), None, self.__dict__))
+
+    @_dispatch.deleter
+    def _dispatch(self):
+        self._dispatch = self._call
 
     def __init__(self, fn: Callable, wrt: Wrt, mode: str):
         if not callable(fn):
@@ -216,8 +234,7 @@ class GradientFunction:
         except (TypeError, ValueError):
             self._nparams = -1
             self._sig = None
-        # self._dispatch: the general path (the class attribute, bound per call) until
-        # a signature is called a second time; then a generated dispatcher
+        self._dispatch = self._call             # a generated dispatcher after a 2nd call
         self._dispatched: tuple = ()            # the keys the dispatcher checks
         self._dispatchable = dispatch.dispatchable(self._sig)
         # updated=(): never copy the wrapped object's __dict__ (an s2sgrad function's
@@ -242,8 +259,6 @@ class GradientFunction:
             # a signature called again: from now on the dispatcher checks it inline
             self._redispatch(key)
         return compiled(*args)
-
-    _dispatch = _call
 
     def __reduce__(self):
         """Copies and pickles are new grad objects of the same function (their code
@@ -271,7 +286,7 @@ class GradientFunction:
                                        _VALUE_KEYED, fn, code)
             if built is None:             # a key with no inline test: stay general
                 self._dispatchable = False
-                self.__dict__.pop("_dispatch", None)
+                del self._dispatch
                 return
             self._dispatched = keys
             self._dispatch = built
@@ -280,7 +295,7 @@ class GradientFunction:
         if self._code is not None and self._fn.__code__ is not self._code:
             with _dispatch_lock:
                 # the function was edited in place: forget its old code
-                self.__dict__.pop("_dispatch", None)
+                del self._dispatch
                 self._dispatched = ()
                 self._specs.clear()
                 self._gens.clear()

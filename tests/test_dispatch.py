@@ -18,7 +18,8 @@ from gradcheck import check_grad
 
 def dispatcher(g):
     """The generated dispatcher of ``g``, or None while calls take the general path."""
-    return g.__dict__.get("_dispatch")
+    d = g._dispatch
+    return None if d == g._call else d
 
 
 def same(a, b):
@@ -94,6 +95,34 @@ def test_monkeypatched_class_call_is_honoured(monkeypatch):
         return 2.0 * original(self, *args, **kwargs)
     monkeypatch.setattr(api.GradientFunction, "__call__", doubled)
     same(g(x, y), 2.0 * general(g, x, y))
+
+
+def test_the_grad_object_looks_like_a_wrapper_of_the_function():
+    # calls are a C-level call of the target (a functools.partial underneath); what
+    # users see is unchanged: attributes, repr, signature, docs, target swaps
+    import functools
+    import inspect
+
+    def documented(x, y=2.0):
+        """Some docs."""
+        return x * y
+    g = grad(documented)
+    assert isinstance(g, api.GradientFunction) and callable(g)
+    assert g.__name__ == "documented" and g.__qualname__.endswith("documented")
+    assert g.__doc__ == "Some docs." and g.__module__ == __name__ and g.__wrapped__ is documented
+    assert repr(g) == "<s2sgrad grad of %s wrt 0>" % documented.__qualname__
+    assert inspect.signature(g) == inspect.signature(documented)
+    assert s2sgrad.source(g).startswith("def documented_grad(")
+    assert dispatcher(g) is None and g._dispatch == g._call
+    for _ in range(3):
+        assert g(3.0) == 2.0 and g(3.0, y=5.0) == 5.0 and g(x=1.0) == 2.0
+    d = dispatcher(g)
+    assert d is not None and g.func is d
+    del g._dispatch                       # back to the general path
+    assert dispatcher(g) is None and g(3.0) == 2.0
+    with pytest.raises(TypeError, match="x"):
+        g()
+    assert functools.update_wrapper(lambda x: x, g).__wrapped__ is g
 
 
 # -- signature switches ---------------------------------------------------------------------------
