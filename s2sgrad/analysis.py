@@ -209,6 +209,7 @@ def activity(body: List[gast.stmt], wrt: Sequence[str], output: str, env: Enviro
     # each statement's inputs, once (the fixed points below revisit every statement)
     inputs = {id(s): (ops[id(s)].differentiable_inputs() if ops[id(s)].kind != "unknown"
                       else {n for a in ops[id(s)].inputs() for n in differentiable_loads(a)})
+              - getattr(s, "s2s_no_gradient_to", frozenset())     # see idioms.py
               for s in stmts}
     varied = set(wrt)
     changed = True

@@ -22,6 +22,7 @@ import gast
 from . import astutil as A
 from .analysis import Environment, Op, activity, classify
 from .errors import UnsupportedCallError, UnsupportedSyntaxError
+from .idioms import mark_shift_invariance, no_gradient_to, shift_comment
 from .normalize import PrimalTrace
 from .shapes import ShapeEnv
 from .templates import Contribution, Temp, UnsupportedCase, bind, instantiate
@@ -98,6 +99,9 @@ class ReverseBuilder:
         self.shapes = shapes
         self.b = bindings
         self.names = trace.names
+        # log-softmax / softmax / logsumexp: no gradient through their max shift
+        self.idioms = mark_shift_invariance(trace, env, shapes)
+        self.explained: Set[str] = set()
         self.active = activity(trace.node.body, self.wrt, trace.output, env)
         self.adj: Dict[str, str] = {}
         self.defined: Set[str] = set()
@@ -328,6 +332,10 @@ class ReverseBuilder:
         comment = comment_of(stmt, self.info)
         op = classify(stmt.value, self.env)
         out: List[gast.stmt] = []
+        for m in sorted(no_gradient_to(stmt) - self.explained):
+            from .emit import Comment
+            out.append(Comment(shift_comment(self.trace, m, self.idioms.get(m, ""))))
+            self.explained.add(m)
         upstream: gast.expr = A.load(self.grad_name(r))
         reads = A.names_loaded(stmt.value)
         result = None
@@ -347,7 +355,8 @@ class ReverseBuilder:
         self.defined.discard(r)
         self.private.discard(r)
         if op.kind == "copy":
-            out += self.accumulate(op.args[0].id, upstream, comment)
+            if op.args[0].id not in no_gradient_to(stmt):
+                out += self.accumulate(op.args[0].id, upstream, comment)
         elif op.kind == "pack":
             for i, e in enumerate(op.args):
                 if isinstance(e, gast.Name) and e.id in self.active:
@@ -519,7 +528,8 @@ class ReverseBuilder:
 
         binding = bind(op.rule, op.args, op.keywords, fail)
         wanted = [p for p, node in binding.items()
-                  if isinstance(node, gast.Name) and node.id in self.active]
+                  if isinstance(node, gast.Name) and node.id in self.active
+                  and node.id not in no_gradient_to(stmt)]
         try:
             pieces = instantiate(op.rule, binding, A.load(result or r), upstream, wanted,
                                  self.names.fresh,

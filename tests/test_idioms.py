@@ -1,0 +1,312 @@
+"""Shift-invariant idioms (s2sgrad/idioms.py): the max shift of log-softmax, softmax
+and logsumexp gets no gradient -- only when the proof holds."""
+import numpy as np
+import pytest
+
+import s2sgrad
+from gradcheck import check_grad
+from s2sgrad.idioms import mark_shift_invariance
+from s2sgrad.pipeline import front_end
+
+rng = np.random.default_rng(7)
+
+
+def marked(f, *args, wrt=0):
+    """{shift name: idiom} that mark_shift_invariance finds in f's trace."""
+    fe = front_end(f, [wrt], args)
+    return mark_shift_invariance(fe.trace, fe.env, fe.shapes)
+
+
+# -- functions that use the idiom ------------------------------------------------------
+
+def log_softmax_ce(x, Y):
+    z = x - np.max(x, axis=1, keepdims=True)
+    log_probs = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(np.sum(Y * log_probs, axis=1))
+
+
+def log_softmax_methods(x, Y):
+    z = x - x.max(axis=-1, keepdims=True)
+    lp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return np.sum(Y * lp)
+
+
+def softmax_weighted(x, w):
+    e = np.exp(x - np.max(x, axis=1, keepdims=True))
+    p = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(p * w)
+
+
+def softmax_reciprocal(x, w):
+    e = np.exp(x - np.max(x, axis=1, keepdims=True))
+    r = 1.0 / np.sum(e, axis=1, keepdims=True)
+    return np.sum(e * r * w)
+
+
+def logsumexp_rows(x, w):
+    m = np.max(x, axis=1)
+    lse = m + np.log(np.sum(np.exp(x - m[:, None]), axis=1))
+    return np.sum(lse * w)
+
+
+def logsumexp_expand_dims(x, w):
+    m = np.max(x, axis=0)
+    lse = np.log(np.sum(np.exp(x - np.expand_dims(m, 0)), axis=0)) + m
+    return np.sum(lse * w)
+
+
+def logsumexp_all(x, w):
+    m = np.max(x)
+    return (m + np.log(np.sum(np.exp(x - m)))) * w
+
+
+def log_softmax_no_keepdims_sum(x, Y):
+    z = x - np.max(x, axis=1, keepdims=True)
+    l = np.log(np.sum(np.exp(z), axis=1))
+    return np.sum(Y * (z - l.reshape(-1, 1)))
+
+
+def log_softmax_vector(x, Y):
+    z = x - np.max(x)
+    return np.dot(Y, z - np.log(np.sum(np.exp(z))))
+
+
+def log_softmax_global_shift(x, Y):
+    z = x - np.max(x)                     # one shift for all rows: still constant per row
+    lp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return np.sum(Y * lp)
+
+
+def shift_also_used(x, Y):
+    m = np.max(x, axis=1, keepdims=True)
+    z = x - m
+    lp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return np.sum(Y * lp) + np.sum(m * m)     # m keeps this gradient
+
+
+def mean_shift(x, Y):
+    m = np.mean(x, axis=1, keepdims=True)     # any shift works, not only the max
+    z = x - m
+    return np.sum(Y * (z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))))
+
+
+def softmax_in_loop(x, Ys):
+    total = 0.0
+    for k in range(Ys.shape[0]):
+        z = x * (k + 1.0) - np.max(x * (k + 1.0), axis=1, keepdims=True)
+        lp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+        total = total + np.sum(Ys[k] * lp)
+    return total
+
+
+# -- functions where the shift's gradient is not zero: must not fire --------------------
+
+def shifted_also_summed(x, Y):
+    z = x - np.max(x, axis=1, keepdims=True)
+    lp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return np.sum(Y * lp) + np.sum(z)          # z itself depends on the shift
+
+
+def exp_also_used(x, Y):
+    z = x - np.max(x, axis=1, keepdims=True)
+    e = np.exp(z)
+    lp = z - np.log(np.sum(e, axis=1, keepdims=True))
+    return np.sum(Y * lp) + np.sum(e * Y)
+
+
+def wrong_axis(x, Y):
+    z = x - np.max(x, axis=0, keepdims=True)   # constant along axis 0, summed along 1
+    lp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return np.sum(Y * lp)
+
+
+def missing_keepdims_broadcasts_wrong(x, Y):
+    z = x - np.max(x, axis=1)                   # (n,) against (n, n): varies along axis 1
+    lp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return np.sum(Y * lp)
+
+
+def lse_without_shift_back(x, w):
+    m = np.max(x, axis=1, keepdims=True)
+    lse = np.log(np.sum(np.exp(x - m), axis=1, keepdims=True))   # m not added back
+    return np.sum(lse * w)
+
+
+def sum_of_shifted_values(x, w):
+    m = np.max(x, axis=1, keepdims=True)
+    s = np.sum(x - m, axis=1, keepdims=True)    # moves n times the shift
+    return np.sum((s + m) * w)
+
+
+def log_sum_not_logsumexp(x, w):
+    m = np.max(x, axis=1, keepdims=True)
+    return np.sum((m + np.log(np.sum(x - m + 10.0, axis=1, keepdims=True))) * w)
+
+
+def shift_reassigned(x, Y):
+    m = np.max(x, axis=1, keepdims=True)
+    z = x - m
+    m = m * 2.0
+    lse = m + np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return np.sum(lse * Y)
+
+
+def carried_across_trips(x, Y):
+    total = 0.0
+    lp = x
+    for k in range(3):
+        total = total + np.sum(Y * lp)
+        z = x * (k + 1.0) - np.max(x * (k + 1.0), axis=1, keepdims=True)
+        lp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return total + np.sum(lp)
+
+
+def returned_shifted(x, Y):
+    z = x - np.max(x, axis=1, keepdims=True)
+    return np.sum(z * Y)
+
+
+X45 = rng.standard_normal((4, 5))
+Y45 = np.eye(5)[[0, 3, 1, 1]]
+W45 = rng.standard_normal((4, 5))
+X44 = rng.standard_normal((4, 4))
+Y44 = np.eye(4)[[0, 3, 1, 2]]
+
+FIRES = [
+    (log_softmax_ce, (X45, Y45), "log-softmax"),
+    (log_softmax_methods, (X45, Y45), "log-softmax"),
+    (softmax_weighted, (X45, W45), "softmax"),
+    (softmax_reciprocal, (X45, W45), "softmax"),
+    (logsumexp_rows, (X45, rng.standard_normal(4)), "logsumexp"),
+    (logsumexp_expand_dims, (X45, rng.standard_normal(5)), "logsumexp"),
+    (logsumexp_all, (X45, 1.7), "logsumexp"),
+    (log_softmax_no_keepdims_sum, (X45, Y45), "log-softmax"),
+    (log_softmax_vector, (rng.standard_normal(6), np.eye(6)[2]), "log-softmax"),
+    (log_softmax_global_shift, (X45, Y45), "log-softmax"),
+    (shift_also_used, (X45, Y45), "log-softmax"),
+    (mean_shift, (X45, Y45), "log-softmax"),
+    (softmax_in_loop, (X45, np.stack([Y45, Y45[::-1]])), "log-softmax"),
+]
+
+DOES_NOT_FIRE = [
+    (shifted_also_summed, (X45, Y45)),
+    (exp_also_used, (X45, Y45)),
+    (wrong_axis, (X45, Y45)),
+    (missing_keepdims_broadcasts_wrong, (X44, Y44)),
+    (lse_without_shift_back, (X45, rng.standard_normal((4, 1)))),
+    (sum_of_shifted_values, (X45, rng.standard_normal((4, 1)))),
+    (log_sum_not_logsumexp, (X45, rng.standard_normal((4, 1)))),
+    (shift_reassigned, (X45, rng.standard_normal((4, 1)))),
+    (carried_across_trips, (X45, Y45)),
+    (returned_shifted, (X45, Y45)),
+]
+
+
+@pytest.mark.parametrize("f,args,idiom", FIRES, ids=[c[0].__name__ for c in FIRES])
+def test_the_idiom_is_recognized(f, args, idiom):
+    assert idiom in marked(f, *args).values()
+
+
+@pytest.mark.parametrize("f,args", DOES_NOT_FIRE, ids=[c[0].__name__ for c in DOES_NOT_FIRE])
+def test_the_shift_keeps_its_gradient_when_the_proof_fails(f, args):
+    assert marked(f, *args) == {}
+
+
+@pytest.mark.parametrize("f,args,idiom", FIRES, ids=[c[0].__name__ for c in FIRES])
+def test_gradients_with_the_idiom_match_finite_differences(f, args, idiom):
+    check_grad(f, args, wrt=0, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("f,args", DOES_NOT_FIRE, ids=[c[0].__name__ for c in DOES_NOT_FIRE])
+def test_gradients_without_the_idiom_match_finite_differences(f, args):
+    check_grad(f, args, wrt=0, rtol=1e-7, atol=1e-9)
+
+
+def test_generated_code_has_no_max_adjoint_and_names_the_idiom():
+    g = s2sgrad.grad(log_softmax_ce)
+    g(X45, Y45)
+    src = g.source
+    assert "hits" not in src and "==" not in src
+    assert "# log-softmax is shift-invariant: no gradient flows back through the shift " \
+           "np.max(x, axis=1, keepdims=True)" in src
+    # the forward pass computes nothing the backward pass does not read
+    forward = src.split("# Backward pass")[0]
+    assert "np.log" not in forward
+
+
+def test_a_named_shift_is_shown_by_name():
+    g = s2sgrad.grad(logsumexp_rows)
+    g(X45, np.ones(4))
+    assert "logsumexp is shift-invariant: no gradient flows back through the shift m" in g.source
+    assert "hits" not in g.source
+
+
+def test_the_shift_keeps_its_other_gradients():
+    g = s2sgrad.grad(shift_also_used)
+    got = g(X45, Y45)
+    m = X45.max(axis=1, keepdims=True)
+    e = np.exp(X45 - m)
+    expected = e / e.sum(axis=1, keepdims=True) * Y45.sum(axis=1, keepdims=True) - Y45
+    expected = -expected + (X45 == m) * 2.0 * m     # the m * m term routes to the max
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_ties_in_the_max():
+    x = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, 2.0, 2.0], [-1.0, 5.0, 0.0, 5.0]])
+    Y = np.eye(4)[[1, 3, 0]]
+    got = s2sgrad.grad(log_softmax_ce)(x, Y)
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    expected = (e / e.sum(axis=1, keepdims=True) - Y) / 3.0
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15)
+    check_grad(log_softmax_ce, (x, Y), wrt=0, rtol=1e-7, atol=1e-9)
+    check_grad(logsumexp_rows, (x, np.array([0.5, -1.0, 2.0])), wrt=0, rtol=1e-7, atol=1e-9)
+
+
+def test_batch_of_one():
+    x, Y = rng.standard_normal((1, 5)), np.eye(5)[[2]]
+    assert marked(log_softmax_ce, x, Y)
+    check_grad(log_softmax_ce, (x, Y), wrt=0, rtol=1e-7, atol=1e-9)
+    check_grad(logsumexp_rows, (x, np.ones(1)), wrt=0, rtol=1e-7, atol=1e-9)
+
+
+def test_one_class_makes_everything_constant():
+    x, Y = rng.standard_normal((3, 1)), np.ones((3, 1))
+    check_grad(log_softmax_ce, (x, Y), wrt=0, rtol=1e-7, atol=1e-9)
+
+
+def test_float32():
+    x = X45.astype(np.float32)
+    Y = Y45.astype(np.float32)
+    got = s2sgrad.grad(log_softmax_ce)(x, Y)
+    assert got.dtype == np.float32
+    e = np.exp(X45 - X45.max(axis=1, keepdims=True))
+    expected = (e / e.sum(axis=1, keepdims=True) - Y45) / 4.0
+    np.testing.assert_allclose(got, expected, rtol=2e-6, atol=1e-7)
+
+
+def test_generic_code_without_shapes_is_unchanged():
+    g = s2sgrad.grad(log_softmax_ce)
+    src = g.source                        # before any call: no probe, no proof
+    assert "shift-invariant" not in src
+    check_grad(log_softmax_ce, (X45, Y45), wrt=0)
+
+
+def test_value_and_grad_and_vjp():
+    value, grad = s2sgrad.value_and_grad(logsumexp_rows)(X45, np.ones(4))
+    m = X45.max(axis=1)
+    np.testing.assert_allclose(value, np.sum(m + np.log(np.exp(X45 - m[:, None]).sum(1))))
+    e = np.exp(X45 - m[:, None])
+    np.testing.assert_allclose(grad, e / e.sum(axis=1, keepdims=True), rtol=1e-13)
+    out, pullback = s2sgrad.vjp(log_softmax_ce)(X45, Y45)
+    np.testing.assert_allclose(pullback(1.0), s2sgrad.grad(log_softmax_ce)(X45, Y45),
+                               rtol=1e-13)
+
+
+def test_second_order_through_the_idiom():
+    v = rng.standard_normal((4, 5))
+    hvp = s2sgrad.hvp(log_softmax_ce)
+    got = hvp(X45, Y45, v)
+    h = 1e-5
+    g = s2sgrad.grad(log_softmax_ce)
+    expected = (g(X45 + h * v, Y45) - g(X45 - h * v, Y45)) / (2 * h)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
