@@ -1,5 +1,9 @@
 """Shift-invariant idioms (s2sgrad/idioms.py): the max shift of log-softmax, softmax
 and logsumexp gets no gradient -- only when the proof holds."""
+import linecache
+import os
+import random
+
 import numpy as np
 import pytest
 
@@ -310,3 +314,81 @@ def test_second_order_through_the_idiom():
     g = s2sgrad.grad(log_softmax_ce)
     expected = (g(X45 + h * v, Y45) - g(X45 - h * v, Y45)) / (2 * h)
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+
+
+# -- random compositions: right gradients whether or not the proof holds ---------------
+
+def _random_idiom(seed):
+    """A function of x built from the shifted-exponential idiom with random axes,
+    keepdims, shifts, results and stray uses of the intermediates."""
+    r = random.Random(seed)
+    shape = r.choice([(4, 5), (1, 5), (3, 1), (2, 3, 4), (6,), (4, 4)])
+    nd = len(shape)
+
+    def axis_text(ax):
+        return "" if ax is None else ", axis=%d" % ax
+
+    def reduced(ax, keep):
+        if ax is None:
+            return (1,) * nd if keep else ()
+        return tuple(1 if k == ax % nd else n for k, n in enumerate(shape)) if keep else \
+            tuple(n for k, n in enumerate(shape) if k != ax % nd)
+
+    def fits(a, b):
+        try:
+            return np.broadcast_shapes(a, b) == tuple(np.broadcast_shapes(a, b))
+        except ValueError:
+            return False
+
+    lines = ["def f(x):"]
+    ax_m = r.choice([None, -1] + list(range(nd)))
+    keep_m = r.random() < 0.5
+    lines.append("    m = %s(x%s%s)" % (r.choice(["np.max", "np.min", "np.mean"]),
+                                        axis_text(ax_m), ", keepdims=True" if keep_m else ""))
+    m_shape = reduced(ax_m, keep_m)
+    shift = "m"
+    if not keep_m and ax_m is not None and (r.random() < 0.6 or not fits(shape, m_shape)
+                                            or np.broadcast_shapes(shape, m_shape) != shape):
+        shift = "np.expand_dims(m, %d)" % (ax_m % nd)
+    lines.append("    z = x - %s" % shift)
+    lines.append("    e = np.exp(z)")
+    ax_s = r.choice([None, -1] + list(range(nd)))
+    keep_s = r.random() < 0.6
+    lines.append("    s = np.sum(e%s%s)" % (axis_text(ax_s), ", keepdims=True" if keep_s else ""))
+    lines.append("    l = np.log(s)")
+    s_shape = reduced(ax_s, keep_s)
+    back = "s" if keep_s or ax_s is None else "np.expand_dims(s, %d)" % (ax_s % nd)
+    back_l = "l" if keep_s or ax_s is None else "np.expand_dims(l, %d)" % (ax_s % nd)
+    results = []
+    if r.random() < 0.6:
+        results.append("z - %s" % back_l)
+    if r.random() < 0.5:
+        results.append("e / %s" % back)
+    if fits(s_shape, m_shape) and r.random() < 0.5:
+        results.append("l + m")
+    if not results:
+        results.append("z - %s" % back_l)
+    stray = r.choice(["", "", "", "z", "e", "l", "m * m", "s"])
+    if stray:
+        results.append(stray)
+    terms = ["np.sum(np.sin(%.1f * (%s)))" % (r.choice([0.5, 1.5, 3.0]), t) for t in results]
+    lines.append("    return " + " + ".join(terms))
+    source = "\n".join(lines) + "\n"
+    filename = "<idiom seed=%d>" % seed
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    ns = {"np": np, "__name__": "idiom_program"}
+    exec(compile(source, filename, "exec"), ns)
+    x = np.random.default_rng(seed).standard_normal(shape)
+    return ns["f"], x, source
+
+
+def test_random_compositions_of_the_idiom():
+    fired = 0
+    for seed in range(int(os.environ.get("S2SGRAD_SOAK", "40"))):
+        f, x, source = _random_idiom(seed)
+        try:
+            fired += bool(marked(f, x))
+            check_grad(f, (x,), wrt=0)
+        except AssertionError as exc:
+            raise AssertionError("seed %d\n%s\n%s" % (seed, source, exc))
+    assert fired >= 5
