@@ -78,8 +78,9 @@ def mark_shift_invariance(trace, env: Environment, shapes) -> Dict[str, str]:
     for block in _blocks(body):
         for stmt in block:
             m = _subtracted(stmt, env)
-            proof = None
-            while m is not None and m not in found:
+            proof, tried = None, set()
+            while m is not None and m not in found and m not in tried:
+                tried.add(m)
                 proof = _prove(block, m, env, shapes, stores, loads)
                 if proof is not None:
                     break

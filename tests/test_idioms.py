@@ -392,3 +392,18 @@ def test_random_compositions_of_the_idiom():
         except AssertionError as exc:
             raise AssertionError("seed %d\n%s\n%s" % (seed, source, exc))
     assert fired >= 5
+
+
+def shift_redefined_in_loop(x, Y):
+    total = 0.0
+    m = np.max(x, axis=1, keepdims=True)
+    for k in range(2):
+        z = x - m
+        total = total + np.sum(Y * (z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))))
+        m = m.reshape(4, 1)                 # m = reshape of m: no proof, no endless chase
+    return total + np.sum(m * m)
+
+
+def test_a_redefined_shift_is_left_alone():
+    assert marked(shift_redefined_in_loop, X45, Y45) == {}
+    check_grad(shift_redefined_in_loop, (X45, Y45), wrt=0, rtol=1e-7, atol=1e-9)
