@@ -7,13 +7,17 @@ its first call has generated the code) against the generated function itself
 (``g._compiled``) called with the same arguments, round-robin, and reports the
 median nanoseconds each and their difference: what the wrapper's dispatch and
 cache look-up cost on every call.  A no-op function taking the same five
-arguments gives the floor of the measurement (loop and call cost).  ``--root``
+arguments gives the floor of the measurement (loop and call cost).  Where the
+object has a generated dispatcher (``g._dispatch``, s2sgrad/dispatch.py), it is
+timed too, called directly: ``g(*args)`` minus that is the cost of calling the
+object; that minus ``g._compiled`` the cost of the dispatcher's tests.  ``--root``
 imports s2sgrad from another checkout, to compare before and after.  On a loaded
 machine, compare the minima (many short samples: ``--repeat 201 --sample-ms 1``).
 """
 
 import argparse
 import sys
+import types
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -57,6 +61,7 @@ def main(argv=None):
     w0, x0, w1, x1, w2 = workload.make_inputs()
     gradient = grad(workload.f, wrt=workload.wrt)
     through_wrapper = gradient(w0, x0, w1, x1, w2)  # generates the code
+    gradient(w0, x0, w1, x1, w2)                   # a second call builds the dispatcher
     attribute, direct = generated_function(gradient)
     directly = direct(w0, x0, w1, x1, w2)
     expected = workload.hand_grad(w0, x0, w1, x1, w2)
@@ -68,6 +73,9 @@ def main(argv=None):
     calls = {"wrapper": lambda: gradient(w0, x0, w1, x1, w2),
              "direct": lambda: direct(w0, x0, w1, x1, w2),
              "no-op": lambda: noop(w0, x0, w1, x1, w2)}
+    dispatcher = getattr(gradient, "_dispatch", None)
+    if isinstance(dispatcher, types.FunctionType):   # not the general path (a bound method)
+        calls["dispatcher"] = lambda: dispatcher(w0, x0, w1, x1, w2)
     loops = {name: harness.calibrate(call, options.sample_ms / 1000) for name, call in calls.items()}
     samples = harness.round_robin(calls, loops, options.repeat)
     median_ns = {name: float(np.median(s)) * 1e9 for name, s in samples.items()}
@@ -76,14 +84,21 @@ def main(argv=None):
 
     print(f"neuron, 5 Python floats; {options.repeat} round-robin samples of "
           f">= {options.sample_ms:g} ms each")
-    for name, label in (("wrapper", "g(*args)"), ("direct", f"g.{attribute}(*args)"),
-                        ("no-op", "no-op(*args) floor")):
+    for name, label in (("wrapper", "g(*args)"), ("dispatcher", "g._dispatch(*args)"),
+                        ("direct", f"g.{attribute}(*args)"), ("no-op", "no-op(*args) floor")):
+        if name not in samples:
+            continue
         print(f"  {label:24s} {median_ns[name]:9.0f} ns/call  (IQR {100 * spread[name]:.0f}%, "
               f"min {min_ns[name]:.0f})")
     overhead = median_ns["wrapper"] - median_ns["direct"]
     print(f"  wrapper overhead         {overhead:9.0f} ns/call "
           f"({overhead / median_ns['direct']:.0%} of the generated function's time; "
           f"from the minima {min_ns['wrapper'] - min_ns['direct']:.0f})")
+    if "dispatcher" in samples:
+        print(f"    calling the object     {median_ns['wrapper'] - median_ns['dispatcher']:9.0f} ns/call "
+              f"(from the minima {min_ns['wrapper'] - min_ns['dispatcher']:.0f})")
+        print(f"    the dispatcher's tests {median_ns['dispatcher'] - median_ns['direct']:9.0f} ns/call "
+              f"(from the minima {min_ns['dispatcher'] - min_ns['direct']:.0f})")
     return 0
 
 
