@@ -1,7 +1,7 @@
 """Constant folding and algebraic identities on expressions."""
 from __future__ import annotations
 
-from typing import Optional, Set
+from typing import Dict, Optional, Set
 
 import gast
 
@@ -201,8 +201,9 @@ class _Signs:
 
     def __init__(self):
         self.parity = 0
-        self.strips = []        # (holder, node negated there originally)
-        self.spots = []         # (rank, action returning True when it placed the sign)
+        self.strips = []        # (holder, node negated there originally, statement index)
+        self.spots = []         # (rank, action returning True when it placed the sign,
+                                #  statement index)
         self.subroots = []      # (holder, extra spots, statement index) settled on their own
 
 
@@ -231,10 +232,12 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
     one goes back where it costs nothing (``g += -x`` -> ``g -= x``, ``a + -x`` ->
     ``a - x``, ``-(2.0 * x)`` -> ``-2.0 * x``, ``-(a - b)`` -> ``b - a``) or, failing
     that, back on the smallest operand that carried one.  The neuron's
-    ``t = -out / t6; u = t * t5; g = -u`` becomes ``t = out / t6; u = t * t5; g = u``.
+    ``t = -out / t6; u = t * t5; g = -u`` becomes ``g = out / t6 * t5``: a temporary
+    whose value changed sign goes into its one reader, so that no name (``grad_t6``)
+    holds minus what it says.
     Every move is exact in floating point (negation commutes with rounding); only the
     sign of a zero difference may change."""
-    from .temporaries import _effects
+    from .temporaries import _effects, _join_comments
     counts, stores = _name_counts(fn)
     np_prefix = numpy_name + "."
 
@@ -266,6 +269,10 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
                     defs[x] = i
         effects = {}                # index -> names stored by that statement
         consumed = {}               # name -> (index of its definition, it, its reader)
+        toggles = {}                # index -> parity of the signs taken off / put on there
+
+        def toggle(idx):
+            toggles[idx] = toggles.get(idx, 0) ^ 1
 
         def chain(name, reader):
             """The definition of ``name`` if it is a temporary read only by statement
@@ -293,6 +300,7 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
             if n is not None:
                 if n < 0:
                     acc.parity ^= 1
+                    toggle(idx)
                     _set(holder, _number(-n))
 
                 def flip_number(holder=holder):
@@ -300,7 +308,7 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
                     return True
                 rank = _DENOMINATOR if (holder[1] == "right" and isinstance(holder[0], gast.BinOp)
                                         and isinstance(holder[0].op, gast.Div)) else _NUMBER
-                acc.spots.append((_KEEP if n < 0 else rank, flip_number))
+                acc.spots.append((_KEEP if n < 0 else rank, flip_number, idx))
                 return
             if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
                 inner = node.operand
@@ -312,7 +320,8 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
                     fresh = d is not None and isinstance(d.value, gast.BinOp)
                 if not at_root or fresh:
                     acc.parity ^= 1
-                    acc.strips.append((holder, inner))
+                    toggle(idx)
+                    acc.strips.append((holder, inner, idx))
                     _set(holder, inner)
                     collect(holder, acc, at_root, idx)
                     return
@@ -338,7 +347,7 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
                         node.op = gast.Sub()
                         node.left, node.right = node.right, node.left
                         return True
-                    acc.spots.append((_SWAP, swap))
+                    acc.spots.append((_SWAP, swap, idx))
                     acc.subroots.append(((node, "left"), [(_FLIP, swap_left)], idx))
                     acc.subroots.append(((node, "right"), [(_FLIP, flip)], idx))
                     return
@@ -386,12 +395,15 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
                 settle(sub, spots, k)
             if not acc.parity:
                 return
-            for _, action in sorted(extra + acc.spots, key=lambda p: p[0]):
+            placed = [(rank, action, idx) for rank, action in extra] + acc.spots
+            for _, action, at in sorted(placed, key=lambda p: p[0]):
                 if action():
+                    toggle(at)
                     return
             # back on the operand that carried a sign and is smallest
             best = min(acc.strips, key=lambda p: _size(p[1], oracle))
             _set(best[0], gast.UnaryOp(op=gast.USub(), operand=_get(best[0])))
+            toggle(best[2])
 
         for i in range(len(stmts) - 1, first, -1):
             s = stmts[i]
@@ -407,6 +419,19 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
                     return True
                 extra.append((_FLIP, flip_aug))
             settle((s, "value"), extra, i, at_root=True)
+        # which temporaries now hold the negation of what they held: an odd number of
+        # signs taken off or put on in their definition and the temporaries it reads
+        position = {id(u): k for k, u in enumerate(stmts)}
+        reads_of: Dict[int, list] = {}
+        for x, (k, d, reader) in consumed.items():
+            reads_of.setdefault(position[id(reader)], []).append(k)
+
+        def parity(k):
+            p = toggles.get(k, 0)
+            for c in reads_of.get(k, ()):
+                p ^= parity(c)
+            return p
+        flipped = {x for x, (k, d, reader) in consumed.items() if parity(k)}
         # a temporary left as a copy (t = -a read as -t) is read as what it copies;
         # nothing in between rebinds that name (a condition of the chain)
         for x in sorted(consumed, key=lambda x: consumed[x][0]):
@@ -418,6 +443,22 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
             if not any(d.value.id in _stored_anywhere(u) for u in stmts[k + 1:j]):
                 _substitute_loads(reader, {x: d.value})
                 del stmts[k]
+        # a temporary that changed sign would keep a name that no longer says what it
+        # holds (``grad_t6 = out / t6`` holding minus the gradient of t6): it goes into
+        # its one reader, which ``chain`` checked reads it with nothing rebound between
+        # (``grad_t3 = out / t6 * t5``)
+        for x in sorted(flipped, key=lambda x: consumed[x][0]):
+            d = consumed[x][1]
+            k = next((k for k, u in enumerate(stmts) if u is d), None)
+            if k is None or isinstance(d.value, gast.Name):
+                continue
+            j = next((j for j in range(k + 1, len(stmts))
+                      if x in A.names_loaded(stmts[j])), None)
+            if j is None:
+                continue
+            _substitute_loads(stmts[j], {x: d.value})
+            _join_comments(stmts[j], d, stmts[j])
+            del stmts[k]
         return stmts
 
     fn.body = settle_block(fn.body, top=True)
