@@ -254,25 +254,25 @@ _SKIPPED_BY_STATEMENTS = (gast.expr,) + _LEAF_NODES
 def nodes(node):
     """``walk(node)`` without the context and operator leaves (Load, Add, ...): the
     same nodes otherwise, in the same order, for scans that look for statements,
-    names or calls."""
+    names or calls.  (Those leaves sit only in the ``ctx``, ``op`` and ``ops`` fields,
+    which it does not read.)"""
     todo = [node]
     append = todo.append
-    fields_of = _CHILD_FIELDS.get
+    fields_of = _NAME_FIELDS.get
     for n in todo:
         cls = n.__class__
         fields = fields_of(cls)
         if fields is None:
-            fields = _child_fields(cls)
+            fields = _name_fields(cls)
         for field in fields:
             value = getattr(n, field, None)
             if value is None:
                 continue
             if isinstance(value, _AST):
-                if not isinstance(value, _LEAF_NODES):
-                    append(value)
+                append(value)
             elif isinstance(value, list):
                 for item in value:
-                    if isinstance(item, _AST) and not isinstance(item, _LEAF_NODES):
+                    if isinstance(item, _AST):
                         append(item)
         yield n
 
@@ -303,27 +303,45 @@ def statements(node):
         yield n
 
 
+_DUMP_FIELDS = {}
+
+
 def dump_key(node):
     """A hashable key equal for two trees exactly when their ``gast.dump`` is (the
     same fields skipped, leaves by ``repr``), built without formatting a string."""
-    if isinstance(node, _AST):
-        cls = node.__class__
-        parts = [cls.__name__]
-        for name in cls._fields:
-            try:
-                value = getattr(node, name)
-            except AttributeError:
+    cls = node.__class__
+    spec = _DUMP_FIELDS.get(cls)
+    if spec is None:
+        if cls is list:
+            return ("[",) + tuple([dump_key(item) for item in node])
+        if not isinstance(node, _AST):
+            return repr(node)
+        # (field, whether a None there is skipped: the class says None by default)
+        spec = _DUMP_FIELDS[cls] = tuple((name, getattr(cls, name, 42) is None)
+                                         for name in cls._fields)
+    parts = [cls.__name__]
+    append = parts.append
+    for name, none_skipped in spec:
+        try:
+            value = getattr(node, name)
+        except AttributeError:
+            continue
+        if value is None:
+            if none_skipped:
                 continue
-            if value is None and getattr(cls, name, 42) is None:
+            append(name)
+            append("None")
+            continue
+        vcls = value.__class__
+        if vcls is list:
+            if not value:
                 continue
-            if value.__class__ is list and not value:
-                continue
-            parts.append(name)
-            parts.append(dump_key(value))
-        return tuple(parts)
-    if isinstance(node, list):
-        return ("[",) + tuple([dump_key(item) for item in node])
-    return repr(node)
+            append(name)
+            append(("[",) + tuple([dump_key(item) for item in value]))
+        else:
+            append(name)
+            append(dump_key(value) if isinstance(value, _AST) else repr(value))
+    return tuple(parts)
 
 
 def children(node) -> list:

@@ -803,10 +803,7 @@ def rename_reassignments(body: List[gast.stmt], params: List[str],
 
 def local_names_of(fn: gast.FunctionDef) -> Set[str]:
     names = {a.id for a in fn.args.args + fn.args.posonlyargs}
-    for node in A.nodes(fn):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
-            names.add(node.id)
-    return names
+    return A._names(fn, names, A._STORE)
 
 
 def dict_names(fn: gast.FunctionDef, example_args=None) -> Set[str]:

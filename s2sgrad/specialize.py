@@ -55,7 +55,12 @@ class _Ctx:
 def specialize(expr: gast.expr, builder, temps=None) -> gast.expr:
     if builder.shapes is None:
         return expr
-    helper_of = {v: k for k, v in builder.b.helper_names.items()}
+    names = builder.b.helper_names
+    cached = getattr(builder.b, "_s2s_helper_of", None)
+    if cached is None or cached[0] != len(names):
+        # (computed once per gradient: the bindings name every helper up front)
+        cached = builder.b._s2s_helper_of = (len(names), {v: k for k, v in names.items()})
+    helper_of = cached[1]
     return _Specialize(_Ctx(builder, temps), helper_of, builder.b.numpy_name).visit(expr)
 
 

@@ -184,23 +184,60 @@ def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
     return True
 
 
+def _subnodes(node) -> list:
+    """Every node under ``node`` (itself included) but contexts and operators, in no
+    particular order: for scans whose result does not depend on it (sets, counts)."""
+    out = [node]
+    append = out.append
+    fields_of = A._NAME_FIELDS.get
+    _AST = A._AST
+    for n in out:
+        cls = n.__class__
+        fields = fields_of(cls)
+        if fields is None:
+            fields = A._name_fields(cls)
+        for field in fields:
+            value = getattr(n, field, None)
+            if value is None:
+                continue
+            if isinstance(value, _AST):
+                append(value)
+            elif value.__class__ is list:
+                for item in value:
+                    if isinstance(item, _AST):
+                        append(item)
+    return out
+
+
+_Name, _AugAssign, _Assign, _Call = gast.Name, gast.AugAssign, gast.Assign, gast.Call
+_Load = gast.Load
+
+
 def _load_count(fn) -> Dict[str, int]:
     """How often each name is read (``g += x`` reads ``g``)."""
     counts: Dict[str, int] = {}
-    for n in A.nodes(fn):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
-            counts[n.id] = counts.get(n.id, 0) + 1
-        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
-            counts[n.target.id] = counts.get(n.target.id, 0) + 1
+    get = counts.get
+    for n in _subnodes(fn):
+        cls = n.__class__
+        if cls is _Name:
+            if n.ctx.__class__ is _Load:
+                counts[n.id] = get(n.id, 0) + 1
+        elif cls is _AugAssign and n.target.__class__ is _Name:
+            counts[n.target.id] = get(n.target.id, 0) + 1
     return counts
 
 
 def _reads(node) -> Set[str]:
     """Names ``node`` reads, counting the targets of augmented assignments."""
-    out = A.names_loaded(node)
-    for n in A.nodes(node):
-        if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
-            out.add(n.target.id)
+    out = set()
+    add = out.add
+    for n in _subnodes(node):
+        cls = n.__class__
+        if cls is _Name:
+            if n.ctx.__class__ is _Load:
+                add(n.id)
+        elif cls is _AugAssign and n.target.__class__ is _Name:
+            add(n.target.id)
     return out
 
 
@@ -210,21 +247,22 @@ _STORE_CONTEXTS = (gast.Store, gast.Param)
 def _stored_anywhere(node) -> Set[str]:
     """Names bound or updated in place by ``node`` (a statement, maybe compound)."""
     out = set()
-    for n in A.nodes(node):
+    root_name = A.root_name
+    for n in _subnodes(node):
         cls = n.__class__
-        if cls is gast.Name:
+        if cls is _Name:
             if n.ctx.__class__ in _STORE_CONTEXTS:
                 out.add(n.id)
-        elif cls is gast.AugAssign:
-            out.add(A.root_name(n.target))
-        elif cls is gast.Assign:
+        elif cls is _AugAssign:
+            out.add(root_name(n.target))
+        elif cls is _Assign:
             for t in n.targets:
                 if isinstance(t, (gast.Subscript, gast.Attribute)):
-                    out.add(A.root_name(t))
-        elif cls is gast.Call and isinstance(n.func, gast.Attribute) \
+                    out.add(root_name(t))
+        elif cls is _Call and isinstance(n.func, gast.Attribute) \
                 and n.func.attr not in _PURE_METHODS:
             # x.append(...), x.pop(), x.fill(...): x may change
-            root = A.root_name(n.func.value)
+            root = root_name(n.func.value)
             if root is not None:
                 out.add(root)
     out.discard(None)
