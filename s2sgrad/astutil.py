@@ -418,6 +418,29 @@ def all_names(node) -> Set[str]:
     return _names(node, set(), None)
 
 
+def node_list(node) -> list:
+    """``list(nodes(node))``, without a generator: for scans that read the tree only."""
+    out = [node]
+    append = out.append
+    fields_of = _NAME_FIELDS.get
+    for n in out:
+        cls = n.__class__
+        fields = fields_of(cls)
+        if fields is None:
+            fields = _name_fields(cls)
+        for field in fields:
+            value = getattr(n, field, None)
+            if value is None:
+                continue
+            if isinstance(value, _AST):
+                append(value)
+            elif value.__class__ is list:
+                for item in value:
+                    if isinstance(item, _AST):
+                        append(item)
+    return out
+
+
 def dotted(node) -> Optional[str]:
     """'np.linalg.norm' for an Attribute chain of Names, else None."""
     parts = []

@@ -237,7 +237,7 @@ def check_writes_through_views(fn: gast.FunctionDef, info: SourceInfo) -> None:
     ``y``'s old values) would not know."""
     if not any(isinstance(n, (gast.Assign, gast.AugAssign)) and isinstance(
             n.target if isinstance(n, gast.AugAssign) else n.targets[0], gast.Subscript)
-            for n in A.nodes(fn)):
+            for n in A.statements(fn)):
         return
     params = [a.id for a in fn.args.posonlyargs + fn.args.args]
     sharing: Dict[int, Set[str]] = {}      # id(write) -> names that may share y's memory
@@ -368,17 +368,16 @@ def differentiable_loads(expr) -> Set[str]:
 
 def _assignments(body):
     """(targets, value) pairs of every assignment, at any depth."""
-    for stmt in A.nodes(gast.Module(body=body, type_ignores=[])):
-        if isinstance(stmt, gast.Assign):
+    for stmt in A.node_list(gast.Module(body=body, type_ignores=[])):
+        cls = stmt.__class__
+        if cls is gast.Assign:
             yield stmt.targets, stmt.value
-        elif isinstance(stmt, gast.AugAssign):
+        elif cls is gast.AugAssign:
             yield [stmt.target], gast.BinOp(left=A.as_load(stmt.target), op=stmt.op,
                                            right=stmt.value)
-        elif isinstance(stmt, gast.For):
+        elif cls is gast.For or cls is gast.comprehension:
             yield [stmt.target], stmt.iter
-        elif isinstance(stmt, gast.comprehension):
-            yield [stmt.target], stmt.iter
-        elif isinstance(stmt, gast.Expr) and appended_list(stmt) is not None:
+        elif cls is gast.Expr and appended_list(stmt) is not None:
             yield [A.store(appended_list(stmt))], stmt.value.args[0]
 
 
@@ -846,7 +845,6 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
             defaults[name] = None
     local_names = local_names_of(fn)
     names = A.NameAllocator(A.all_names(fn) | set(reserved))
-    varied = varied_names(fn, set(wrt))
     body = list(fn.body)
     from .controlflow import lower_comprehensions, normalize_control_flow
     from .inline import inline_calls

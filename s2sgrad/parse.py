@@ -88,6 +88,79 @@ def _where(fn: Callable) -> Tuple[str, int]:
     return code.co_filename, code.co_firstlineno
 
 
+def _source_lines(fn: Callable):
+    """``inspect.getsourcelines(fn)`` and, when it could tell where the ``def`` ends
+    without ``inspect.getblock`` (a tokenizer in Python, the slowest step of reading a
+    function), the ``ast`` parse of the dedented lines (the same as parsing them again).
+    """
+    fn = inspect.unwrap(fn)
+    lines, lnum = inspect.findsource(fn)
+    found = _def_block(lines, lnum) if fn.__name__ != "<lambda>" else None
+    if found is None:
+        return inspect.getblock(lines[lnum:]), lnum + 1, None
+    last, tree = found
+    return lines[lnum:lnum + last], lnum + 1, tree
+
+
+def _def_block(lines: List[str], lnum: int):
+    """``(len(inspect.getblock(lines[lnum:])), ast of those lines dedented)`` for a
+    plain ``def`` at ``lines[lnum]``, found from the indentation and checked by parsing
+    (None when that cannot tell: decorators, tabs, a line as little indented as the
+    ``def`` inside the function -- a closing bracket, say -- or no parse).
+
+    The tokenizer's block ends at the first line, outside brackets and strings, no more
+    indented than the ``def``: the first such line by indentation alone is that line
+    when the lines before it parse (a line inside a string or brackets would leave the
+    cut open).  It then keeps the function's last logical line and the comment lines
+    after it indented at least as much as the body."""
+    import ast
+    first = lines[lnum]
+    stripped = first.lstrip(" ")
+    if not stripped.startswith("def "):
+        return None
+    n = len(first) - len(stripped)
+    end = len(lines)
+    for k in range(lnum + 1, len(lines)):
+        line = lines[k]
+        text = line.lstrip(" ")
+        if text[:1] in ("\t", "\f"):
+            return None
+        if not text.strip() or text.startswith("#"):
+            continue
+        if len(line) - len(text) <= n:
+            end = k
+            break
+    body = []
+    for line in lines[lnum:end]:
+        if not line.strip(" \t\n"):
+            body.append("\n")     # (as textwrap.dedent leaves a blank line)
+        elif line[:n].strip(" "):
+            return None            # (a comment less indented than the def)
+        else:
+            body.append(line[n:])
+    try:
+        tree = ast.parse("".join(body))
+    except (SyntaxError, ValueError):
+        return None
+    if len(tree.body) != 1 or tree.body[0].__class__ is not ast.FunctionDef \
+            or tree.body[0].decorator_list:
+        return None
+    fdef = tree.body[0]
+    last = fdef.end_lineno
+    head = fdef.body[0]
+    opening = lines[lnum + head.lineno - 1]
+    if len(opening) - len(opening.lstrip(" ")) == head.col_offset + n:
+        # (the body starts a line, indented: a def whose body follows its colon keeps
+        # no comments)
+        body_col0 = head.col_offset + n
+        for k in range(lnum + last, end):
+            line = lines[k]
+            text = line.lstrip(" ")
+            if text.startswith("#") and len(line) - len(text) >= body_col0:
+                last = k - lnum + 1
+    return last, tree
+
+
 def parse_function(fn: Callable) -> ParsedFunction:
     """Read ``fn``'s source and parse it into a gast ``FunctionDef``."""
     fn = _unwrap(fn)
@@ -108,7 +181,7 @@ def parse_function(fn: Callable) -> ParsedFunction:
                  "derivative for it with @s2sgrad.adjoint(%s)" % name)
     filename, firstlineno = _where(fn)
     try:
-        lines, start = inspect.getsourcelines(fn)
+        lines, start, tree = _source_lines(fn)
     except (OSError, TypeError) as exc:
         raise SourceUnavailableError(
             "cannot read the source of %r (%s)" % (name, exc), function=name,
@@ -119,7 +192,7 @@ def parse_function(fn: Callable) -> ParsedFunction:
     start = max(start, 1)
     info = SourceInfo(name, filename, start, source.splitlines())
     try:
-        module = A.parse(source)
+        module = A.parse(source) if tree is None else A.to_gast(tree)
     except SyntaxError:
         # A lambda in the middle of an expression spanning lines, for example.
         module = None

@@ -96,7 +96,7 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
                         A.const(s.s2s_write_key), A.as_load(s.targets[0])])))
         return out
 
-    for k, s in enumerate(n for n in A.nodes(trace.node) if isinstance(n, gast.Assign)
+    for k, s in enumerate(n for n in A.statements(trace.node) if isinstance(n, gast.Assign)
                           and isinstance(n.targets[0], gast.Subscript)):
         s.s2s_write_key = "%s[...]#%d" % (A.root_name(s.targets[0]), k)
     fn = copy.copy(trace.node)
@@ -498,13 +498,13 @@ def _loop_locals(forward, params) -> Dict[Tuple[int, str], Any]:
     """(assignment, name) -> loop, for names assigned once in the whole function, at the
     top level of a loop body, and not read in that body before the assignment."""
     stores: Dict[str, int] = {}
-    for n in A.nodes(gast.Module(body=forward, type_ignores=[])):
+    for n in A.node_list(gast.Module(body=forward, type_ignores=[])):
         if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
             stores[n.id] = stores.get(n.id, 0) + 1
         elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             stores[n.target.id] = stores.get(n.target.id, 0) + 1
     found: Dict[Tuple[int, str], Any] = {}
-    for loop in A.nodes(gast.Module(body=forward, type_ignores=[])):
+    for loop in A.statements(gast.Module(body=forward, type_ignores=[])):
         if not isinstance(loop, (gast.For, gast.While)):
             continue
         read: set = set()

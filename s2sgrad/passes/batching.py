@@ -66,7 +66,7 @@ def _accumulation(stmt, np_name: str) -> Optional[Tuple[str, str, Optional[str],
 
 def _mentions(stmts, name: str) -> int:
     return sum(isinstance(n, gast.Name) and n.id == name
-               for s in stmts for n in gast.walk(s))
+               for s in stmts for n in A.nodes(s))
 
 
 def _fresh(base: str, taken: set) -> str:

@@ -74,7 +74,7 @@ def refresh_comments(fn: gast.FunctionDef, defs: Dict[str, gast.expr]) -> gast.F
         cache[text] = new
         return new
 
-    for node in A.nodes(fn):
+    for node in A.statements(fn):         # (comments sit on statements)
         text = getattr(node, "s2s_comment", None)
         if isinstance(text, str):
             node.s2s_comment = rewrite(text)

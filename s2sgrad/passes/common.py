@@ -184,31 +184,6 @@ def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
     return True
 
 
-def _subnodes(node) -> list:
-    """Every node under ``node`` (itself included) but contexts and operators, in no
-    particular order: for scans whose result does not depend on it (sets, counts)."""
-    out = [node]
-    append = out.append
-    fields_of = A._NAME_FIELDS.get
-    _AST = A._AST
-    for n in out:
-        cls = n.__class__
-        fields = fields_of(cls)
-        if fields is None:
-            fields = A._name_fields(cls)
-        for field in fields:
-            value = getattr(n, field, None)
-            if value is None:
-                continue
-            if isinstance(value, _AST):
-                append(value)
-            elif value.__class__ is list:
-                for item in value:
-                    if isinstance(item, _AST):
-                        append(item)
-    return out
-
-
 _Name, _AugAssign, _Assign, _Call = gast.Name, gast.AugAssign, gast.Assign, gast.Call
 _Load = gast.Load
 
@@ -217,7 +192,7 @@ def _load_count(fn) -> Dict[str, int]:
     """How often each name is read (``g += x`` reads ``g``)."""
     counts: Dict[str, int] = {}
     get = counts.get
-    for n in _subnodes(fn):
+    for n in A.node_list(fn):
         cls = n.__class__
         if cls is _Name:
             if n.ctx.__class__ is _Load:
@@ -231,7 +206,7 @@ def _reads(node) -> Set[str]:
     """Names ``node`` reads, counting the targets of augmented assignments."""
     out = set()
     add = out.add
-    for n in _subnodes(node):
+    for n in A.node_list(node):
         cls = n.__class__
         if cls is _Name:
             if n.ctx.__class__ is _Load:
@@ -248,7 +223,7 @@ def _stored_anywhere(node) -> Set[str]:
     """Names bound or updated in place by ``node`` (a statement, maybe compound)."""
     out = set()
     root_name = A.root_name
-    for n in _subnodes(node):
+    for n in A.node_list(node):
         cls = n.__class__
         if cls is _Name:
             if n.ctx.__class__ in _STORE_CONTEXTS:

@@ -78,10 +78,8 @@ def eliminate_dead_forward(forward: List[gast.stmt], live: Set[str],
             continue
         if _pure(stmt, env) and stmt.targets[0].id not in live:
             continue
-        live |= A.names_loaded(stmt)
-        # ``n += 1`` (a while loop's trip counter) reads n too, though its ctx is Store
-        live |= {n.target.id for n in A.nodes(stmt)
-                 if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
+        # (``n += 1``, a while loop's trip counter, reads n too, though its ctx is Store)
+        live |= _reads(stmt)
         kept.append(stmt)
     kept.reverse()
     return kept

@@ -471,28 +471,40 @@ def _name_counts(fn):
     loads: dict = {}
     stores: dict = {}
     stack = [fn]
-    while stack:                      # (gast.walk, without its generic field iteration)
-        n = stack.pop()
+    pop, push = stack.pop, stack.append
+    fields_of = A._NAME_FIELDS.get
+    _AST, _Name, _Load, _Constant, _AugAssign = (gast.AST, gast.Name, gast.Load,
+                                                 gast.Constant, gast.AugAssign)
+    store_contexts = (gast.Store, gast.Param)
+    while stack:                      # (depth first; contexts and operators not pushed)
+        n = pop()
         kind = type(n)
-        if kind is gast.Name:
-            if type(n.ctx) is gast.Load:
+        if kind is _Name:
+            if type(n.ctx) is _Load:
                 loads[n.id] = loads.get(n.id, 0) + 1
-            elif isinstance(n.ctx, (gast.Store, gast.Param)):
+            elif isinstance(n.ctx, store_contexts):
                 stores[n.id] = stores.get(n.id, 0) + 1
             continue
-        if kind is gast.Constant:
+        if kind is _Constant:
             continue
-        if kind is gast.AugAssign:
+        if kind is _AugAssign:
             root = A.root_name(n.target)
             stores[root] = 2
-            if isinstance(n.target, gast.Name):
+            if isinstance(n.target, _Name):
                 loads[root] = loads.get(root, 0) + 1
-        for field in n._fields:
+        fields = fields_of(kind)
+        if fields is None:
+            fields = A._name_fields(kind)
+        for field in fields:
             v = getattr(n, field, None)
+            if v is None:
+                continue
             if isinstance(v, list):
-                stack.extend(x for x in v if isinstance(x, gast.AST))
-            elif isinstance(v, gast.AST):
-                stack.append(v)
+                for x in v:
+                    if isinstance(x, _AST):
+                        push(x)
+            elif isinstance(v, _AST):
+                push(v)
     return loads, stores
 
 

@@ -48,7 +48,7 @@ def _counter_step(stmt) -> Optional[str]:
 
 
 def _jumps(node) -> bool:
-    return any(isinstance(n, (gast.Break, gast.Continue, gast.Return)) for n in gast.walk(node))
+    return any(isinstance(n, (gast.Break, gast.Continue, gast.Return)) for n in A.nodes(node))
 
 
 def _trips_match(fwd, bwd: gast.For) -> Optional[str]:
@@ -78,7 +78,7 @@ def _trips_match(fwd, bwd: gast.For) -> Optional[str]:
 def _counter_ok(counter: str, fwd, top: List[gast.stmt], f_index: int) -> bool:
     """``counter`` starts at 0 right before ``fwd`` and only ``fwd``'s body steps it,
     once per trip, at its top level."""
-    stores = [n for n in gast.walk(gast.Module(body=top, type_ignores=[]))
+    stores = [n for n in A.nodes(gast.Module(body=top, type_ignores=[]))
               if isinstance(n, gast.Name) and n.id == counter
               and isinstance(n.ctx, (gast.Store, gast.Param))]
     steps = [s for s in fwd.body if _counter_step(s) == counter]
@@ -103,7 +103,7 @@ def _pushes_every_trip(push_index: int, fwd, trips: str) -> bool:
 def _drop_unread_counters(fn: gast.FunctionDef, counters) -> None:
     """Remove ``c = 0`` and the forward loop's ``c += 1`` once nothing else reads ``c``."""
     for counter, fwd in counters:
-        mentions = sum(isinstance(n, gast.Name) and n.id == counter for n in gast.walk(fn))
+        mentions = sum(isinstance(n, gast.Name) and n.id == counter for n in A.nodes(fn))
         if mentions != 2:
             continue
         fwd.body = [s for s in fwd.body if _counter_step(s) != counter] or [gast.Pass()]
@@ -151,7 +151,7 @@ def iterate_stacks(fn: gast.FunctionDef, oracle=None) -> gast.FunctionDef:
     if not any(_stack_init(s) for s in top):
         return fn
     occurrences: Dict[str, int] = {}
-    for n in gast.walk(fn):
+    for n in A.nodes(fn):
         if isinstance(n, gast.Name):
             occurrences[n.id] = occurrences.get(n.id, 0) + 1
     inits = {}
@@ -184,7 +184,7 @@ def iterate_stacks(fn: gast.FunctionDef, oracle=None) -> gast.FunctionDef:
                     and occurrences.get(stack) == 3
                     and (light_tail or (oracle is not None and oracle.shape(
                         A.root_name(s.targets[0])) == ()))
-                    and any(_append_of(n) == stack for n in gast.walk(
+                    and any(_append_of(n) == stack for n in A.nodes(
                         gast.Module(body=top[:b_index], type_ignores=[])) if isinstance(n, gast.Expr))):
                 pops.append((k, stack))
         if not pops:

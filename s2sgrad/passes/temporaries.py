@@ -147,10 +147,17 @@ def _effects(stmt):
         elif kind is gast.Call and isinstance(n.func, gast.Attribute) \
                 and n.func.attr not in _PURE_METHODS:
             stored.add(A.root_name(n.func.value))
-        for field in n._fields:
+        fields = A._NAME_FIELDS.get(kind)
+        if fields is None:
+            fields = A._name_fields(kind)
+        for field in fields:            # (contexts and operators are not pushed)
             v = getattr(n, field, None)
+            if v is None:
+                continue
             if isinstance(v, list):
-                stack.extend(x for x in v if isinstance(x, gast.AST))
+                for x in v:
+                    if isinstance(x, gast.AST):
+                        stack.append(x)
             elif isinstance(v, gast.AST):
                 stack.append(v)
     stored.discard(None)
@@ -161,7 +168,7 @@ def _source_length(expr) -> int:
     """About how many characters ``expr`` prints as (parentheses left out), without
     running the printer."""
     n = 0
-    for node in gast.walk(expr):
+    for node in A.nodes(expr):
         if isinstance(node, gast.Name):
             n += len(node.id)
         elif isinstance(node, gast.Constant):
