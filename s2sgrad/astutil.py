@@ -26,6 +26,7 @@ _TO_GAST_SPECIAL = frozenset(k[6:] for c in type(_gast_translator()).__mro__
 _TYPE_PARAMS = frozenset({"FunctionDef", "AsyncFunctionDef", "ClassDef"})
 _FAST_SPECIAL = frozenset({"Name", "arg"}) | _TYPE_PARAMS
 _GAST_OF = {}
+_BARE = set()          # classes without fields or attributes (Load, Add, ...)
 
 
 def to_gast(node):
@@ -33,20 +34,27 @@ def to_gast(node):
     positions), built without gast's generic visitor (parsing is the first cost of
     every generation)."""
     cls = node.__class__
-    name = cls.__name__
     target = _GAST_OF.get(cls)
     if target is None:
+        name = cls.__name__
         target = getattr(gast, name, None)
         if target is None or (name in _TO_GAST_SPECIAL and name not in _FAST_SPECIAL) \
                 or (name in _TYPE_PARAMS and tuple(target._fields) != tuple(
                     cls._fields) + ("type_params",)):
             return _gast_translator().visit(node)
         _GAST_OF[cls] = target
+        if not cls._fields and not cls._attributes:
+            _BARE.add(cls)
     new = target.__new__(target)
+    if cls in _BARE:                   # contexts and operators: nothing to copy
+        return new
     state = new.__dict__
+    name = cls.__name__
     if name == "Name":
         state["id"] = node.id
-        state["ctx"] = to_gast(node.ctx)
+        ctx = node.ctx
+        state["ctx"] = _GAST_OF[ctx.__class__].__new__(_GAST_OF[ctx.__class__]) \
+            if ctx.__class__ in _BARE else to_gast(ctx)
         state["annotation"] = None
         state["type_comment"] = None
         _copy_location(state, node)
@@ -585,6 +593,9 @@ class NameAllocator:
 
     def __init__(self, taken: Iterable[str] = ()):
         self.taken: Set[str] = set(taken)
+        # base -> the first number not yet known to be taken (``taken`` only grows, so
+        # the numbers below it stay taken: no search from 0 or 1 again)
+        self._next: dict = {}
 
     def reserve(self, name: str) -> None:
         self.taken.add(name)
@@ -594,18 +605,23 @@ class NameAllocator:
         if base not in self.taken:
             self.taken.add(base)
             return base
-        k = 1
-        while "%s_%d" % (base, k) in self.taken:
+        taken = self.taken
+        key = (base, "_")
+        k = self._next.get(key, 1)
+        while "%s_%d" % (base, k) in taken:
             k += 1
         name = "%s_%d" % (base, k)
-        self.taken.add(name)
+        taken.add(name)
+        self._next[key] = k + 1
         return name
 
     def numbered(self, base: str) -> str:
         """base0, base1, ... : names of the intermediates of one statement."""
-        k = 0
-        while "%s%d" % (base, k) in self.taken:
+        taken = self.taken
+        k = self._next.get(base, 0)
+        while "%s%d" % (base, k) in taken:
             k += 1
         name = "%s%d" % (base, k)
-        self.taken.add(name)
+        taken.add(name)
+        self._next[base] = k + 1
         return name

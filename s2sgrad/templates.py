@@ -105,12 +105,19 @@ _PARAMETERS: Dict[Callable, list] = {}
 
 
 def _parameters(fn) -> list:
-    """The parameters of a rule's template function after ``result`` (cached: a
-    signature costs more than the rest of ``bind``)."""
+    """The parameters of a rule's template function after ``result``, as (name, kind,
+    default) with kind 'var' (``*args``), 'kwonly' or '' (cached: a signature costs
+    more than the rest of ``bind``)."""
     params = _PARAMETERS.get(fn)
     if params is None:
-        params = _PARAMETERS[fn] = list(inspect.signature(fn).parameters.values())[1:]
+        params = _PARAMETERS[fn] = [
+            (p.name, "var" if p.kind == p.VAR_POSITIONAL else
+             "kwonly" if p.kind == p.KEYWORD_ONLY else "", p.default)
+            for p in list(inspect.signature(fn).parameters.values())[1:]]
     return params
+
+
+_EMPTY = inspect.Parameter.empty
 
 
 def bind(rule: Rule, positional: Sequence[gast.expr], keywords: Sequence[Tuple[str, gast.expr]],
@@ -119,33 +126,34 @@ def bind(rule: Rule, positional: Sequence[gast.expr], keywords: Sequence[Tuple[s
     params = _parameters(rule.fn)
     bound: Dict[str, gast.expr] = {}
     pos = list(positional)
-    for p in params:
-        if p.kind == p.VAR_POSITIONAL:
-            bound[p.name] = gast.Tuple(elts=pos, ctx=gast.Load())
+    for name, kind, _ in params:
+        if kind == "var":
+            bound[name] = gast.Tuple(elts=pos, ctx=gast.Load())
             pos = []
             break
-        if p.kind == p.KEYWORD_ONLY:
+        if kind == "kwonly":
             break
         if pos:
-            bound[p.name] = pos.pop(0)
+            bound[name] = pos.pop(0)
     if pos:
         raise fail("too many positional arguments for the derivative rule '%s'" % rule.label,
                    "check the call's arguments")
-    names = {p.name for p in params}
-    for k, v in keywords:
-        if k not in names or k in bound:
-            raise fail("keyword argument %r is not supported by the derivative rule '%s'"
-                       % (k, rule.label),
-                       "drop the keyword or register a custom rule with @s2sgrad.adjoint")
-        bound[k] = v
-    for p in params:
-        if p.name not in bound:
-            if p.kind == p.VAR_POSITIONAL:
-                bound[p.name] = gast.Tuple(elts=[], ctx=gast.Load())
-            elif p.default is not p.empty:
-                bound[p.name] = value_node(p.default)
+    if keywords:
+        names = {p[0] for p in params}
+        for k, v in keywords:
+            if k not in names or k in bound:
+                raise fail("keyword argument %r is not supported by the derivative rule '%s'"
+                           % (k, rule.label),
+                           "drop the keyword or register a custom rule with @s2sgrad.adjoint")
+            bound[k] = v
+    for name, kind, default in params:
+        if name not in bound:
+            if kind == "var":
+                bound[name] = gast.Tuple(elts=[], ctx=gast.Load())
+            elif default is not _EMPTY:
+                bound[name] = value_node(default)
             else:
-                raise fail("missing argument %r for the derivative rule '%s'" % (p.name, rule.label),
+                raise fail("missing argument %r for the derivative rule '%s'" % (name, rule.label),
                            "pass the argument explicitly")
     return bound
 

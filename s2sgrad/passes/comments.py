@@ -23,15 +23,21 @@ def trace_definitions(body) -> Dict[str, gast.expr]:
     """name -> right-hand side, for names the trace assigns exactly once."""
     defs: Dict[str, gast.expr] = {}
     count: Dict[str, int] = {}
-    for node in A.nodes(gast.Module(body=body, type_ignores=[])):
+    assigned = []
+    for node in A.statements(gast.Module(body=body, type_ignores=[])):
         if isinstance(node, (gast.Assign, gast.AugAssign, gast.For)):
             targets = node.targets if isinstance(node, gast.Assign) else [node.target]
             for t in targets:
-                for n in A.names_stored(t):
+                for n in ((t.id,) if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store)
+                          else A.names_stored(t)):
                     count[n] = count.get(n, 0) + 1
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
-                defs[node.targets[0].id] = A.clone(node.value)
-    return {n: v for n, v in defs.items() if count.get(n) == 1}
+                assigned.append(node)
+    for node in assigned:             # (copies: the optimizer rewrites the trace's trees)
+        name = node.targets[0].id
+        if count.get(name) == 1:
+            defs[name] = A.clone(node.value)
+    return defs
 
 
 def refresh_comments(fn: gast.FunctionDef, defs: Dict[str, gast.expr]) -> gast.FunctionDef:
