@@ -225,7 +225,8 @@ class ReverseBuilder:
     def may_be_zero_d(self, value: gast.expr) -> bool:
         """Could ``value`` be a 0-d array when every input is a scalar?"""
         if isinstance(value, gast.Name):
-            return any(self.adj.get(v) == value.id and v in self.zero_d for v in self.adj)
+            adj = self.adj
+            return any(adj.get(v) == value.id for v in self.zero_d)
         if not isinstance(value, gast.Call):
             return False              # arithmetic on 0-d arrays gives NumPy scalars
         path = A.dotted(value.func) or ""
