@@ -70,10 +70,10 @@ def mark_shift_invariance(trace, env: Environment, shapes) -> Dict[str, str]:
     found: Dict[str, str] = {}
     stores: Counter = Counter({p: 1 for p in trace.params})
     loads: Counter = Counter()
-    for n in gast.walk(gast.Module(body=body, type_ignores=[])):
+    for n in A.node_list(gast.Module(body=body, type_ignores=[])):
         if isinstance(n, gast.Name):
             (loads if isinstance(n.ctx, gast.Load) else stores)[n.id] += 1
-    defs = {s.targets[0].id: s for s in gast.walk(gast.Module(body=body, type_ignores=[]))
+    defs = {s.targets[0].id: s for s in A.statements(gast.Module(body=body, type_ignores=[]))
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
     for block in _blocks(body):
         for stmt in block:
@@ -170,7 +170,7 @@ def _prove(block, m, env, shapes, stores, loads):
         target = stmt.targets[0].id
         if stores[target] != 1 or target in tracked:
             return None
-        for n in gast.walk(stmt.value):
+        for n in A.nodes(stmt.value):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id in tracked:
                 seen[n.id] += 1
         if m in reads:
@@ -248,7 +248,7 @@ def _transfer(expr, target, tracked, env, shapes):
     x = args[0].id
     v = tracked[x]
     if any(isinstance(n, gast.Name) and n.id in tracked
-           for a in list(args[1:]) + list(keywords.values()) for n in gast.walk(a)):
+           for a in list(args[1:]) + list(keywords.values()) for n in A.nodes(a)):
         return None
     if name in ("exp", "log"):
         if len(args) != 1 or keywords or v[0] != ("add" if name == "exp" else "mul"):
@@ -288,7 +288,7 @@ def _pattern(node, tracked, rank) -> Optional[Tuple[str, int, Tuple[int, ...]]]:
 def _binary(name, left, right, shape, tracked, shapes):
     for node in (left, right):
         if not isinstance(node, (gast.Name, gast.Constant)):
-            if any(isinstance(n, gast.Name) and n.id in tracked for n in gast.walk(node)):
+            if any(isinstance(n, gast.Name) and n.id in tracked for n in A.nodes(node)):
                 return None
     a = _pattern(left, tracked, len(shape))
     b = _pattern(right, tracked, len(shape))
@@ -380,7 +380,7 @@ def shift_comment(trace, m: str, idiom: str) -> str:
     """'log-softmax is shift-invariant: no gradient through np.max(x, axis=1)'."""
     from .emit import to_source
     shown = m
-    for s in gast.walk(trace.node):
+    for s in A.statements(trace.node):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
                 and s.targets[0].id == m:
             origin = getattr(s, "s2s_origin", None)

@@ -35,6 +35,17 @@ VIEW_CALLS = {"reshape", "transpose", "broadcast_to", "expand_dims", "squeeze", 
               "rot90", "array_split", "split"}
 
 
+_RUNTIME_NAMES: list = []
+
+
+def _runtime_names() -> frozenset:
+    """``runtime.__all__`` as a set (looked up for every global a template reads)."""
+    if not _RUNTIME_NAMES:
+        from . import runtime
+        _RUNTIME_NAMES.append(frozenset(runtime.__all__))
+    return _RUNTIME_NAMES[0]
+
+
 @dataclass
 class Bindings:
     """Names the generated code uses for NumPy and the runtime helpers."""
@@ -48,10 +59,9 @@ class Bindings:
     extra_names: Dict[tuple, str] = field(default_factory=dict)
 
     def resolve(self, name: str, rule=None, fresh=None) -> Optional[str]:
-        from . import runtime
         if name == "np":
             return self.numpy_name
-        if name in runtime.__all__:
+        if name in _runtime_names():
             self.used_helpers.add(name)
             return self.helper_names[name]
         glb = getattr(getattr(rule, "fn", None), "__globals__", None) or {}

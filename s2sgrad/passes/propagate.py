@@ -23,16 +23,32 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
     """
     env: Dict[str, gast.expr] = {}          # a -> b (Name) or constant
     exprs: Dict[str, str] = {}              # dump of a pure rhs -> name holding it
+    # b -> the names a ever mapped to b, and name -> the exprs keys ever holding or
+    # reading it: where kill looks (entries are checked again, so stale ones are fine)
+    aliases: Dict[str, Set[str]] = {}
+    mentions: Dict[str, Set] = {}
+
+    def bind(a, v):
+        env[a] = v
+        if isinstance(v, gast.Name):
+            aliases.setdefault(v.id, set()).add(a)
+
+    def remember(key, holder, reads):
+        exprs[key] = (holder, reads)
+        for n in (holder, *reads):
+            mentions.setdefault(n, set()).add(key)
 
     def kill(names):
-        for n in list(env):
-            v = env[n]
-            if n in names or (isinstance(v, gast.Name) and v.id in names):
-                del env[n]
-        for k in list(exprs):
-            holder, reads = exprs[k]
-            if holder in names or reads & names:
-                del exprs[k]
+        for n in names:
+            env.pop(n, None)
+            for a in aliases.get(n, ()):
+                v = env.get(a)
+                if v is not None and isinstance(v, gast.Name) and v.id in names:
+                    del env[a]
+            for k in mentions.get(n, ()):
+                entry = exprs.get(k)
+                if entry is not None and (entry[0] in names or entry[1] & names):
+                    del exprs[k]
 
     out = []
     for s in stmts:
@@ -66,9 +82,9 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
             v = s.value
             if a not in keep or isinstance(v, gast.Name) or _num(v) is not None:
                 if isinstance(v, gast.Name) and v.id != a:
-                    env[a] = v             # an alias the program already had
+                    bind(a, v)             # an alias the program already had
                 elif _num(v) is not None:
-                    env[a] = v
+                    bind(a, v)
                 elif a not in keep and isinstance(v, (gast.Subscript, gast.Call,
                                                       gast.Attribute)) \
                         and _pure_expr(v, numpy_name, helpers):
@@ -78,9 +94,9 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
                     if a not in reads:
                         if key in exprs and exprs[key][0] not in keep:
                             s.value = A.load(exprs[key][0])
-                            env[a] = s.value
+                            bind(a, s.value)
                         else:
-                            exprs[key] = (a, reads)
+                            remember(key, a, reads)
         out.append(s)
     return out
 
