@@ -16,6 +16,7 @@ import gast
 from .. import astutil as A
 
 _COMMENT = re.compile(r"^(?P<stmt>.*?)(?P<line>  \(line \d+\))$")
+_WORD = re.compile(r"\w+")
 _PART = re.compile(r".*?  \(line \d+\)(?=; |$)")
 
 
@@ -62,6 +63,9 @@ def refresh_comments(fn: gast.FunctionDef, defs: Dict[str, gast.expr]) -> gast.F
             return cache[text]
         new = text
         m = _COMMENT.match(text)
+        if m and m.group("stmt").isascii() and m.group("stmt").strip() \
+                and gone.keys().isdisjoint(_WORD.findall(m.group("stmt"))):
+            m = None        # (no temporary named: nothing to spell out, no parse needed)
         if m:
             try:
                 stmt = A.parse(m.group("stmt")).body[0]
