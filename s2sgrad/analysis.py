@@ -229,7 +229,7 @@ def activity(body: List[gast.stmt], wrt: Sequence[str], output: str, env: Enviro
     changed = True
     while changed:
         changed = False
-        for s in stmts:
+        for s in reversed(stmts):       # (uses come after definitions: one sweep back)
             if not set(targets[id(s)]) & useful:
                 continue
             deps = inputs[id(s)]
