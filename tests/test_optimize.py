@@ -116,6 +116,35 @@ def test_common_subexpressions():
     assert body(f) == ["t1 = x[:-1]", "y = t1 * t1", "return y"]
 
 
+def test_common_subexpressions_that_read_the_same_names():
+    # same class and names read, different trees: only the equal one is shared; a
+    # rebinding of a name read forgets the expressions reading it
+    f = fn("def f(x, i):\n"
+           "    a = x[i]\n"
+           "    b = x[i + 1]\n"
+           "    c = x[i + 1]\n"
+           "    d = x[i]\n"
+           "    i = i + 2\n"
+           "    e = x[i]\n"
+           "    y = a + b + c + d + e\n"
+           "    return y")
+    f.body = propagate_copies(f.body)
+    f = eliminate_dead_code(f)
+    assert body(f) == ["a = x[i]", "b = x[i + 1]", "i = i + 2", "e = x[i]",
+                       "y = a + b + b + a + e", "return y"]
+
+
+def test_common_subexpression_held_by_a_kept_name_is_not_shared():
+    f = fn("def f(x):\n"
+           "    k = x[0]\n"
+           "    a = x[0]\n"
+           "    b = x[0]\n"
+           "    y = k + a + b\n"
+           "    return y")
+    f.body = propagate_copies(f.body, keep={"k"})
+    assert body(f)[:3] == ["k = x[0]", "a = x[0]", "b = a"]
+
+
 def test_no_cse_across_an_in_place_write():
     f = fn("def f(x, v):\n"
            "    t1 = x * 2.0\n"

@@ -22,21 +22,41 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
     substituted, so a constant it computes propagates in the same sweep.
     """
     env: Dict[str, gast.expr] = {}          # a -> b (Name) or constant
-    exprs: Dict[str, str] = {}              # dump of a pure rhs -> name holding it
-    # b -> the names a ever mapped to b, and name -> the exprs keys ever holding or
+    # pure right-hand sides by a cheap signature (class, names read), each entry
+    # [name holding it, names read, tree, its dump_key or None]: the dump of a tree is
+    # made only when another one shares its signature (most never meet their match)
+    exprs: Dict[tuple, List[list]] = {}
+    # b -> the names a ever mapped to b, and name -> the exprs entries ever holding or
     # reading it: where kill looks (entries are checked again, so stale ones are fine)
     aliases: Dict[str, Set[str]] = {}
-    mentions: Dict[str, Set] = {}
+    mentions: Dict[str, List] = {}
 
     def bind(a, v):
         env[a] = v
         if isinstance(v, gast.Name):
             aliases.setdefault(v.id, set()).add(a)
 
-    def remember(key, holder, reads):
-        exprs[key] = (holder, reads)
+    def same(sig, v):
+        """The live entry whose tree dumps as ``v`` does (at most one), its list."""
+        entries = exprs.get(sig)
+        if not entries:
+            return None, None
+        key = A.dump_key(v)
+        for entry in entries:
+            if entry[3] is None:
+                entry[3] = A.dump_key(entry[2])
+            if entry[3] == key:
+                return entry, key
+        return None, key
+
+    def remember(sig, holder, reads, tree, key, old):
+        entries = exprs.setdefault(sig, [])
+        if old is not None:
+            _drop(entries, old)
+        entry = [holder, reads, tree, key]
+        entries.append(entry)
         for n in (holder, *reads):
-            mentions.setdefault(n, set()).add(key)
+            mentions.setdefault(n, []).append((sig, entry))
 
     def kill(names):
         for n in names:
@@ -45,10 +65,11 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
                 v = env.get(a)
                 if v is not None and isinstance(v, gast.Name) and v.id in names:
                     del env[a]
-            for k in mentions.get(n, ()):
-                entry = exprs.get(k)
-                if entry is not None and (entry[0] in names or entry[1] & names):
-                    del exprs[k]
+            for sig, entry in mentions.get(n, ()):
+                if entry[0] in names or entry[1] & names:
+                    entries = exprs.get(sig)
+                    if entries:
+                        _drop(entries, entry)
 
     out = []
     for s in stmts:
@@ -89,16 +110,25 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
                                                       gast.Attribute)) \
                         and _pure_expr(v, numpy_name, helpers):
                     # (arithmetic is rarely repeated in generated code: not worth a dump)
-                    key = A.dump_key(v)
                     reads = A.names_loaded(v)
                     if a not in reads:
-                        if key in exprs and exprs[key][0] not in keep:
-                            s.value = A.load(exprs[key][0])
+                        sig = (v.__class__, frozenset(reads))
+                        entry, key = same(sig, v)
+                        if entry is not None and entry[0] not in keep:
+                            s.value = A.load(entry[0])
                             bind(a, s.value)
                         else:
-                            remember(key, a, reads)
+                            remember(sig, a, reads, v, key, entry)
         out.append(s)
     return out
+
+
+def _drop(entries, entry):
+    """Remove ``entry`` itself (not an equal one) from ``entries``, if there."""
+    for i, e in enumerate(entries):
+        if e is entry:
+            del entries[i]
+            return
 
 
 def _propagate_inner(stmts, env, numpy_name, helpers, keep, fold=None):
