@@ -206,6 +206,7 @@ def as_store(node):
 
 _AST = gast.AST
 _Name = gast.Name
+_Constant = gast.Constant
 
 
 # Fields that never hold a node, per class: skipped when looking for children.
@@ -382,16 +383,20 @@ def _name_fields(cls):
 
 def _names(node, out, want):
     """Add to ``out`` the ids of the Names under ``node`` whose context class is in
-    ``want`` (any context for None); depth first: the order of a set does not matter."""
+    ``want`` (any context for None); depth first: the order of a set does not matter.
+    (Names and Constants among the children are handled where they are met, without a
+    trip through the stack: they are most of the leaves.)"""
     stack = [node]
     pop, push = stack.pop, stack.append
+    add = out.add
     fields_of = _NAME_FIELDS.get
+    Name, Constant, AST = _Name, _Constant, _AST
     while stack:
         n = pop()
         cls = n.__class__
-        if cls is _Name:
+        if cls is Name:
             if want is None or n.ctx.__class__ in want:
-                out.add(n.id)
+                add(n.id)
             if n.annotation is None:
                 continue
         fields = fields_of(cls)
@@ -401,11 +406,29 @@ def _names(node, out, want):
             value = getattr(n, field, None)
             if value is None:
                 continue
-            if isinstance(value, _AST):
+            vcls = value.__class__
+            if vcls is Name:
+                if want is None or value.ctx.__class__ in want:
+                    add(value.id)
+                if value.annotation is not None:
+                    push(value)
+            elif vcls is Constant:
+                continue
+            elif vcls is list:
+                for item in value:
+                    icls = item.__class__
+                    if icls is Name:
+                        if want is None or item.ctx.__class__ in want:
+                            add(item.id)
+                        if item.annotation is not None:
+                            push(item)
+                    elif icls is not Constant and isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
                 push(value)
             elif isinstance(value, list):
                 for item in value:
-                    if isinstance(item, _AST):
+                    if isinstance(item, AST):
                         push(item)
     return out
 
