@@ -157,13 +157,21 @@ def call(func, args=(), keywords=()) -> gast.Call:
 _ATOMIC = frozenset({str, int, float, bool, complex, bytes, type(None), type(Ellipsis)})
 
 
+# Contexts and operators: nodes without fields or attributes, never changed in place
+# (a pass replaces a ``ctx`` or ``op``, it does not edit one), so a copy shares them.
+_FIELDLESS = frozenset(c for c in vars(gast).values()
+                       if isinstance(c, type) and issubclass(c, (gast.expr_context, gast.operator,
+                                                                 gast.unaryop, gast.cmpop,
+                                                                 gast.boolop)))
+
+
 def clone(node, memo=None):
     """``copy.deepcopy(node)`` for gast trees (lists of nodes too), several times faster:
     the same copy (every attribute, shared nodes stay shared), without the generic
-    ``__reduce_ex__`` protocol per node.  Values other than nodes, lists and atoms are
-    left to ``copy.deepcopy``."""
+    ``__reduce_ex__`` protocol per node; contexts and operators are shared, not copied.
+    Values other than nodes, lists and atoms are left to ``copy.deepcopy``."""
     cls = node.__class__
-    if cls in _ATOMIC:
+    if cls in _ATOMIC or cls in _FIELDLESS:
         return node
     if memo is None:
         memo = {}
