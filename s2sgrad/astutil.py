@@ -129,22 +129,39 @@ def parse_stmt(src: str) -> gast.stmt:
     return stmt
 
 
+# The builders below fill the node's fields directly (what gast's constructor does
+# with keywords, without its generic path: they make most of the compiler's nodes).
+# Contexts are shared, as clone shares them: no pass edits one.
+_LOAD_CTX, _STORE_CTX = gast.Load(), gast.Store()
+
+
 def load(name: str) -> gast.Name:
-    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+    node = _NameClass.__new__(_NameClass)
+    node.__dict__ = {"id": name, "ctx": _LOAD_CTX, "annotation": None, "type_comment": None}
+    return node
 
 
 def store(name: str) -> gast.Name:
-    return gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
+    node = _NameClass.__new__(_NameClass)
+    node.__dict__ = {"id": name, "ctx": _STORE_CTX, "annotation": None, "type_comment": None}
+    return node
 
 
 def const(value) -> gast.Constant:
-    return gast.Constant(value=value, kind=None)
+    node = _ConstantClass.__new__(_ConstantClass)
+    node.__dict__ = {"value": value, "kind": None}
+    return node
 
 
 def assign(target, value: gast.expr) -> gast.Assign:
     if isinstance(target, str):
         target = store(target)
-    return gast.Assign(targets=[target], value=value, type_comment=None)
+    node = _AssignClass.__new__(_AssignClass)
+    node.__dict__ = {"targets": [target], "value": value, "type_comment": None}
+    return node
+
+
+_NameClass, _ConstantClass, _AssignClass = gast.Name, gast.Constant, gast.Assign
 
 
 def call(func, args=(), keywords=()) -> gast.Call:
