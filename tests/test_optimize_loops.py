@@ -592,3 +592,24 @@ def test_scalar_stacks_are_iterated_even_when_work_follows_the_loop():
     oracle = ShapeOracle({"h": (), "g": (), "W": (), "X": (4, 2)})
     out = lines(iterate_stacks(fn(ARRAY_LOOP_THEN_WORK), oracle))
     assert "for h in reversed(h_stack):" in out
+
+
+def _short_rnn(Wx, Wh, b, xs, h0):
+    h = h0
+    for t in range(6):
+        h = np.tanh(np.dot(xs[t], Wx) + np.dot(h, Wh) + b)
+    return 0.5 * np.sum(h ** 2)
+
+
+def test_hvp_through_batched_weight_gradients_matches_differences_of_the_gradient():
+    rng = np.random.default_rng(4)
+    args = (rng.standard_normal((3, 5)) * 0.5, rng.standard_normal((5, 5)) * 0.4,
+            0.1 * rng.standard_normal(5), rng.standard_normal((10, 4, 3)), np.zeros((4, 5)))
+    g = s2sgrad.grad(_short_rnn, wrt=0)
+    g(*args)
+    assert "_by_trip.reshape(-1, 5)" in g.source          # the pass fired
+    v = rng.standard_normal((3, 5))
+    hv = s2sgrad.hvp(_short_rnn, wrt=0)(*args, v)
+    eps = 1e-5
+    fd = (g(args[0] + eps * v, *args[1:]) - g(args[0] - eps * v, *args[1:])) / (2 * eps)
+    np.testing.assert_allclose(hv, fd, rtol=1e-6, atol=1e-8)
