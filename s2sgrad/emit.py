@@ -32,6 +32,16 @@ class Comment(gast.stmt):
         self.text = text
 
 
+class Line(gast.stmt):
+    """A statement already spelled out (the shape probe's records: emitted verbatim,
+    not built as a tree and printed)."""
+    _fields = ("text",)
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+
 def _one_line(chunks) -> str:
     return "".join(chunks)
 
@@ -331,6 +341,9 @@ def emit_stmts(stmts, indent: int, out: List[str]) -> None:
         comment = getattr(stmt, "s2s_comment", None)
         if isinstance(stmt, Comment):
             out.append(pad + "# " + stmt.text)
+            continue
+        if isinstance(stmt, Line):
+            out.append(pad + stmt.text)
             continue
         if isinstance(stmt, gast.If):
             _compound(out, pad, "if %s:" % _test(stmt.test), comment)

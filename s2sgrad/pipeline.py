@@ -19,7 +19,7 @@ import numpy
 from . import astutil as A
 from . import runtime
 from .analysis import Environment
-from .emit import Comment, compile_function, emit_function
+from .emit import Comment, Line, compile_function, emit_function
 from .errors import NonScalarOutputError
 from .normalize import PrimalTrace, build_primal_trace
 from .optimize import ShapeOracle, eliminate_dead_forward, optimize_function
@@ -134,11 +134,11 @@ def _with_extra(globals_, trace):
 
 
 def _record_constant(rec, key):
-    return gast.Expr(value=A.call(A.load(rec), [A.const(key), A.const(0.0)]))
+    return Line("%s(%r, 0.0)" % (rec, key))
 
 
 def _record(rec, name):
-    return gast.Expr(value=A.call(A.load(rec), [A.const(name), A.load(name)]))
+    return Line("%s(%r, %s)" % (rec, name, name))
 
 
 def rewrite_grad_of(parsed):
