@@ -60,31 +60,36 @@ def _array_shape(node, oracle: ShapeOracle):
     return None
 
 
+class _ReductionsAsMethods(A.Transformer):
+    # (a module-level class: the Transformer's per-class visitor table is made once,
+    # not for a fresh class at every call)
+    def __init__(self, oracle: ShapeOracle):
+        self.oracle = oracle
+        self.prefix = oracle.numpy_name + "."
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        path = A.dotted(node.func)
+        if path is None or not path.startswith(self.prefix):
+            return node
+        attr = path[len(self.prefix):]
+        if attr not in _REDUCTIONS or not 1 <= len(node.args) <= 2:
+            return node
+        if any(k.arg not in ("axis", "keepdims") for k in node.keywords):
+            return node
+        shape = _array_shape(node.args[0], self.oracle)
+        if not shape:                     # unknown, or () (maybe a Python float)
+            return node
+        keywords = list(node.keywords)
+        if len(node.args) == 2:
+            keywords.insert(0, gast.keyword(arg="axis", value=node.args[1]))
+        obj = node.args[0]
+        return gast.Call(func=gast.Attribute(value=obj, attr=attr, ctx=gast.Load()),
+                         args=[], keywords=keywords)
+
+
 def reductions_as_methods(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast.FunctionDef:
     """``np.sum(x, axis=1)`` -> ``x.sum(axis=1)`` when ``x`` is known to be an array
     (a non-empty shape): ``np.sum`` calls that very method after a Python-level
     dispatch that costs about a microsecond per call."""
-    np_name = oracle.numpy_name
-
-    class T(A.Transformer):
-        def visit_Call(self, node):
-            self.generic_visit(node)
-            path = A.dotted(node.func)
-            if path is None or not path.startswith(np_name + "."):
-                return node
-            attr = path[len(np_name) + 1:]
-            if attr not in _REDUCTIONS or not 1 <= len(node.args) <= 2:
-                return node
-            if any(k.arg not in ("axis", "keepdims") for k in node.keywords):
-                return node
-            shape = _array_shape(node.args[0], oracle)
-            if not shape:                     # unknown, or () (maybe a Python float)
-                return node
-            keywords = list(node.keywords)
-            if len(node.args) == 2:
-                keywords.insert(0, gast.keyword(arg="axis", value=node.args[1]))
-            obj = node.args[0]
-            return gast.Call(func=gast.Attribute(value=obj, attr=attr, ctx=gast.Load()),
-                             args=[], keywords=keywords)
-
-    return T().visit(fn)
+    return _ReductionsAsMethods(oracle).visit(fn)
