@@ -60,36 +60,35 @@ def _array_shape(node, oracle: ShapeOracle):
     return None
 
 
-class _ReductionsAsMethods(A.Transformer):
-    # (a module-level class: the Transformer's per-class visitor table is made once,
-    # not for a fresh class at every call)
-    def __init__(self, oracle: ShapeOracle):
-        self.oracle = oracle
-        self.prefix = oracle.numpy_name + "."
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        path = A.dotted(node.func)
-        if path is None or not path.startswith(self.prefix):
-            return node
-        attr = path[len(self.prefix):]
-        if attr not in _REDUCTIONS or not 1 <= len(node.args) <= 2:
-            return node
-        if any(k.arg not in ("axis", "keepdims") for k in node.keywords):
-            return node
-        shape = _array_shape(node.args[0], self.oracle)
-        if not shape:                     # unknown, or () (maybe a Python float)
-            return node
-        keywords = list(node.keywords)
-        if len(node.args) == 2:
-            keywords.insert(0, gast.keyword(arg="axis", value=node.args[1]))
-        obj = node.args[0]
-        return gast.Call(func=gast.Attribute(value=obj, attr=attr, ctx=gast.Load()),
-                         args=[], keywords=keywords)
-
-
 def reductions_as_methods(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast.FunctionDef:
     """``np.sum(x, axis=1)`` -> ``x.sum(axis=1)`` when ``x`` is known to be an array
     (a non-empty shape): ``np.sum`` calls that very method after a Python-level
     dispatch that costs about a microsecond per call."""
-    return _ReductionsAsMethods(oracle).visit(fn)
+    prefix = oracle.numpy_name + "."
+    # (each call edited in place, from one scan: whether a call changes depends on no
+    # other call, as _array_shape never looks into calls)
+    for node in A.node_list(fn):
+        if isinstance(node, gast.Call):
+            _as_method(node, prefix, oracle)
+    return fn
+
+
+def _as_method(node: gast.Call, prefix: str, oracle: ShapeOracle) -> None:
+    path = A.dotted(node.func)
+    if path is None or not path.startswith(prefix):
+        return
+    attr = path[len(prefix):]
+    if attr not in _REDUCTIONS or not 1 <= len(node.args) <= 2:
+        return
+    if any(k.arg not in ("axis", "keepdims") for k in node.keywords):
+        return
+    shape = _array_shape(node.args[0], oracle)
+    if not shape:                     # unknown, or () (maybe a Python float)
+        return
+    keywords = list(node.keywords)
+    if len(node.args) == 2:
+        keywords.insert(0, gast.keyword(arg="axis", value=node.args[1]))
+    obj = node.args[0]
+    node.func = gast.Attribute(value=obj, attr=attr, ctx=gast.Load())
+    node.args = []
+    node.keywords = keywords
