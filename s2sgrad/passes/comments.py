@@ -41,6 +41,17 @@ def trace_definitions(body) -> Dict[str, gast.expr]:
     return defs
 
 
+def _from_definition(text: str, defs: Dict[str, gast.expr]):
+    """``t = <value>`` for the comment of the trace's one assignment of ``t``, built
+    from its definition (copied before any pass ran; the comment was printed from
+    it) instead of parsed back from the text; None for any other comment."""
+    target, sep, rest = text.partition(" = ")
+    value = defs.get(target) if sep and " = " not in rest else None
+    if value is None:
+        return None
+    return gast.Assign(targets=[A.store(target)], value=A.clone(value), type_comment=None)
+
+
 def refresh_comments(fn: gast.FunctionDef, defs: Dict[str, gast.expr]) -> gast.FunctionDef:
     """Spell out, in comments, the temporaries the optimized function no longer has."""
     from ..emit import to_source
@@ -67,10 +78,12 @@ def refresh_comments(fn: gast.FunctionDef, defs: Dict[str, gast.expr]) -> gast.F
                 and gone.keys().isdisjoint(_WORD.findall(m.group("stmt"))):
             m = None        # (no temporary named: nothing to spell out, no parse needed)
         if m:
-            try:
-                stmt = A.parse(m.group("stmt")).body[0]
-            except SyntaxError:
-                stmt = None
+            stmt = _from_definition(m.group("stmt"), defs)
+            if stmt is None:
+                try:
+                    stmt = A.parse(m.group("stmt")).body[0]
+                except SyntaxError:
+                    stmt = None
             if stmt is not None and A.all_names(stmt) & set(gone):
                 for _ in range(20):           # spell out nested temporaries too
                     loads = A.names_loaded(stmt) & set(gone)
