@@ -61,3 +61,23 @@ def test_comments_name_only_existing_values(f, wrt, args):
             names = {n.id for n in gast.walk(gast.parse(stmt)) if isinstance(n, gast.Name)}
             stale += sorted(names - known)
     assert not stale, "comments mention names the code no longer has: %s\n%s" % (stale, src)
+
+
+def test_spelled_out_from_definitions_as_from_the_text():
+    """A comment on a single assignment is rebuilt from the definition (not parsed
+    back): the same text, also for a folded negative constant (Constant(-2), which
+    parses back as -(2)) and a chained assignment (parsed, as before)."""
+    from s2sgrad import astutil as A
+    from s2sgrad.emit import to_source
+    from s2sgrad.passes.comments import refresh_comments, trace_definitions
+    trace = A.parse("def f(x):\n    t0 = x ** 2\n    t1 = t0 * 3.0\n    a = b = t1\n"
+                    "    return a\n").body[0]
+    trace.body[0].value.right = gast.Constant(value=-2, kind=None)
+    defs = trace_definitions(trace.body)
+    fn = A.parse("def g(x):\n    out = x ** -2 * 3.0\n    return out\n").body[0]
+    fn.body[0].s2s_comment = "; ".join("%s  (line %d)" % (to_source(s).strip(), k + 2)
+                                       for k, s in enumerate(trace.body[:3]))
+    refresh_comments(fn, defs)
+    assert fn.body[0].s2s_comment == \
+        "x ** -2  (line 2); x ** -2 * 3.0  (line 3); x ** -2 * 3.0  (line 4)"
+    assert gast.dump(defs["t0"]) == gast.dump(trace.body[0].value)    # definitions unedited
