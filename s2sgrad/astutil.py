@@ -289,26 +289,9 @@ def nodes(node):
     """``walk(node)`` without the context and operator leaves (Load, Add, ...): the
     same nodes otherwise, in the same order, for scans that look for statements,
     names or calls.  (Those leaves sit only in the ``ctx``, ``op`` and ``ops`` fields,
-    which it does not read.)"""
-    todo = [node]
-    append = todo.append
-    fields_of = _NAME_FIELDS.get
-    for n in todo:
-        cls = n.__class__
-        fields = fields_of(cls)
-        if fields is None:
-            fields = _name_fields(cls)
-        for field in fields:
-            value = getattr(n, field, None)
-            if value is None:
-                continue
-            if isinstance(value, _AST):
-                append(value)
-            elif isinstance(value, list):
-                for item in value:
-                    if isinstance(item, _AST):
-                        append(item)
-        yield n
+    which it does not read.)  The nodes are listed before the first is given, so a
+    scan may edit what it has seen."""
+    return iter(node_list(node))
 
 
 def statements(node):
@@ -475,7 +458,8 @@ def all_names(node) -> Set[str]:
 
 
 def node_list(node) -> list:
-    """``list(nodes(node))``, without a generator: for scans that read the tree only."""
+    """The nodes under ``node`` (itself first) in ``ast.walk``'s order, without the
+    context and operator leaves (see ``nodes``)."""
     out = [node]
     append = out.append
     fields_of = _NAME_FIELDS.get

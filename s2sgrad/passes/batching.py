@@ -6,7 +6,8 @@ from typing import Dict, List, Optional, Tuple
 import gast
 
 from .. import astutil as A
-from .common import ShapeOracle, _pure_expr, _stored_anywhere, _written_in_place
+from .common import (ShapeOracle, _fresh, _mentions, _pure_expr, _stored_anywhere,
+                     _written_in_place)
 from .stacks import _append_of, _jumps, _pop_of, _stack_init
 
 # Batch only while a trip's matrix product is small (rows * k * m multiply-adds): a
@@ -62,19 +63,6 @@ def _accumulation(stmt, np_name: str) -> Optional[Tuple[str, str, Optional[str],
                 and isinstance(v.args[0], gast.Name)):
             return "sum", acc, None, v.args[0].id
     return None
-
-
-def _mentions(stmts, name: str) -> int:
-    return sum(isinstance(n, gast.Name) and n.id == name
-               for s in stmts for n in A.nodes(s))
-
-
-def _fresh(base: str, taken: set) -> str:
-    name, k = base, 1
-    while name in taken:
-        name, k = "%s%d" % (base, k), k + 1
-    taken.add(name)
-    return name
 
 
 def _np(np_name: str, attr: str) -> gast.expr:

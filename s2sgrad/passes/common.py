@@ -204,16 +204,21 @@ def _load_count(fn) -> Dict[str, int]:
 
 def _reads(node) -> Set[str]:
     """Names ``node`` reads, counting the targets of augmented assignments."""
-    out = set()
-    add = out.add
-    for n in A.node_list(node):
-        cls = n.__class__
-        if cls is _Name:
-            if n.ctx.__class__ is _Load:
-                add(n.id)
-        elif cls is _AugAssign and n.target.__class__ is _Name:
-            add(n.target.id)
-    return out
+    return set(_load_count(node))
+
+
+def _mentions(stmts, name: str) -> int:
+    """How often ``name`` appears (read or bound) in the statements ``stmts``."""
+    return sum(n.__class__ is _Name and n.id == name for s in stmts for n in A.node_list(s))
+
+
+def _fresh(base: str, taken: set) -> str:
+    """``base``, or ``base1``, ``base2``, ... : the first not in ``taken`` (then taken)."""
+    name, k = base, 1
+    while name in taken:
+        name, k = "%s%d" % (base, k), k + 1
+    taken.add(name)
+    return name
 
 
 _STORE_CONTEXTS = (gast.Store, gast.Param)

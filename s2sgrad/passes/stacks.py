@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Tuple
 import gast
 
 from .. import astutil as A
+from .common import _fresh, _mentions
 
 
 def _stack_init(stmt) -> Optional[str]:
@@ -103,21 +104,12 @@ def _pushes_every_trip(push_index: int, fwd, trips: str) -> bool:
 def _drop_unread_counters(fn: gast.FunctionDef, counters) -> None:
     """Remove ``c = 0`` and the forward loop's ``c += 1`` once nothing else reads ``c``."""
     for counter, fwd in counters:
-        mentions = sum(isinstance(n, gast.Name) and n.id == counter for n in A.nodes(fn))
-        if mentions != 2:
+        if _mentions([fn], counter) != 2:
             continue
         fwd.body = [s for s in fwd.body if _counter_step(s) != counter] or [gast.Pass()]
         fn.body = [s for s in fn.body
                    if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
                            and s.targets[0].id == counter)]
-
-
-def _fresh(base: str, taken: set) -> str:
-    name, k = base, 1
-    while name in taken:
-        name, k = "%s%d" % (base, k), k + 1
-    taken.add(name)
-    return name
 
 
 def _light(stmt) -> bool:

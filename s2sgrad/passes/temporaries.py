@@ -395,8 +395,7 @@ def merge_slice_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
                     del stmts[i]
                     merged = True
                     break
-                if (not _plain_step(u, numpy_name) or g in A.all_names(u)
-                        or reads & _stored_anywhere(u)):
+                if _ends_scan(u, g, reads, numpy_name):
                     break
             if not merged:
                 i += 1
@@ -404,6 +403,13 @@ def merge_slice_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
 
     fn.body = run(fn.body)
     return fn
+
+
+def _ends_scan(u, g: str, reads: Set[str], numpy_name: str) -> bool:
+    """An accumulation into ``g`` cannot be looked for past ``u``: it is not a plain
+    step, it mentions ``g``, or it rebinds a name the first statement reads."""
+    return (not _plain_step(u, numpy_name) or g in A.all_names(u)
+            or bool(reads & _stored_anywhere(u)))
 
 
 def _join_comments(new, *old):
@@ -495,8 +501,7 @@ def combine_scaled_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
                     del stmts[i]
                     merged = True
                     break
-                if (not _plain_step(u, numpy_name) or g in A.all_names(u)
-                        or reads & _stored_anywhere(u)):
+                if _ends_scan(u, g, reads, numpy_name):
                     break
             if not merged:
                 i += 1
