@@ -95,6 +95,9 @@ def test_monkeypatched_class_call_is_honoured(monkeypatch):
         return 2.0 * original(self, *args, **kwargs)
     monkeypatch.setattr(api.GradientFunction, "__call__", doubled)
     same(g(x, y), 2.0 * general(g, x, y))
+    # and against the closed form of d/dx sum(tanh(x y) + x x y)
+    np.testing.assert_allclose(g(x, y), 2.0 * ((1.0 - np.tanh(x * y) ** 2) * y + 2.0 * x * y),
+                               rtol=1e-14)
 
 
 def test_the_grad_object_looks_like_a_wrapper_of_the_function():
@@ -180,6 +183,11 @@ def test_subclasses_and_lookalikes_are_not_taken_for_the_exact_type():
     same(g(x, np.float64(2.0)), general(g, x, np.float64(2.0)))
     same(g(x, np.float32(2.0)), general(g, x, np.float32(2.0)))
     same(g(x, np.array(2.0)), general(g, x, np.array(2.0)))
+    # the closed form: d/dx = cos(x) s^2, d/ds = 2 s sum(sin(x))
+    for s in (F(2.0), np.float64(2.0), np.array(2.0)):
+        gx, gs = g(x, s)
+        np.testing.assert_allclose(gx, np.cos(x) * 4.0, rtol=1e-14)
+        np.testing.assert_allclose(gs, 4.0 * np.sum(np.sin(x)), rtol=1e-14, atol=1e-15)
 
 
 # -- values, containers, keywords ---------------------------------------------------------------------
