@@ -36,6 +36,7 @@ import numpy as np
 from . import astutil as A
 from .analysis import Environment, Op, classify
 from .errors import UnsupportedCallError, UnsupportedSyntaxError
+from .gcpause import gc_paused
 from .normalize import PrimalTrace, differentiable_loads
 from .reverse import VIEW_CALLS, Bindings
 from .rules import Rule
@@ -701,6 +702,7 @@ def name_is_grad(fn) -> bool:
     return getattr(fn, "__name__", "").endswith("_grad")
 
 
+@gc_paused
 def generate_jvp(fn, wrt: Sequence[int], example_args=None, tangent_only: bool = False):
     """Parse, trace, probe and emit the forward-mode function for ``fn``."""
     from .emit import emit_function

@@ -21,6 +21,7 @@ from . import runtime
 from .analysis import Environment
 from .emit import Comment, Line, compile_function, emit_function
 from .errors import NonScalarOutputError
+from .gcpause import gc_paused
 from .normalize import PrimalTrace, build_primal_trace
 from .optimize import ShapeOracle, eliminate_dead_forward, optimize_function
 from .parse import ParsedFunction, parse_function
@@ -192,6 +193,7 @@ def compile_generated(fe: FrontEnd, source: str, name: str, doc: str) -> Generat
     return Generated(source, compiled, name, fe.shapes is not None)
 
 
+@gc_paused
 def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
                       example_args: Optional[Sequence[Any]] = None,
                       tuple_output: bool = True) -> Generated:

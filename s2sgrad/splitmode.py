@@ -13,12 +13,14 @@ from typing import List, Sequence
 import gast
 
 from . import astutil as A
+from .gcpause import gc_paused
 
 
 # --------------------------------------------------------------------------
 # Split-mode reverse generation
 
 
+@gc_paused
 def generate_vjp(fn, wrt: Sequence[int], example_args=None, tuple_output: bool = True):
     from .analysis import activity
     from .emit import Comment, emit_stmts
