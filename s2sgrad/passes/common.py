@@ -185,7 +185,11 @@ def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
 
 
 _Name, _AugAssign, _Assign, _Call = gast.Name, gast.AugAssign, gast.Assign, gast.Call
-_Load = gast.Load
+_Load, _Constant, _Attribute, _AST = gast.Load, gast.Constant, gast.Attribute, gast.AST
+_STORE_CONTEXTS = (gast.Store, gast.Param)
+_TARGETS_IN_PLACE = (gast.Subscript, gast.Attribute)
+# statements that hold no other statement and no augmented assignment
+_SIMPLE_STATEMENTS = (gast.Assign, gast.Expr, gast.Return, gast.Pass)
 
 
 def _load_count(fn) -> Dict[str, int]:
@@ -204,7 +208,16 @@ def _load_count(fn) -> Dict[str, int]:
 
 def _reads(node) -> Set[str]:
     """Names ``node`` reads, counting the targets of augmented assignments."""
-    return set(_load_count(node))
+    out = A.names_loaded(node)
+    if isinstance(node, _AugAssign):
+        if node.target.__class__ is _Name:
+            out.add(node.target.id)
+    elif not isinstance(node, (gast.expr, _SIMPLE_STATEMENTS)):
+        # (an augmented assignment is a statement: only statements hold one)
+        for s in A.statements(node):
+            if s.__class__ is _AugAssign and s.target.__class__ is _Name:
+                out.add(s.target.id)
+    return out
 
 
 def _mentions(stmts, name: str) -> int:
@@ -221,32 +234,59 @@ def _fresh(base: str, taken: set) -> str:
     return name
 
 
-_STORE_CONTEXTS = (gast.Store, gast.Param)
+def _effects(node):
+    """``(_reads(node), _stored_anywhere(node))`` in one walk of the fields."""
+    reads, stored = set(), set()
+    read, store = reads.add, stored.add
+    stack = [node]
+    pop, push = stack.pop, stack.append
+    fields_of = A._NAME_FIELDS.get
+    root_name = A.root_name
+    while stack:                        # (depth first: the order of a set does not matter)
+        n = pop()
+        cls = n.__class__
+        if cls is _Name:
+            ctx = n.ctx.__class__
+            if ctx is _Load:
+                read(n.id)
+            elif ctx in _STORE_CONTEXTS:
+                store(n.id)
+            if n.annotation is None:
+                continue
+        elif cls is _Constant:
+            continue
+        elif cls is _AugAssign:
+            store(root_name(n.target))
+            if n.target.__class__ is _Name:
+                read(n.target.id)
+        elif cls is _Assign:
+            for t in n.targets:
+                if isinstance(t, _TARGETS_IN_PLACE):
+                    store(root_name(t))
+        elif cls is _Call and n.func.__class__ is _Attribute \
+                and n.func.attr not in _PURE_METHODS:
+            # x.append(...), x.pop(), x.fill(...): x may change
+            store(root_name(n.func.value))
+        fields = fields_of(cls)
+        if fields is None:
+            fields = A._name_fields(cls)
+        for field in fields:            # (contexts and operators are not pushed)
+            value = getattr(n, field, None)
+            if value is None:
+                continue
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, _AST):
+                        push(item)
+            elif isinstance(value, _AST):
+                push(value)
+    stored.discard(None)
+    return reads, stored
 
 
 def _stored_anywhere(node) -> Set[str]:
     """Names bound or updated in place by ``node`` (a statement, maybe compound)."""
-    out = set()
-    root_name = A.root_name
-    for n in A.node_list(node):
-        cls = n.__class__
-        if cls is _Name:
-            if n.ctx.__class__ in _STORE_CONTEXTS:
-                out.add(n.id)
-        elif cls is _AugAssign:
-            out.add(root_name(n.target))
-        elif cls is _Assign:
-            for t in n.targets:
-                if isinstance(t, (gast.Subscript, gast.Attribute)):
-                    out.add(root_name(t))
-        elif cls is _Call and isinstance(n.func, gast.Attribute) \
-                and n.func.attr not in _PURE_METHODS:
-            # x.append(...), x.pop(), x.fill(...): x may change
-            root = root_name(n.func.value)
-            if root is not None:
-                out.add(root)
-    out.discard(None)
-    return out
+    return _effects(node)[1]
 
 
 class _Substitute(A.Transformer):

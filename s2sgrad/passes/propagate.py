@@ -6,7 +6,8 @@ from typing import Callable, Dict, List, Optional, Set
 import gast
 
 from .. import astutil as A
-from .common import _Substitute, _num, _pure_expr, _stored_anywhere, _substitute_loads
+from .common import (_Substitute, _effects, _num, _pure_expr, _stored_anywhere,
+                     _substitute_loads)
 
 
 def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
@@ -88,15 +89,20 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
                                         fold)
             out.append(s)
             continue
-        made: List[int] = []
-        s = _substitute_loads(s, env, made)
-        if fold is not None and sum(made) and isinstance(s, gast.Assign) \
-                and isinstance(s.targets[0], gast.Name):
-            new = fold(s.value)
-            if not (isinstance(new, gast.Name) and not isinstance(s.value, gast.Name)
-                    and (s.targets[0].id in keep or new.id in keep)):
-                s.value = new
-        stored = _stored_anywhere(s)
+        # (one walk for what the statement reads and stores; walked again only when a
+        # substitution changed it: ``a.append(x)`` may become ``b.append(x)``)
+        reads, stored = _effects(s)
+        if not env.keys().isdisjoint(reads):
+            made: List[int] = []
+            s = _substitute_loads(s, env, made)
+            if sum(made):
+                if fold is not None and isinstance(s, gast.Assign) \
+                        and isinstance(s.targets[0], gast.Name):
+                    new = fold(s.value)
+                    if not (isinstance(new, gast.Name) and not isinstance(s.value, gast.Name)
+                            and (s.targets[0].id in keep or new.id in keep)):
+                        s.value = new
+                reads, stored = _effects(s)
         kill(stored)
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             a = s.targets[0].id
@@ -110,7 +116,8 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
                                                       gast.Attribute)) \
                         and _pure_expr(v, numpy_name, helpers):
                     # (arithmetic is rarely repeated in generated code: not worth a dump)
-                    reads = A.names_loaded(v)
+                    if len(s.targets) > 1:
+                        reads = A.names_loaded(v)   # (else the statement's are v's)
                     if a not in reads:
                         sig = (v.__class__, frozenset(reads))
                         entry, key = same(sig, v)

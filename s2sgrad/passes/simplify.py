@@ -14,6 +14,7 @@ from .common import (ShapeOracle, _FOLD, _NO_ORACLE, _is_neg, _load_count, _neg,
 
 
 _LEAVES = frozenset({gast.Name, gast.Constant, gast.Load, gast.Store, gast.Del})
+_FIELDS_OF = A._NAME_FIELDS.get         # the fields of a class that may hold expressions
 
 
 class Simplify(A.Transformer):
@@ -44,13 +45,22 @@ class Simplify(A.Transformer):
         return self.generic_visit(node)
 
     def generic_visit(self, node):
-        for field in node._fields:
+        # (only the fields that may hold expressions: contexts and operators, which
+        # visit to themselves, are not looked at; nor are names and constants)
+        cls = node.__class__
+        fields = _FIELDS_OF(cls)
+        if fields is None:
+            fields = A._name_fields(cls)
+        for field in fields:
             old = getattr(node, field, None)
-            if isinstance(old, list):
+            if old is None:
+                continue
+            kind = old.__class__
+            if kind is list:
                 for k, value in enumerate(old):
-                    if isinstance(value, gast.AST):
+                    if value.__class__ not in _LEAVES and isinstance(value, gast.AST):
                         old[k] = self.visit(value)     # (no rule returns None or a list)
-            elif isinstance(old, gast.AST):
+            elif kind not in _LEAVES and isinstance(old, gast.AST):
                 new = self.visit(old)
                 if new is not old:
                     setattr(node, field, new)

@@ -8,7 +8,7 @@ import gast
 
 from .. import astutil as A
 from ..emit import Comment
-from .common import (ShapeOracle, _Substitute, _is_neg, _live_after, _load_count, _num,
+from .common import (ShapeOracle, _Substitute, _effects, _is_neg, _live_after, _load_count, _num,
                      _number, _pure_expr, _reads, _stored_anywhere, _substitute_loads,
                      _written_in_place)
 
@@ -118,50 +118,6 @@ def _operations(expr) -> int:
         return 1 + sum(_operations(a) for a in expr.args) + sum(
             _operations(k.value) for k in expr.keywords)
     return 99
-
-
-def _effects(stmt):
-    """``(_reads(stmt), _stored_anywhere(stmt))`` in one walk of the fields."""
-    from .common import _PURE_METHODS
-    reads, stored = set(), set()
-    stack = [stmt]
-    while stack:
-        n = stack.pop()
-        kind = type(n)
-        if kind is gast.Name:
-            if type(n.ctx) is gast.Load:
-                reads.add(n.id)
-            elif isinstance(n.ctx, (gast.Store, gast.Param)):
-                stored.add(n.id)
-            continue
-        if kind is gast.Constant:
-            continue
-        if kind is gast.AugAssign:
-            stored.add(A.root_name(n.target))
-            if isinstance(n.target, gast.Name):
-                reads.add(n.target.id)
-        elif kind is gast.Assign:
-            for t in n.targets:
-                if isinstance(t, (gast.Subscript, gast.Attribute)):
-                    stored.add(A.root_name(t))
-        elif kind is gast.Call and isinstance(n.func, gast.Attribute) \
-                and n.func.attr not in _PURE_METHODS:
-            stored.add(A.root_name(n.func.value))
-        fields = A._NAME_FIELDS.get(kind)
-        if fields is None:
-            fields = A._name_fields(kind)
-        for field in fields:            # (contexts and operators are not pushed)
-            v = getattr(n, field, None)
-            if v is None:
-                continue
-            if isinstance(v, list):
-                for x in v:
-                    if isinstance(x, gast.AST):
-                        stack.append(x)
-            elif isinstance(v, gast.AST):
-                stack.append(v)
-    stored.discard(None)
-    return reads, stored
 
 
 def _source_length(expr) -> int:
