@@ -187,6 +187,7 @@ def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
 _Name, _AugAssign, _Assign, _Call = gast.Name, gast.AugAssign, gast.Assign, gast.Call
 _Load, _Constant, _Attribute, _AST = gast.Load, gast.Constant, gast.Attribute, gast.AST
 _STORE_CONTEXTS = (gast.Store, gast.Param)
+_FIELDS_OF = A._NAME_FIELDS.get         # a class's fields that may hold names
 _TARGETS_IN_PLACE = (gast.Subscript, gast.Attribute)
 # statements that hold no other statement and no augmented assignment
 _SIMPLE_STATEMENTS = (gast.Assign, gast.Expr, gast.Return, gast.Pass)
@@ -289,15 +290,39 @@ def _stored_anywhere(node) -> Set[str]:
     return _effects(node)[1]
 
 
-class _Substitute(A.Transformer):
+class _Substitute:
+    """Replaces the loads of mapped names under a node by copies of their values,
+    in place (a replaced root is returned); ``count`` says how many it replaced."""
+
     def __init__(self, mapping):
         self.mapping = mapping
         self.count = 0                 # substitutions made (0: nothing to fold again)
 
-    def visit_Name(self, node):
-        if isinstance(node.ctx, gast.Load) and node.id in self.mapping:
-            self.count += 1
-            return A.clone(self.mapping[node.id])
+    def visit(self, node):
+        cls = node.__class__
+        if cls is _Name:
+            if node.ctx.__class__ is _Load and node.id in self.mapping:
+                self.count += 1
+                return A.clone(self.mapping[node.id])
+            return node
+        fields = _FIELDS_OF(cls)
+        if fields is None:
+            fields = A._name_fields(cls)
+        visit = self.visit
+        for field in fields:            # (contexts and operators hold no names)
+            value = getattr(node, field, None)
+            if value is None:
+                continue
+            if value.__class__ is list:
+                for k, item in enumerate(value):
+                    if item.__class__ is not _Constant and isinstance(item, _AST):
+                        new = visit(item)
+                        if new is not item:
+                            value[k] = new
+            elif value.__class__ is not _Constant and isinstance(value, _AST):
+                new = visit(value)
+                if new is not value:
+                    setattr(node, field, new)
         return node
 
 
@@ -308,13 +333,7 @@ def _substitute_loads(stmt, mapping, counter: Optional[list] = None):
     if not mapping:
         return stmt
     sub = _Substitute(mapping)
-
-    def visit(node):
-        # (a tree that reads no mapped name is left as it is: skip the visit)
-        if mapping.keys().isdisjoint(A.names_loaded(node)):
-            return node
-        return sub.visit(node)
-
+    visit = sub.visit
     if isinstance(stmt, gast.Assign):
         stmt.value = visit(stmt.value)
         for t in stmt.targets:
