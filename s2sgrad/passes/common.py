@@ -285,6 +285,24 @@ def _effects(node):
     return reads, stored
 
 
+class _EffectsOf:
+    """``_effects`` of statements, each walked once: for scans that meet the same
+    statements again and again.  A statement edited in place must be ``forget``-ed
+    (one replaced by a new object needs nothing: entries are checked by identity)."""
+
+    def __init__(self):
+        self.seen: Dict[int, tuple] = {}     # id -> (statement, reads, stored)
+
+    def __call__(self, stmt):
+        e = self.seen.get(id(stmt))
+        if e is None or e[0] is not stmt:
+            e = self.seen[id(stmt)] = (stmt,) + _effects(stmt)
+        return e[1], e[2]
+
+    def forget(self, stmt) -> None:
+        self.seen.pop(id(stmt), None)
+
+
 def _stored_anywhere(node) -> Set[str]:
     """Names bound or updated in place by ``node`` (a statement, maybe compound)."""
     return _effects(node)[1]

@@ -7,10 +7,9 @@ import gast
 
 from .. import astutil as A
 from ..emit import Comment
-from .common import (ShapeOracle, _FOLD, _NO_ORACLE, _is_neg, _load_count, _neg, _num, _number,
-                     _protected, _pure_expr, _reads, _stored_anywhere, _substitute_loads,
-                     _written_in_place,
-                     flatten)
+from .common import (ShapeOracle, _FOLD, _NO_ORACLE, _effects, _is_neg, _neg, _num, _number,
+                     _protected, _pure_expr, _stored_anywhere, _substitute_loads,
+                     _written_in_place, flatten)
 
 
 _LEAVES = frozenset({gast.Name, gast.Constant, gast.Load, gast.Store, gast.Del})
@@ -247,7 +246,7 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
     holds minus what it says.
     Every move is exact in floating point (negation commutes with rounding); only the
     sign of a zero difference may change."""
-    from .temporaries import _effects, _join_comments
+    from .temporaries import _join_comments
     counts, stores = _name_counts(fn)
     np_prefix = numpy_name + "."
 

@@ -8,8 +8,8 @@ import gast
 
 from .. import astutil as A
 from ..emit import Comment
-from .common import (ShapeOracle, _Substitute, _effects, _is_neg, _live_after, _load_count, _num,
-                     _number, _pure_expr, _reads, _stored_anywhere, _substitute_loads,
+from .common import (ShapeOracle, _EffectsOf, _Substitute, _is_neg, _live_after, _load_count,
+                     _num, _number, _pure_expr, _stored_anywhere, _substitute_loads,
                      _written_in_place)
 
 
@@ -172,13 +172,7 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
     counted)."""
     live_after: Dict[int, Set[str]] = {}
     _live_after(fn.body, set(), live_after)
-    seen: Dict[int, tuple] = {}      # id of a statement -> (it, names read, names stored)
-
-    def effects(u):
-        e = seen.get(id(u))
-        if e is None or e[0] is not u:
-            e = seen[id(u)] = (u,) + _effects(u)
-        return e
+    effects = _EffectsOf()
 
     def run(stmts, in_loop=False):
         i = 0
@@ -217,9 +211,9 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
                 steps += 1
                 if steps > window or isinstance(u, (gast.If, gast.For, gast.While)):
                     break
-                if t in effects(u)[1]:
-                    uses = sum(1 for n in A.walk(u) if isinstance(n, gast.Name)
-                               and n.id == t and isinstance(n.ctx, gast.Load))
+                if t in effects(u)[0]:
+                    uses = sum(1 for n in A.node_list(u) if n.__class__ is gast.Name
+                               and n.id == t and n.ctx.__class__ is gast.Load)
                     target = u.targets[0] if isinstance(u, gast.Assign) else \
                         getattr(u, "target", None)
                     if (isinstance(u, (gast.Assign, gast.AugAssign))
@@ -231,11 +225,11 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
                         if not ops or (_source_length(u.value) - len(t)
                                        + _source_length(s.value) + 2 <= 80):
                             u.value = _Substitute({t: s.value}).visit(u.value)
-                            seen.pop(id(u), None)
+                            effects.forget(u)
                             del stmts[i]
                             done = True
                     break
-                if (reads | {t}) & effects(u)[2]:
+                if (reads | {t}) & effects(u)[1]:
                     break
             if not done:
                 i += 1
@@ -250,6 +244,8 @@ def merge_scalar_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle) -> gas
     with nothing reading ``g`` or changing ``b`` in between, becomes one statement,
     ``g = c * a - b`` (a scalar has no buffer worth updating in place; in loops this
     saves a statement per trip).  Arrays keep their in-place update."""
+    effects = _EffectsOf()           # (statements are replaced, never edited in place)
+
     def run(stmts):
         i = 0
         while i < len(stmts):
@@ -284,7 +280,8 @@ def merge_scalar_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle) -> gas
                     del stmts[i]
                     merged = True
                     break
-                if g in _reads(u) | _stored_anywhere(u) or reads & _stored_anywhere(u):
+                u_reads, u_stored = effects(u)
+                if g in u_reads or g in u_stored or reads & u_stored:
                     break
             if not merged:
                 i += 1
@@ -487,7 +484,7 @@ def rename_single_use_copies(fn: gast.FunctionDef, protected: Set[str]) -> gast.
                     and isinstance(s.targets[0], gast.Name):
                 x = s.targets[0].id
                 if isinstance(s.value, gast.Name) and s.value.id in defs:
-                    t, k = s.value.id, defs.pop(s.value.id)
+                    k = defs.pop(s.value.id)
                     if not any(x in A.all_names(u) for u in stmts[k + 1:i]):
                         d = stmts[k]
                         d.targets = [A.store(x)]
