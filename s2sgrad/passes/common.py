@@ -10,6 +10,8 @@ import gast
 from .. import astutil as A
 
 
+_FIELDS_OF = A._NAME_FIELDS.get         # a class's fields that may hold names (or None)
+
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Div: operator.truediv, gast.Pow: operator.pow}
 
@@ -161,33 +163,55 @@ _PURE_METHODS = {"copy", "sum", "mean", "reshape", "transpose", "astype", "dot",
                  "swapaxes", "flatten", "prod", "any", "all", "cumsum", "diagonal", "trace"}
 
 
+_IMPURE_NODES = frozenset({gast.Yield, gast.YieldFrom, gast.Await, gast.NamedExpr,
+                           gast.Lambda})
+
+
 def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
     """No effects and no mutation: arithmetic, subscripts, NumPy functions (not
     np.random), runtime helpers, and a few array methods."""
-    for sub in A.nodes(node):
-        if isinstance(sub, gast.Call):
+    stack = [node]
+    pop, push = stack.pop, stack.append
+    Name, Constant, Call, AST = gast.Name, gast.Constant, gast.Call, gast.AST
+    while stack:                     # (depth first; names and constants not pushed)
+        sub = pop()
+        cls = sub.__class__
+        if cls is Call:
             path = A.dotted(sub.func) or ""
             if path.startswith(numpy_name + "."):
                 if path.startswith((numpy_name + ".random", numpy_name + ".copyto",
                                     numpy_name + ".put", numpy_name + ".place",
                                     numpy_name + ".add.at", numpy_name + ".fill")):
                     return False
-                continue
-            if isinstance(sub.func, gast.Name) and sub.func.id in helpers:
-                continue
-            if isinstance(sub.func, gast.Attribute) and sub.func.attr in _PURE_METHODS:
-                continue
+            elif not ((isinstance(sub.func, gast.Name) and sub.func.id in helpers)
+                      or (isinstance(sub.func, gast.Attribute)
+                          and sub.func.attr in _PURE_METHODS)):
+                return False
+        elif cls in _IMPURE_NODES:
             return False
-        if isinstance(sub, (gast.Yield, gast.YieldFrom, gast.Await, gast.NamedExpr,
-                            gast.Lambda)):
-            return False
+        fields = _FIELDS_OF(cls)
+        if fields is None:
+            fields = A._name_fields(cls)
+        for field in fields:
+            value = getattr(sub, field, None)
+            if value is None:
+                continue
+            vcls = value.__class__
+            if vcls is list:
+                for item in value:
+                    icls = item.__class__
+                    if icls is not Constant and (icls is not Name or item.annotation is not None) \
+                            and isinstance(item, AST):
+                        push(item)
+            elif vcls is not Constant and (vcls is not Name or value.annotation is not None) \
+                    and isinstance(value, AST):
+                push(value)
     return True
 
 
 _Name, _AugAssign, _Assign, _Call = gast.Name, gast.AugAssign, gast.Assign, gast.Call
 _Load, _Constant, _Attribute, _AST = gast.Load, gast.Constant, gast.Attribute, gast.AST
 _STORE_CONTEXTS = (gast.Store, gast.Param)
-_FIELDS_OF = A._NAME_FIELDS.get         # a class's fields that may hold names
 _TARGETS_IN_PLACE = (gast.Subscript, gast.Attribute)
 # statements that hold no other statement and no augmented assignment
 _SIMPLE_STATEMENTS = (gast.Assign, gast.Expr, gast.Return, gast.Pass)
@@ -241,7 +265,7 @@ def _effects(node):
     read, store = reads.add, stored.add
     stack = [node]
     pop, push = stack.pop, stack.append
-    fields_of = A._NAME_FIELDS.get
+    fields_of = _FIELDS_OF
     root_name = A.root_name
     while stack:                        # (depth first: the order of a set does not matter)
         n = pop()
@@ -254,8 +278,6 @@ def _effects(node):
                 store(n.id)
             if n.annotation is None:
                 continue
-        elif cls is _Constant:
-            continue
         elif cls is _AugAssign:
             store(root_name(n.target))
             if n.target.__class__ is _Name:
@@ -271,13 +293,31 @@ def _effects(node):
         fields = fields_of(cls)
         if fields is None:
             fields = A._name_fields(cls)
-        for field in fields:            # (contexts and operators are not pushed)
+        # (contexts and operators are not pushed; nor are the names and constants
+        # among the children, most of the leaves: they are read where they are met)
+        for field in fields:
             value = getattr(n, field, None)
             if value is None:
                 continue
-            if value.__class__ is list:
+            vcls = value.__class__
+            if vcls is _Name and value.annotation is None:
+                ctx = value.ctx.__class__
+                if ctx is _Load:
+                    read(value.id)
+                elif ctx in _STORE_CONTEXTS:
+                    store(value.id)
+            elif vcls is _Constant:
+                continue
+            elif vcls is list:
                 for item in value:
-                    if isinstance(item, _AST):
+                    icls = item.__class__
+                    if icls is _Name and item.annotation is None:
+                        ctx = item.ctx.__class__
+                        if ctx is _Load:
+                            read(item.id)
+                        elif ctx in _STORE_CONTEXTS:
+                            store(item.id)
+                    elif icls is not _Constant and isinstance(item, _AST):
                         push(item)
             elif isinstance(value, _AST):
                 push(value)
