@@ -153,8 +153,19 @@ def _returned(fn) -> Set[str]:
 
 def _protected(fn) -> Set[str]:
     """Names that must keep a buffer of their own: written in place, or returned
-    (a result must not share memory with an argument or another result)."""
-    return _written_in_place(fn) | _returned(fn)
+    (a result must not share memory with an argument or another result).
+    (``_written_in_place(fn) | _returned(fn)`` in one walk of the statements.)"""
+    out = set()
+    for n in A.statements(fn):
+        cls = n.__class__
+        if cls is gast.AugAssign:
+            out.add(A.root_name(n.target))
+        elif cls is gast.Assign:
+            if isinstance(n.targets[0], gast.Subscript):
+                out.add(A.root_name(n.targets[0]))
+        elif cls is gast.Return and n.value is not None:
+            out |= A.names_loaded(n.value)
+    return out
 
 
 # Array methods and attributes that neither mutate nor have effects.
@@ -426,6 +437,13 @@ def _bcast(s1, s2):
 
 
 def _const_shape(node):
+    """The shape an int or a tuple of ints stands for, else None."""
+    cls = node.__class__
+    if cls is gast.Constant and node.value.__class__ is int:     # (the common cases,
+        return (node.value,)                                     # without literal_eval)
+    if cls is gast.Tuple and all(e.__class__ is gast.Constant and e.value.__class__ is int
+                                 for e in node.elts):
+        return tuple([e.value for e in node.elts])
     try:
         value = gast.literal_eval(node)
     except Exception:

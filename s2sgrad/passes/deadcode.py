@@ -2,13 +2,13 @@
 forward statements before the stacks are decided."""
 from __future__ import annotations
 
-from typing import List, Set, Tuple
+from typing import Dict, List, Set, Tuple
 
 import gast
 
 from .. import astutil as A
 from ..analysis import Environment, classify
-from .common import _pure_expr, _reads, flatten
+from .common import _SIMPLE_STATEMENTS, _pure_expr, _reads, flatten
 
 
 def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",
@@ -16,6 +16,22 @@ def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",
     """Remove ``name = pure_expr`` when no later statement reads ``name`` before
     binding it again (liveness, backwards; a loop body's live-out is what is live
     after the loop plus everything the loop reads), to a fixed point."""
+    # what a simple statement reads, and whether an assignment is pure, found once
+    # for all the sweeps (statements are removed here, never edited)
+    known: Dict[int, list] = {}             # id -> [statement, names read, pure or None]
+
+    def facts(s, value):
+        e = known.get(id(s))
+        if e is None or e[0] is not s:
+            e = known[id(s)] = [s, A.names_loaded(s.value) if value else _reads(s), None]
+        return e
+
+    def pure(s):
+        e = facts(s, True)
+        if e[2] is None:
+            e[2] = _pure_expr(s.value, numpy_name, helpers)
+        return e[2]
+
     while True:
         removed = [False]
 
@@ -34,10 +50,12 @@ def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",
                 elif (isinstance(s, gast.Assign) and len(s.targets) == 1
                       and isinstance(s.targets[0], gast.Name)):
                     name = s.targets[0].id
-                    if name not in live and _pure_expr(s.value, numpy_name, helpers):
+                    if name not in live and pure(s):
                         removed[0] = True
                         continue
-                    live = (live - {name}) | A.names_loaded(s.value)
+                    live = (live - {name}) | facts(s, True)[1]
+                elif isinstance(s, (gast.AugAssign, _SIMPLE_STATEMENTS)):
+                    live = live | facts(s, False)[1]
                 else:
                     live = live | _reads(s)
                 out.append(s)
