@@ -323,6 +323,8 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
     A top-level first definition overwrites nothing and is skipped; an element
     write ``y[i] = v`` saves and restores only the element (``y[i]``).
     """
+    if not rb.restores:         # nothing the backward pass reads is overwritten
+        return forward
     first_definitions = _first_definitions(forward, set(rb.trace.params))
     loop_locals = _loop_locals(forward, set(rb.trace.params))
     candidates = []   # (stmt, slot, name, saved, pop)
@@ -359,6 +361,8 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
         pop.s2s_comment = "restore %s" % _expr_source(A.as_load(restored))
         slot.append(pop)
         candidates.append((stmt, slot, name, saved, pop))
+    if not candidates:
+        return forward
     # A pop is kept only when the backward pass reads the restored value before
     # overwriting it again (liveness over the backward sweep).
     live_pops = _live_pops(backward, {id(c[4]): c[2] for c in candidates},

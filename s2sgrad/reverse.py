@@ -92,11 +92,11 @@ def comment_of(stmt, info) -> str:
 
 def _source(stmt) -> str:
     from .emit import to_source
-    node = copy.copy(stmt)
     if isinstance(stmt, (gast.If, gast.For, gast.While)):
+        node = copy.copy(stmt)
         node.body, node.orelse = [gast.Pass()], []
         return to_source(node).strip().splitlines()[0]
-    return to_source(node).strip().replace("\n", " ")
+    return to_source(stmt).strip().replace("\n", " ")
 
 
 class ReverseBuilder:
@@ -133,13 +133,16 @@ class ReverseBuilder:
         return A.parse_expr("%s.%s" % (self.b.numpy_name, attr))
 
     def _count_definitions(self, body) -> Dict[str, int]:
+        """How many times each name is assigned (parameters once), in one scan."""
         counts: Dict[str, int] = {p: 1 for p in self.trace.params}
-        counters = {n.s2s_counter for n in A.nodes(gast.Module(body=body, type_ignores=[]))
-                    if isinstance(n, (gast.While, gast.For)) and hasattr(n, "s2s_counter")}
-        for node in A.nodes(gast.Module(body=body, type_ignores=[])):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) \
-                    and node.id not in counters:
-                counts[node.id] = counts.get(node.id, 0) + 1
+        counters = []
+        Name, Store, loops = gast.Name, gast.Store, (gast.While, gast.For)
+        for node in A.node_list(gast.Module(body=body, type_ignores=[])):
+            if node.__class__ is Name:
+                if node.ctx.__class__ is Store:
+                    counts[node.id] = counts.get(node.id, 0) + 1
+            elif isinstance(node, loops) and hasattr(node, "s2s_counter"):
+                counters.append(node.s2s_counter)
         for c in counters:
             counts[c] = 1     # a while loop's trip counter: restored only by its reset
         return counts
@@ -573,6 +576,10 @@ class ReverseBuilder:
 
     def specialize(self, expr: gast.expr, temps: Optional[List[gast.stmt]] = None
                    ) -> gast.expr:
+        """``expr`` with the runtime helpers it calls specialized to the probed shapes
+        (an expression that calls nothing is left as it is, unvisited)."""
+        if self.shapes is None or not _calls(expr):
+            return expr
         from .specialize import specialize
         return specialize(expr, self, temps)
 
@@ -698,6 +705,15 @@ class ReverseBuilder:
                     return True
                 assigned |= A.names_stored(s)
         return v not in assigned
+
+
+def _calls(expr: gast.expr) -> bool:
+    """Does ``expr`` contain a call?"""
+    Call = gast.Call
+    for node in A.node_list(expr):
+        if node.__class__ is Call:
+            return True
+    return False
 
 
 def _jumps_out(stmts) -> bool:

@@ -243,15 +243,186 @@ def _grad_target(node) -> Optional[Tuple[str, Optional[gast.expr]]]:
     return None
 
 
+# -- templates compiled once into builders ------------------------------------------
+#
+# A template expression becomes a tree of small functions (one per node) that build
+# its substituted copy for one call site: whatever does not depend on the call (the
+# node's class, its line numbers, which fields hold children, whether a subscript is
+# ``grad[result]``, whether a call is to a static helper) is decided once per rule
+# instead of once per node and use.  A builder takes the ``_Substitute`` of the call
+# and gives what ``_Substitute.copy`` would (nodes built children first, in the same
+# order, so fresh names are allocated in the same order), except that contexts and
+# operators are shared, as ``A.clone`` shares them.
+
+
+def _compile_expr(node, result_param: str) -> Callable[[_Substitute], gast.AST]:
+    """A builder for the substituted copy of the template expression ``node``."""
+    cls = node.__class__
+    if cls is gast.Subscript:
+        if (isinstance(node.value, gast.Name) and node.value.id == "grad"
+                and isinstance(node.slice, gast.Name) and node.slice.id == result_param):
+            return _build_upstream
+    elif cls is gast.Name:
+        return _name_builder(node)
+    elif cls is gast.Call:
+        if isinstance(node.func, gast.Name) and node.func.id in STATIC_HELPERS \
+                and not node.keywords:
+            return _static_helper_builder(node, _node_builder(node, result_param))
+    elif cls in A._FIELDLESS:
+        return lambda sub: node
+    return _node_builder(node, result_param)
+
+
+def _build_upstream(sub):
+    return A.clone(sub.upstream)
+
+
+def _name_builder(node):
+    """A template name: the call's atom, a resolved global, or the name itself."""
+    name = node.id
+    ctx = node.ctx
+
+    def build(sub):
+        mapping = sub.mapping
+        if name in mapping:
+            return A.clone(mapping[name])
+        resolved = sub.global_name(name)
+        if resolved is None:
+            return A.clone(node)
+        new = gast.Name.__new__(gast.Name)
+        new.__dict__ = {"id": resolved, "ctx": ctx, "annotation": None, "type_comment": None}
+        return new
+    return build
+
+
+def _static_helper_builder(node, otherwise):
+    """``inverse_permutation(axes)``: folded to its value when every argument is a
+    constant at the call site, else built like any call."""
+    helper = STATIC_HELPERS[node.func.id]
+    args = node.args
+
+    def build(sub):
+        static_env = sub.static_env
+        vals = [static_env.get(a.id, NOT_STATIC) if isinstance(a, gast.Name)
+                else static_value(a) for a in args]
+        if all(v is not NOT_STATIC for v in vals):
+            return value_node(helper(*vals))
+        return otherwise(sub)
+    return build
+
+
+def _node_builder(node, result_param: str):
+    """Any other node: a copy of its attributes, with its children built."""
+    cls = node.__class__
+    state = dict(node.__dict__)
+    fields = cls._fields
+    children = []            # (field, builder) or (field, [builder or atom, ...])
+    for field in fields:     # children first, in visiting order
+        if field in state:
+            value = state[field]
+            if value.__class__ in A._FIELDLESS:
+                continue            # (a context or operator: shared)
+            if isinstance(value, gast.AST):
+                children.append((field, _compile_expr(value, result_param)))
+            elif isinstance(value, list):
+                children.append((field, [_compile_expr(v, result_param)
+                                         if isinstance(v, gast.AST) else _atom(v)
+                                         for v in value]))
+    copied = [key for key, value in state.items()
+              if key not in fields and value.__class__ not in A._ATOMIC]
+    new_node = cls.__new__
+
+    def build(sub):
+        new_state = state.copy()
+        for field, child in children:
+            if child.__class__ is list:
+                new_state[field] = [c(sub) for c in child]
+            else:
+                new_state[field] = child(sub)
+        for key in copied:
+            new_state[key] = A.clone(new_state[key])
+        new = new_node(cls)
+        new.__dict__ = new_state
+        return new
+    return build
+
+
+def _atom(value):
+    """A builder for a list item that is not a node (copied as ``A.clone`` copies it)."""
+    return lambda sub: A.clone(value)
+
+
+class _Template:
+    """A rule's template body, compiled once: per statement, what ``instantiate`` does
+    with it (``if`` on a condition, a contribution, a temporary, ``raise``, an error
+    reported when reached), expressions as builders."""
+
+    def __init__(self, rule: Rule):
+        self.tree = rule.tree
+        self.result_param = rule.result_param
+        self.body = self._statements(self.tree.body)
+
+    def _statements(self, stmts) -> list:
+        return [c for c in (self._statement(s) for s in stmts) if c is not None]
+
+    def _statement(self, stmt):
+        expr = lambda node: _compile_expr(node, self.result_param)
+        if isinstance(stmt, gast.If):
+            return ("if", stmt.test, self._statements(stmt.body),
+                    self._statements(stmt.orelse))
+        if isinstance(stmt, gast.Raise):
+            exc = stmt.exc
+            msg = exc.args[0].value if (isinstance(exc, gast.Call) and exc.args and
+                                        isinstance(exc.args[0], gast.Constant)) else ""
+            return ("raise", msg)
+        if isinstance(stmt, (gast.Pass,)) or (isinstance(stmt, gast.Expr)
+                                               and isinstance(stmt.value, gast.Constant)):
+            return None
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1:
+            tgt = stmt.targets[0]
+            g = _grad_target(tgt)
+            if g is not None and g[1] is None and isinstance(stmt.value, gast.Call) \
+                    and getattr(stmt.value.func, "id", None) == "no_gradient":
+                why = [a.value for a in stmt.value.args if isinstance(a, gast.Constant)]
+                return ("no_gradient", g[0], why[0] if why else
+                        "no derivative with respect to %r" % g[0])
+            if g is not None and g[1] is None:
+                return ("contribution", g[0], expr(stmt.value), None)
+            if isinstance(tgt, gast.Name):
+                return ("temp", tgt.id, expr(stmt.value))
+            return ("error", "unsupported assignment target in a template", stmt)
+        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add):
+            g = _grad_target(stmt.target)
+            if g is None:
+                return ("error", "only grad[x] += ... and grad[x][i] += ... may be "
+                                 "augmented", stmt)
+            return ("contribution", g[0], expr(stmt.value),
+                    expr(g[1]) if g[1] is not None else None)
+        return ("error", "unsupported statement %s in a template" % type(stmt).__name__, stmt)
+
+
+_TEMPLATES: Dict[int, _Template] = {}
+
+
+def _template(rule: Rule) -> _Template:
+    """The compiled template of ``rule`` (once per rule tree)."""
+    tree = rule.tree
+    found = _TEMPLATES.get(id(tree))
+    if found is None or found.tree is not tree or found.result_param != rule.result_param:
+        found = _TEMPLATES[id(tree)] = _Template(rule)
+    return found
+
+
 def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
                 upstream: gast.expr, wanted: Sequence[str], fresh: Callable[[str], str],
                 global_name: Callable[[str], Optional[str]]) -> List[Piece]:
     """The adjoint pieces of one statement, for the parameters in ``wanted``."""
-    tree = rule.tree
+    template = _template(rule)
     static_env = {k: static_value(v) for k, v in binding.items()}
     static_env = {k: v for k, v in static_env.items() if v is not NOT_STATIC}
     mapping: Dict[str, gast.expr] = dict(binding)
     mapping[rule.result_param] = result
+    sub = _Substitute(mapping, upstream, rule.result_param, global_name, static_env)
 
     def rule_error(msg, node):
         line = rule.lineno + getattr(node, "lineno", 1) - 1
@@ -288,52 +459,30 @@ def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
 
     def walk(stmts):
         for stmt in stmts:
-            if isinstance(stmt, gast.If):
-                walk(stmt.body if static_test(stmt.test) else stmt.orelse)
-            elif isinstance(stmt, gast.Raise):
+            kind = stmt[0]
+            if kind == "contribution":
+                _, param, value, index = stmt
+                pieces.append(Contribution(param, value(sub),
+                                           index(sub) if index is not None else None))
+            elif kind == "temp":
+                _, name, value = stmt
+                new = fresh(name)
+                pieces.append(Temp(A.assign(new, value(sub))))
+                mapping[name] = A.load(new)
+            elif kind == "if":
+                _, test, body, orelse = stmt
+                walk(body if static_test(test) else orelse)
+            elif kind == "no_gradient":
+                pieces.append(Contribution(stmt[1], A.const(0.0), unsupported=stmt[2]))
+            elif kind == "raise":
                 # ``raise NotImplementedError("...")`` under a constant condition: the
                 # rule does not cover this call (reported at the user's call site)
-                exc = stmt.exc
-                msg = exc.args[0].value if (isinstance(exc, gast.Call) and exc.args and
-                                            isinstance(exc.args[0], gast.Constant)) else ""
-                raise UnsupportedCase(msg or "this use of '%s' has no derivative rule"
+                raise UnsupportedCase(stmt[1] or "this use of '%s' has no derivative rule"
                                       % rule.label)
-            elif isinstance(stmt, (gast.Pass,)) or (isinstance(stmt, gast.Expr)
-                                                     and isinstance(stmt.value, gast.Constant)):
-                continue
-            elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1:
-                tgt = stmt.targets[0]
-                g = _grad_target(tgt)
-                if g is not None and g[1] is None and isinstance(stmt.value, gast.Call) \
-                        and getattr(stmt.value.func, "id", None) == "no_gradient":
-                    why = [a.value for a in stmt.value.args if isinstance(a, gast.Constant)]
-                    pieces.append(Contribution(g[0], A.const(0.0), unsupported=(
-                        why[0] if why else "no derivative with respect to %r" % g[0])))
-                elif g is not None and g[1] is None:
-                    pieces.append(Contribution(g[0], subst(stmt.value)))
-                elif isinstance(tgt, gast.Name):
-                    new = fresh(tgt.id)
-                    value = subst(stmt.value)
-                    mapping[tgt.id] = A.load(new)
-                    pieces.append(Temp(A.assign(new, value)))
-                else:
-                    raise rule_error("unsupported assignment target in a template", stmt)
-            elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add):
-                g = _grad_target(stmt.target)
-                if g is None:
-                    raise rule_error("only grad[x] += ... and grad[x][i] += ... may be "
-                                     "augmented", stmt)
-                pieces.append(Contribution(g[0], subst(stmt.value),
-                                           subst(g[1]) if g[1] is not None else None))
             else:
-                raise rule_error("unsupported statement %s in a template"
-                                 % type(stmt).__name__, stmt)
+                raise rule_error(stmt[1], stmt[2])
 
-    def subst(node):
-        return _Substitute(mapping, upstream, rule.result_param, global_name,
-                           static_env).copy(node)
-
-    walk(tree.body)
+    walk(template.body)
     kept = prune(pieces, wanted)
     for piece in kept:
         if isinstance(piece, Contribution) and piece.unsupported:
@@ -343,6 +492,8 @@ def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
 
 def prune(pieces: List[Piece], wanted: Sequence[str]) -> List[Piece]:
     """Drop contributions nobody asked for and the temporaries only they used."""
+    if not any(piece.__class__ is Temp for piece in pieces):
+        return [piece for piece in pieces if piece.param in wanted]
     kept: List[Piece] = []
     needed = set()
     for piece in reversed(pieces):
