@@ -830,10 +830,11 @@ def dict_names(fn: gast.FunctionDef, example_args=None) -> Set[str]:
 
 
 def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
-                       example_args=None) -> PrimalTrace:
+                       example_args=None, fresh: bool = False) -> PrimalTrace:
     """Normalize ``parsed`` into the primal trace (``example_args``, when given, tell
-    which parameters are dicts)."""
-    fn = A.clone(parsed.node)
+    which parameters are dicts).  ``parsed.node`` is left as it is, unless ``fresh``
+    says it was parsed for this trace alone: it is then lowered in place, not copied."""
+    fn = parsed.node if fresh else A.clone(parsed.node)
     info = parsed.info
     from .controlflow import generator_arguments_to_lists
     fn = generator_arguments_to_lists(fn)

@@ -167,7 +167,9 @@ def front_end(fn, wrt: Sequence[int], example_args: Optional[Sequence[Any]] = No
     parsed = rewrite_grad_of(parse_function(fn))
     params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
     wrt_names = [params[i] for i in wrt]
-    trace = build_primal_trace(parsed, wrt_names, example_args=example_args)
+    # (a new parse: the trace is lowered in it, and FrontEnd.parsed keeps only the
+    # function, its globals and closure for the later stages)
+    trace = build_primal_trace(parsed, wrt_names, example_args=example_args, fresh=True)
     env = Environment(_with_extra(parsed.globals, trace), parsed.closure, trace.local_names)
     bindings, extra = choose_bindings(parsed, trace)
     extra.update(trace.extra_globals)       # globals of inlined functions from other modules
