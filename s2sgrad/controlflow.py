@@ -443,8 +443,10 @@ class _Comprehensions(A.Transformer):
         for g in node.generators:
             own |= A.names_stored(g.target)
         reads = A.names_loaded(node.elt) | set().union(
-            *[A.names_loaded(g.iter) for g in node.generators])
-        return bool((reads - own) & self.local_names)
+            *[A.names_loaded(g.iter) for g in node.generators[1:]])
+        # (the first iterable is evaluated outside: [v * v for v in [v, 2 * v]])
+        outer = A.names_loaded(node.generators[0].iter)
+        return bool(((reads - own) | outer) & self.local_names)
 
     def visit_ListComp(self, node):
         self.generic_visit(node)
@@ -522,7 +524,7 @@ class _Comprehensions(A.Transformer):
 
 
 # Calls that consume an iterable once, in order: f(x for x in xs) == f([x for x in xs])
-_CONSUMERS = {"sum", "any", "all"}
+_CONSUMERS = {"sum", "any", "all", "max", "min"}
 
 
 class _GeneratorArguments(A.Transformer):

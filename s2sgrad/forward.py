@@ -35,7 +35,7 @@ import numpy as np
 
 from . import astutil as A
 from .analysis import Environment, Op, classify
-from .errors import UnsupportedCallError, UnsupportedSyntaxError
+from .errors import RuleError, UnsupportedCallError, UnsupportedSyntaxError
 from .gcpause import gc_paused
 from .normalize import PrimalTrace, differentiable_loads
 from .reverse import VIEW_CALLS, Bindings
@@ -525,12 +525,8 @@ class ForwardBuilder:
         def walk(stmts):
             for st in stmts:
                 if isinstance(st, gast.If):
-                    env = {k: static_env.get(k) for k in A.names_loaded(st.test)}
-                    expr = gast.gast_to_ast(gast.Expression(body=st.test))
-                    import ast
-                    ok = eval(compile(ast.fix_missing_locations(expr), "<tangent>", "eval"),
-                              {"__builtins__": {}}, env)
-                    walk(st.body if ok else st.orelse)
+                    walk(st.body if self.static_test(st.test, static_env, trule, s)
+                         else st.orelse)
                 elif isinstance(st, gast.Expr):
                     continue
                 elif isinstance(st, (gast.Assign, gast.AugAssign)):
@@ -557,6 +553,26 @@ class ForwardBuilder:
                 needed |= A.names_loaded(t.value)
         kept.reverse()
         return [self._spec_stmt(t) for t in kept], self.specialize(expr)
+
+    def static_test(self, test: gast.expr, static_env: Dict[str, object], trule: Rule, s
+                    ) -> bool:
+        """A tangent template's ``if``, decided at this call site: parameters with a
+        constant argument have its value, the others may only be tested with
+        ``is_static(p)`` or ``p is None`` (an argument given is not None)."""
+        import ast
+        from .templates import _Dynamic, _DynamicUse
+        env: Dict[str, object] = {"is_static": lambda v: not isinstance(v, _Dynamic)}
+        for k in A.names_loaded(test):
+            if k != "is_static":
+                env[k] = static_env[k] if k in static_env else _Dynamic(k)
+        expr = gast.gast_to_ast(gast.Expression(body=test))
+        try:
+            return bool(eval(compile(ast.fix_missing_locations(expr), "<tangent>", "eval"),
+                             {"__builtins__": {}}, env))
+        except _DynamicUse as exc:
+            raise self.error(s, "forward mode: the tangent rule '%s' tests %r, which is not "
+                             "a constant at this call site" % (trule.label, exc.name),
+                             cls=RuleError) from None
 
     def _spec_stmt(self, t):
         t.value = self.specialize(t.value)

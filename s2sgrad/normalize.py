@@ -10,9 +10,11 @@ readable as the source.  Straight-line re-assignments are renamed (``x``,
 """
 from __future__ import annotations
 
+import builtins
+import collections
 import copy
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Set
 
 import gast
 
@@ -444,11 +446,12 @@ def _fold_negative(expr):
 
 class ThreeAddress:
     def __init__(self, info: SourceInfo, names: A.NameAllocator, varied: Set[str],
-                 local_names: Set[str]):
+                 local_names: Set[str], resolve: Optional[Callable[[str], Any]] = None):
         self.info = info
         self.names = names
         self.varied = varied
         self.local_names = local_names
+        self.resolve = resolve          # what a global name holds (None: not known)
         self.out: List[gast.stmt] = []
         self.origin = None
         self._inactive: Dict[int, tuple] = {}
@@ -726,6 +729,7 @@ class ThreeAddress:
                               self.origin)
 
     def call(self, expr: gast.Call, base: str):
+        expr = self.extremum_of_items(expr)
         func = expr.func
         root = A.root_name(func)
         if isinstance(func, gast.Attribute) and (root is None or root in self.local_names
@@ -750,6 +754,21 @@ class ThreeAddress:
                                       hint="pass keyword arguments explicitly")
             keywords.append(gast.keyword(arg=k.arg, value=self.atom(k.value, base)))
         return gast.Call(func=func, args=args, keywords=keywords)
+
+
+    def extremum_of_items(self, expr: gast.Call) -> gast.Call:
+        """``max(a, b, c)`` -> ``max([a, b, c])`` (and ``min``): the builtins scan
+        their arguments left to right exactly as they scan one list of them, so one
+        rule -- the item returned gets the gradient -- covers both forms.  Two
+        arguments keep the elementwise ``max(a, b)`` rule."""
+        func = expr.func
+        if (self.resolve is None or not isinstance(func, gast.Name) or len(expr.args) < 3
+                or func.id not in ("max", "min") or func.id in self.local_names
+                or any(isinstance(a, gast.Starred) for a in expr.args)
+                or self.resolve(func.id) is not getattr(builtins, func.id)):
+            return expr
+        items = gast.List(elts=list(expr.args), ctx=gast.Load())
+        return gast.Call(func=func, args=[items], keywords=expr.keywords)
 
 
 # --------------------------------------------------------------------------
@@ -853,8 +872,11 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
     body, extra_globals = inline_calls(body, parsed, names)
     body = normalize_control_flow(body, names, info, fn, dict_names(fn, example_args))
     varied = varied_names(_with_body(fn, body), set(wrt))
+    from .analysis import Namespace
+    namespace = Namespace(collections.ChainMap(extra_globals, parsed.globals)
+                          if extra_globals else parsed.globals, parsed.closure)
     lowered = ThreeAddress(info, names, varied, local_names | A.names_stored(
-        gast.Module(body=body, type_ignores=[]))).body(body)
+        gast.Module(body=body, type_ignores=[])), namespace.resolve).body(body)
     ret = lowered[-1]
     lowered = rename_reassignments(lowered, params, names)
     ret = lowered[-1]

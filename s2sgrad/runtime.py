@@ -208,7 +208,8 @@ __all__ += ["GradientList", "mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoi
             "select_adjoint", "select_default_adjoint", "solve_adjoint_a",
             "convolve_adjoint", "mvn_logpdf_adjoint", "index_concatenate_adjoint",
             "gradient_adjoint", "linspace_adjoint", "rollaxis_adjoint", "partition_adjoint",
-            "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "interp_slope",
+            "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "extremum_index", "extremum_item_adjoint",
+            "extremum_item_tangent", "interp_slope",
             "interp_fp_adjoint", "svd_adjoint", "qr_adjoint", "meshgrid_adjoint",
             "quantile_adjoint", "trapezoid_adjoint", "polyval_adjoint", "cov_adjoint",
             "outer_adjoint", "astype_adjoint"]
@@ -805,6 +806,36 @@ def matrix_power_adjoint(g, a, n):
     for k in range(n):
         out = out + np.matmul(np.matmul(mT(powers[k]), g), mT(powers[n - 1 - k]))
     return out
+
+
+def extremum_index(items, result) -> int:
+    """Which item the builtin max(items) or min(items) returned.  Both scan left to
+    right and replace their pick only by a strictly larger (smaller) item, so they
+    return the first item equal to the result (the first item itself when the result
+    is a NaN, which no comparison replaces)."""
+    if isinstance(items, np.ndarray):
+        hits = np.asarray(items == result)
+        return int(np.argmax(hits)) if hits.any() else 0
+    for i, v in enumerate(items):
+        if v is result:
+            return i
+    return next((i for i, v in enumerate(items) if bool(v == result)), 0)
+
+
+def extremum_item_adjoint(g, items, result):
+    """Gradient of the builtin max(items) or min(items): the upstream gradient for the
+    item returned, zeros for the others (an array for a 1-D array, else a list)."""
+    index = extremum_index(items, result)
+    if isinstance(items, np.ndarray):
+        out = np.zeros(items.shape, dtype=items.dtype if items.dtype.kind in "fc" else float)
+        out[index] = g
+        return out
+    return GradientList(g if i == index else zeros_like_grad(v) for i, v in enumerate(items))
+
+
+def extremum_item_tangent(tangents, items, result):
+    """Tangent of the builtin max(items) or min(items): the returned item's tangent."""
+    return tangents[extremum_index(items, result)]
 
 
 def sum_items_adjoint(g, items):

@@ -10,6 +10,7 @@ import math
 import gast
 import numpy as np
 
+from ..runtime import extremum_item_adjoint
 from .registry import elementwise, grad, is_static, no_gradient, nondifferentiable, vjp
 
 # -- arithmetic (add distributes, mul swaps) --------------------------------------
@@ -278,16 +279,27 @@ def minimum(result, x, y):
     grad[y] = grad[result] * (x > y)
 
 
+# The builtins: max(x, y) returns x unless y > x; max(items) (and max(a, b, c), which
+# the trace writes as max([a, b, c])) returns the first of the largest items, whose
+# gradient is the whole upstream gradient.
+
+
 @vjp(builtins.max, family="selection")
-def builtin_max(result, x, y):
-    grad[x] = grad[result] * (x >= y)
-    grad[y] = grad[result] * (x < y)
+def builtin_max(result, x, y=None):
+    if y is None:
+        grad[x] = extremum_item_adjoint(grad[result], x, result)
+    else:
+        grad[x] = grad[result] * (x >= y)
+        grad[y] = grad[result] * (x < y)
 
 
 @vjp(builtins.min, family="selection")
-def builtin_min(result, x, y):
-    grad[x] = grad[result] * (x <= y)
-    grad[y] = grad[result] * (x > y)
+def builtin_min(result, x, y=None):
+    if y is None:
+        grad[x] = extremum_item_adjoint(grad[result], x, result)
+    else:
+        grad[x] = grad[result] * (x <= y)
+        grad[y] = grad[result] * (x > y)
 
 
 # -- piecewise-constant functions: zero gradient -----------------------------------------

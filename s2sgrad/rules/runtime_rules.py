@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import runtime
 from ..runtime import (dot_adjoint_left, dot_adjoint_right, expand_reduced,
-                       matmul_adjoint_left, matmul_adjoint_right, unbroadcast)
+                       extremum_item_adjoint, extremum_item_tangent, matmul_adjoint_left,
+                       matmul_adjoint_right, unbroadcast)
 from .registry import grad, lookup, nondifferentiable, vjp
 
 
@@ -77,6 +78,23 @@ def unbroadcast_rule(result, g, like):
 @_vjp_if_missing(runtime.as_gradient, family="runtime")
 def as_gradient_rule(result, g, like):
     grad[g] = unbroadcast(grad[result], g)
+
+
+# The builtins' helpers: linear in the gradient (or tangents) they carry; the items
+# decide only shapes and which item the extremum picked.
+@_vjp_if_missing(runtime.sum_items_adjoint, family="runtime")
+def sum_items_adjoint_rule(result, g, items):
+    grad[g] = unbroadcast(sum(grad[result]), g)
+
+
+@_vjp_if_missing(runtime.extremum_item_adjoint, family="runtime")
+def extremum_item_adjoint_rule(result, g, items, extremum):
+    grad[g] = extremum_item_tangent(grad[result], items, extremum)
+
+
+@_vjp_if_missing(runtime.extremum_item_tangent, family="runtime")
+def extremum_item_tangent_rule(result, tangents, items, extremum):
+    grad[tangents] = extremum_item_adjoint(grad[result], items, extremum)
 
 
 @_vjp_if_missing(runtime.expand_reduced, family="runtime")

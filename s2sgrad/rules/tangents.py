@@ -32,7 +32,7 @@ import gast
 import numpy as np
 
 from .. import runtime
-from ..runtime import expand_reduced
+from ..runtime import expand_reduced, extremum_item_tangent
 from .registry import Rule
 
 
@@ -122,6 +122,7 @@ linear(np.vdot, positions=(0, 1))
 linear(np.dot, np.matmul, np.outer, np.inner, np.tensordot, np.kron, np.cross,
        _operator.matmul, methods=("dot",), operator=gast.MatMult, positions=(0, 1))
 linear(np.einsum, positions=(1, 2, 3, 4, 5, 6))
+linear(runtime.sum_items_adjoint, runtime.extremum_item_adjoint, runtime.extremum_item_tangent)
 linear(runtime.dot_adjoint_left, runtime.matmul_adjoint_left, positions=(0, 2))
 linear(runtime.dot_adjoint_right, runtime.matmul_adjoint_right, positions=(0, 1))
 
@@ -135,6 +136,31 @@ def extremum(result, a, axis=None, out=None, keepdims=False):
     hits = a == expand_reduced(result, a, axis, keepdims)
     tangent[result] = (np.sum(hits * tangent[a], axis=axis, keepdims=keepdims)
                        / np.sum(hits, axis=axis, keepdims=keepdims))
+
+
+@tangent_rule(builtins.sum)
+def builtin_sum(result, iterable, start=0):
+    # sum(items): the sum of the items' tangents (a list of them, or an array)
+    tangent[result] = sum(tangent[iterable])
+    tangent[result] += tangent[start]
+
+
+@tangent_rule(builtins.max)
+def builtin_max(result, x, y=None):
+    if y is None:       # max(items): the tangent of the item returned
+        tangent[result] = extremum_item_tangent(tangent[x], x, result)
+    else:               # max(x, y) returns x unless y > x
+        tangent[result] = tangent[x] * (x >= y)
+        tangent[result] += tangent[y] * (x < y)
+
+
+@tangent_rule(builtins.min)
+def builtin_min(result, x, y=None):
+    if y is None:
+        tangent[result] = extremum_item_tangent(tangent[x], x, result)
+    else:
+        tangent[result] = tangent[x] * (x <= y)
+        tangent[result] += tangent[y] * (x > y)
 
 
 def rule_key_for(expr: gast.expr, op) -> Optional[tuple]:
