@@ -30,6 +30,8 @@ class Op:
     keywords: List[Tuple[str, gast.expr]] = field(default_factory=list)
     label: str = ""
     obj: Any = None
+    # the rule's parameters bound to the call (kept by differentiable_inputs)
+    binding: Optional[Dict[str, gast.expr]] = field(default=None, repr=False, compare=False)
 
     def inputs(self) -> List[gast.expr]:
         return list(self.args) + [v for _, v in self.keywords]
@@ -47,10 +49,14 @@ class Op:
             # the call does not fit the rule (max(xs) for a rule of max(a, b)): keep its
             # inputs active so the reverse pass reports it instead of a silent zero
             return {n for a in self.inputs() for n in A.names_loaded(a)}
+        self.binding = binding
         out = set()
         for p in self.rule.differentiable_params():
             node = binding.get(p)
             if node is None:
+                continue
+            if node.__class__ is gast.Name:      # (most arguments are atoms)
+                out.add(node.id)
                 continue
             out |= {n.id for n in A.nodes(node) if isinstance(n, gast.Name)}
         return out
@@ -198,13 +204,16 @@ def _assignments(body):
                 yield from _assignments(sub)
 
 
-def activity(body: List[gast.stmt], wrt: Sequence[str], output: str, env: Environment) -> Set[str]:
-    """Names that depend on a wrt input and that the output depends on."""
+def activity(body: List[gast.stmt], wrt: Sequence[str], output: str, env: Environment,
+             classified: Optional[Dict[int, Op]] = None) -> Set[str]:
+    """Names that depend on a wrt input and that the output depends on.
+    (``classified``: the caller's ``classify`` of the body's assignments, by id.)"""
     # an unknown operation depends on what the primal trace says can carry a gradient
     # (x.shape, len(x), comparisons cannot), as in normalize
     from .normalize import differentiable_loads
     stmts = list(_assignments(body))
-    ops = {id(s): classify(s.value, env) for s in stmts}
+    known = classified or {}
+    ops = {id(s): known.get(id(s)) or classify(s.value, env) for s in stmts}
     targets = {id(s): assigned_value(s)[0] for s in stmts}
     # each statement's inputs, once (the fixed points below revisit every statement)
     inputs = {id(s): (ops[id(s)].differentiable_inputs() if ops[id(s)].kind != "unknown"

@@ -112,7 +112,8 @@ class ReverseBuilder:
         # log-softmax / softmax / logsumexp: no gradient through their max shift
         self.idioms = mark_shift_invariance(trace, env, shapes)
         self.explained: Set[str] = set()
-        self.active = activity(trace.node.body, self.wrt, trace.output, env)
+        self.ops = _classify_assignments(trace.node.body, env)
+        self.active = activity(trace.node.body, self.wrt, trace.output, env, self.ops)
         self.adj: Dict[str, str] = {}
         self.defined: Set[str] = set()
         self.private: Set[str] = set()
@@ -121,6 +122,9 @@ class ReverseBuilder:
         self.zero_d: Set[str] = set()
         self.def_count = self._count_definitions(trace.node.body)
         self.restores: List[tuple] = []   # (assign stmt, list to receive the pop)
+        # the generated names of the runtime helpers among VIEW_CALLS
+        self.view_helpers = frozenset(bindings.helper_names[v] for v in VIEW_CALLS
+                                      if v in bindings.helper_names)
         self.stacks: Dict[str, str] = {}
 
     # -- names
@@ -175,13 +179,13 @@ class ReverseBuilder:
 
     # -- accumulation (fan-out sums)
     def is_fresh(self, value: gast.expr) -> bool:
+        """Is ``value`` a new array (not a view of another), so it may be updated in place?"""
         if isinstance(value, (gast.BinOp, gast.UnaryOp)):
             return True
         if isinstance(value, gast.Call):
             name = value.func.attr if isinstance(value.func, gast.Attribute) else \
                 getattr(value.func, "id", "")
-            return name not in VIEW_CALLS and not any(
-                name == self.b.helper_names.get(v) for v in VIEW_CALLS)
+            return name not in VIEW_CALLS and name not in self.view_helpers
         return False
 
     def accumulate(self, x: str, value: gast.expr, comment: str,
@@ -344,7 +348,7 @@ class ReverseBuilder:
             self.defined.discard(r)
             return [slot]
         comment = comment_of(stmt, self.info)
-        op = classify(stmt.value, self.env)
+        op = self.ops.get(id(stmt)) or classify(stmt.value, self.env)
         out: List[gast.stmt] = []
         for m in sorted(no_gradient_to(stmt) - self.explained):
             from .emit import Comment
@@ -540,7 +544,8 @@ class ReverseBuilder:
         def fail(msg, hint):
             return self.info.error(UnsupportedCallError, msg, origin, hint=hint)
 
-        binding = bind(op.rule, op.args, op.keywords, fail)
+        binding = op.binding if op.binding is not None else \
+            bind(op.rule, op.args, op.keywords, fail)
         wanted = [p for p, node in binding.items()
                   if isinstance(node, gast.Name) and node.id in self.active
                   and node.id not in no_gradient_to(stmt)]
@@ -705,6 +710,14 @@ class ReverseBuilder:
                     return True
                 assigned |= A.names_stored(s)
         return v not in assigned
+
+
+def _classify_assignments(body, env: Environment) -> Dict[int, Op]:
+    """The operation of each assignment of the trace, by statement id (classified once
+    for activity analysis and the reverse pass)."""
+    return {id(s): classify(s.value, env)
+            for s in A.statements(gast.Module(body=body, type_ignores=[]))
+            if s.__class__ is gast.Assign}
 
 
 def _calls(expr: gast.expr) -> bool:

@@ -274,7 +274,25 @@ def _compile_expr(node, result_param: str) -> Callable[[_Substitute], gast.AST]:
 
 
 def _build_upstream(sub):
-    return A.clone(sub.upstream)
+    return _copy(sub.upstream)
+
+
+_LEAVES = A._ATOMIC | A._FIELDLESS
+
+
+def _copy(node):
+    """``A.clone(node)``; for a Name or Constant whose attributes are atoms and contexts
+    (the atoms a call site binds), as one copy of its attributes."""
+    cls = node.__class__
+    if cls is gast.Name or cls is gast.Constant:
+        state = node.__dict__
+        for value in state.values():
+            if value.__class__ not in _LEAVES:
+                return A.clone(node)
+        new = cls.__new__(cls)
+        new.__dict__ = state.copy()
+        return new
+    return A.clone(node)
 
 
 def _name_builder(node):
@@ -285,7 +303,7 @@ def _name_builder(node):
     def build(sub):
         mapping = sub.mapping
         if name in mapping:
-            return A.clone(mapping[name])
+            return _copy(mapping[name])
         resolved = sub.global_name(name)
         if resolved is None:
             return A.clone(node)
