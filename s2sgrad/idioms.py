@@ -81,7 +81,7 @@ def mark_shift_invariance(trace, env: Environment, shapes) -> Dict[str, str]:
             proof, tried = None, set()
             while m is not None and m not in found and m not in tried:
                 tried.add(m)
-                proof = _prove(block, m, env, shapes, stores, loads)
+                proof = _prove(block, m, env, shapes, stores, loads, defs.get(m))
                 if proof is not None:
                     break
                 # x - m[:, None]: the shift may be the value m[:, None] was made from
@@ -140,18 +140,24 @@ def _subtracted(stmt, env) -> Optional[str]:
     return right.id if isinstance(right, gast.Name) else None
 
 
-def _prove(block, m, env, shapes, stores, loads):
-    """(statements reading m that get no gradient, idiom name), or None."""
+def _prove(block, m, env, shapes, stores, loads, definition=None):
+    """(statements reading m that get no gradient, idiom name), or None.
+    (``definition``: the assignment ``m = ...`` of the trace, if any.)"""
     if stores[m] > 1 or shapes.get(m) is None:
         return None
     # From m's definition on when this block makes it; from the top when an enclosing
     # block (or the caller) does: m is then fixed while this block runs.
     start = 0
-    for k, s in enumerate(block):
-        if m in A.names_stored(s):
-            if not (isinstance(s, gast.Assign) and m in A.names_stored(s.targets[0])):
-                return None               # made in a nested block: the reads may differ
-            start = k + 1
+    at = next((k for k, s in enumerate(block) if s is definition), None) \
+        if definition is not None else None
+    if at is not None:
+        start = at + 1                    # (m's only store: nothing else in block sets m)
+    else:
+        for k, s in enumerate(block):
+            if m in A.names_stored(s):
+                if not (isinstance(s, gast.Assign) and m in A.names_stored(s.targets[0])):
+                    return None           # made in a nested block: the reads may differ
+                start = k + 1
     tracked: Dict[str, Value] = {m: ("add", 1, tuple(shapes.shape(m)))}
     seen: Counter = Counter()
     sites: List[gast.stmt] = []

@@ -581,10 +581,7 @@ class ReverseBuilder:
 
     def specialize(self, expr: gast.expr, temps: Optional[List[gast.stmt]] = None
                    ) -> gast.expr:
-        """``expr`` with the runtime helpers it calls specialized to the probed shapes
-        (an expression that calls nothing is left as it is, unvisited)."""
-        if self.shapes is None or not _calls(expr):
-            return expr
+        """``expr`` with the runtime helpers it calls specialized to the probed shapes."""
         from .specialize import specialize
         return specialize(expr, self, temps)
 
@@ -718,15 +715,6 @@ def _classify_assignments(body, env: Environment) -> Dict[int, Op]:
     return {id(s): classify(s.value, env)
             for s in A.statements(gast.Module(body=body, type_ignores=[]))
             if s.__class__ is gast.Assign}
-
-
-def _calls(expr: gast.expr) -> bool:
-    """Does ``expr`` contain a call?"""
-    Call = gast.Call
-    for node in A.node_list(expr):
-        if node.__class__ is Call:
-            return True
-    return False
 
 
 def _jumps_out(stmts) -> bool:

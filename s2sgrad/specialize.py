@@ -61,7 +61,23 @@ def specialize(expr: gast.expr, builder, temps=None) -> gast.expr:
         # (computed once per gradient: the bindings name every helper up front)
         cached = builder.b._s2s_helper_of = (len(names), {v: k for k, v in names.items()})
     helper_of = cached[1]
+    if not _calls_specialized(expr, helper_of, builder.b.numpy_name):
+        return expr               # nothing to replace: the tree is left unvisited
     return _Specialize(_Ctx(builder, temps), helper_of, builder.b.numpy_name).visit(expr)
+
+
+def _calls_specialized(expr, helper_of, np_name) -> bool:
+    """Does ``expr`` call a helper (or ``np.shape``) that has a specializer?"""
+    shape = np_name + ".shape"
+    for node in A.node_list(expr):
+        if node.__class__ is gast.Call and not node.keywords:
+            func = node.func
+            if func.__class__ is gast.Name:
+                if helper_of.get(func.id) in SPECIALIZERS:
+                    return True
+            elif "np.shape" in SPECIALIZERS and A.dotted(func) == shape:
+                return True
+    return False
 
 
 class _Specialize(A.Transformer):
