@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set
 
 import gast
+import numpy
 
 from . import astutil as A
 from .errors import UnsupportedSyntaxError
@@ -239,12 +240,15 @@ def check_writes_through_views(fn: gast.FunctionDef, info: SourceInfo) -> None:
     ``y``'s old values) would not know."""
     if not any(isinstance(n, (gast.Assign, gast.AugAssign)) and isinstance(
             n.target if isinstance(n, gast.AugAssign) else n.targets[0], gast.Subscript)
+            or isinstance(n, gast.Expr) and _scattered_into(n) is not None
             for n in A.statements(fn)):
         return
     params = [a.id for a in fn.args.posonlyargs + fn.args.args]
     sharing: Dict[int, Set[str]] = {}      # id(write) -> names that may share y's memory
 
     def writes(s):
+        if isinstance(s, gast.Expr) and _scattered_into(s) is not None:
+            return [s.value.args[0]]            # np.add.at(y, index, v) writes into y
         targets = s.targets if isinstance(s, gast.Assign) else \
             [s.target] if isinstance(s, gast.AugAssign) else []
         return [t for t in targets if isinstance(t, gast.Subscript)
@@ -327,6 +331,14 @@ def check_writes_through_views(fn: gast.FunctionDef, info: SourceInfo) -> None:
     walk(fn.body, set())
 
 
+# Calls that change an argument or their receiver in place (see check_effects).
+_MUTATING_FUNCTIONS = ("copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis")
+_MUTATING_METHODS = frozenset({
+    "fill", "sort", "put", "itemset", "resize", "partition", "byteswap", "setfield",
+    "extend", "insert", "remove", "reverse", "clear", "pop", "update", "setdefault",
+    "popitem", "__setitem__", "__delitem__", "__iadd__", "__isub__", "__imul__",
+    "__itruediv__"})
+
 _OP_TEXT = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
             gast.FloorDiv: "//", gast.Mod: "%", gast.MatMult: "@"}
 
@@ -381,6 +393,22 @@ def _assignments(body):
             yield [stmt.target], stmt.iter
         elif cls is gast.Expr and appended_list(stmt) is not None:
             yield [A.store(appended_list(stmt))], stmt.value.args[0]
+        elif cls is gast.Expr and _scattered_into(stmt) is not None:
+            # np.add.at(y, index, v): y = y + v at index
+            yield [A.store(_scattered_into(stmt))], gast.Tuple(elts=[
+                stmt.value.args[0], stmt.value.args[2]], ctx=gast.Load())
+
+
+def _scattered_into(stmt) -> Optional[str]:
+    """'y' for the statement ``np.add.at(y, index, v)`` (or ``np.subtract.at``; the
+    module is resolved when the trace lowers it, see ThreeAddress.scatter_add)."""
+    v = stmt.value
+    if (isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) and v.func.attr == "at"
+            and isinstance(v.func.value, gast.Attribute)
+            and v.func.value.attr in ("add", "subtract") and len(v.args) == 3
+            and isinstance(v.args[0], gast.Name)):
+        return v.args[0].id
+    return None
 
 
 def appended_list(stmt) -> Optional[str]:
@@ -446,12 +474,14 @@ def _fold_negative(expr):
 
 class ThreeAddress:
     def __init__(self, info: SourceInfo, names: A.NameAllocator, varied: Set[str],
-                 local_names: Set[str], resolve: Optional[Callable[[str], Any]] = None):
+                 local_names: Set[str], resolve: Optional[Callable[[str], Any]] = None,
+                 extra_globals: Optional[Dict[str, object]] = None):
         self.info = info
         self.names = names
         self.varied = varied
         self.local_names = local_names
         self.resolve = resolve          # what a global name holds (None: not known)
+        self.extra_globals = extra_globals if extra_globals is not None else {}
         self.out: List[gast.stmt] = []
         self.origin = None
         self._inactive: Dict[int, tuple] = {}
@@ -494,6 +524,11 @@ class ThreeAddress:
         elif isinstance(stmt, gast.Expr):
             if isinstance(stmt.value, gast.Constant):
                 return  # docstring or bare constant
+            self.check_effects(stmt.value)
+            scatter = self.scatter_add(stmt.value)
+            if scatter is not None:
+                self.assign(scatter)
+                return
             if not (differentiable_loads(stmt.value) & self.varied):
                 self.emit(stmt)
             else:
@@ -729,6 +764,8 @@ class ThreeAddress:
                               self.origin)
 
     def call(self, expr: gast.Call, base: str):
+        if any(k.arg == "out" for k in expr.keywords):
+            self.check_effects(expr)
         expr = self.extremum_of_items(expr)
         func = expr.func
         root = A.root_name(func)
@@ -755,6 +792,66 @@ class ThreeAddress:
             keywords.append(gast.keyword(arg=k.arg, value=self.atom(k.value, base)))
         return gast.Call(func=func, args=args, keywords=keywords)
 
+
+    def check_effects(self, expr: gast.expr) -> None:
+        """Reject a call statement that writes into an array, list or dict in place
+        (``np.copyto(y, x)``, ``y.fill(0.0)``, ``ys.extend(zs)``, ``f(x, out=y)``):
+        the trace follows values through names, so a write it does not see would give
+        a silently wrong gradient."""
+        if not isinstance(expr, gast.Call):
+            return
+        func = expr.func
+        what = None
+        if any(k.arg == "out" and not (isinstance(k.value, gast.Constant)
+                                       and k.value.value is None) for k in expr.keywords):
+            what = "'out=' writes the result into an existing array"
+        elif isinstance(func, gast.Attribute) and A.root_name(func) in self.local_names \
+                and func.attr in _MUTATING_METHODS:
+            what = "'.%s()' changes %r in place" % (func.attr, A.root_name(func))
+        elif isinstance(func, gast.Attribute) and self.resolve is not None \
+                and A.root_name(func) not in self.local_names:
+            obj = self.resolve(A.dotted(func) or "")
+            ufunc = getattr(obj, "__self__", None)
+            if any(obj is getattr(numpy, n, None) for n in _MUTATING_FUNCTIONS) or \
+                    obj is numpy.random.shuffle:
+                what = "'%s()' writes into its first argument" % A.dotted(func)
+            elif isinstance(ufunc, numpy.ufunc) and func.attr == "at" \
+                    and ufunc not in (numpy.add, numpy.subtract):
+                what = "'%s()' updates its first argument in place" % A.dotted(func)
+        if what is not None:
+            raise self.info.error(
+                UnsupportedSyntaxError, "%s, which s2sgrad cannot follow" % what,
+                self.origin, hint="compute a new value and assign it (y = np.exp(x), "
+                                  "y = np.sort(y), ys = ys + zs, y = np.where(mask, v, y))")
+
+    def scatter_add(self, expr: gast.expr) -> Optional[gast.Assign]:
+        """``np.add.at(y, index, v)`` -> ``y[...] = add_at(y, index, v)`` (and
+        ``np.subtract.at``): the same in-place update of ``y`` (repeated indices add
+        up), written as a write into ``y`` that the reverse pass saves and restores
+        like any other, with a rule for ``add_at``.  None for any other statement."""
+        if not (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Attribute)
+                and expr.func.attr == "at" and self.resolve is not None
+                and A.root_name(expr.func) not in self.local_names):
+            return None
+        ufunc = getattr(self.resolve(A.dotted(expr.func) or ""), "__self__", None)
+        if ufunc is not numpy.add and ufunc is not numpy.subtract:
+            return None
+        if len(expr.args) != 3 or expr.keywords or not isinstance(expr.args[0], gast.Name):
+            raise self.info.error(UnsupportedSyntaxError,
+                                  "'%s' is differentiated with three positional arguments, "
+                                  "the first a variable" % A.dotted(expr.func), self.origin,
+                                  hint="np.add.at(y, index, values)")
+        from .runtime import add_at, subtract_at
+        helper = add_at if ufunc is numpy.add else subtract_at
+        name = next((k for k, v in self.extra_globals.items() if v is helper), None)
+        if name is None:
+            name = self.names.fresh(helper.__name__)
+            self.extra_globals[name] = helper
+        y = expr.args[0].id
+        target = gast.Subscript(value=A.load(y), slice=A.const(Ellipsis), ctx=gast.Store())
+        call = gast.Call(func=A.load(name), args=[A.load(y)] + list(expr.args[1:]), keywords=[])
+        return gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None),
+                                  self.origin)
 
     def extremum_of_items(self, expr: gast.Call) -> gast.Call:
         """``max(a, b, c)`` -> ``max([a, b, c])`` (and ``min``): the builtins scan
@@ -876,7 +973,7 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
     namespace = Namespace(collections.ChainMap(extra_globals, parsed.globals)
                           if extra_globals else parsed.globals, parsed.closure)
     lowered = ThreeAddress(info, names, varied, local_names | A.names_stored(
-        gast.Module(body=body, type_ignores=[])), namespace.resolve).body(body)
+        gast.Module(body=body, type_ignores=[])), namespace.resolve, extra_globals).body(body)
     ret = lowered[-1]
     lowered = rename_reassignments(lowered, params, names)
     ret = lowered[-1]

@@ -208,7 +208,7 @@ __all__ += ["GradientList", "mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoi
             "select_adjoint", "select_default_adjoint", "solve_adjoint_a",
             "convolve_adjoint", "mvn_logpdf_adjoint", "index_concatenate_adjoint",
             "gradient_adjoint", "linspace_adjoint", "rollaxis_adjoint", "partition_adjoint",
-            "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "extremum_index", "extremum_item_adjoint",
+            "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "add_at", "subtract_at", "extremum_index", "extremum_item_adjoint",
             "extremum_item_tangent", "interp_slope",
             "interp_fp_adjoint", "svd_adjoint", "qr_adjoint", "meshgrid_adjoint",
             "quantile_adjoint", "trapezoid_adjoint", "polyval_adjoint", "cov_adjoint",
@@ -805,6 +805,21 @@ def matrix_power_adjoint(g, a, n):
     out = np.zeros(np.shape(a))
     for k in range(n):
         out = out + np.matmul(np.matmul(mT(powers[k]), g), mT(powers[n - 1 - k]))
+    return out
+
+
+def add_at(a, indices, b):
+    """``np.add.at(a, indices, b)`` on a copy of ``a`` (repeated indices add up): what
+    the trace computes for that in-place call, as ``a[...] = add_at(a, indices, b)``."""
+    out = np.array(a, copy=True)
+    np.add.at(out, indices, b)
+    return out
+
+
+def subtract_at(a, indices, b):
+    """``np.subtract.at(a, indices, b)`` on a copy of ``a`` (see add_at)."""
+    out = np.array(a, copy=True)
+    np.subtract.at(out, indices, b)
     return out
 
 

@@ -3,8 +3,9 @@ np.add.reduce, np.add.accumulate, np.maximum.reduce ... with the same gradients 
 the functions they stand for."""
 import numpy as np
 
+from .. import runtime
 from ..runtime import (cumprod_adjoint, expand_reduced, outer_adjoint, prod_adjoint,
-                       route_to_extremum, unreduce)
+                       route_to_extremum, unbroadcast, unreduce)
 from .registry import grad, vjp
 
 
@@ -61,3 +62,18 @@ def add_accumulate(result, array, axis=0, dtype=None, out=None):
 @vjp(np.multiply.accumulate, family="ufunc methods")
 def multiply_accumulate(result, array, axis=0, dtype=None, out=None):
     grad[array] = cumprod_adjoint(grad[result], array, axis)
+
+
+# np.add.at(y, index, v) is traced as y[...] = add_at(y, index, v) (see
+# normalize.ThreeAddress.scatter_add): y passes its gradient through, and each
+# value gets the gradient of the entries it was added to (summed over repeats).
+@vjp(runtime.add_at, family="ufunc methods")
+def add_at(result, a, indices, b):
+    grad[a] = grad[result]
+    grad[b] = unbroadcast(grad[result][indices], b)
+
+
+@vjp(runtime.subtract_at, family="ufunc methods")
+def subtract_at(result, a, indices, b):
+    grad[a] = grad[result]
+    grad[b] = -unbroadcast(grad[result][indices], b)

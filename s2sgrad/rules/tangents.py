@@ -138,6 +138,19 @@ def extremum(result, a, axis=None, out=None, keepdims=False):
                        / np.sum(hits, axis=axis, keepdims=keepdims))
 
 
+@tangent_rule(runtime.add_at)
+def add_at(result, a, indices, b):
+    # jointly linear in (a, b): one term each, so a missing tangent drops only its own
+    tangent[result] = tangent[a]
+    tangent[result] += runtime.add_at(np.zeros(np.shape(result)), indices, tangent[b])
+
+
+@tangent_rule(runtime.subtract_at)
+def subtract_at(result, a, indices, b):
+    tangent[result] = tangent[a]
+    tangent[result] += runtime.subtract_at(np.zeros(np.shape(result)), indices, tangent[b])
+
+
 @tangent_rule(builtins.sum)
 def builtin_sum(result, iterable, start=0):
     # sum(items): the sum of the items' tangents (a list of them, or an array)
