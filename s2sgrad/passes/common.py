@@ -228,18 +228,67 @@ _TARGETS_IN_PLACE = (gast.Subscript, gast.Attribute)
 _SIMPLE_STATEMENTS = (gast.Assign, gast.Expr, gast.Return, gast.Pass)
 
 
-def _load_count(fn) -> Dict[str, int]:
-    """How often each name is read (``g += x`` reads ``g``)."""
-    counts: Dict[str, int] = {}
-    get = counts.get
-    for n in A.node_list(fn):
+def _name_counts(fn):
+    """How often each name is read (``g += x`` reads ``g``) and bound (an in-place
+    update counts as two or more: never a temporary), in one walk."""
+    loads: dict = {}
+    stores: dict = {}
+    load, store = loads.get, stores.get
+    stack = [fn]
+    pop, push = stack.pop, stack.append
+    root_name = A.root_name
+
+    while stack:                      # (depth first; contexts and operators not pushed)
+        n = pop()
         cls = n.__class__
         if cls is _Name:
-            if n.ctx.__class__ is _Load:
-                counts[n.id] = get(n.id, 0) + 1
-        elif cls is _AugAssign and n.target.__class__ is _Name:
-            counts[n.target.id] = get(n.target.id, 0) + 1
-    return counts
+            ctx = n.ctx.__class__
+            if ctx is _Load:
+                loads[n.id] = load(n.id, 0) + 1
+            elif ctx in _STORE_CONTEXTS:
+                stores[n.id] = store(n.id, 0) + 1
+            if n.annotation is None:
+                continue
+        elif cls is _AugAssign:
+            root = root_name(n.target)
+            stores[root] = 2
+            if n.target.__class__ is _Name:
+                loads[root] = load(root, 0) + 1
+        fields = _FIELDS_OF(cls)
+        if fields is None:
+            fields = A._name_fields(cls)
+        # (the names and constants among the children, most of the leaves, are
+        # counted where they are met, without a trip through the stack)
+        for field in fields:
+            v = getattr(n, field, None)
+            if v is None:
+                continue
+            vcls = v.__class__
+            if vcls is list:
+                for x in v:
+                    xcls = x.__class__
+                    if xcls is _Name and x.annotation is None:
+                        ctx = x.ctx.__class__
+                        if ctx is _Load:
+                            loads[x.id] = load(x.id, 0) + 1
+                        elif ctx in _STORE_CONTEXTS:
+                            stores[x.id] = store(x.id, 0) + 1
+                    elif xcls is not _Constant and isinstance(x, _AST):
+                        push(x)
+            elif vcls is _Name and v.annotation is None:
+                ctx = v.ctx.__class__
+                if ctx is _Load:
+                    loads[v.id] = load(v.id, 0) + 1
+                elif ctx in _STORE_CONTEXTS:
+                    stores[v.id] = store(v.id, 0) + 1
+            elif vcls is not _Constant and isinstance(v, _AST):
+                push(v)
+    return loads, stores
+
+
+def _load_count(fn) -> Dict[str, int]:
+    """How often each name is read (``g += x`` reads ``g``)."""
+    return _name_counts(fn)[0]
 
 
 def _reads(node) -> Set[str]:

@@ -7,8 +7,8 @@ import gast
 
 from .. import astutil as A
 from ..emit import Comment
-from .common import (ShapeOracle, _FOLD, _NO_ORACLE, _effects, _is_neg, _neg, _num, _number,
-                     _protected, _pure_expr, _stored_anywhere, _substitute_loads,
+from .common import (ShapeOracle, _FOLD, _NO_ORACLE, _effects, _is_neg, _name_counts, _neg,
+                     _num, _number, _protected, _pure_expr, _stored_anywhere, _substitute_loads,
                      _written_in_place, flatten)
 
 
@@ -472,49 +472,6 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
 
     fn.body = settle_block(fn.body, top=True)
     return fn
-
-
-def _name_counts(fn):
-    """How often each name is read (``g += x`` reads ``g``) and bound (an in-place
-    update counts as two: never a temporary), in one walk."""
-    loads: dict = {}
-    stores: dict = {}
-    stack = [fn]
-    pop, push = stack.pop, stack.append
-    fields_of = A._NAME_FIELDS.get
-    _AST, _Name, _Load, _Constant, _AugAssign = (gast.AST, gast.Name, gast.Load,
-                                                 gast.Constant, gast.AugAssign)
-    store_contexts = (gast.Store, gast.Param)
-    while stack:                      # (depth first; contexts and operators not pushed)
-        n = pop()
-        kind = type(n)
-        if kind is _Name:
-            if type(n.ctx) is _Load:
-                loads[n.id] = loads.get(n.id, 0) + 1
-            elif isinstance(n.ctx, store_contexts):
-                stores[n.id] = stores.get(n.id, 0) + 1
-            continue
-        if kind is _Constant:
-            continue
-        if kind is _AugAssign:
-            root = A.root_name(n.target)
-            stores[root] = 2
-            if isinstance(n.target, _Name):
-                loads[root] = loads.get(root, 0) + 1
-        fields = fields_of(kind)
-        if fields is None:
-            fields = A._name_fields(kind)
-        for field in fields:
-            v = getattr(n, field, None)
-            if v is None:
-                continue
-            if isinstance(v, list):
-                for x in v:
-                    if isinstance(x, _AST):
-                        push(x)
-            elif isinstance(v, _AST):
-                push(v)
-    return loads, stores
 
 
 def _size(node, oracle: ShapeOracle) -> float:

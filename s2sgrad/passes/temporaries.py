@@ -9,6 +9,7 @@ import gast
 from .. import astutil as A
 from ..emit import Comment
 from .common import (ShapeOracle, _EffectsOf, _Substitute, _is_neg, _live_after, _load_count,
+                     _name_counts,
                      _num, _number, _pure_expr, _stored_anywhere, _substitute_loads,
                      _written_in_place)
 
@@ -468,7 +469,6 @@ def rename_single_use_copies(fn: gast.FunctionDef, protected: Set[str]) -> gast.
     """``t = a * b`` ... ``y = t`` where ``t`` is read only there and nothing in between
     touches ``y``: the computation is bound to ``y`` directly (``y = a * b``).  Only
     arithmetic (a fresh value, never a view that ``y`` would share)."""
-    from .simplify import _name_counts
     counts, stores = _name_counts(fn)
 
     def run(stmts):
