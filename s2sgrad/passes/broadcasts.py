@@ -6,7 +6,8 @@ from typing import Dict, List, Optional, Set
 import gast
 
 from .. import astutil as A
-from .common import ShapeOracle, _ELEMENTWISE, _bcast, _const_shape, _num, _protected, _stored_anywhere
+from .common import (ShapeOracle, _ELEMENTWISE, _FIELDS_OF, _bcast, _const_shape, _effects,
+                     _num, _protected)
 
 
 def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle,
@@ -103,8 +104,14 @@ def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle,
                 return node, None
             node.operand = inner
             return node, t
+        if node.__class__ is gast.Constant:
+            return node, None
         # any other reader needs the true value
-        for field, value in gast.iter_fields(node):
+        fields = _FIELDS_OF(node.__class__)
+        if fields is None:
+            fields = A._name_fields(node.__class__)
+        for field in fields:                # (contexts and operators hold no reader)
+            value = getattr(node, field, None)
             if isinstance(value, gast.expr):
                 new, t = lower(value)
                 setattr(node, field, new if t is None else materialize(new, t))
@@ -158,8 +165,10 @@ def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle,
             s.value, _ = lower(s.value)         # y[i] = v broadcasts v
             body.append(s)
         else:
-            body += restore(A.names_loaded(s) | A.names_stored(s) | _stored_anywhere(s))
-            for n in _stored_anywhere(s):
+            # (the names it loads or binds, and the roots it updates in place)
+            reads, stored = _effects(s)
+            body += restore(reads | stored)
+            for n in stored:
                 actual.pop(n, None)
             body.append(s)
     fn.body = body

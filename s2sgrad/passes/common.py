@@ -510,7 +510,7 @@ def _live_after(stmts: List[gast.stmt], live_out: Set[str],
     right after each statement (loops to a fixed point); returns the block's live-in."""
     live = set(live_out)
     for s in reversed(stmts):
-        table[id(s)] = set(live)
+        table[id(s)] = live             # (each ``live`` is a new set, never changed after)
         if isinstance(s, (gast.For, gast.While)):
             head = _reads(s.iter if isinstance(s, gast.For) else s.test)
             body_out = live | head
