@@ -86,13 +86,20 @@ _NO_ORACLE = ShapeOracle()
 
 def _num(node):
     """The number a node stands for (``-2.0`` is a UnaryOp around a Constant)."""
-    if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)) \
-            and not isinstance(node.value, bool):
-        return node.value
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+    cls = node.__class__
+    if cls is gast.Constant:
+        value = node.value
+        if value.__class__ in _PLAIN_NUMBERS or (isinstance(value, (int, float))
+                                                 and not isinstance(value, bool)):
+            return value
+        return None
+    if cls is gast.UnaryOp and isinstance(node.op, gast.USub):
         inner = _num(node.operand)
         return None if inner is None else -inner
     return None
+
+
+_PLAIN_NUMBERS = frozenset({int, float})
 
 
 def _number(value) -> gast.expr:
@@ -115,10 +122,16 @@ def _is_neg(node) -> bool:
         and _num(node) is None
 
 
+_FLAT = frozenset({gast.Assign, gast.AugAssign, gast.Expr, gast.Return})
+
+
 def flatten(stmts) -> List[gast.stmt]:
     """Splice nested statement lists and drop empty blocks."""
     out: List[gast.stmt] = []
     for s in stmts:
+        if s.__class__ in _FLAT:            # (most statements: nothing to look into)
+            out.append(s)
+            continue
         if isinstance(s, list):
             out.extend(flatten(s))
             continue

@@ -159,6 +159,9 @@ class Simplify(A.Transformer):
 _RULES = {gast.BinOp: Simplify.visit_BinOp, gast.UnaryOp: Simplify.visit_UnaryOp,
           gast.Call: Simplify.visit_Call}
 
+# class -> which of its fields ``value``, ``test``, ``iter`` (the expressions a
+# statement computes) it has
+_EXPRESSION_FIELDS: Dict[type, tuple] = {}
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers")
 _HOLDS_BLOCKS: Dict[type, bool] = {}     # class -> whether it has a block field
 
@@ -190,7 +193,12 @@ def simplify_function(fn: gast.FunctionDef, oracle: Optional[ShapeOracle] = None
     else:
         written = _protected(fn) if oracle is not None else _written_in_place(fn)
     for stmt in _statements(fn.body):
-        for field in ("value", "test", "iter"):
+        cls = stmt.__class__
+        fields = _EXPRESSION_FIELDS.get(cls)
+        if fields is None:
+            fields = _EXPRESSION_FIELDS[cls] = tuple(f for f in ("value", "test", "iter")
+                                                     if f in cls._fields)
+        for field in fields:
             child = getattr(stmt, field, None)
             if isinstance(child, gast.expr):
                 new = simp.visit(child)
