@@ -10,6 +10,9 @@ from .common import (ShapeOracle, _ELEMENTWISE, _FIELDS_OF, _bcast, _const_shape
                      _num, _protected)
 
 
+_LAZY_CALLS = ("broadcast_to", "expand_dims")     # (the NumPy functions ``lower`` reads)
+
+
 def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle,
                      protected: Optional[Set[str]] = None) -> gast.FunctionDef:
     """Top-level straight-line code: ``g = np.broadcast_to(e, S)`` keeps ``g = e``
@@ -54,7 +57,8 @@ def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle,
         value must come out true-shaped and fresh (it is updated in place later)."""
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             return node, lazy.get(node.id)
-        if isinstance(node, gast.Call) and not node.keywords:
+        if isinstance(node, gast.Call) and not node.keywords \
+                and isinstance(node.func, gast.Attribute) and node.func.attr in _LAZY_CALLS:
             path = A.dotted(node.func)
             if path == np_name + ".broadcast_to" and len(node.args) == 2 \
                     and not getattr(node, "s2s_materialized", False):

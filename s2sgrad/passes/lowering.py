@@ -74,6 +74,8 @@ def reductions_as_methods(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast.Fun
 
 
 def _as_method(node: gast.Call, prefix: str, oracle: ShapeOracle) -> None:
+    if not (isinstance(node.func, gast.Attribute) and node.func.attr in _REDUCTIONS):
+        return                        # (not a reduction, whatever its module)
     path = A.dotted(node.func)
     if path is None or not path.startswith(prefix):
         return

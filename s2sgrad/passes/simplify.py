@@ -149,8 +149,8 @@ class Simplify(A.Transformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         # np.sum(-g, ...) -> -np.sum(g, ...): negate the (smaller) reduced array
-        if (A.dotted(node.func) == self.oracle.numpy_name + ".sum" and node.args
-                and _is_neg(node.args[0])):
+        if (node.args and _is_neg(node.args[0])
+                and A.dotted(node.func) == self.oracle.numpy_name + ".sum"):
             node.args[0] = node.args[0].operand
             return gast.UnaryOp(op=gast.USub(), operand=node)
         return node
