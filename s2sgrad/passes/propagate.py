@@ -27,8 +27,9 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
     # [name holding it, names read, tree, its dump_key or None]: the dump of a tree is
     # made only when another one shares its signature (most never meet their match)
     exprs: Dict[tuple, List[list]] = {}
-    # b -> the names a ever mapped to b, and name -> the exprs entries ever holding or
-    # reading it: where kill looks (entries are checked again, so stale ones are fine)
+    # b -> the names a mapped to b since b was last killed, and name -> the exprs
+    # entries holding or reading it since then: where kill looks (entries are checked
+    # again, so stale ones are fine)
     aliases: Dict[str, Set[str]] = {}
     mentions: Dict[str, List] = {}
 
@@ -60,13 +61,15 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
             mentions.setdefault(n, []).append((sig, entry))
 
     def kill(names):
+        # (what kill looks at for ``n`` is dropped with it: every alias of ``n`` and
+        # every entry mentioning ``n`` is dead after, nothing there to look at again)
         for n in names:
             env.pop(n, None)
-            for a in aliases.get(n, ()):
+            for a in aliases.pop(n, ()):
                 v = env.get(a)
                 if v is not None and isinstance(v, gast.Name) and v.id in names:
                     del env[a]
-            for sig, entry in mentions.get(n, ()):
+            for sig, entry in mentions.pop(n, ()):
                 if entry[0] in names or entry[1] & names:
                     entries = exprs.get(sig)
                     if entries:
