@@ -37,7 +37,7 @@ import gast
 
 from .passes.batching import batch_loop_accumulations
 from .passes.broadcasts import elide_broadcasts
-from .passes.common import ShapeOracle, _protected, flatten
+from .passes.common import ShapeOracle, _name_counts, _protected, flatten
 from .passes.deadcode import eliminate_dead_code, eliminate_dead_forward
 from .passes.loops import rematerialize_loop_values
 from .passes.lowering import assign_first_slice, reductions_as_methods
@@ -80,8 +80,9 @@ def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
     if shapes_known:
         fn = merge_scalar_accumulations(fn, oracle)
         fn = simplify_function(fn, oracle, keep)
-    fn = cancel_negations(fn, oracle, keep, np_name)
-    fn = rename_single_use_copies(fn, keep)
+    counts = _name_counts(fn)        # (reads and bindings: cancel_negations keeps them right)
+    fn = cancel_negations(fn, oracle, keep, np_name, counts)
+    fn = rename_single_use_copies(fn, keep, counts)
     if shapes_known:
         fn = inline_single_use_arrays(fn, oracle, keep, np_name)
         fn = reductions_as_methods(fn, oracle)

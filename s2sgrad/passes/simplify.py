@@ -254,7 +254,8 @@ def _set(holder, value):
 
 
 def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[str],
-                     numpy_name: str = "np") -> gast.FunctionDef:
+                     numpy_name: str = "np", counts: Optional[tuple] = None
+                     ) -> gast.FunctionDef:
     """Negations that cancel, or that a constant, a difference or an accumulation can
     absorb, along products and single-use temporaries.
 
@@ -269,9 +270,13 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
     whose value changed sign goes into its one reader, so that no name (``grad_t6``)
     holds minus what it says.
     Every move is exact in floating point (negation commutes with rounding); only the
-    sign of a zero difference may change."""
+    sign of a zero difference may change.
+
+    ``counts``: ``_name_counts(fn)`` if known.  They stay right for every name still
+    bound after the pass: a temporary it removes had its one read replaced by its
+    value, so the names of that value are read as often as before."""
     from .temporaries import _join_comments
-    counts, stores = _name_counts(fn)
+    counts, stores = _name_counts(fn) if counts is None else counts
     np_prefix = numpy_name + "."
 
     def floating_target(s) -> bool:

@@ -2,7 +2,7 @@
 loops) inlined into their one reader so that they are freed at once."""
 from __future__ import annotations
 
-from typing import Dict, Set
+from typing import Dict, Optional, Set
 
 import gast
 
@@ -465,11 +465,13 @@ def combine_scaled_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
     return fn
 
 
-def rename_single_use_copies(fn: gast.FunctionDef, protected: Set[str]) -> gast.FunctionDef:
+def rename_single_use_copies(fn: gast.FunctionDef, protected: Set[str],
+                             counts: Optional[tuple] = None) -> gast.FunctionDef:
     """``t = a * b`` ... ``y = t`` where ``t`` is read only there and nothing in between
     touches ``y``: the computation is bound to ``y`` directly (``y = a * b``).  Only
-    arithmetic (a fresh value, never a view that ``y`` would share)."""
-    counts, stores = _name_counts(fn)
+    arithmetic (a fresh value, never a view that ``y`` would share).  ``counts``:
+    ``_name_counts(fn)`` if known (right for the names bound in ``fn``)."""
+    counts, stores = _name_counts(fn) if counts is None else counts
 
     def run(stmts):
         defs: Dict[str, int] = {}
