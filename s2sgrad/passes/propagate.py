@@ -92,8 +92,10 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
                                         fold)
             out.append(s)
             continue
-        # (one walk for what the statement reads and stores; walked again only when a
-        # substitution changed it: ``a.append(x)`` may become ``b.append(x)``)
+        # (one walk for what the statement reads and stores.  A substitution puts
+        # names and numbers where names were read, and folding drops only numbers and
+        # signs: the reads change (found again if needed), the stores only when a name
+        # substituted was one stored too, ``a.append(x)`` becoming ``b.append(x)``)
         reads, stored = _effects(s)
         if not env.keys().isdisjoint(reads):
             made: List[int] = []
@@ -105,7 +107,10 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
                     if not (isinstance(new, gast.Name) and not isinstance(s.value, gast.Name)
                             and (s.targets[0].id in keep or new.id in keep)):
                         s.value = new
-                reads, stored = _effects(s)
+                if env.keys().isdisjoint(stored):
+                    reads = None
+                else:
+                    reads, stored = _effects(s)
         kill(stored)
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             a = s.targets[0].id
@@ -119,7 +124,7 @@ def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",
                                                       gast.Attribute)) \
                         and _pure_expr(v, numpy_name, helpers):
                     # (arithmetic is rarely repeated in generated code: not worth a dump)
-                    if len(s.targets) > 1:
+                    if reads is None or len(s.targets) > 1:
                         reads = A.names_loaded(v)   # (else the statement's are v's)
                     if a not in reads:
                         sig = (v.__class__, frozenset(reads))
