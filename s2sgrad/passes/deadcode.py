@@ -64,8 +64,13 @@ def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",
 
         fn.body, _ = sweep(fn.body, set())
         fn.body = flatten(fn.body)
-        if not removed[0]:
+        # (straight-line code is settled in one sweep: each statement was judged on
+        # what the statements kept after it read; a loop's first sweep is not)
+        if not removed[0] or not any(isinstance(s, _SWEPT_BLOCKS) for s in fn.body):
             return fn
+
+
+_SWEPT_BLOCKS = (gast.For, gast.While, gast.If)
 
 
 _IMPURE_PREFIXES = ("np.random", "numpy.random", "print")
