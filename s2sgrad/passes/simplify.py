@@ -416,7 +416,11 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
                 if method and node.func.attr in ("sum", "mean") and not node.args:
                     collect((node.func, "value"), acc, False, idx)
                     return
-            for field, value in gast.iter_fields(node):
+            fields = _FIELDS_OF(node.__class__)
+            if fields is None:
+                fields = A._name_fields(node.__class__)
+            for field in fields:                # (iter_fields' order, without the
+                value = getattr(node, field, None)  # contexts, operators and leaves)
                 if isinstance(value, gast.expr):
                     acc.subroots.append(((node, field), [], idx))
                 elif isinstance(value, list):

@@ -293,7 +293,7 @@ def merge_scalar_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle) -> gas
 
 
 def _same_target(a, b) -> bool:
-    return type(a) is type(b) and gast.dump(a) == gast.dump(b)
+    return type(a) is type(b) and A.dump_key(a) == A.dump_key(b)
 
 
 def _plain_step(u, numpy_name: str) -> bool:
