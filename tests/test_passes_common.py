@@ -96,6 +96,12 @@ def test_dead_code_in_straight_lines_goes_in_one_sweep():
     assert [to_source(s).strip() for s in f.body] == ["return x"]
 
 
+def test_dead_code_reads_of_a_block_emptied_go_in_a_second_sweep():
+    f = fn("def f(x):\n    c = x.sum() > 0.0\n    if c:\n        a = x * 2.0\n    return x")
+    f = eliminate_dead_code(f)
+    assert [to_source(s).strip() for s in f.body] == ["return x"]
+
+
 def test_propagation_rewalks_a_statement_whose_stored_name_was_substituted():
     f = fn("def f(b, x):\n    a = b\n    c = b[0]\n    a.append(x)\n    d = b[0]\n"
            "    return c, d")

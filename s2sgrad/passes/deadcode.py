@@ -62,11 +62,13 @@ def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",
             out.reverse()
             return out, live
 
+        # (straight-line code is settled in one sweep: each statement was judged on
+        # what the statements kept after it read.  Not so with blocks: a loop's first
+        # sweep is not, and a block emptied goes, and with it what its test read)
+        blocks = any(isinstance(s, _SWEPT_BLOCKS) for s in fn.body)
         fn.body, _ = sweep(fn.body, set())
         fn.body = flatten(fn.body)
-        # (straight-line code is settled in one sweep: each statement was judged on
-        # what the statements kept after it read; a loop's first sweep is not)
-        if not removed[0] or not any(isinstance(s, _SWEPT_BLOCKS) for s in fn.body):
+        if not removed[0] or not blocks:
             return fn
 
 
