@@ -18,13 +18,16 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set
 
 import gast
+import numpy
 
 from . import astutil as A
 from .analysis import Environment, Op, activity, classify
+from .emit import Comment, to_source
 from .errors import UnsupportedCallError, UnsupportedSyntaxError
 from .idioms import mark_shift_invariance, no_gradient_to, shift_comment
-from .normalize import PrimalTrace
+from .normalize import PrimalTrace, appended_list
 from .shapes import ShapeEnv
+from .specialize import specialize
 from .templates import Contribution, Temp, UnsupportedCase, bind, instantiate
 
 # Calls whose result may share memory with an argument: a gradient computed by
@@ -91,7 +94,6 @@ def comment_of(stmt, info) -> str:
 
 
 def _source(stmt) -> str:
-    from .emit import to_source
     if isinstance(stmt, (gast.If, gast.For, gast.While)):
         node = copy.copy(stmt)
         node.body, node.orelse = [gast.Pass()], []
@@ -249,7 +251,6 @@ class ReverseBuilder:
         path = A.dotted(value.func) or ""
         head, _, rest = path.partition(".")
         if head == self.b.numpy_name and rest:
-            import numpy
             obj = numpy
             for part in rest.split("."):
                 obj = getattr(obj, part, None)
@@ -295,7 +296,6 @@ class ReverseBuilder:
         return out
 
     def backward_stmt(self, stmt, in_loop: bool) -> List[gast.stmt]:
-        from .normalize import appended_list
         if isinstance(stmt, gast.Expr) and appended_list(stmt) is not None:
             return self.backward_append(stmt, appended_list(stmt))
         if isinstance(stmt, gast.Expr) or hasattr(stmt, "s2s_backward_hook"):
@@ -351,7 +351,6 @@ class ReverseBuilder:
         op = self.ops.get(id(stmt)) or classify(stmt.value, self.env)
         out: List[gast.stmt] = []
         for m in sorted(no_gradient_to(stmt) - self.explained):
-            from .emit import Comment
             out.append(Comment(shift_comment(self.trace, m, self.idioms.get(m, ""))))
             self.explained.add(m)
         upstream: gast.expr = A.load(self.grad_name(r))
@@ -582,7 +581,6 @@ class ReverseBuilder:
     def specialize(self, expr: gast.expr, temps: Optional[List[gast.stmt]] = None
                    ) -> gast.expr:
         """``expr`` with the runtime helpers it calls specialized to the probed shapes."""
-        from .specialize import specialize
         return specialize(expr, self, temps)
 
     def backward_if(self, stmt: gast.If, in_loop: bool) -> List[gast.stmt]:
