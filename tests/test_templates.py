@@ -1,6 +1,7 @@
 """templates.py: rule templates compiled once into builders give what substituting
 into the template tree node by node gives."""
 import gast
+import numpy as np
 
 from s2sgrad import astutil as A
 from s2sgrad import templates as T
@@ -75,3 +76,39 @@ def test_prune_without_temporaries_keeps_the_wanted_contributions_in_order():
     pieces = [temp, T.Contribution("x", A.load("t0")), T.Contribution("y", A.load("b"))]
     assert T.prune(pieces, ["y"]) == [pieces[2]]
     assert T.prune(pieces, ["x"]) == [temp, pieces[1]]
+
+
+def _model(W, b, X, Y):
+    h = np.tanh(X @ W + b)
+    m = np.max(h, axis=1, keepdims=True)
+    s = np.sum(np.exp(h - m), axis=1)
+    return np.mean(s * Y) + np.sum(W ** 2) / W.size + np.dot(b, b)
+
+
+def test_specialize_skips_only_expressions_it_would_leave_unchanged(monkeypatch):
+    """An expression that calls no specialized helper comes back as it was: visiting
+    it anyway changes nothing (checked on every contribution of a gradient)."""
+    from s2sgrad import pipeline, reverse
+    from s2sgrad import specialize as S
+    seen = []
+    original = S.specialize
+
+    def recording(expr, builder, temps=None):
+        names = builder.b.helper_names
+        helper_of = {v: k for k, v in names.items()}
+        skipped = not S._calls_specialized(expr, helper_of, builder.b.numpy_name)
+        before = gast.dump(expr)
+        if skipped:
+            visited = S._Specialize(S._Ctx(builder, []), helper_of,
+                                    builder.b.numpy_name).visit(A.clone(expr))
+            assert gast.dump(visited) == before
+        seen.append(skipped)
+        return original(expr, builder, temps)
+
+    monkeypatch.setattr(S, "specialize", recording)
+    monkeypatch.setattr(reverse, "specialize", recording)
+    rng = np.random.default_rng(0)
+    args = (rng.standard_normal((4, 3)), rng.standard_normal(3), rng.standard_normal((5, 4)),
+            rng.standard_normal(5))
+    pipeline.generate_gradient(_model, (0, 1), "grad", args)
+    assert True in seen and False in seen
