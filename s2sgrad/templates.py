@@ -274,6 +274,7 @@ def _compile_expr(node, result_param: str) -> Callable[[_Substitute], gast.AST]:
 
 
 def _build_upstream(sub):
+    """``grad[result]``: a copy of the upstream gradient."""
     return _copy(sub.upstream)
 
 
