@@ -74,7 +74,6 @@ _REJECTED = {
     gast.DictComp: ("dict comprehensions", "build the dict with a loop"),
     gast.Set: ("set displays", "use a list or tuple"),
     gast.NamedExpr: ("assignment expressions (:=)", "assign in a separate statement"),
-    gast.JoinedStr: ("f-strings", "format strings outside the differentiated function"),
 }
 
 
@@ -371,8 +370,8 @@ def differentiable_loads(expr) -> Set[str]:
             if isinstance(node.func, gast.Attribute) and node.func.attr == "keys" \
                     and not node.args:
                 return      # a dict's keys carry no gradient
-        if cls is gast.Compare or isinstance(node, A._LEAF_NODES):
-            return
+        if cls is gast.Compare or cls is gast.JoinedStr or isinstance(node, A._LEAF_NODES):
+            return      # (comparisons and f-strings: no gradient through a bool or str)
         for child in A.children(node):
             visit(child)
 

@@ -10,7 +10,8 @@ import math
 import gast
 import numpy as np
 
-from ..runtime import extremum_item_adjoint
+from ..runtime import (digamma, dist_adjoint, extremum_item_adjoint, trigamma, prod_items_adjoint,
+                       sequence_adjoint, sum_items_adjoint)
 from .registry import elementwise, grad, is_static, no_gradient, nondifferentiable, vjp
 
 # -- arithmetic (add distributes, mul swaps) --------------------------------------
@@ -40,7 +41,7 @@ def divide(result, x, y):
     grad[y] = -grad[result] * result / y
 
 
-@elementwise(np.power, operator=gast.Pow, family="arithmetic")
+@elementwise(np.power, builtins.pow, operator=gast.Pow, family="arithmetic")
 def power(result, x, y):
     if not is_static(y):
         grad[x] = grad[result] * y * x ** np.where(y == 0, 1, y - 1)
@@ -97,7 +98,8 @@ def exp(result, x):
     grad[x] = grad[result] * result
 
 
-@elementwise(np.exp2, family="exponents and logarithms")
+@elementwise(np.exp2, *[f for f in (getattr(math, "exp2", None),) if f is not None],
+             family="exponents and logarithms")
 def exp2(result, x):
     grad[x] = grad[result] * result * np.log(2.0)
 
@@ -107,9 +109,19 @@ def expm1(result, x):
     grad[x] = grad[result] * (result + 1.0)
 
 
-@elementwise(np.log, math.log, family="exponents and logarithms")
+@elementwise(np.log, family="exponents and logarithms")
 def log(result, x):
     grad[x] = grad[result] / x
+
+
+@vjp(math.log, family="exponents and logarithms")
+def math_log(result, x, base=None):
+    # math.log(x, base) is log(x) / log(base)
+    if base is None:
+        grad[x] = grad[result] / x
+    else:
+        grad[x] = grad[result] / (x * math.log(base))
+        grad[base] = -grad[result] * result / (base * math.log(base))
 
 
 @elementwise(np.log2, math.log2, family="exponents and logarithms")
@@ -167,7 +179,7 @@ def absolute(result, x):
     grad[x] = grad[result] * np.sign(x)
 
 
-@elementwise(np.hypot, family="powers")
+@elementwise(np.hypot, math.hypot, family="powers")
 def hypot(result, x, y):
     grad[x] = grad[result] * x / result
     grad[y] = grad[result] * y / result
@@ -300,6 +312,74 @@ def builtin_min(result, x, y=None):
     else:
         grad[x] = grad[result] * (x <= y)
         grad[y] = grad[result] * (x > y)
+
+
+# -- the error function (math.erf, math.erfc; scipy.special's are in scipy_special.py) --
+
+
+@elementwise(math.erf, family="special functions")
+def math_erf(result, x):
+    grad[x] = grad[result] * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)
+
+
+@elementwise(math.erfc, family="special functions")
+def math_erfc(result, x):
+    grad[x] = -grad[result] * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)
+
+
+@elementwise(math.lgamma, family="special functions")
+def math_lgamma(result, x):
+    grad[x] = grad[result] * digamma(x)
+
+
+@elementwise(math.gamma, family="special functions")
+def math_gamma(result, x):
+    grad[x] = grad[result] * result * digamma(x)
+
+
+@elementwise(digamma, family="special functions")
+def digamma_rule(result, x):
+    grad[x] = grad[result] * trigamma(x)
+
+
+# -- builtins and math over sequences ----------------------------------------------------
+
+
+@vjp(math.fsum, family="reductions")
+def math_fsum(result, iterable):
+    grad[iterable] = sum_items_adjoint(grad[result], iterable)
+
+
+@vjp(math.prod, family="reductions")
+def math_prod(result, iterable, start=1):
+    grad[iterable] = prod_items_adjoint(grad[result], iterable, start)
+    grad[start] = grad[result] * result / start
+
+
+@vjp(math.dist, family="powers")
+def math_dist(result, p, q):
+    grad[p] = dist_adjoint(grad[result], p, q, result)
+    grad[q] = dist_adjoint(-grad[result], p, q, result)
+
+
+@vjp(builtins.list, builtins.tuple, family="shape")
+def sequence_of(result, iterable=()):
+    # list(rows) / tuple(items): the items' gradients, back in the argument's form
+    grad[iterable] = sequence_adjoint(grad[result], iterable)
+
+
+@vjp(np.float64, np.float32, np.float16, family="shape")
+def float_scalar(result, x=0.0):
+    grad[x] = grad[result]
+
+
+# -- divmod: the remainder x - q * y carries the gradient, the quotient q is a step ------
+
+
+@vjp(builtins.divmod, family="arithmetic")
+def builtin_divmod(result, x, y):
+    grad[x] = grad[result][1]
+    grad[y] = -grad[result][1] * result[0]
 
 
 # -- piecewise-constant functions: zero gradient -----------------------------------------

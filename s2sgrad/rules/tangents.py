@@ -25,6 +25,7 @@ by forward mode through transposition of its template (see ``forward.py``).
 from __future__ import annotations
 
 import builtins
+import math
 import operator as _operator
 from typing import Any, Dict, Optional, Tuple
 
@@ -122,7 +123,9 @@ linear(np.vdot, positions=(0, 1))
 linear(np.dot, np.matmul, np.outer, np.inner, np.tensordot, np.kron, np.cross,
        _operator.matmul, methods=("dot",), operator=gast.MatMult, positions=(0, 1))
 linear(np.einsum, positions=(1, 2, 3, 4, 5, 6))
-linear(runtime.sum_items_adjoint, runtime.extremum_item_adjoint, runtime.extremum_item_tangent)
+linear(runtime.sum_items_adjoint, runtime.extremum_item_adjoint, runtime.extremum_item_tangent,
+       runtime.sequence_adjoint, np.float64, np.float32, np.float16, builtins.list,
+       builtins.tuple)
 linear(runtime.dot_adjoint_left, runtime.matmul_adjoint_left, positions=(0, 2))
 linear(runtime.dot_adjoint_right, runtime.matmul_adjoint_right, positions=(0, 1))
 
@@ -156,6 +159,24 @@ def builtin_sum(result, iterable, start=0):
     # sum(items): the sum of the items' tangents (a list of them, or an array)
     tangent[result] = sum(tangent[iterable])
     tangent[result] += tangent[start]
+
+
+@tangent_rule(math.fsum)
+def math_fsum(result, iterable):
+    tangent[result] = sum(tangent[iterable])
+
+
+@tangent_rule(math.prod)
+def math_prod(result, iterable, start=1):
+    tangent[result] = runtime.dot_items(runtime.prod_items_adjoint(1.0, iterable, start),
+                                        tangent[iterable])
+    tangent[result] += tangent[start] * result / start
+
+
+@tangent_rule(math.dist)
+def math_dist(result, p, q):
+    tangent[result] = runtime.dot_items(runtime.dist_adjoint(1.0, p, q, result), tangent[p])
+    tangent[result] += -runtime.dot_items(runtime.dist_adjoint(1.0, p, q, result), tangent[q])
 
 
 @tangent_rule(builtins.max)
