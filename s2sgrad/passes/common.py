@@ -537,7 +537,8 @@ def _live_after(stmts: List[gast.stmt], live_out: Set[str],
             live = (_live_after(s.body, live, table) | _live_after(s.orelse, live, table)
                     | _reads(s.test))
         elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-            live = (live - {s.targets[0].id}) | _reads(s.value)
+            live = live - {s.targets[0].id}
+            live |= _reads(s.value)         # (the new set, not yet in the table)
         else:
             live = live | _reads(s)
     return live

@@ -36,6 +36,7 @@ def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",
         removed = [False]
 
         def sweep(stmts, live: Set[str]) -> Tuple[List[gast.stmt], Set[str]]:
+            # (``live`` is this sweep's own set, updated in place: callers give a copy)
             out = []
             for s in reversed(stmts):
                 if isinstance(s, (gast.For, gast.While)):
@@ -53,11 +54,12 @@ def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",
                     if name not in live and pure(s):
                         removed[0] = True
                         continue
-                    live = (live - {name}) | facts(s, True)[1]
+                    live.discard(name)
+                    live |= facts(s, True)[1]
                 elif isinstance(s, (gast.AugAssign, _SIMPLE_STATEMENTS)):
-                    live = live | facts(s, False)[1]
+                    live |= facts(s, False)[1]
                 else:
-                    live = live | _reads(s)
+                    live |= _reads(s)
                 out.append(s)
             out.reverse()
             return out, live
