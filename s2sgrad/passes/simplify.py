@@ -95,6 +95,8 @@ class Simplify(A.Transformer):
                 return _neg(left)
             if a == -1 and self.floating(right):
                 return _neg(right)
+            if not ((a is not None and _is_neg(right)) or (b is not None and _is_neg(left))):
+                return node             # (no sign to move: the types need no look)
             if not (self.floating(left) and self.floating(right)):
                 return node
             # c * -x -> -c * x ; -x * c -> -c * x  (a person writes the sign on the constant)
@@ -112,6 +114,8 @@ class Simplify(A.Transformer):
                 return left
             if a == 0 and self.floating(right):
                 return right
+            if not (_is_neg(right) or _is_neg(left)):
+                return node             # (no sign to move: the types need no look)
             if not (self.floating(left) and self.floating(right)):
                 return node
             if _is_neg(right):                         # a + -b -> a - b
