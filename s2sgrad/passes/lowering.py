@@ -6,7 +6,7 @@ from typing import List
 import gast
 
 from .. import astutil as A
-from .common import ShapeOracle, _ELEMENTWISE, _bcast, _neg, _num
+from .common import _FIELDS_OF, ShapeOracle, _ELEMENTWISE, _bcast, _neg, _num
 
 
 def assign_first_slice(stmts: List[gast.stmt], numpy_name: str = "np") -> List[gast.stmt]:
@@ -65,11 +65,29 @@ def reductions_as_methods(fn: gast.FunctionDef, oracle: ShapeOracle) -> gast.Fun
     (a non-empty shape): ``np.sum`` calls that very method after a Python-level
     dispatch that costs about a microsecond per call."""
     prefix = oracle.numpy_name + "."
-    # (each call edited in place, from one scan: whether a call changes depends on no
-    # other call, as _array_shape never looks into calls)
-    for node in A.node_list(fn):
-        if isinstance(node, gast.Call):
+    # (each call edited in place, in one walk: whether a call changes depends on no
+    # other call, as _array_shape never looks into calls; an edited call's children
+    # are the ones it had, rearranged.  Names and constants are not pushed.)
+    stack = [fn]
+    pop, push = stack.pop, stack.append
+    Call, Name, Constant, AST = gast.Call, gast.Name, gast.Constant, gast.AST
+    while stack:
+        node = pop()
+        cls = node.__class__
+        if cls is Call:
             _as_method(node, prefix, oracle)
+        fields = _FIELDS_OF(cls)
+        if fields is None:
+            fields = A._name_fields(cls)
+        for field in fields:
+            value = getattr(node, field, None)
+            if value is None:
+                continue
+            for item in (value if value.__class__ is list else (value,)):
+                kind = item.__class__
+                if kind is not Constant and (kind is not Name or item.annotation is not None) \
+                        and isinstance(item, AST):
+                    push(item)
     return fn
 
 
