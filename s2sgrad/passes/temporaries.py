@@ -191,18 +191,19 @@ def inline_single_use_arrays(fn: gast.FunctionDef, oracle: ShapeOracle,
             # scalars only in loops (per trip it adds up); straight-line scalar code keeps
             # every name the user gave (the seeds' flat neuron reads like the notes)
             if (t in protected or not (oracle.shape(t) or (in_loop and oracle.shape(t) == ()))
-                    or t not in oracle.floating
-                    or not (_one_operation(s.value) or (oracle.shape(t)
-                                                        and _operations(s.value) <= 3)
-                            or (oracle.shape(t) == ()
-                                                        and _scalar_arithmetic(s.value)))
+                    or t not in oracle.floating):
+                i += 1
+                continue
+            one = _one_operation(s.value)
+            if (not (one or (oracle.shape(t) and _operations(s.value) <= 3)
+                     or (oracle.shape(t) == () and _scalar_arithmetic(s.value)))
                     or not _pure_expr(s.value, numpy_name)):
                 i += 1
                 continue
             reads = A.names_loaded(s.value)
             # a few operations of arrays go into a reader that stays short (hand-written
             # code has lines like ``-2.0 * gap * head - 2.0 * (1.0 - head)``)
-            ops = 0 if _one_operation(s.value) else _operations(s.value)
+            ops = 0 if one else _operations(s.value)
             done = False
             steps = 0
             for j in range(i + 1, len(stmts)):
