@@ -726,6 +726,9 @@ class ThreeAddress:
         if isinstance(expr, gast.UnaryOp):
             return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand, base))
         if isinstance(expr, gast.Call):
+            display = self.dict_display(expr)
+            if display is not None:
+                return self.primitive(display, base)
             return self.call(expr, base)
         if isinstance(expr, gast.Attribute):
             return gast.Attribute(value=self.atom(expr.value, base), attr=expr.attr,
@@ -851,6 +854,18 @@ class ThreeAddress:
         call = gast.Call(func=A.load(name), args=[A.load(y)] + list(expr.args[1:]), keywords=[])
         return gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None),
                                   self.origin)
+
+    def dict_display(self, expr: gast.Call) -> Optional[gast.Dict]:
+        """``dict(a=x, b=y)`` -> ``{'a': x, 'b': y}`` (the builtin with keywords only),
+        which the trace differentiates item by item; None for any other call."""
+        func = expr.func
+        if (self.resolve is None or not isinstance(func, gast.Name) or func.id != "dict"
+                or expr.args or not expr.keywords or func.id in self.local_names
+                or any(k.arg is None for k in expr.keywords)
+                or self.resolve("dict") is not dict):
+            return None
+        return gast.Dict(keys=[A.const(k.arg) for k in expr.keywords],
+                         values=[k.value for k in expr.keywords])
 
     def extremum_of_items(self, expr: gast.Call) -> gast.Call:
         """``max(a, b, c)`` -> ``max([a, b, c])`` (and ``min``): the builtins scan

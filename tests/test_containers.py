@@ -4,6 +4,7 @@ np.array / np.stack of active scalars, list comprehensions."""
 import copy
 
 import numpy as np
+import pytest
 
 from s2sgrad import grad
 from gradcheck import check_grad
@@ -289,3 +290,18 @@ def test_arguments_are_not_mutated():
     grad(mlp_loss)(params, rng.normal(size=(5, 3)), rng.normal(size=(5, 2)))
     for k in params:
         assert np.array_equal(params[k], before[k])
+
+
+def _weighted(params):
+    return params["w"] * params["x"] + params["b"] ** 2
+
+
+def dict_from_keywords(w, x, b):
+    return _weighted(dict(w=w, x=x * 2.0, b=b)) + dict(c=3.0)["c"]
+
+
+def test_dict_built_with_keywords():
+    check_grad(dict_from_keywords, (0.7, -1.2, 0.4), wrt=(0, 1, 2))
+    g = grad(dict_from_keywords, wrt=(0, 1, 2))(0.7, -1.2, 0.4)
+    assert g == pytest.approx((-2.4, 1.4, 0.8), rel=1e-15)
+
