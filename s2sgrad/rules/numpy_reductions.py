@@ -17,8 +17,11 @@ from .registry import grad, no_gradient, vjp
 
 
 @vjp(np.sum, methods=("sum",), family="reductions")
-def sum(result, a, axis=None, dtype=None, out=None, keepdims=False, initial=None):
-    grad[a] = unreduce(grad[result], a, axis, keepdims)
+def sum(result, a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    if where is None:
+        grad[a] = unreduce(grad[result], a, axis, keepdims)
+    else:       # where=mask: only the entries summed get a gradient
+        grad[a] = unreduce(grad[result], a, axis, keepdims) * where
 
 
 @vjp(builtins.sum, family="reductions")
@@ -29,13 +32,22 @@ def builtin_sum(result, iterable, start=0):
 
 
 @vjp(np.nansum, family="reductions")
-def nansum(result, a, axis=None, dtype=None, out=None, keepdims=False):
-    grad[a] = unreduce(grad[result], a, axis, keepdims) * ~np.isnan(a)
+def nansum(result, a, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+           where=None):
+    if where is None:
+        grad[a] = unreduce(grad[result], a, axis, keepdims) * ~np.isnan(a)
+    else:
+        grad[a] = unreduce(grad[result], a, axis, keepdims) * (~np.isnan(a) & where)
 
 
 @vjp(np.mean, methods=("mean",), family="reductions")
-def mean(result, a, axis=None, dtype=None, out=None, keepdims=False):
-    grad[a] = unreduce(grad[result] / reduced_count(a, axis), a, axis, keepdims)
+def mean(result, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    if where is None:
+        grad[a] = unreduce(grad[result] / reduced_count(a, axis), a, axis, keepdims)
+    else:       # where=mask: the mean of the selected entries
+        kept = np.broadcast_to(where, np.shape(a))
+        grad[a] = expand_reduced(grad[result], a, axis, keepdims) * kept / np.sum(
+            kept, axis=axis, keepdims=True)
 
 
 @vjp(np.nanmean, family="reductions")
@@ -59,8 +71,11 @@ def average(result, a, axis=None, weights=None, returned=False, keepdims=False):
 
 
 @vjp(np.prod, methods=("prod",), family="reductions")
-def prod(result, a, axis=None, dtype=None, out=None, keepdims=False):
-    grad[a] = prod_adjoint(grad[result], a, axis, keepdims)
+def prod(result, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    if where is None:
+        grad[a] = prod_adjoint(grad[result], a, axis, keepdims)
+    else:       # where=mask: the product of np.where(mask, a, 1.0)
+        grad[a] = prod_adjoint(grad[result], np.where(where, a, 1.0), axis, keepdims) * where
 
 
 # -- extrema (max routes; ties share the gradient equally) -----------------------------------

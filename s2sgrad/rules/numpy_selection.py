@@ -14,18 +14,39 @@ def where(result, condition, x, y):
 
 
 @elementwise(np.clip, methods=("clip",), family="selection")
-def clip(result, a, a_min=None, a_max=None, out=None):
-    # np.clip(a, lo, hi) is np.minimum(np.maximum(a, lo), hi): hi wins when lo > hi
-    if a_min is None:
-        grad[a] = grad[result] * (a <= a_max)
-        grad[a_max] = grad[result] * (a > a_max)
-    elif a_max is None:
-        grad[a] = grad[result] * (a >= a_min)
-        grad[a_min] = grad[result] * (a < a_min)
+def clip(result, a, a_min=None, a_max=None, out=None, min=None, max=None):
+    # np.clip(a, lo, hi) is np.minimum(np.maximum(a, lo), hi): hi wins when lo > hi.
+    # NumPy 2 also names the bounds min= / max= (a.clip(min=0.0)); each branch below
+    # reads one spelling of each bound.
+    if min is None and max is None:
+        if a_min is None:
+            grad[a] = grad[result] * (a <= a_max)
+            grad[a_max] = grad[result] * (a > a_max)
+        elif a_max is None:
+            grad[a] = grad[result] * (a >= a_min)
+            grad[a_min] = grad[result] * (a < a_min)
+        else:
+            grad[a] = grad[result] * ((a >= a_min) & (a <= a_max))
+            grad[a_min] = grad[result] * ((a < a_min) & (a_min <= a_max))
+            grad[a_max] = grad[result] * ((a > a_max) | (a_min > a_max))
+    elif a_min is None and a_max is None:
+        if min is None:
+            grad[a] = grad[result] * (a <= max)
+            grad[max] = grad[result] * (a > max)
+        elif max is None:
+            grad[a] = grad[result] * (a >= min)
+            grad[min] = grad[result] * (a < min)
+        else:
+            grad[a] = grad[result] * ((a >= min) & (a <= max))
+            grad[min] = grad[result] * ((a < min) & (min <= max))
+            grad[max] = grad[result] * ((a > max) | (min > max))
+    elif a_max is None and min is None:
+        # the method's x.clip(lo, max=hi): the method's first positional bound is min
+        grad[a] = grad[result] * ((a >= a_min) & (a <= max))
+        grad[a_min] = grad[result] * ((a < a_min) & (a_min <= max))
+        grad[max] = grad[result] * ((a > max) | (a_min > max))
     else:
-        grad[a] = grad[result] * ((a >= a_min) & (a <= a_max))
-        grad[a_min] = grad[result] * ((a < a_min) & (a_min <= a_max))
-        grad[a_max] = grad[result] * ((a > a_max) | (a_min > a_max))
+        raise NotImplementedError("np.clip: give each bound once, as a_min/a_max or min=/max=")
 
 
 @elementwise(np.nan_to_num, family="selection")
