@@ -1139,3 +1139,56 @@ def astype_adjoint(g, dtype):
     if np.dtype(dtype).kind in "fc":
         return np.array(g)          # a private copy: callers may add into it in place
     return np.zeros(np.shape(g))
+
+
+# -- copies of input entries (pad modes, resize, delete, compress, ...) and cumulative
+#    extrema: the result gathers input entries, so the gradient scatters back ------------
+__all__ += ["source_index", "gather_source", "scatter_source", "accumulate_source",
+            "diff_adjoint"]
+
+
+def source_index(like):
+    """The flat position of every entry of ``like``, shaped like it.  Running a copying
+    operation (np.pad(mode='edge'), np.resize, np.delete, ...) on it tells where each
+    entry of the result came from; -1 marks an entry that came from elsewhere."""
+    return np.reshape(np.arange(np.size(like)), np.shape(like))
+
+
+def gather_source(x, source):
+    """``x.flat[source]`` with 0 where ``source`` is -1 (the adjoint of scatter_source)."""
+    source = np.asarray(source)
+    taken = np.take(np.ravel(x), np.maximum(source, 0))
+    return np.where(source >= 0, taken, 0.0)
+
+
+def scatter_source(g, like, source):
+    """Gradient of an operation whose result entry k is ``like.flat[source[k]]`` (no
+    entry where source is -1): each entry's gradient goes back to the entry it copies,
+    summed over the copies."""
+    source = np.asarray(source)
+    kept = source >= 0
+    out = np.zeros(np.size(like), dtype=np.result_type(g, float))
+    np.add.at(out, source[kept], np.broadcast_to(g, np.shape(source))[kept])
+    return np.reshape(out, np.shape(like))
+
+
+def accumulate_source(result, axis=0):
+    """Where each entry of np.maximum.accumulate / np.minimum.accumulate (``result``)
+    came from along ``axis``: the index of the entry that set the running record.  A tie
+    with the record does not replace it (the earliest entry keeps the gradient)."""
+    r = np.moveaxis(np.asarray(result), axis, -1)
+    new = np.ones(np.shape(r), dtype=bool)
+    new[..., 1:] = r[..., 1:] != r[..., :-1]        # a strictly better entry arrived
+    start = np.where(new, np.arange(np.shape(r)[-1]), 0)
+    return np.moveaxis(np.maximum.accumulate(start, axis=-1), -1, axis)
+
+
+def diff_adjoint(g, n=1, axis=-1):
+    """Gradient of np.diff(a, n, axis): the transposed difference applied n times."""
+    for _ in range(n):
+        moved = np.moveaxis(np.asarray(g, dtype=float), axis, -1)
+        out = np.zeros(np.shape(moved)[:-1] + (np.shape(moved)[-1] + 1,))
+        out[..., :-1] -= moved
+        out[..., 1:] += moved
+        g = np.moveaxis(out, -1, axis)
+    return g

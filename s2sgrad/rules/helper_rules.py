@@ -8,9 +8,9 @@ or ordering (locally constant), so the rule is exact.
 import numpy as np
 
 from .. import runtime
-from ..runtime import (expand_reduced, mT, tensordot_adjoint_left,
-                       tensordot_adjoint_right)
-from .registry import grad, no_gradient, vjp
+from ..runtime import (expand_reduced, gather_source, mT, scatter_source,
+                       tensordot_adjoint_left, tensordot_adjoint_right, unbroadcast)
+from .registry import grad, no_gradient, nondifferentiable, vjp
 
 
 @vjp(runtime.mT, family="runtime")
@@ -123,3 +123,23 @@ def norm_adjoint_rule(result, g, x, r, ord=None, axis=None, keepdims=False, kind
         grad[g] = no_gradient("second derivatives of this norm are not supported")
         grad[x] = no_gradient("second derivatives of this norm are not supported")
         grad[r] = no_gradient("second derivatives of this norm are not supported")
+
+
+# copies of input entries: scatter_source and gather_source are each other's adjoint;
+# the positions (source_index, accumulate_source) are piecewise constant
+@vjp(runtime.scatter_source, family="runtime")
+def scatter_source_rule(result, g, like, source):
+    grad[g] = unbroadcast(gather_source(grad[result], source), g)
+
+
+@vjp(runtime.gather_source, family="runtime")
+def gather_source_rule(result, x, source):
+    grad[x] = scatter_source(grad[result], x, source)
+
+
+@vjp(runtime.diff_adjoint, family="runtime")
+def diff_adjoint_rule(result, g, n=1, axis=-1):
+    grad[g] = np.diff(grad[result], n, axis)
+
+
+nondifferentiable(runtime.source_index, runtime.accumulate_source, family="runtime")

@@ -5,10 +5,10 @@ import operator
 
 import numpy as np
 
-from ..runtime import (astype_adjoint, gradient_adjoint, index_concatenate_adjoint,
+from ..runtime import (astype_adjoint, diff_adjoint, gradient_adjoint, index_concatenate_adjoint,
                        interp_fp_adjoint, interp_slope, inverse_permutation, join_adjoint,
                        linspace_adjoint, meshgrid_adjoint, pad_adjoint, repeat_adjoint,
-                       rollaxis_adjoint, split_adjoint, take_adjoint, take_along_axis_adjoint,
+                       rollaxis_adjoint, scatter_source, source_index, split_adjoint, take_adjoint, take_along_axis_adjoint,
                        tile_adjoint, unbroadcast)
 from .registry import grad, no_gradient, vjp
 
@@ -144,10 +144,25 @@ def repeat(result, a, repeats, axis=None):
 
 
 @vjp(np.pad, family="shape")
-def pad(result, array, pad_width, mode="constant", constant_values=0):
-    if mode != "constant":
-        raise NotImplementedError("np.pad: only mode='constant' is differentiated")
-    grad[array] = pad_adjoint(grad[result], array, pad_width)
+def pad(result, array, pad_width, mode="constant", constant_values=0, reflect_type="even"):
+    if mode == "constant":
+        grad[array] = pad_adjoint(grad[result], array, pad_width)
+        # the fill's entries: pad with the positions of constant_values instead
+        grad[constant_values] = scatter_source(grad[result], constant_values, np.pad(
+            np.full(np.shape(array), -1), pad_width, constant_values=source_index(
+                constant_values)))
+    elif mode in ("edge", "reflect", "symmetric", "wrap") and reflect_type == "even":
+        # the padding copies entries of array: pad their positions the same way
+        grad[array] = scatter_source(grad[result], array,
+                                     np.pad(source_index(array), pad_width, mode))
+    else:
+        raise NotImplementedError("np.pad: modes 'constant', 'edge', 'reflect', 'symmetric' "
+                                  "and 'wrap' are differentiated (reflect_type='even')")
+
+
+@vjp(np.resize, family="shape")
+def resize(result, a, new_shape):
+    grad[a] = scatter_source(grad[result], a, np.resize(source_index(a), new_shape))
 
 
 # -- joining and splitting (sequences: the gradient of a list is the list of gradients) --------
@@ -258,7 +273,51 @@ def diff(result, a, n=1, axis=-1):
         grad[a] = np.concatenate([-np.take(grad[result], [0], axis), -np.diff(
             grad[result], 1, axis), np.take(grad[result], [-1], axis)], axis)
     else:
-        raise NotImplementedError("np.diff: write n > 1 as repeated np.diff(..., n=1)")
+        grad[a] = diff_adjoint(grad[result], n, axis)
+
+
+@vjp(np.ediff1d, family="indexing")
+def ediff1d(result, ary, to_end=None, to_begin=None):
+    # [*to_begin, *np.diff(ary.ravel()), *to_end]
+    if to_begin is None and to_end is None:
+        grad[ary] = np.reshape(diff_adjoint(grad[result], 1, 0), np.shape(ary))
+    elif to_begin is None:
+        grad[ary] = np.reshape(diff_adjoint(grad[result][:np.size(ary) - 1], 1, 0),
+                               np.shape(ary))
+        grad[to_end] = np.reshape(grad[result][np.size(ary) - 1:], np.shape(to_end))
+    elif to_end is None:
+        grad[ary] = np.reshape(diff_adjoint(grad[result][np.size(to_begin):], 1, 0),
+                               np.shape(ary))
+        grad[to_begin] = np.reshape(grad[result][:np.size(to_begin)], np.shape(to_begin))
+    else:
+        grad[ary] = np.reshape(diff_adjoint(grad[result][np.size(to_begin):np.size(
+            to_begin) + np.size(ary) - 1], 1, 0), np.shape(ary))
+        grad[to_begin] = np.reshape(grad[result][:np.size(to_begin)], np.shape(to_begin))
+        grad[to_end] = np.reshape(grad[result][np.size(to_begin) + np.size(ary) - 1:],
+                                  np.shape(to_end))
+
+
+@vjp(np.delete, family="indexing")
+def delete(result, arr, obj, axis=None):
+    grad[arr] = scatter_source(grad[result], arr, np.delete(source_index(arr), obj, axis))
+
+
+@vjp(np.insert, family="indexing")
+def insert(result, arr, obj, values, axis=None):
+    # positions -1 came from the other argument
+    grad[arr] = scatter_source(grad[result], arr, np.insert(source_index(arr), obj, -1, axis))
+    grad[values] = scatter_source(grad[result], values, np.insert(
+        np.full(np.shape(arr), -1), obj, source_index(values), axis))
+
+
+@vjp(np.compress, family="indexing")
+def compress(result, condition, a, axis=None):
+    grad[a] = scatter_source(grad[result], a, np.compress(condition, source_index(a), axis))
+
+
+@vjp(np.extract, family="indexing")
+def extract(result, condition, arr):
+    grad[arr] = scatter_source(grad[result], arr, np.extract(condition, source_index(arr)))
 
 
 @vjp(np.r_, family="joining")

@@ -4,8 +4,9 @@ the functions they stand for."""
 import numpy as np
 
 from .. import runtime
-from ..runtime import (cumprod_adjoint, expand_reduced, outer_adjoint, prod_adjoint,
-                       route_to_extremum, unbroadcast, unreduce)
+from ..runtime import (accumulate_source, cumprod_adjoint, expand_reduced, outer_adjoint,
+                       prod_adjoint, route_to_extremum, take_along_axis_adjoint, unbroadcast,
+                       unreduce)
 from .registry import grad, vjp
 
 
@@ -57,6 +58,13 @@ def logaddexp_reduce(result, array, axis=0, dtype=None, out=None, keepdims=False
 @vjp(np.add.accumulate, family="ufunc methods")
 def add_accumulate(result, array, axis=0, dtype=None, out=None):
     grad[array] = np.flip(np.cumsum(np.flip(grad[result], axis), axis), axis)
+
+
+@vjp(np.maximum.accumulate, np.minimum.accumulate, family="ufunc methods")
+def extremum_accumulate(result, array, axis=0, dtype=None, out=None):
+    # each running record's gradient goes to the entry that set it (ties: the earliest)
+    grad[array] = take_along_axis_adjoint(grad[result], array, accumulate_source(result, axis),
+                                          axis)
 
 
 @vjp(np.multiply.accumulate, family="ufunc methods")

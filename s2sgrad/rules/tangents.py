@@ -128,6 +128,10 @@ linear(runtime.sum_items_adjoint, runtime.extremum_item_adjoint, runtime.extremu
        builtins.tuple)
 linear(runtime.dot_adjoint_left, runtime.matmul_adjoint_left, positions=(0, 2))
 linear(runtime.dot_adjoint_right, runtime.matmul_adjoint_right, positions=(0, 1))
+# operations that copy entries of their input (and the helpers their rules call)
+linear(np.resize, np.delete, runtime.scatter_source, runtime.gather_source,
+       runtime.diff_adjoint)
+linear(np.compress, np.extract, positions=(1,))
 
 
 # -- templates for the non-linear, non-elementwise operations -----------------
