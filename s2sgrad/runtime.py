@@ -669,16 +669,28 @@ def _correlate_valid(big, small):
                                          list(range(nd))))
 
 
+def _window_starts(full, shape, a, v, correlate):
+    """Where a convolution's ``shape``-sized output sits in the full result: centred,
+    rounding down -- except np.correlate(a, v) with a shorter a, which NumPy computes
+    as the reversed correlation of (v, a) and so rounds up."""
+    if correlate == "numpy" and np.size(a) < np.size(v):
+        return tuple((f - n + 1) // 2 for f, n in zip(full, shape))
+    return tuple((f - n) // 2 for f, n in zip(full, shape))
+
+
 def convolve_adjoint(g, a, v, mode="full", which=0, correlate=False):
     """Gradient of a convolution (np.convolve, scipy.signal.convolve) or, with
-    ``correlate=True``, a cross-correlation, with respect to ``a`` (which=0) or ``v``."""
+    ``correlate=True`` (``"numpy"`` for np.correlate), a cross-correlation, with respect
+    to ``a`` (which=0) or ``v``; the output's size (the mode) is read from ``g``."""
     a, v = np.asarray(a, dtype=float), np.asarray(v, dtype=float)
+    starts = _window_starts(tuple(n + m - 1 for n, m in zip(np.shape(a), np.shape(v))),
+                            np.shape(g), a, v, correlate)
     if correlate:
         v = np.flip(v)
     g = np.asarray(g, dtype=float)
     full = tuple(n + m - 1 for n, m in zip(np.shape(a), np.shape(v)))
     padded = np.zeros(full)
-    padded[tuple(slice((f - n) // 2, (f - n) // 2 + n) for f, n in zip(full, g.shape))] = g
+    padded[tuple(slice(s, s + n) for s, n in zip(starts, g.shape))] = g
     if which == 0:
         return _correlate_valid(padded, v)
     out = _correlate_valid(padded, a)
@@ -1192,3 +1204,20 @@ def diff_adjoint(g, n=1, axis=-1):
         out[..., 1:] += moved
         g = np.moveaxis(out, -1, axis)
     return g
+
+
+__all__ += ["convolve_window"]
+
+
+def convolve_window(a, v, shape, correlate=False):
+    """The ``shape``-sized window of the full convolution (or correlation) of ``a`` and
+    ``v`` that convolve_adjoint reads: the transpose of convolve_adjoint in its
+    gradient argument (second derivatives of convolutions)."""
+    a, v = np.asarray(a, dtype=float), np.asarray(v, dtype=float)
+    full = tuple(n + m - 1 for n, m in zip(np.shape(a), np.shape(v)))
+    starts = _window_starts(full, shape, a, v, correlate)
+    if not correlate:
+        v = np.flip(v)
+    padded = np.pad(a, [(m - 1, m - 1) for m in np.shape(v)])
+    out = _correlate_valid(padded, v)
+    return np.array(out[tuple(slice(s, s + n) for s, n in zip(starts, shape))])

@@ -1,6 +1,10 @@
 """Calls a catalogue sweep found uncovered: NumPy 2's clip(min=, max=), reductions with
 where=, cumulative extrema, np.pad's copying modes, ... against finite differences,
 forward mode, and (where second derivatives are nonzero) Hessians."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -226,3 +230,36 @@ def copies_f(x):
 @pytest.mark.parametrize("f", [running_max_f, pad_diff_f, copies_f], ids=lambda f: f.__name__)
 def test_copies_hessian(f):
     check_hessian(f, rand(4) + np.array([0.0, 0.3, 0.6, 0.9]) * 3)
+
+
+# -- np.convolve / np.correlate without SciPy ------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("sizes", [(7, 3), (3, 6), (6, 4), (4, 6), (5, 5), (2, 7), (6, 1)],
+                         ids=str)
+def test_numpy_convolve_correlate(mode, sizes):
+    a, v = rand(sizes[0]), rand(sizes[1])
+    check_expr("np.convolve(a, v, mode=%r)" % mode, a=a, v=v)
+    check_expr("np.correlate(a, v, %r)" % mode, a=a, v=v)
+    check_expr("np.correlate(a, v, mode=%r)" % mode, consts={"v": v}, a=a)
+
+
+def test_numpy_convolve_needs_no_scipy():
+    # the rules are there before (and without) any SciPy import
+    code = ("import sys, numpy as np, s2sgrad\n"
+            "from s2sgrad.rules import lookup\n"
+            "assert lookup(np.convolve) is not None and lookup(np.correlate) is not None\n"
+            "assert 'scipy' not in sys.modules, 'scipy was imported'\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+def convolve_f(x):
+    return np.sum(np.convolve(x, x[::-1] ** 2, "same") ** 2) + np.sum(
+        np.correlate(np.sin(x), x[:3], "full") * np.arange(6.0)) + np.sum(
+        np.correlate(x[:2], x ** 2, "same") ** 3)
+
+
+def test_convolve_hessian():
+    check_hessian(convolve_f, rand(4))

@@ -8,8 +8,9 @@ or ordering (locally constant), so the rule is exact.
 import numpy as np
 
 from .. import runtime
-from ..runtime import (expand_reduced, gather_source, mT, scatter_source,
-                       tensordot_adjoint_left, tensordot_adjoint_right, unbroadcast)
+from ..runtime import (convolve_adjoint, convolve_window, expand_reduced, gather_source, mT,
+                       scatter_source, tensordot_adjoint_left, tensordot_adjoint_right,
+                       unbroadcast)
 from .registry import grad, no_gradient, nondifferentiable, vjp
 
 
@@ -143,3 +144,21 @@ def diff_adjoint_rule(result, g, n=1, axis=-1):
 
 
 nondifferentiable(runtime.source_index, runtime.accumulate_source, family="runtime")
+
+
+# convolve_adjoint is linear in g and in the other operand; convolve_window (what the
+# convolution computes, cropped to the gradient's shape) is its transpose
+@vjp(runtime.convolve_adjoint, family="runtime")
+def convolve_adjoint_rule(result, g, a, v, mode="full", which=0, correlate=False):
+    if which == 0:
+        grad[g] = convolve_window(grad[result], v, np.shape(g), correlate)
+        grad[v] = convolve_adjoint(g, grad[result], v, mode, 1, correlate)
+    else:
+        grad[g] = convolve_window(a, grad[result], np.shape(g), correlate)
+        grad[a] = convolve_adjoint(g, a, grad[result], mode, 0, correlate)
+
+
+@vjp(runtime.convolve_window, family="runtime")
+def convolve_window_rule(result, a, v, shape, correlate=False):
+    grad[a] = convolve_adjoint(grad[result], a, v, "full", 0, correlate)
+    grad[v] = convolve_adjoint(grad[result], a, v, "full", 1, correlate)

@@ -5,7 +5,7 @@ rules also hold for stacks of matrices.
 """
 import numpy as np
 
-from ..runtime import (cholesky_adjoint, diag_adjoint, diagonal_adjoint, dot_adjoint_left,
+from ..runtime import (cholesky_adjoint, convolve_adjoint, diag_adjoint, diagonal_adjoint, dot_adjoint_left,
                        dot_adjoint_right, eigh_adjoint, einsum_adjoint, kron_adjoint, mT,
                        matmul_adjoint_left, matmul_adjoint_right, matrix_power_adjoint,
                        multi_dot_adjoint, pinv_adjoint, polyval_adjoint, qr_adjoint,
@@ -83,6 +83,18 @@ def cross(result, a, b):
     # not elementwise: the Jacobian mixes the three components
     grad[a] = unbroadcast(np.cross(b, grad[result]), a)
     grad[b] = unbroadcast(np.cross(grad[result], a), b)
+
+
+@vjp(np.convolve, family="signal")
+def convolve(result, a, v, mode="full"):
+    grad[a] = convolve_adjoint(grad[result], a, v, mode, 0)
+    grad[v] = convolve_adjoint(grad[result], a, v, mode, 1)
+
+
+@vjp(np.correlate, family="signal")
+def correlate(result, a, v, mode="valid"):
+    grad[a] = convolve_adjoint(grad[result], a, v, mode, 0, "numpy")
+    grad[v] = convolve_adjoint(grad[result], a, v, mode, 1, "numpy")
 
 
 @vjp(np.polyval, family="linear algebra")

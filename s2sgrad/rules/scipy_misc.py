@@ -1,5 +1,6 @@
 """scipy.signal convolutions and scipy.linalg triangular solves (SciPy installed
-only); NumPy's 1-D np.convolve / np.correlate share the convolution adjoint."""
+only); they share the convolution adjoint of NumPy's np.convolve / np.correlate
+(rules/numpy_linalg.py)."""
 import numpy as np
 from scipy import linalg as sla
 from scipy import signal
@@ -8,16 +9,10 @@ from ..runtime import cholesky_adjoint, convolve_adjoint, mT, solve_adjoint_a
 from .registry import grad, vjp
 
 
-@vjp(np.convolve, signal.convolve, signal.fftconvolve, family="signal")
-def convolve(result, a, v, mode="full", method="auto"):
-    grad[a] = convolve_adjoint(grad[result], a, v, mode, 0)
-    grad[v] = convolve_adjoint(grad[result], a, v, mode, 1)
-
-
-@vjp(np.correlate, family="signal")
-def np_correlate(result, a, v, mode="valid"):
-    grad[a] = convolve_adjoint(grad[result], a, v, mode, 0, True)
-    grad[v] = convolve_adjoint(grad[result], a, v, mode, 1, True)
+@vjp(signal.convolve, signal.fftconvolve, family="signal")
+def convolve(result, in1, in2, mode="full", method="auto"):
+    grad[in1] = convolve_adjoint(grad[result], in1, in2, mode, 0)
+    grad[in2] = convolve_adjoint(grad[result], in1, in2, mode, 1)
 
 
 @vjp(signal.correlate, family="signal")

@@ -118,7 +118,7 @@ linear(np.roll, np.take, np.take_along_axis, np.diff, np.concatenate, np.stack,
        methods=("item", "take"))
 # np.append is jointly linear (a concatenation), not bilinear: its tangent comes from
 # transposing the reverse rule
-linear(np.vdot, positions=(0, 1))
+linear(np.vdot, np.convolve, np.correlate, positions=(0, 1))
 
 linear(np.dot, np.matmul, np.outer, np.inner, np.tensordot, np.kron, np.cross,
        _operator.matmul, methods=("dot",), operator=gast.MatMult, positions=(0, 1))
