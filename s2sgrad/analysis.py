@@ -139,7 +139,14 @@ def classify(expr: gast.expr, env: Environment) -> Op:
             obj = env.resolve(path)
             rule = lookup(obj) if obj is not _MISSING else None
             elts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
-            if isinstance(rule, Rule) and not any(isinstance(e, gast.Slice) for e in elts):
+            if isinstance(rule, Rule) and any(
+                    isinstance(e, gast.Slice) or (isinstance(e, gast.Constant)
+                                                  and isinstance(e.value, str)) for e in elts):
+                # slice notation the trace did not spell out, or a directive string
+                # ('0,2', 'c'): not joined by the rule, and no silent zero either
+                return Op("unknown", args=list(elts), label=path + "[...] with a slice or a "
+                          "directive string")
+            if isinstance(rule, Rule):
                 return Op("rule", rule, list(elts), label=path + "[]", obj=obj)
         return Op("rule", lookup(_operator.getitem), [expr.value, expr.slice], label="getitem")
     if isinstance(expr, gast.Attribute):

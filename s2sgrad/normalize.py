@@ -734,6 +734,10 @@ class ThreeAddress:
             return gast.Attribute(value=self.atom(expr.value, base), attr=expr.attr,
                                   ctx=gast.Load())
         if isinstance(expr, gast.Subscript):
+            joined = self.index_trick_ranges(expr)
+            if joined is not None:
+                return gast.Subscript(value=expr.value, slice=gast.Tuple(
+                    elts=[self.atom(e, base) for e in joined], ctx=gast.Load()), ctx=gast.Load())
             return gast.Subscript(value=self.atom(expr.value, base), slice=self.index(expr.slice),
                                   ctx=gast.Load())
         if isinstance(expr, (gast.Tuple, gast.List)):
@@ -854,6 +858,37 @@ class ThreeAddress:
         call = gast.Call(func=A.load(name), args=[A.load(y)] + list(expr.args[1:]), keywords=[])
         return gast.copy_location(gast.Assign(targets=[target], value=call, type_comment=None),
                                   self.origin)
+
+    def index_trick_ranges(self, expr: gast.Subscript) -> Optional[List[gast.expr]]:
+        """The items of ``np.r_[x, 1:4]`` / ``np.c_[...]`` with slice notation spelled
+        out as the arrays it stands for (``np.arange(1, 4)``; ``np.linspace(a, b, n)``
+        for a step ``n * 1j``), so the joining rule sees arrays only; None when
+        ``expr`` is not such an index trick with a slice."""
+        path = A.dotted(expr.value)
+        items = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
+        if (path not in INDEX_TRICKS or self.resolve is None
+                or not any(isinstance(e, gast.Slice) for e in items)
+                or self.resolve(path) is not getattr(numpy, path.rsplit(".", 1)[1])):
+            return None
+        module = path.rsplit(".", 1)[0]
+        out = []
+        for e in items:
+            if not isinstance(e, gast.Slice):
+                out.append(e)
+                continue
+            start = e.lower if e.lower is not None else A.const(0)
+            step = e.step
+            if isinstance(step, gast.Constant) and isinstance(step.value, complex):
+                count = A.const(int(abs(step.value)))
+                out.append(A.call(A.parse_expr(module + ".linspace"), [start, e.upper, count]))
+            else:
+                args = [start, e.upper] + ([step] if step is not None else [])
+                if e.upper is None:
+                    raise self.info.error(UnsupportedSyntaxError, "a slice without an end "
+                                          "in %s[...]" % path, self.origin,
+                                          hint="give the end: %s[x, 0:n]" % path)
+                out.append(A.call(A.parse_expr(module + ".arange"), args))
+        return out
 
     def dict_display(self, expr: gast.Call) -> Optional[gast.Dict]:
         """``dict(a=x, b=y)`` -> ``{'a': x, 'b': y}`` (the builtin with keywords only),

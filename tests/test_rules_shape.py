@@ -115,9 +115,22 @@ def test_pad_other_modes_are_errors():
 @pytest.mark.parametrize("expr", [
     "np.r_[x, y]", "np.r_[x, y * 2.0, x]", "np.r_[x, s]", "np.r_[X, X * 2.0]",
     "np.c_[x, y]", "np.c_[x, y, x * y]", "np.c_[X, x]", "np.c_[X, X]",
+    # slice notation: ranges (and a complex step: a linspace) joined with the arrays
+    "np.r_[x, 1:4]", "np.r_[0:2, x, y * 2.0]", "np.r_[x, 0:1:4j, s]", "np.c_[x, 1:4]",
+    "np.r_[x, 1:7:2, :3]",
 ])
 def test_index_tricks(expr):
     check_expr(expr, x=rand(3), y=rand(3), s=rand(), X=rand(3, 2))
+
+
+def test_index_trick_directive_strings_are_errors():
+    import s2sgrad
+
+    def f(x):
+        return np.sum(np.r_["0,2", x, x] ** 2)
+
+    with pytest.raises(s2sgrad.UnsupportedCallError, match="directive string"):
+        s2sgrad.grad(f)(rand(3))
 
 
 @pytest.mark.parametrize("expr", [
