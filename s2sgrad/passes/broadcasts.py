@@ -55,9 +55,12 @@ def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle,
     def lower(node, strict=False):
         """(new node, true shape if lazy else None).  ``strict``: the node's own
         value must come out true-shaped and fresh (it is updated in place later)."""
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+        cls = node.__class__
+        if cls is gast.Constant:
+            return node, None
+        if cls is gast.Name and isinstance(node.ctx, gast.Load):
             return node, lazy.get(node.id)
-        if isinstance(node, gast.Call) and not node.keywords \
+        if cls is gast.Call and not node.keywords \
                 and isinstance(node.func, gast.Attribute) and node.func.attr in _LAZY_CALLS:
             path = A.dotted(node.func)
             if path == np_name + ".broadcast_to" and len(node.args) == 2 \
@@ -78,7 +81,7 @@ def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle,
                     return inner, tuple(t[:k]) + (1,) + tuple(t[k:])
                 node.args[0] = inner if t is None else materialize(inner, t)
                 return node, None
-        if isinstance(node, gast.BinOp) and isinstance(node.op, _ELEMENTWISE):
+        if cls is gast.BinOp and isinstance(node.op, _ELEMENTWISE):
             la, ta = lower(node.left)
             lb, tb = lower(node.right)
             node.left, node.right = la, lb
@@ -101,19 +104,17 @@ def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle,
             if tb is not None:
                 node.right = materialize(lb, tb)
             return node, None
-        if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        if cls is gast.UnaryOp and isinstance(node.op, (gast.USub, gast.UAdd)):
             inner, t = lower(node.operand)
             if strict and t is not None:
                 node.operand = materialize(inner, t)
                 return node, None
             node.operand = inner
             return node, t
-        if node.__class__ is gast.Constant:
-            return node, None
         # any other reader needs the true value
-        fields = _FIELDS_OF(node.__class__)
+        fields = _FIELDS_OF(cls)
         if fields is None:
-            fields = A._name_fields(node.__class__)
+            fields = A._name_fields(cls)
         for field in fields:                # (contexts and operators hold no reader)
             value = getattr(node, field, None)
             if isinstance(value, gast.expr):
