@@ -1221,3 +1221,201 @@ def convolve_window(a, v, shape, correlate=False):
     padded = np.pad(a, [(m - 1, m - 1) for m in np.shape(v)])
     out = _correlate_valid(padded, v)
     return np.array(out[tuple(slice(s, s + n) for s, n in zip(starts, shape))])
+
+
+__all__ += ["choose_adjoint", "block_adjoint", "cov_cross"]
+
+
+def cov_cross(a, b, rowvar=True, bias=False, ddof=None):
+    """``A_c @ B_c.T / (n - ddof)`` for a and b laid out as np.cov reads its argument
+    (centred rows of variables): half of the gradient of cov_adjoint with respect to
+    its gradient argument (second derivatives of np.cov)."""
+    def rows(m):
+        x = np.atleast_2d(np.asarray(m, dtype=float))
+        if not rowvar and x.shape[0] != 1:
+            x = x.T
+        return x - np.mean(x, axis=1, keepdims=True)
+    xa, xb = rows(a), rows(b)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    return np.matmul(xa, xb.T) / (xa.shape[1] - ddof)
+
+
+def choose_adjoint(g, a, choices, mode="raise"):
+    """Gradient of np.choose(a, choices, mode=mode) with respect to the choices (a list
+    of gradients, or an array for an array of choices): each entry's gradient goes to
+    the choice it was taken from, summed back to that choice's shape."""
+    n = len(choices)
+    picked = np.broadcast_to(np.choose(a, np.arange(n), mode=mode), np.shape(g))
+    parts = [unbroadcast(np.where(picked == k, g, 0.0), choices[k]) for k in range(n)]
+    if isinstance(choices, np.ndarray):
+        return np.stack([np.broadcast_to(p, np.shape(choices)[1:]) for p in parts])
+    return GradientList(parts)
+
+
+def _leaves(arrays):
+    if isinstance(arrays, list):
+        return [leaf for item in arrays for leaf in _leaves(item)]
+    return [arrays]
+
+
+def _nested_like(arrays, leaves):
+    if isinstance(arrays, list):
+        return GradientList(_nested_like(item, leaves) for item in arrays)
+    return leaves.pop(0)
+
+
+def block_adjoint(g, arrays):
+    """Gradient of np.block(arrays) (nested lists of arrays): np.block run on each
+    leaf's positions (offset per leaf) says which entries of the result each leaf
+    became; the gradient has the nesting of ``arrays``."""
+    leaves = _leaves(arrays)
+    starts = np.cumsum([0] + [np.size(x) for x in leaves])
+    positions = _nested_like(arrays, [source_index(x) + s for x, s in zip(leaves, starts)])
+    source = np.block(positions)
+    parts = [scatter_source(g, x, np.where((source >= s) & (source < s + np.size(x)),
+                                           source - s, -1))
+             for x, s in zip(leaves, starts)]
+    return _nested_like(arrays, parts)
+
+
+__all__ += ["bessel_i1"]
+
+
+def bessel_i1(x):
+    """The modified Bessel function I1 (the derivative of np.i0), with NumPy alone: the
+    power series (positive terms, no cancellation) for |x| <= 30, the asymptotic
+    expansion beyond (its error there is below e**-60)."""
+    x = np.asarray(x, dtype=float)
+    ax = np.abs(x)
+    small = np.minimum(ax, 30.0)
+    term = small / 2.0
+    total = term
+    quarter = small * small / 4.0
+    for k in range(1, 90):
+        term = term * quarter / (k * (k + 1))
+        total = total + term
+    big = np.maximum(ax, 30.0)
+    mu = 4.0
+    coef = np.ones_like(big)
+    series = np.ones_like(big)
+    for k in range(1, 25):
+        coef = -coef * (mu - (2 * k - 1) ** 2) / (k * 8.0 * big)
+        series = series + coef
+    with np.errstate(over="ignore"):
+        asymptotic = np.exp(big) / np.sqrt(2.0 * np.pi * big) * series
+    return np.sign(x) * np.where(ax <= 30.0, total, asymptotic)
+
+
+__all__ += ["histogram_edges_adjoint", "histogram_edges_tangent", "histogram_weights_adjoint"]
+
+
+def _histogram_edge_weights(a, bins, range):
+    """For edges np.linspace(min(a), max(a), bins + 1) (an int ``bins``, no ``range``):
+    how much each edge moves with min(a) and with max(a); None when the edges do not
+    depend on ``a``."""
+    if np.ndim(bins) != 0 or range is not None or np.size(a) == 0:
+        return None
+    k = np.arange(int(bins) + 1) / int(bins)
+    return 1.0 - k, k
+
+
+def histogram_edges_adjoint(g, a, bins=10, range=None):
+    """Gradient with respect to ``a`` of the bin edges np.histogram returns: with an int
+    ``bins`` and no ``range`` they run from min(a) to max(a), which get it (ties share)."""
+    weights = _histogram_edge_weights(a, bins, range)
+    if weights is None:
+        return np.zeros(np.shape(a))
+    flat = np.ravel(a)
+    low = route_to_extremum(np.sum(g * weights[0]), flat, np.min(flat))
+    high = route_to_extremum(np.sum(g * weights[1]), flat, np.max(flat))
+    return np.reshape(low + high, np.shape(a))
+
+
+def histogram_edges_tangent(t, a, bins=10, range=None):
+    """Tangent of np.histogram's bin edges for a tangent ``t`` of ``a`` (the transpose
+    of histogram_edges_adjoint)."""
+    weights = _histogram_edge_weights(a, bins, range)
+    if weights is None:
+        return np.zeros(np.size(bins) if np.ndim(bins) else int(bins) + 1)
+    flat, tf = np.ravel(a), np.ravel(t)
+    low_hits, high_hits = flat == np.min(flat), flat == np.max(flat)
+    low = np.sum(tf * low_hits) / np.sum(low_hits)
+    high = np.sum(tf * high_hits) / np.sum(high_hits)
+    return weights[0] * low + weights[1] * high
+
+
+def histogram_weights_adjoint(g, a, edges):
+    """Gradient of np.histogram's counts with respect to ``weights``: each entry gets the
+    gradient of the bin it falls in (none outside the edges; the last bin is closed)."""
+    flat = np.ravel(a)
+    n = np.size(edges) - 1
+    index = np.searchsorted(edges, flat, side="right") - 1
+    index = np.where(flat == edges[-1], n - 1, index)
+    inside = (index >= 0) & (index < n) & (flat >= edges[0])
+    return np.reshape(np.where(inside, np.take(g, np.clip(index, 0, n - 1)), 0.0),
+                      np.shape(a))
+
+
+__all__ += ["lstsq_gram", "lstsq_residual_gradient", "lstsq_residual_weights",
+            "lstsq_tangent", "svd_values_tangent", "svd_values_curvature"]
+
+
+def lstsq_gram(a, rank):
+    """``a.T @ a`` for the gradient of np.linalg.lstsq(a, b), which needs full column
+    rank (m >= n and rank n: then the solution is unique)."""
+    m, n = np.shape(a)
+    if rank != n:
+        raise ValueError("s2sgrad: the gradient of np.linalg.lstsq needs a of full column "
+                         "rank (a is %d x %d of rank %d)" % (m, n, rank))
+    return np.matmul(mT(a), a)
+
+
+def lstsq_residual_gradient(g, r):
+    """Gradient with respect to the residual vectors ``r`` of the residuals (squared norms
+    per column) np.linalg.lstsq returns; none when it returned none (an empty array)."""
+    if np.size(g) == 0:
+        return np.zeros(np.shape(r))
+    return 2.0 * r * (np.reshape(g, ()) if np.ndim(r) == 1 else g)
+
+
+def lstsq_residual_weights(g, r, like):
+    """The adjoint of lstsq_residual_gradient(like, r) in its first argument: 2 <g, r>
+    per column, shaped like ``like`` (the residuals; empty when lstsq returned none)."""
+    if np.size(like) == 0:
+        return np.zeros(np.shape(like))
+    return np.reshape(2.0 * np.sum(g * r, axis=0), np.shape(like))
+
+
+def lstsq_tangent(ta, tb, a, b, result):
+    """Tangent of (x, residuals, rank, s) = np.linalg.lstsq(a, b) (full column rank) for
+    tangents ``ta`` of a and ``tb`` of b (0.0 for none): a GradientList, so the terms of
+    a and b add item by item."""
+    x, residuals, rank, _ = result
+    ta = np.zeros(np.shape(a)) if np.ndim(ta) == 0 else ta
+    tb = np.zeros(np.shape(b)) if np.ndim(tb) == 0 else tb
+    r = b - np.matmul(a, x)
+    moved = tb - np.matmul(ta, x)                 # how b - a x moves at fixed x
+    dx = np.linalg.solve(lstsq_gram(a, rank), np.matmul(mT(ta), r) + np.matmul(mT(a), moved))
+    if np.size(residuals) == 0:
+        dres = np.zeros(np.shape(residuals))
+    else:
+        dres = np.reshape(2.0 * np.sum(r * moved, axis=0), np.shape(residuals))
+    return GradientList([dx, dres, 0.0, svd_values_tangent(ta, a)])
+
+
+def svd_values_tangent(t, a):
+    """Tangent of the singular values of ``a`` for a tangent ``t`` of a: u_i^T t v_i
+    (distinct singular values); also the adjoint of svd_values_adjoint in its g."""
+    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    return np.sum(u * np.matmul(t, mT(vt)), axis=-2)
+
+
+def svd_values_curvature(g, a):
+    """The second-order part of svd_values_adjoint(g, a) (how it moves with a): zero when
+    g is zero (the singular values went unused, as in most np.linalg.lstsq calls); it
+    needs the singular vectors' derivative otherwise, which s2sgrad does not have."""
+    if np.any(g != 0):
+        raise NotImplementedError("s2sgrad: second derivatives of singular values are not "
+                                  "supported")
+    return np.zeros(np.shape(a))

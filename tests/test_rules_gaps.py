@@ -263,3 +263,314 @@ def convolve_f(x):
 
 def test_convolve_hessian():
     check_hessian(convolve_f, rand(4))
+
+
+# -- nan products and cumulative sums, vander, choose, unique, block --------------------------
+
+
+@pytest.mark.parametrize("expr", [
+    "np.nanprod(x)", "np.nanprod(x, axis=0)", "np.nanprod(x, axis=1, keepdims=True)",
+    "np.nanprod(x, where=mask)", "np.nanprod(x, axis=1, where=mask)",
+    "np.nancumsum(x)", "np.nancumsum(x, axis=0)", "np.nancumsum(x, axis=-1)",
+    "np.nancumprod(x)", "np.nancumprod(x, axis=1)",
+])
+def test_nan_products_and_cumulative_sums(expr):
+    check_expr(expr, consts={"mask": MASK}, x=rand(3, 4))
+
+
+@pytest.mark.parametrize("func,fill", [("np.nanprod", 1.0), ("np.nancumprod", 1.0),
+                                       ("np.nancumsum", 0.0)])
+def test_nan_entries_count_as_their_neutral_value(func, fill):
+    # the NaN entries get no gradient; the others get what they get with the NaNs
+    # replaced by the neutral value (1 for products, 0 for sums)
+    x = rand(3, 4)
+    x[0, 1] = x[2, 2] = np.nan
+    weights = np.arange(12.0).reshape(3, 4)
+    namespace = {"np": np, "W": weights}
+    src = ("def nan_f(x):\n    return np.sum({f}(x, axis=1) * W{i})\n"
+           "def plain_f(x):\n    return np.sum({p}(np.where(np.isnan(x), {fill}, x), axis=1)"
+           " * W{i})\n").format(f=func, p=func.replace("nan", ""), fill=fill,
+                                  i="[:, 0]" if func == "np.nanprod" else "")
+    import linecache
+    linecache.cache["<nan-check>"] = (len(src), None, src.splitlines(True), "<nan-check>")
+    exec(compile(src, "<nan-check>", "exec"), namespace)
+    got = s2sgrad.grad(namespace["nan_f"])(x)
+    clean = np.where(np.isnan(x), fill, x)
+    want = s2sgrad.grad(namespace["plain_f"])(clean) * ~np.isnan(x)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert np.all(got[np.isnan(x)] == 0.0)
+
+
+@pytest.mark.parametrize("expr", ["np.vander(x)", "np.vander(x, 3)", "np.vander(x, 6)",
+                                  "np.vander(x, increasing=True)",
+                                  "np.vander(x, 2, increasing=True)", "np.vander(x, 1)"])
+def test_vander(expr):
+    check_expr(expr, x=rand(4))
+    check_expr(expr, x=np.array([0.0, 1.5, -0.5, 0.0]))     # exact at zero (no 0 ** -1)
+
+
+@pytest.mark.parametrize("expr,index", [
+    ("np.choose(i, [p, q])", np.array([0, 1, 1, 0])),
+    ("np.choose(i, [p, q, p * q])", np.array([[0, 2, 1, 0], [2, 2, 0, 1], [1, 0, 0, 2]])),
+    ("np.choose(i, [p, q], mode='clip')", np.array([-1, 3, 1, 0])),
+    ("np.choose(i, [p, q], mode='wrap')", np.array([[3, 2, 1, 0]])),
+    ("np.choose(i, [p, 0.5])", np.array([1, 0, 0, 1])),
+])
+def test_choose(expr, index):
+    check_expr(expr, consts={"i": index}, p=rand(3, 4), q=rand(4))
+
+
+def test_choose_array_of_choices():
+    check_expr("np.choose(i, c)", consts={"i": np.array([[0, 2], [1, 0]])}, c=rand(3, 2, 2))
+    check_expr("np.choose(i, c, mode='wrap')", consts={"i": np.array([4, 0])}, c=rand(3, 2))
+
+
+@pytest.mark.parametrize("shape", [(6,), (3, 2)], ids=str)
+def test_unique(shape):
+    # distinct values (finite differences would split a repeated one); repeats below
+    x = rand(*shape)
+    check_expr("np.unique(x)", x=x)
+    check_expr("np.unique(x, return_counts=True)[0]", x=x)
+    check_expr("np.unique(x, return_index=True, return_inverse=True)[0] * 2.0", x=x)
+
+
+def test_unique_gradient_goes_to_the_first_occurrence():
+    x = np.array([3.0, 1.0, 3.0, 2.0, 1.0, 5.0])
+    g = s2sgrad.grad(lambda x: np.sum(np.unique(x) * np.array([1.0, 10.0, 100.0, 1000.0])))(x)
+    # unique values 1, 2, 3, 5 first occur at entries 1, 3, 0, 5
+    np.testing.assert_array_equal(g, [100.0, 1.0, 0.0, 10.0, 0.0, 1000.0])
+
+
+def test_unique_axis_is_rejected():
+    f = _loss("np.unique(np.reshape(x, (2, 2)), axis=0)")
+    with pytest.raises(s2sgrad.UnsupportedCallError, match="axis"):
+        s2sgrad.grad(f)(rand(4))
+
+
+@pytest.mark.parametrize("expr", [
+    "np.block([p, r])", "np.block([[p], [q]])", "np.block([[p, r], [p * 2.0, r]])",
+    "np.block([[p, r], [np.ones((1, 5))]])", "np.block(p)", "np.block([[s, s, s, s]])",
+    "np.block([[[p]], [[p]]])",
+])
+def test_block(expr):
+    args = {name: value for name, value in (("p", rand(3, 4)), ("q", rand(4)),
+                                            ("r", rand(3, 1)), ("s", rand()))
+            if name in expr.replace("np.", "")}
+    check_expr(expr, **args)
+
+
+def choose_block_unique_f(x):
+    m = np.outer(x, x[::-1])
+    return np.sum(np.choose(np.array([[0, 1, 1, 0]]), [m, x ** 2]) ** 2) + np.sum(
+        np.block([[m, x[:, None] ** 2], [x[None, :] ** 3, x[:1, None]]]) ** 2) + np.sum(
+        np.unique(np.sin(x)) ** 3) + np.sum(np.vander(x, 3) ** 2)
+
+
+def test_choose_block_unique_vander_hessian():
+    check_hessian(choose_block_unique_f, rand(4))
+
+
+# -- np.corrcoef (and second derivatives of np.cov) ---------------------------------------------
+
+
+@pytest.mark.parametrize("expr,shape", [
+    ("np.corrcoef(x)", (3, 5)), ("np.corrcoef(x, rowvar=False)", (6, 3)),
+    ("np.corrcoef(x, rowvar=False)", (4, 2)), ("np.corrcoef(x)", (2, 4)),
+    ("np.corrcoef(x)", (1, 4)), ("np.corrcoef(x)", (5,)), ("np.corrcoef(x, dtype=float)", (3, 4)),
+], ids=str)
+def test_corrcoef(expr, shape):
+    check_expr(expr, x=rand(*shape))
+
+
+def test_corrcoef_of_two_arrays_is_rejected():
+    f = _loss("np.corrcoef(x, x ** 2)")
+    with pytest.raises(s2sgrad.UnsupportedCallError, match="stack the variables"):
+        s2sgrad.grad(f)(rand(4))
+
+
+def corrcoef_f(x):
+    m = np.reshape(np.concatenate([x, np.sin(x), x ** 2]), (3, 4))
+    return np.sum(np.corrcoef(m) ** 2 * np.arange(9.0).reshape(3, 3)) + np.sum(
+        np.cov(m, rowvar=False) ** 2) + np.sum(np.cov(m, ddof=0) * np.cov(m))
+
+
+def test_corrcoef_cov_hessian():
+    check_hessian(corrcoef_f, rand(4))
+
+
+# -- reverse over reverse: the helpers' own vjp rules (the Hessians above are forward over
+#    reverse, which reads their tangents) ------------------------------------------------------
+
+_V = np.array([0.7, -1.3, 0.4, 2.1])
+_D_CORRCOEF = s2sgrad.grad(corrcoef_f)
+_D_CONVOLVE = s2sgrad.grad(convolve_f)
+_D_COPIES = s2sgrad.grad(copies_f)
+_D_PAD_DIFF = s2sgrad.grad(pad_diff_f)
+_D_RUNNING_MAX = s2sgrad.grad(running_max_f)
+_D_CHOOSE_BLOCK = s2sgrad.grad(choose_block_unique_f)
+
+
+def rr_corrcoef(x):
+    return np.sum(_D_CORRCOEF(x) * _V)
+
+
+def rr_convolve(x):
+    return np.sum(_D_CONVOLVE(x) * _V)
+
+
+def rr_copies(x):
+    return np.sum(_D_COPIES(x) * _V)
+
+
+def rr_pad_diff(x):
+    return np.sum(_D_PAD_DIFF(x) * _V)
+
+
+def rr_running_max(x):
+    return np.sum(_D_RUNNING_MAX(x) * _V)
+
+
+def rr_choose_block(x):
+    return np.sum(_D_CHOOSE_BLOCK(x) * _V)
+
+
+@pytest.mark.parametrize("rr,f", [(rr_corrcoef, corrcoef_f), (rr_convolve, convolve_f),
+                                  (rr_copies, copies_f), (rr_pad_diff, pad_diff_f),
+                                  (rr_running_max, running_max_f),
+                                  (rr_choose_block, choose_block_unique_f)],
+                         ids=lambda f: f.__name__)
+def test_grad_of_grad(rr, f):
+    x = rand(4) + np.array([0.0, 0.3, 0.6, 0.9]) * 3
+    np.testing.assert_allclose(s2sgrad.grad(rr)(x), numeric_hessian(f, x) @ _V, rtol=1e-5,
+                               atol=1e-6)
+
+
+# -- np.i0, np.modf, np.frexp, np.spacing ------------------------------------------------------
+
+
+def test_bessel_i1_matches_scipy():
+    special = pytest.importorskip("scipy.special")
+    from s2sgrad.runtime import bessel_i1
+    x = np.concatenate([np.linspace(-40.0, 40.0, 801), [0.0, 1e-300, 29.99, 30.0, 30.01,
+                                                         100.0, 300.0, 700.0, -700.0]])
+    np.testing.assert_allclose(bessel_i1(x), special.i1(x), rtol=1e-14, atol=1e-300)
+
+
+@pytest.mark.parametrize("low,high", [(-3.0, 3.0), (20.0, 45.0), (-45.0, -20.0)])
+def test_i0(low, high):
+    check_expr("np.i0(x)", x=rand(3, 4, low=low, high=high), rtol=1e-6)
+    check_expr("np.i0(x) * y", x=rand(4, low=low, high=high), y=rand(3, 1))
+
+
+def i0_f(x):
+    return np.sum(np.i0(x * np.array([1.0, 2.0, -3.0, 0.0])) ** 2) + np.sum(np.i0(x[::-1] * x))
+
+
+def test_i0_hessian():
+    check_hessian(i0_f, rand(4))
+
+
+def modf_frexp_f(x):
+    frac, whole = np.modf(x * 3.0)
+    mantissa, exponent = np.frexp(x * x + 0.1)
+    return np.sum(frac ** 2 * whole) + np.sum(mantissa ** 3 * exponent)
+
+
+def test_modf_frexp():
+    check_expr("np.modf(x)[0]", x=rand(3, 4, low=-5.0, high=5.0))
+    check_expr("np.modf(x)[0] * np.modf(x)[1]", x=rand(5, low=-5.0, high=5.0))
+    check_expr("np.frexp(x)[0]", x=np.array([0.3, -1.7, 5.5, 100.25, -0.011]))
+    check_expr("np.frexp(x)[0] * np.frexp(x)[1]", x=np.array([0.3, -1.7, 5.5, 100.25]))
+    x = np.array([0.3, -1.7, 0.55, 1.3])
+    check_hessian(modf_frexp_f, x)
+
+
+def test_spacing_has_no_gradient():
+    x = rand(4)
+    g = s2sgrad.grad(lambda x: np.sum(np.spacing(x) * x))(x)
+    np.testing.assert_array_equal(g, np.spacing(x))
+
+
+# -- np.histogram: counts are piecewise constant; edges and weights carry gradients -----------
+
+
+@pytest.mark.parametrize("expr", [
+    "np.histogram(x)[1]", "np.histogram(x, 4)[1] * 2.0", "np.histogram(x, bins=3)[1]",
+    "np.histogram(x, 4, weights=w)[0]", "np.histogram(x, bins=e, weights=w)[0]",
+    "np.histogram(x, 3, range=(-1.0, 1.0), weights=w)[0]",
+    "np.histogram(x, bins=e)[1]", "np.histogram(x, 5, weights=w)[0] * np.histogram(x, 5)[1][1:]",
+])
+def test_histogram(expr):
+    x = np.array([[0.31, -1.2, 1.73, 0.05], [-0.44, 0.9, -1.05, 1.31], [0.62, -0.2, 0.11, 1.5]])
+    args = {"x": x}
+    if "w" in expr.replace("weights", "").replace("np.", ""):
+        args["w"] = rand(3, 4)
+    if "bins=e" in expr:
+        args["e"] = np.array([-1.5, -0.3, 0.4, 0.8, 2.0])
+    check_expr(expr, **args)
+
+
+def test_histogram_counts_have_no_gradient_and_estimators_are_rejected():
+    x = rand(6)
+    g = s2sgrad.grad(lambda x: np.sum(np.histogram(x, 3)[0] * 1.0) + np.sum(x))(x)
+    np.testing.assert_array_equal(g, np.ones(6))
+    f = _loss("np.histogram(x, 'auto')[1]")
+    with pytest.raises(s2sgrad.UnsupportedCallError, match="bin estimator"):
+        s2sgrad.grad(f)(x)
+    f = _loss("np.histogram(x, 3, density=True)[0]")
+    with pytest.raises(s2sgrad.UnsupportedCallError, match="density"):
+        s2sgrad.grad(f)(x)
+
+
+def histogram_f(x):
+    counts, edges = np.histogram(np.sin(x), 3, weights=x ** 2)
+    return np.sum(counts ** 2) + np.sum(edges ** 3)
+
+
+def test_histogram_hessian():
+    check_hessian(histogram_f, np.array([0.3, -1.1, 0.7, 1.4]))
+
+
+# -- np.linalg.lstsq (full column rank) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("m,k", [(5, None), (5, 2), (3, None), (3, 2), (4, 1)], ids=str)
+@pytest.mark.parametrize("item", ["[0]", "[1]", "[3]", "[0] * 2.0 + np.sum(r[1])"])
+def test_lstsq(m, k, item):
+    a = rand(m, 3) + 2.0 * np.eye(m, 3)
+    b = rand(m) if k is None else rand(m, k)
+    if item.startswith("[0] *"):
+        expr = "np.linalg.lstsq(a, b, rcond=None)[0] * 2.0 + np.sum(np.linalg.lstsq(a, b)[1])"
+    else:
+        expr = "np.linalg.lstsq(a, b, rcond=None)%s" % item
+    if item == "[1]" and m == 3:
+        return                               # square: NumPy returns no residuals
+    check_expr(expr, a=a, b=b)
+
+
+def test_lstsq_rank_deficient_is_a_clear_error():
+    a = np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])
+    with pytest.raises(ValueError, match="full column rank"):
+        s2sgrad.grad(lambda a: np.sum(np.linalg.lstsq(a, np.ones(3))[0]))(a)
+    wide = rand(2, 4)
+    with pytest.raises(ValueError, match="full column rank"):
+        s2sgrad.grad(lambda a: np.sum(np.linalg.lstsq(a, np.ones(2))[0]))(wide)
+
+
+def lstsq_f(x):
+    a = np.reshape(np.concatenate([x, np.sin(x), x ** 2]), (4, 3)) + np.eye(4, 3) * 3.0
+    b = np.cos(x)
+    sol, res, rank, s = np.linalg.lstsq(a, b, rcond=None)
+    return np.sum(sol ** 2) + np.sum(res ** 2) + np.sum(np.linalg.lstsq(a, np.outer(b, x))[0])
+
+
+def lstsq_singular_values_f(x):
+    a = np.reshape(np.concatenate([x, np.sin(x), x ** 2]), (4, 3)) + np.eye(4, 3) * 3.0
+    return np.sum(np.linalg.lstsq(a, x, rcond=None)[3] ** 2)
+
+
+def test_lstsq_hessian():
+    check_hessian(lstsq_f, rand(4))
+    # the singular values have first derivatives only
+    with pytest.raises(NotImplementedError, match="second derivatives of singular values"):
+        s2sgrad.hessian(lstsq_singular_values_f)(rand(4))

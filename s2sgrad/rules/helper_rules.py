@@ -8,10 +8,13 @@ or ordering (locally constant), so the rule is exact.
 import numpy as np
 
 from .. import runtime
-from ..runtime import (convolve_adjoint, convolve_window, expand_reduced, gather_source, mT,
-                       scatter_source, tensordot_adjoint_left, tensordot_adjoint_right,
+from ..runtime import (convolve_adjoint, convolve_window, cov_adjoint, cov_cross,
+                       expand_reduced, gather_source, histogram_edges_adjoint,
+                       histogram_edges_tangent, lstsq_residual_gradient,
+                       lstsq_residual_weights, mT, scatter_source, svd_values_curvature,
+                       svd_values_tangent, tensordot_adjoint_left, tensordot_adjoint_right,
                        unbroadcast)
-from .registry import grad, no_gradient, nondifferentiable, vjp
+from .registry import elementwise, grad, no_gradient, nondifferentiable, vjp
 
 
 @vjp(runtime.mT, family="runtime")
@@ -162,3 +165,77 @@ def convolve_adjoint_rule(result, g, a, v, mode="full", which=0, correlate=False
 def convolve_window_rule(result, a, v, shape, correlate=False):
     grad[a] = convolve_adjoint(grad[result], a, v, "full", 0, correlate)
     grad[v] = convolve_adjoint(grad[result], a, v, "full", 1, correlate)
+
+
+# choose_adjoint and block_adjoint split g into the choices' / blocks' gradients; their
+# adjoints put the pieces together again
+@vjp(runtime.choose_adjoint, family="runtime")
+def choose_adjoint_rule(result, g, a, choices, mode="raise"):
+    grad[g] = unbroadcast(np.choose(a, grad[result], mode=mode), g)
+
+
+@vjp(runtime.block_adjoint, family="runtime")
+def block_adjoint_rule(result, g, arrays):
+    grad[g] = np.block(grad[result])
+
+
+# cov_adjoint(g, m) is bilinear in (g, m): (g + g.T) @ centred(m) / (n - ddof)
+@vjp(runtime.cov_adjoint, family="runtime")
+def cov_adjoint_rule(result, g, m, rowvar=True, bias=False, ddof=None):
+    cross = cov_cross(grad[result], m, rowvar, bias, ddof)
+    grad[g] = np.reshape(cross + mT(cross), np.shape(g))
+    grad[m] = cov_adjoint(g, grad[result], rowvar, bias, ddof)
+
+
+# I1' = I0 - I1 / x (1/2 at 0)
+@elementwise(runtime.bessel_i1, family="runtime")
+def bessel_i1_rule(result, x):
+    grad[x] = grad[result] * np.where(x == 0.0, 0.5, np.i0(x) - result / np.where(
+        x == 0.0, 1.0, x))
+
+
+# np.histogram's helpers: linear in the gradient they carry; the data decide only which
+# entry is the extremum and which bin each entry falls in
+@vjp(runtime.histogram_edges_adjoint, family="runtime")
+def histogram_edges_adjoint_rule(result, g, a, bins=10, range=None):
+    grad[g] = histogram_edges_tangent(grad[result], a, bins, range)
+
+
+@vjp(runtime.histogram_edges_tangent, family="runtime")
+def histogram_edges_tangent_rule(result, t, a, bins=10, range=None):
+    grad[t] = histogram_edges_adjoint(grad[result], a, bins, range)
+
+
+@vjp(runtime.histogram_weights_adjoint, family="runtime")
+def histogram_weights_adjoint_rule(result, g, a, edges):
+    grad[g] = np.histogram(a, edges, weights=grad[result])[0]
+
+
+# np.linalg.lstsq's helpers: the Gram matrix a.T a (the rank only checks), and the
+# residuals' gradient 2 r g, bilinear in (g, r)
+@vjp(runtime.lstsq_gram, family="runtime")
+def lstsq_gram_rule(result, a, rank):
+    grad[a] = np.matmul(a, grad[result] + mT(grad[result]))
+
+
+@vjp(runtime.lstsq_residual_gradient, family="runtime")
+def lstsq_residual_gradient_rule(result, g, r):
+    grad[g] = lstsq_residual_weights(grad[result], r, g)
+    grad[r] = lstsq_residual_gradient(g, grad[result])
+
+
+@vjp(runtime.lstsq_residual_weights, family="runtime")
+def lstsq_residual_weights_rule(result, g, r, like):
+    grad[g] = lstsq_residual_gradient(grad[result], r)
+    grad[r] = lstsq_residual_gradient(grad[result], g)
+
+
+# svd_values_adjoint(g, a) = U diag(g) V^T: the g part transposes to the singular values'
+# tangent; the a part is exact only where g is zero (see svd_values_curvature)
+@vjp(runtime.svd_values_adjoint, family="runtime")
+def svd_values_adjoint_rule(result, g, a):
+    grad[g] = svd_values_tangent(grad[result], a)
+    grad[a] = svd_values_curvature(g, a)
+
+
+nondifferentiable(runtime.svd_values_curvature, family="runtime")

@@ -21,8 +21,9 @@ nondifferentiable(
     np.count_nonzero, np.searchsorted, np.digitize, np.lexsort, np.nanargmax,
     np.nanargmin,
     family="shapes and indices")
-# Not here: np.unique and .tolist() return the input's *values* (a gradient flows
-# through them); calling them constant would be a silently wrong zero gradient.
+# Not here: np.unique (rules/numpy_selection.py) and .tolist() return the input's
+# *values* (a gradient flows through them); calling them constant would be a
+# silently wrong zero gradient.
 
 nondifferentiable(
     np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like,

@@ -5,8 +5,9 @@ rules also hold for stacks of matrices.
 """
 import numpy as np
 
-from ..runtime import (cholesky_adjoint, convolve_adjoint, diag_adjoint, diagonal_adjoint, dot_adjoint_left,
-                       dot_adjoint_right, eigh_adjoint, einsum_adjoint, kron_adjoint, mT,
+from ..runtime import (cholesky_adjoint, convolve_adjoint, diag_adjoint, diagonal_adjoint,
+                       dot_adjoint_left, dot_adjoint_right, eigh_adjoint, einsum_adjoint,
+                       kron_adjoint, lstsq_gram, lstsq_residual_gradient, mT,
                        matmul_adjoint_left, matmul_adjoint_right, matrix_power_adjoint,
                        multi_dot_adjoint, pinv_adjoint, polyval_adjoint, qr_adjoint,
                        solve_adjoint_a, svd_adjoint, svd_values_adjoint, tensordot_adjoint_left,
@@ -165,6 +166,19 @@ def slogdet(result, a):
 @vjp(np.linalg.pinv, family="linear algebra")
 def pinv(result, a, rcond=None, hermitian=False):
     grad[a] = pinv_adjoint(grad[result], a, result)
+
+
+@vjp(np.linalg.lstsq, family="linear algebra")
+def lstsq(result, a, b, rcond=None):
+    # result is (x, residuals, rank, s); full column rank: x = solve(a.T a, a.T b), the
+    # residuals are |b - a x|**2 per column (and a.T (b - a x) = 0), s are a's singular values
+    r = b - np.matmul(a, result[0])
+    z = np.linalg.solve(lstsq_gram(a, result[2]), grad[result][0])
+    gr = lstsq_residual_gradient(grad[result][1], r)
+    grad[a] = (matmul_adjoint_left(r, a, z) - matmul_adjoint_left(np.matmul(a, z) + gr, a,
+                                                                  result[0])
+               + svd_values_adjoint(grad[result][3], a))
+    grad[b] = np.matmul(a, z) + gr
 
 
 @vjp(np.linalg.cholesky, family="linear algebra")

@@ -78,6 +78,20 @@ def prod(result, a, axis=None, dtype=None, out=None, keepdims=False, where=None)
         grad[a] = prod_adjoint(grad[result], np.where(where, a, 1.0), axis, keepdims) * where
 
 
+@vjp(np.nanprod, family="reductions")
+def nanprod(result, a, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+            where=None):
+    # NaNs count as ones
+    if initial is not None:
+        raise NotImplementedError("np.nanprod(initial=...) is not differentiated")
+    if where is None:
+        grad[a] = prod_adjoint(grad[result], np.where(np.isnan(a), 1.0, a), axis,
+                               keepdims) * ~np.isnan(a)
+    else:
+        grad[a] = prod_adjoint(grad[result], np.where(np.isnan(a) | ~where, 1.0, a), axis,
+                               keepdims) * (~np.isnan(a) & where)
+
+
 # -- extrema (max routes; ties share the gradient equally) -----------------------------------
 
 
@@ -169,11 +183,40 @@ def cumprod(result, a, axis=None, dtype=None, out=None):
     grad[a] = cumprod_adjoint(grad[result], a, axis)
 
 
+@vjp(np.nancumsum, family="reductions")
+def nancumsum(result, a, axis=None, dtype=None, out=None):
+    # NaNs count as zeros
+    if axis is None:
+        grad[a] = np.reshape(np.cumsum(np.ravel(grad[result])[::-1])[::-1], np.shape(a)) * (
+            ~np.isnan(a))
+    else:
+        grad[a] = np.flip(np.cumsum(np.flip(grad[result], axis), axis), axis) * ~np.isnan(a)
+
+
+@vjp(np.nancumprod, family="reductions")
+def nancumprod(result, a, axis=None, dtype=None, out=None):
+    # NaNs count as ones
+    grad[a] = cumprod_adjoint(grad[result], np.where(np.isnan(a), 1.0, a), axis) * ~np.isnan(a)
+
+
 @vjp(np.cov, family="reductions")
 def cov(result, m, y=None, rowvar=True, bias=False, ddof=None):
     if y is not None:
         raise NotImplementedError("np.cov(m, y): stack the variables into one array")
     grad[m] = cov_adjoint(grad[result], m, rowvar, bias, ddof)
+
+
+@vjp(np.corrcoef, family="reductions")
+def corrcoef(result, x, y=None, rowvar=True, dtype=None):
+    # R = C / (s s^T), C = np.cov(x), s = sqrt(diag C); a change of C_ii moves row and
+    # column i of R (NumPy's clipping of R to [-1, 1] only rounds the exact 1s)
+    if y is not None:
+        raise NotImplementedError("np.corrcoef(x, y): stack the variables into one array")
+    g = np.atleast_2d(grad[result])
+    s = np.sqrt(np.diagonal(np.atleast_2d(np.cov(x, rowvar=rowvar))))
+    gr = g * np.atleast_2d(result)
+    grad[x] = cov_adjoint(g / np.outer(s, s) - np.diag(
+        (np.sum(gr, axis=0) + np.sum(gr, axis=1)) / (2.0 * s * s)), x, rowvar)
 
 
 @vjp(getattr(np, "trapezoid", None) or getattr(np, "trapz", None), family="reductions")

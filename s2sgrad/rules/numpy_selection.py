@@ -2,8 +2,8 @@
 the value came from; entries that were cut off or replaced get none."""
 import numpy as np
 
-from ..runtime import (partition_adjoint, select_adjoint, select_default_adjoint,
-                       sort_adjoint)
+from ..runtime import (choose_adjoint, partition_adjoint, scatter_source, select_adjoint,
+                       select_default_adjoint, sort_adjoint)
 from .registry import elementwise, grad, vjp
 
 
@@ -68,3 +68,23 @@ def select(result, condlist, choicelist, default=0):
 @vjp(np.partition, family="selection")
 def partition(result, a, kth, axis=-1, kind="introselect", order=None):
     grad[a] = partition_adjoint(grad[result], a, kth, axis)
+
+
+@vjp(np.choose, family="selection")
+def choose(result, a, choices, out=None, mode="raise"):
+    grad[choices] = choose_adjoint(grad[result], a, choices, mode)
+
+
+@vjp(np.unique, family="selection")
+def unique(result, ar, return_index=False, return_inverse=False, return_counts=False,
+           axis=None, equal_nan=True, sorted=True):
+    # each unique value is a copy of its first occurrence in ar, which gets its gradient
+    # (as JAX's sort-then-keep-the-first does); the other outputs are integers
+    if axis is not None:
+        raise NotImplementedError("np.unique(axis=...) is not differentiated")
+    if not (return_index or return_inverse or return_counts):
+        grad[ar] = scatter_source(grad[result], ar, np.unique(
+            ar, return_index=True, equal_nan=equal_nan, sorted=sorted)[1])
+    else:
+        grad[ar] = scatter_source(grad[result][0], ar, np.unique(
+            ar, return_index=True, equal_nan=equal_nan, sorted=sorted)[1])

@@ -5,10 +5,11 @@ import operator
 
 import numpy as np
 
-from ..runtime import (astype_adjoint, diff_adjoint, gradient_adjoint, index_concatenate_adjoint,
-                       interp_fp_adjoint, interp_slope, inverse_permutation, join_adjoint,
-                       linspace_adjoint, meshgrid_adjoint, pad_adjoint, repeat_adjoint,
-                       rollaxis_adjoint, scatter_source, source_index, split_adjoint, take_adjoint, take_along_axis_adjoint,
+from ..runtime import (astype_adjoint, block_adjoint, diff_adjoint, gradient_adjoint,
+                       index_concatenate_adjoint, interp_fp_adjoint, interp_slope,
+                       inverse_permutation, join_adjoint, linspace_adjoint, meshgrid_adjoint,
+                       pad_adjoint, repeat_adjoint, rollaxis_adjoint, scatter_source,
+                       source_index, split_adjoint, take_adjoint, take_along_axis_adjoint,
                        tile_adjoint, unbroadcast)
 from .registry import grad, no_gradient, vjp
 
@@ -209,6 +210,11 @@ def append(result, arr, values, axis=None):
                                                        np.shape(result)[axis]), axis)
 
 
+@vjp(np.block, family="joining")
+def block(result, arrays):
+    grad[arrays] = block_adjoint(grad[result], arrays)
+
+
 @vjp(np.meshgrid, family="joining")
 def meshgrid(result, a, b=None, c=None, copy=True, sparse=False, indexing="xy"):
     if sparse:
@@ -375,6 +381,17 @@ def geomspace(result, start, stop, num=50, endpoint=True, dtype=None, axis=0):
     scaled = grad[result] * result
     grad[start] = linspace_adjoint(scaled, start, stop, num, endpoint, axis, 0) / start
     grad[stop] = linspace_adjoint(scaled, start, stop, num, endpoint, axis, 1) / stop
+
+
+@vjp(np.vander, family="constructors")
+def vander(result, x, N=None, increasing=False):
+    # d x**p = p x**(p - 1): the neighbouring column, times p
+    if increasing:
+        grad[x] = np.sum(grad[result][:, 1:] * np.arange(1.0, np.shape(result)[1])
+                         * result[:, :-1], axis=1)
+    else:
+        grad[x] = np.sum(grad[result][:, :-1] * np.arange(np.shape(result)[1] - 1.0, 0.0, -1.0)
+                         * result[:, 1:], axis=1)
 
 
 @vjp(np.arange, family="constructors")

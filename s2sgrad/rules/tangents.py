@@ -131,7 +131,12 @@ linear(runtime.dot_adjoint_right, runtime.matmul_adjoint_right, positions=(0, 1)
 # operations that copy entries of their input (and the helpers their rules call)
 linear(np.resize, np.delete, runtime.scatter_source, runtime.gather_source,
        runtime.diff_adjoint)
-linear(np.compress, np.extract, positions=(1,))
+linear(np.compress, np.extract, np.choose, positions=(1,))
+linear(np.block, runtime.choose_adjoint, runtime.block_adjoint)
+linear(runtime.cov_adjoint, runtime.cov_cross, runtime.lstsq_residual_gradient,
+       runtime.lstsq_residual_weights, positions=(0, 1))
+linear(runtime.histogram_edges_adjoint, runtime.histogram_edges_tangent,
+       runtime.histogram_weights_adjoint)
 
 
 # -- templates for the non-linear, non-elementwise operations -----------------
@@ -143,6 +148,13 @@ def extremum(result, a, axis=None, out=None, keepdims=False):
     hits = a == expand_reduced(result, a, axis, keepdims)
     tangent[result] = (np.sum(hits * tangent[a], axis=axis, keepdims=keepdims)
                        / np.sum(hits, axis=axis, keepdims=keepdims))
+
+
+@tangent_rule(np.linalg.lstsq)
+def lstsq(result, a, b, rcond=None):
+    # one term per input (a list: the terms add item by item)
+    tangent[result] = runtime.lstsq_tangent(tangent[a], 0.0, a, b, result)
+    tangent[result] += runtime.lstsq_tangent(0.0, tangent[b], a, b, result)
 
 
 @tangent_rule(runtime.add_at)
