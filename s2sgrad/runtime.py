@@ -1419,3 +1419,25 @@ def svd_values_curvature(g, a):
         raise NotImplementedError("s2sgrad: second derivatives of singular values are not "
                                   "supported")
     return np.zeros(np.shape(a))
+
+
+__all__ += ["prod_curvature"]
+
+
+def prod_curvature(w, a, axis=None):
+    """``h_j = sum over i != j of w_i * prod(a_k for k != i, j)`` along the reduced
+    ``axis`` (``w`` shaped like ``a``): how prod_adjoint(g, a) moves with a, for
+    w = g broadcast against a (second derivatives of np.prod, exact with zeros)."""
+    a = np.asarray(a, dtype=float)
+    if np.ndim(a) == 0:
+        return np.zeros(np.shape(a))
+    flat, order, moved_shape = _moved_last(a, axis)
+    wf = _moved_last(np.broadcast_to(w, np.shape(a)), axis)[0]
+    out = np.zeros(flat.shape)
+    for j in range(flat.shape[-1]):
+        y = flat.copy()
+        y[..., j] = 1.0                     # drop a_j: the others of the rest
+        others = prod_adjoint(1.0, y, -1, True)
+        others[..., j] = 0.0
+        out[..., j] = np.sum(wf * others, axis=-1)
+    return np.transpose(out.reshape(moved_shape), np.argsort(order))

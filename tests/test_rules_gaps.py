@@ -90,9 +90,22 @@ def mean_where_f(x):
     return np.sum(np.mean(m * m, axis=0, where=MASK) ** 2) + np.mean(x ** 3, where=MASK[1])
 
 
-def test_reductions_where_hessian():
-    # (np.prod has no second-order rule yet, with or without where=)
-    check_hessian(mean_where_f, rand(4))
+def prod_where_f(x):
+    m = np.outer(x[:3], x)          # (3, 4)
+    return np.prod(x, where=MASK[0]) + np.sum(np.prod(m, axis=1, where=MASK) ** 2) + np.sum(
+        np.nanprod(m, axis=0) * x)
+
+
+def prod_f(x):
+    m = np.outer(x[:3], x) + np.eye(3, 4)
+    return np.prod(x) + np.sum(np.prod(m, axis=0) ** 2) + np.sum(
+        np.prod(m, axis=1, keepdims=True) * m) + np.sum(np.multiply.reduce(m, axis=1) ** 2)
+
+
+@pytest.mark.parametrize("f", [mean_where_f, prod_where_f, prod_f], ids=lambda f: f.__name__)
+def test_reductions_where_and_prod_hessian(f):
+    check_hessian(f, rand(4))
+    check_hessian(f, np.array([0.0, 1.3, -0.7, 0.0]))        # exact with zeros
 
 
 # -- cumulative extrema ---------------------------------------------------------------------

@@ -11,9 +11,9 @@ from .. import runtime
 from ..runtime import (convolve_adjoint, convolve_window, cov_adjoint, cov_cross,
                        expand_reduced, gather_source, histogram_edges_adjoint,
                        histogram_edges_tangent, lstsq_residual_gradient,
-                       lstsq_residual_weights, mT, scatter_source, svd_values_curvature,
-                       svd_values_tangent, tensordot_adjoint_left, tensordot_adjoint_right,
-                       unbroadcast)
+                       lstsq_residual_weights, mT, prod_adjoint, prod_curvature,
+                       scatter_source, svd_values_curvature, svd_values_tangent,
+                       tensordot_adjoint_left, tensordot_adjoint_right, unbroadcast)
 from .registry import elementwise, grad, no_gradient, nondifferentiable, vjp
 
 
@@ -239,3 +239,18 @@ def svd_values_adjoint_rule(result, g, a):
 
 
 nondifferentiable(runtime.svd_values_curvature, family="runtime")
+
+
+# prod_adjoint(g, a) = g * (product of the other entries): linear in g; how it moves
+# with a is prod_curvature, a symmetric map (its own adjoint)
+@vjp(runtime.prod_adjoint, family="runtime")
+def prod_adjoint_rule(result, g, a, axis=None, keepdims=False):
+    grad[g] = np.sum(grad[result] * prod_adjoint(1.0, a, axis, True), axis=axis,
+                     keepdims=keepdims)
+    grad[a] = prod_curvature(grad[result] * expand_reduced(g, a, axis, keepdims), a, axis)
+
+
+@vjp(runtime.prod_curvature, family="runtime")
+def prod_curvature_rule(result, w, a, axis=None):
+    grad[w] = prod_curvature(grad[result], a, axis)
+    grad[a] = no_gradient("third derivatives of np.prod are not supported")
