@@ -1421,7 +1421,7 @@ def svd_values_curvature(g, a):
     return np.zeros(np.shape(a))
 
 
-__all__ += ["prod_curvature"]
+__all__ += ["prod_curvature", "cumprod_tangent", "cumprod_curvature"]
 
 
 def prod_curvature(w, a, axis=None):
@@ -1441,3 +1441,43 @@ def prod_curvature(w, a, axis=None):
         others[..., j] = 0.0
         out[..., j] = np.sum(wf * others, axis=-1)
     return np.transpose(out.reshape(moved_shape), np.argsort(order))
+
+
+def cumprod_tangent(t, a, axis=None):
+    """Tangent of np.cumprod(a, axis) for a tangent ``t`` of a (exact with zeros): entry j
+    moves by the sum over k <= j of t_k times the product of a_i, i <= j, i != k.  Also
+    the adjoint of cumprod_adjoint in its gradient argument."""
+    a = np.asarray(a, dtype=float)
+    if axis is None:
+        return cumprod_tangent(np.ravel(t), np.ravel(a), 0)
+    x = np.moveaxis(a, axis, -1)
+    tm = np.moveaxis(np.broadcast_to(np.asarray(t, dtype=float), a.shape), axis, -1)
+    out = np.zeros(x.shape)
+    for k in range(x.shape[-1]):
+        y = x.copy()
+        y[..., k] = 1.0
+        out[..., k:] += tm[..., k:k + 1] * np.cumprod(y, axis=-1)[..., k:]
+    return np.moveaxis(out, -1, axis)
+
+
+def cumprod_curvature(w, g, a, axis=None):
+    """How <w, cumprod_adjoint(g, a, axis)> moves with a (second derivatives of
+    np.cumprod, exact with zeros): entry m is the sum over k != m of w_k times the sum
+    over j >= max(k, m) of g_j times the product of a_i, i <= j, i != k, m."""
+    a = np.asarray(a, dtype=float)
+    if axis is None:
+        return np.reshape(cumprod_curvature(np.ravel(w), np.ravel(g), np.ravel(a), 0),
+                          a.shape)
+    x = np.moveaxis(a, axis, -1)
+    wm = np.moveaxis(np.broadcast_to(np.asarray(w, dtype=float), a.shape), axis, -1)
+    gm = np.moveaxis(np.broadcast_to(np.asarray(g, dtype=float), a.shape), axis, -1)
+    n = x.shape[-1]
+    out = np.zeros(x.shape)
+    for m in range(n):
+        y = x.copy()
+        y[..., m] = 1.0                              # drop a_m
+        late = np.where(np.arange(n) >= m, gm, 0.0)  # only the j >= m move with a_m
+        inner = cumprod_adjoint(late, y, -1)
+        inner[..., m] = 0.0
+        out[..., m] = np.sum(wm * inner, axis=-1)
+    return np.moveaxis(out, -1, axis)

@@ -34,11 +34,15 @@ def check_hessian(f, x, rtol=1e-5, atol=1e-6):
 # -- np.clip / ndarray.clip with NumPy 2's min= / max= ------------------------------------
 
 
+NUMPY_2_1 = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 1)
+needs_numpy_2_1 = pytest.mark.skipif(not NUMPY_2_1, reason="np.clip(min=, max=) is NumPy 2.1+")
+
+
 @pytest.mark.parametrize("expr", [
-    "np.clip(x, min=-0.5, max=0.7)", "np.clip(x, min=-0.5)", "np.clip(x, max=0.7)",
-    "x.clip(min=0.1)", "x.clip(max=-0.2)", "x.clip(min=-0.5, max=0.7)",
-    "np.clip(x, min=lo, max=hi)", "np.clip(x, min=lo)", "x.clip(max=hi)",
-])
+    pytest.param(e, marks=needs_numpy_2_1) if e.startswith("np.") else e for e in [
+        "np.clip(x, min=-0.5, max=0.7)", "np.clip(x, min=-0.5)", "np.clip(x, max=0.7)",
+        "x.clip(min=0.1)", "x.clip(max=-0.2)", "x.clip(min=-0.5, max=0.7)",
+        "np.clip(x, min=lo, max=hi)", "np.clip(x, min=lo)", "x.clip(max=hi)"]])
 def test_clip_min_max_keywords(expr):
     args = dict(x=rand(3, 4))
     if "lo" in expr:
@@ -48,6 +52,7 @@ def test_clip_min_max_keywords(expr):
     check_expr(expr, **args)
 
 
+@needs_numpy_2_1
 def test_clip_crossed_bounds_follow_numpy():
     # lo > hi: NumPy returns hi everywhere, so hi gets the whole gradient
     check_expr("np.clip(x, min=lo, max=hi)", x=rand(5), lo=rand(low=0.6, high=0.9),
@@ -102,7 +107,15 @@ def prod_f(x):
         np.prod(m, axis=1, keepdims=True) * m) + np.sum(np.multiply.reduce(m, axis=1) ** 2)
 
 
-@pytest.mark.parametrize("f", [mean_where_f, prod_where_f, prod_f], ids=lambda f: f.__name__)
+def cumprod_f(x):
+    m = np.outer(x[:3], x) + np.eye(3, 4)
+    return np.sum(np.cumprod(x) ** 2) + np.sum(np.cumprod(m, axis=1) * m) + np.sum(
+        np.nancumprod(m, axis=0) ** 2) + np.sum(np.multiply.accumulate(m, axis=1)) + np.sum(
+        np.cumprod(m) * np.arange(12.0))
+
+
+@pytest.mark.parametrize("f", [mean_where_f, prod_where_f, prod_f, cumprod_f],
+                         ids=lambda f: f.__name__)
 def test_reductions_where_and_prod_hessian(f):
     check_hessian(f, rand(4))
     check_hessian(f, np.array([0.0, 1.3, -0.7, 0.0]))        # exact with zeros
@@ -354,6 +367,15 @@ def test_unique_gradient_goes_to_the_first_occurrence():
     np.testing.assert_array_equal(g, [100.0, 1.0, 0.0, 10.0, 0.0, 1000.0])
 
 
+@pytest.mark.skipif(tuple(int(p) for p in np.__version__.split(".")[:2]) < (2, 3),
+                    reason="np.unique(sorted=) is NumPy 2.3+")
+def test_unique_unsorted():
+    check_expr("np.unique(x, sorted=False)", x=rand(6))
+    x = np.array([3.0, 1.0, 3.0, 2.0])
+    g = s2sgrad.grad(lambda x: np.sum(np.unique(x, sorted=False) ** 2))(x)
+    np.testing.assert_array_equal(g, [6.0, 2.0, 0.0, 4.0])
+
+
 def test_unique_axis_is_rejected():
     f = _loss("np.unique(np.reshape(x, (2, 2)), axis=0)")
     with pytest.raises(s2sgrad.UnsupportedCallError, match="axis"):
@@ -421,6 +443,8 @@ _D_COPIES = s2sgrad.grad(copies_f)
 _D_PAD_DIFF = s2sgrad.grad(pad_diff_f)
 _D_RUNNING_MAX = s2sgrad.grad(running_max_f)
 _D_CHOOSE_BLOCK = s2sgrad.grad(choose_block_unique_f)
+_D_PROD = s2sgrad.grad(prod_f)
+_D_CUMPROD = s2sgrad.grad(cumprod_f)
 
 
 def rr_corrcoef(x):
@@ -447,10 +471,19 @@ def rr_choose_block(x):
     return np.sum(_D_CHOOSE_BLOCK(x) * _V)
 
 
+def rr_prod(x):
+    return np.sum(_D_PROD(x) * _V)
+
+
+def rr_cumprod(x):
+    return np.sum(_D_CUMPROD(x) * _V)
+
+
 @pytest.mark.parametrize("rr,f", [(rr_corrcoef, corrcoef_f), (rr_convolve, convolve_f),
                                   (rr_copies, copies_f), (rr_pad_diff, pad_diff_f),
                                   (rr_running_max, running_max_f),
-                                  (rr_choose_block, choose_block_unique_f)],
+                                  (rr_choose_block, choose_block_unique_f),
+                                  (rr_prod, prod_f), (rr_cumprod, cumprod_f)],
                          ids=lambda f: f.__name__)
 def test_grad_of_grad(rr, f):
     x = rand(4) + np.array([0.0, 0.3, 0.6, 0.9]) * 3

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import runtime
 from ..runtime import (convolve_adjoint, convolve_window, cov_adjoint, cov_cross,
+                       cumprod_adjoint, cumprod_curvature, cumprod_tangent,
                        expand_reduced, gather_source, histogram_edges_adjoint,
                        histogram_edges_tangent, lstsq_residual_gradient,
                        lstsq_residual_weights, mT, prod_adjoint, prod_curvature,
@@ -254,3 +255,24 @@ def prod_adjoint_rule(result, g, a, axis=None, keepdims=False):
 def prod_curvature_rule(result, w, a, axis=None):
     grad[w] = prod_curvature(grad[result], a, axis)
     grad[a] = no_gradient("third derivatives of np.prod are not supported")
+
+
+# cumprod_adjoint(g, a): linear in g (its adjoint is the tangent of np.cumprod); how it
+# moves with a is cumprod_curvature, symmetric in (w, the moved entry)
+@vjp(runtime.cumprod_adjoint, family="runtime")
+def cumprod_adjoint_rule(result, g, a, axis=None):
+    grad[g] = np.reshape(cumprod_tangent(grad[result], a, axis), np.shape(g))
+    grad[a] = cumprod_curvature(grad[result], g, a, axis)
+
+
+@vjp(runtime.cumprod_tangent, family="runtime")
+def cumprod_tangent_rule(result, t, a, axis=None):
+    grad[t] = cumprod_adjoint(grad[result], a, axis)
+    grad[a] = cumprod_curvature(t, grad[result], a, axis)
+
+
+@vjp(runtime.cumprod_curvature, family="runtime")
+def cumprod_curvature_rule(result, w, g, a, axis=None):
+    grad[w] = cumprod_curvature(grad[result], g, a, axis)
+    grad[g] = no_gradient("third derivatives of np.cumprod are not supported")
+    grad[a] = no_gradient("third derivatives of np.cumprod are not supported")

@@ -82,9 +82,11 @@ def unique(result, ar, return_index=False, return_inverse=False, return_counts=F
     # (as JAX's sort-then-keep-the-first does); the other outputs are integers
     if axis is not None:
         raise NotImplementedError("np.unique(axis=...) is not differentiated")
-    if not (return_index or return_inverse or return_counts):
-        grad[ar] = scatter_source(grad[result], ar, np.unique(
-            ar, return_index=True, equal_nan=equal_nan, sorted=sorted)[1])
+    if sorted:          # (sorted= is new in NumPy 2.3: passed only when given)
+        first = np.unique(ar, return_index=True, equal_nan=equal_nan)[1]
     else:
-        grad[ar] = scatter_source(grad[result][0], ar, np.unique(
-            ar, return_index=True, equal_nan=equal_nan, sorted=sorted)[1])
+        first = np.unique(ar, return_index=True, equal_nan=equal_nan, sorted=False)[1]
+    if not (return_index or return_inverse or return_counts):
+        grad[ar] = scatter_source(grad[result], ar, first)
+    else:
+        grad[ar] = scatter_source(grad[result][0], ar, first)
