@@ -1188,11 +1188,11 @@ def accumulate_source(result, axis=0):
     """Where each entry of np.maximum.accumulate / np.minimum.accumulate (``result``)
     came from along ``axis``: the index of the entry that set the running record.  A tie
     with the record does not replace it (the earliest entry keeps the gradient)."""
-    r = np.moveaxis(np.asarray(result), axis, -1)
+    r = np.moveaxis(np.asarray(result), 0 if axis is None else axis, -1)
     new = np.ones(np.shape(r), dtype=bool)
     new[..., 1:] = r[..., 1:] != r[..., :-1]        # a strictly better entry arrived
     start = np.where(new, np.arange(np.shape(r)[-1]), 0)
-    return np.moveaxis(np.maximum.accumulate(start, axis=-1), -1, axis)
+    return np.moveaxis(np.maximum.accumulate(start, axis=-1), -1, 0 if axis is None else axis)
 
 
 def diff_adjoint(g, n=1, axis=-1):

@@ -130,6 +130,8 @@ def test_reductions_where_and_prod_hessian(f):
 def test_cumulative_extrema(func, shape, axis):
     call = "%s(x)" % func if axis is None else "%s(x, axis=%d)" % (func, axis)
     check_expr(call, x=rand(*shape))
+    if len(shape) == 1:
+        check_expr("%s(x, axis=None)" % func, x=rand(*shape))
 
 
 def test_cumulative_extrema_ties_go_to_the_earliest_record():
