@@ -330,6 +330,39 @@ def check_writes_through_views(fn: gast.FunctionDef, info: SourceInfo) -> None:
     walk(fn.body, set())
 
 
+def _selection(expr: gast.BoolOp, first: gast.expr) -> gast.IfExp:
+    """``a or b`` -> ``a if a else b`` and ``a and b`` -> ``b if a else a`` (the value
+    ``or`` / ``and`` return; ``first`` is ``a`` already computed into an atom, and the
+    other operands stay as lazy as they were): the gradient goes to the operand
+    returned."""
+    rest = expr.values[1:]
+    other = rest[0] if len(rest) == 1 else gast.BoolOp(op=expr.op, values=rest)
+    if isinstance(expr.op, gast.Or):
+        return gast.IfExp(test=first, body=A.clone(first), orelse=other)
+    return gast.IfExp(test=first, body=other, orelse=A.clone(first))
+
+
+def _sequence_display(expr: gast.BinOp) -> Optional[gast.expr]:
+    """``[x] * 3`` -> ``[x, x, x]`` and ``[a] + [b, c]`` -> ``[a, b, c]`` (list and
+    tuple displays with a constant count): repetition and concatenation of displays
+    written out, so each item keeps its own gradient.  None for anything else."""
+    left, right = expr.left, expr.right
+    if isinstance(left, gast.BinOp):              # [x] * 3 + [y]: inner ones first
+        left = _sequence_display(left) or left
+    if isinstance(right, gast.BinOp):
+        right = _sequence_display(right) or right
+    displays = (gast.List, gast.Tuple)
+    if isinstance(expr.op, gast.Add) and isinstance(left, displays) \
+            and type(left) is type(right):
+        return type(left)(elts=list(left.elts) + list(right.elts), ctx=gast.Load())
+    if isinstance(expr.op, gast.Mult):
+        seq, count = (left, right) if isinstance(left, displays) else (right, left)
+        if isinstance(seq, displays) and isinstance(count, gast.Constant) \
+                and type(count.value) is int:
+            return type(seq)(elts=list(seq.elts) * max(count.value, 0), ctx=gast.Load())
+    return None
+
+
 # Calls that change an argument or their receiver in place (see check_effects).
 _MUTATING_FUNCTIONS = ("copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis")
 _MUTATING_METHODS = frozenset({
@@ -720,6 +753,13 @@ class ThreeAddress:
 
     def primitive(self, expr, base: str):
         """``expr`` with every operand reduced to an atom (one operation)."""
+        if isinstance(expr, gast.BoolOp):
+            first = self.atom(expr.values[0], base)
+            if isinstance(first, gast.Name) and not self.inactive(expr.values[0]):
+                self.varied.add(first.id)       # (a new temporary: varied as its value)
+            return self.primitive(_selection(expr, first), base)
+        if isinstance(expr, gast.BinOp) and _sequence_display(expr) is not None:
+            return self.primitive(_sequence_display(expr), base)
         if isinstance(expr, gast.BinOp):
             return gast.BinOp(left=self.atom(expr.left, base), op=expr.op,
                               right=self.atom(expr.right, base))

@@ -382,6 +382,7 @@ class ReverseBuilder:
                                           ctx=gast.Load())
                     out += self.accumulate(e.id, item, comment)
         elif op.kind == "rule":
+            self.check_sequence_arithmetic(stmt)
             out += self.apply_rule(op, stmt, r, upstream, comment, result)
         elif op.kind == "unknown":
             raise self.unsupported(op, stmt)
@@ -515,6 +516,35 @@ class ReverseBuilder:
             self.private.discard(n)
         return self.accumulate(source, gast.Tuple(elts=elts, ctx=gast.Load()),
                                comment_of(stmt, self.info))
+
+    def check_sequence_arithmetic(self, stmt) -> None:
+        """``ys + zs`` / ``ys * 2`` on lists or tuples held in names (the probe saw
+        containers) concatenate and repeat, which no arithmetic rule describes (the
+        trace writes out displays: ``[x] * 3``, ``[a] + [b]``)."""
+        value = stmt.value
+        if self.shapes is None or not isinstance(value, gast.BinOp):
+            return
+
+        def container(e):
+            return isinstance(e, (gast.List, gast.Tuple)) or (
+                isinstance(e, gast.Name) and self.shapes.is_container(e.id))
+
+        def integer(e):
+            return (isinstance(e, gast.Constant) and type(e.value) is int) or (
+                isinstance(e, gast.Name) and self.shapes.is_int(e.id))
+
+        for side, other in ((value.left, value.right), (value.right, value.left)):
+            # (a list times an array is NumPy arithmetic: only list + list, list * int)
+            if isinstance(side, gast.Name) and self.shapes.is_container(side.id) and (
+                    isinstance(value.op, gast.Add) and container(other)
+                    or isinstance(value.op, gast.Mult) and integer(other)):
+                raise self.info.error(
+                    UnsupportedSyntaxError, "'%s' on the list or tuple %r concatenates or "
+                    "repeats it, which s2sgrad does not differentiate"
+                    % (_OP_SYMBOLS.get(type(value.op), "?"), side.id),
+                    getattr(stmt, "s2s_origin", stmt),
+                    hint="build the list with a display ([a, b, c]) or with append, or "
+                         "join arrays with np.concatenate / np.tile")
 
     def unsupported(self, op: Op, stmt) -> Exception:
         origin = getattr(stmt, "s2s_origin", stmt)
@@ -713,6 +743,9 @@ def _classify_assignments(body, env: Environment) -> Dict[int, Op]:
     return {id(s): classify(s.value, env)
             for s in A.statements(gast.Module(body=body, type_ignores=[]))
             if s.__class__ is gast.Assign}
+
+
+_OP_SYMBOLS = {gast.Add: "+", gast.Mult: "*", gast.Sub: "-", gast.Div: "/"}
 
 
 def _jumps_out(stmts) -> bool:

@@ -6,6 +6,8 @@ import copy
 import numpy as np
 import pytest
 
+import s2sgrad
+
 from s2sgrad import grad
 from gradcheck import check_grad
 
@@ -305,3 +307,81 @@ def test_dict_built_with_keywords():
     g = grad(dict_from_keywords, wrt=(0, 1, 2))(0.7, -1.2, 0.4)
     assert g == pytest.approx((-2.4, 1.4, 0.8), rel=1e-15)
 
+
+
+# -- values of `or` / `and`, and list arithmetic ---------------------------------------
+
+def value_of_or(x, w):
+    y = x or w            # x unless x is zero
+    z = w and x * 2.0     # x * 2 unless w is zero
+    return y * y + z * w
+
+
+def value_of_or_with_a_call(x):
+    return (np.sin(x) or 1.0) * 3.0 + (x > 5.0 and x) * 1.0
+
+
+def repeated_and_joined_displays(x, y):
+    v = [x] * 3 + [y * 2.0]
+    t = (x, y) + (x * y,)
+    w = 2 * [y]
+    return sum(v) * t[2] + sum(w)
+
+
+def test_or_and_return_an_operand_and_its_gradient():
+    for point in [(0.7, 1.3), (0.0, 1.3), (-0.4, 2.0)]:   # (not at w == 0: a jump)
+        check_grad(value_of_or, point, wrt=(0, 1))
+    check_grad(value_of_or_with_a_call, (0.4,))
+    check_grad(value_of_or_with_a_call, (6.0,))
+    gx, gw = grad(value_of_or, wrt=(0, 1))(0.0, 1.3)         # y is w, z is 0.0 * 2
+    assert (gx, gw) == pytest.approx((2.0 * 1.3, 2.0 * 1.3))
+
+
+def test_or_evaluates_its_first_operand_once():
+    calls = []
+
+    def counted(x):
+        calls.append(1)
+        return x * 2.0
+
+    global _counted
+    _counted = counted
+
+    def f(x):
+        return (_counted(x) or 1.0) * x
+
+    # the helper is inlined: the trace computes it once per call
+    g = grad(f)(1.5)
+    assert g == pytest.approx(2.0 * 2 * 1.5)
+
+
+def test_list_displays_repeated_and_joined_keep_each_item():
+    check_grad(repeated_and_joined_displays, (0.7, -1.2), wrt=(0, 1))
+    gx, gy = grad(repeated_and_joined_displays, wrt=(0, 1))(0.5, 2.0)
+    # (3x + 2y) * x * y + 2y
+    assert gx == pytest.approx(3 * 0.5 * 2.0 + (3 * 0.5 + 4.0) * 2.0)
+    assert gy == pytest.approx(2 * 0.5 * 2.0 + (3 * 0.5 + 4.0) * 0.5 + 2.0)
+
+
+def test_arithmetic_on_list_variables_is_a_clear_error():
+    def repeat(x):
+        ys = [x, 2.0 * x]
+        v = ys * 2
+        return sum(v)
+
+    def join(x):
+        a = [x]
+        b = [x * 3.0]
+        return sum(a + b)
+
+    for f, op in ((repeat, r"'\*' on the list or tuple 'ys'"), (join, r"'\+' on the list")):
+        with pytest.raises(s2sgrad.UnsupportedSyntaxError, match=op):
+            grad(f)(0.7)
+
+
+def test_a_list_times_an_array_is_numpy_arithmetic():
+    def weighted(x):
+        ys = [x, 2.0 * x]
+        return np.sum(ys * np.array([1.0, 3.0]))
+
+    assert grad(weighted)(0.7) == pytest.approx(7.0)
