@@ -622,3 +622,25 @@ def test_lstsq_hessian():
     # the singular values have first derivatives only
     with pytest.raises(NotImplementedError, match="second derivatives of singular values"):
         s2sgrad.hessian(lstsq_singular_values_f)(rand(4))
+
+
+# -- np.bincount's weights; integer results -------------------------------------------------------
+
+
+def test_bincount_weights():
+    index = np.array([0, 3, 1, 3, 3, 0])
+    check_expr("np.bincount(i, weights=w)", consts={"i": index}, w=rand(6))
+    check_expr("np.bincount(i, w, minlength=6)", consts={"i": index}, w=rand(6))
+    check_expr("np.bincount(i, weights=w * w)[1:]", consts={"i": index}, w=rand(6))
+
+
+def integer_results_f(x):
+    m = np.outer(x, x) + np.eye(4)
+    rows, cols = np.tril_indices_from(m)
+    return np.sum(m[rows, cols] ** 2) * np.linalg.matrix_rank(m) + np.sum(
+        m[np.triu_indices_from(m, 1)])
+
+
+def test_integer_results_have_no_gradient():
+    check_expr("integer_results_f(x)", consts={"integer_results_f": integer_results_f},
+               x=rand(4))

@@ -19,7 +19,7 @@ nondifferentiable(
     builtins.isinstance, builtins.range,
     np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
     np.count_nonzero, np.searchsorted, np.digitize, np.lexsort, np.nanargmax,
-    np.nanargmin,
+    np.nanargmin, np.linalg.matrix_rank, np.tril_indices_from, np.triu_indices_from,
     family="shapes and indices")
 # Not here: np.unique (rules/numpy_selection.py) and .tolist() return the input's
 # *values* (a gradient flows through them); calling them constant would be a

@@ -199,6 +199,12 @@ def nancumprod(result, a, axis=None, dtype=None, out=None):
     grad[a] = cumprod_adjoint(grad[result], np.where(np.isnan(a), 1.0, a), axis) * ~np.isnan(a)
 
 
+@vjp(np.bincount, family="reductions")
+def bincount(result, x, weights=None, minlength=0):
+    # a sum of the weights per bin: each weight gets its bin's gradient
+    grad[weights] = np.take(grad[result], x)
+
+
 @vjp(np.cov, family="reductions")
 def cov(result, m, y=None, rowvar=True, bias=False, ddof=None):
     if y is not None:
