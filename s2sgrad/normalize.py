@@ -55,8 +55,8 @@ class PrimalTrace:
 
 _REJECTED = {
     gast.Try: ("try/except", "move error handling outside the differentiated function"),
-    gast.Global: ("'global' declarations", "pass the value as an argument and return the result"),
-    gast.Nonlocal: ("'nonlocal' declarations", "pass the value as an argument and return the result"),
+    gast.Global: ("assigning to a 'global' name", "pass the value as an argument and return the result"),
+    gast.Nonlocal: ("assigning to a 'nonlocal' name", "pass the value as an argument and return the result"),
     gast.Yield: ("generators ('yield')", "build a list or array and return it"),
     gast.YieldFrom: ("generators ('yield from')", "build a list or array and return it"),
     gast.Await: ("'await'", "differentiate a plain synchronous function"),
@@ -64,7 +64,7 @@ _REJECTED = {
     gast.AsyncWith: ("'async with'", "differentiate a plain synchronous function"),
     gast.AsyncFunctionDef: ("async functions", "differentiate a plain synchronous function"),
     gast.ClassDef: ("class definitions inside the function", "define the class at module level"),
-    gast.Delete: ("'del'", "drop the 'del' statement; unused values are freed automatically"),
+    gast.Delete: ("'del' of an item or attribute", "build a new list or dict without it"),
     gast.Import: ("imports inside the function", "import at module level"),
     gast.ImportFrom: ("imports inside the function", "import at module level"),
     gast.With: ("'with' blocks", "move the 'with' block outside the differentiated function"),
@@ -88,7 +88,17 @@ def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
                          "keyword-only parameters are not supported", fn,
                          hint="make them ordinary positional parameters (defaults are fine)")
     rejected = tuple(_REJECTED)
+    stored = None
     for node in A.nodes(gast.Module(body=fn.body, type_ignores=[])):
+        if isinstance(node, (gast.Global, gast.Nonlocal)):
+            # a declaration for reading is what Python does without one: dropped
+            if stored is None:
+                stored = A.names_stored(gast.Module(body=fn.body, type_ignores=[]))
+            if not set(node.names) & stored:
+                continue
+        if isinstance(node, gast.Delete) and all(isinstance(t, gast.Name)
+                                                 for t in node.targets):
+            continue        # del y: the name is not read again in a working program
         if isinstance(node, rejected):
             for cls, (what, hint) in _REJECTED.items():
                 if isinstance(node, cls):
@@ -586,6 +596,8 @@ class ThreeAddress:
             self.loop_while(stmt)
         elif isinstance(stmt, (gast.Pass, gast.Break, gast.Continue, gast.Raise, gast.Assert)):
             self.emit(stmt)
+        elif isinstance(stmt, (gast.Global, gast.Nonlocal, gast.Delete)):
+            return          # (declarations for reading, del of names: see check_supported)
         elif isinstance(stmt, gast.FunctionDef):
             raise self.info.error(UnsupportedSyntaxError,
                                   "nested function definitions are not supported here", stmt,

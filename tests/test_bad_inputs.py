@@ -149,6 +149,49 @@ def test_unsupported_syntax(fn, marker, says):
           says=[says, marker])
 
 
+SCALE = 3.0
+
+
+def reads_a_global(x):
+    global SCALE            # a declaration for reading only: allowed
+    return np.sum(x * x) * SCALE
+
+
+def make_nonlocal_reader():
+    scale = 2.0
+
+    def reads_a_nonlocal(x):
+        nonlocal scale
+        return np.sum(x * x) * scale
+    return reads_a_nonlocal
+
+
+def deletes_a_name(x):
+    y = x * 2.0
+    z = np.sum(y * y)
+    del y
+    return z
+
+
+def deletes_an_item(x):
+    d = {"a": x, "b": 2.0 * x}
+    del d["b"]
+    return np.sum(d["a"])
+
+
+def test_read_only_declarations_and_del_of_a_name_are_allowed():
+    np.testing.assert_allclose(grad(reads_a_global)(X), 6.0 * X, rtol=1e-15)
+    np.testing.assert_allclose(grad(make_nonlocal_reader())(X), 4.0 * X, rtol=1e-15)
+    np.testing.assert_allclose(grad(deletes_a_name)(X), 8.0 * X, rtol=1e-15)
+
+
+def test_del_of_an_item_is_rejected():
+    with pytest.raises(UnsupportedSyntaxError) as ei:
+        grad(deletes_an_item)(X)
+    check(ei, UnsupportedSyntaxError, "deletes_an_item", filename=HERE,
+          lineno=line_of(deletes_an_item, 'del d["b"]'), says=["'del' of an item"])
+
+
 def test_async_function():
     with pytest.raises(UnsupportedSyntaxError) as ei:
         grad(async_fn)(X)
