@@ -191,6 +191,18 @@ _IMPURE_NODES = frozenset({gast.Yield, gast.YieldFrom, gast.Await, gast.NamedExp
                            gast.Lambda})
 
 
+_IMPURE_NUMPY = (".random", ".copyto", ".put", ".place", ".add.at", ".fill")
+_IMPURE_PREFIXES: Dict[str, tuple] = {}     # NumPy's name -> its functions with effects
+
+
+def _impure_numpy(numpy_name: str) -> tuple:
+    """``np.random``, ``np.copyto``, ... spelled with ``numpy_name`` (made once)."""
+    prefixes = _IMPURE_PREFIXES.get(numpy_name)
+    if prefixes is None:
+        prefixes = _IMPURE_PREFIXES[numpy_name] = tuple(numpy_name + s for s in _IMPURE_NUMPY)
+    return prefixes
+
+
 def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
     """No effects and no mutation: arithmetic, subscripts, NumPy functions (not
     np.random), runtime helpers, and a few array methods."""
@@ -203,9 +215,7 @@ def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
         if cls is Call:
             path = A.dotted(sub.func) or ""
             if path.startswith(numpy_name + "."):
-                if path.startswith((numpy_name + ".random", numpy_name + ".copyto",
-                                    numpy_name + ".put", numpy_name + ".place",
-                                    numpy_name + ".add.at", numpy_name + ".fill")):
+                if path.startswith(_impure_numpy(numpy_name)):
                     return False
             elif not ((isinstance(sub.func, gast.Name) and sub.func.id in helpers)
                       or (isinstance(sub.func, gast.Attribute)
