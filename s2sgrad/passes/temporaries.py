@@ -8,10 +8,9 @@ import gast
 
 from .. import astutil as A
 from ..emit import Comment
-from .common import (ShapeOracle, _EffectsOf, _Substitute, _is_neg, _live_after, _load_count,
-                     _name_counts,
-                     _num, _number, _pure_expr, _stored_anywhere, _substitute_loads,
-                     _written_in_place)
+from .common import (ShapeOracle, _EffectsOf, _Substitute, _effects, _is_neg, _live_after,
+                     _load_count, _name_counts, _num, _number, _pure_expr, _stored_anywhere,
+                     _substitute_loads, _written_in_place)
 
 
 def forward_negations(fn: gast.FunctionDef, numpy_name: str = "np") -> gast.FunctionDef:
@@ -363,8 +362,11 @@ def merge_slice_accumulations(fn: gast.FunctionDef, oracle: ShapeOracle,
 def _ends_scan(u, g: str, reads: Set[str], numpy_name: str) -> bool:
     """An accumulation into ``g`` cannot be looked for past ``u``: it is not a plain
     step, it mentions ``g``, or it rebinds a name the first statement reads."""
-    return (not _plain_step(u, numpy_name) or g in A.all_names(u)
-            or bool(reads & _stored_anywhere(u)))
+    if not _plain_step(u, numpy_name):
+        return True
+    # (one walk: a plain step deletes nothing, every name in it is read or stored)
+    u_reads, u_stored = _effects(u)
+    return g in u_reads or g in u_stored or bool(reads & u_stored)
 
 
 def _join_comments(new, *old):
