@@ -353,6 +353,11 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
             vi = rb.shapes.get(name) if rb.shapes is not None else None
             if vi is not None and vi.is_array:
                 saved = A.call(gast.Attribute(value=saved, attr="copy", ctx=gast.Load()))
+            elif rb.shapes is not None and rb.shapes.is_container(name) and \
+                    not isinstance(tgt.slice, (gast.Slice, gast.Tuple)):
+                # a list or dict item: a dict key the write adds has no old value
+                saved = A.call(A.load(rb.b.helper("item_before_write")),
+                               [A.as_load(tgt.value), A.clone(tgt.slice)])
             else:
                 saved = A.call(rb.np("copy"), [saved])
             restored = A.as_store(tgt)

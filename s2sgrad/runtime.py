@@ -210,7 +210,7 @@ __all__ += ["GradientList", "mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoi
             "select_adjoint", "select_default_adjoint", "solve_adjoint_a",
             "convolve_adjoint", "mvn_logpdf_adjoint", "index_concatenate_adjoint",
             "gradient_adjoint", "linspace_adjoint", "rollaxis_adjoint", "partition_adjoint",
-            "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "digamma", "trigamma", "prod_items_adjoint", "dot_items", "dist_adjoint", "sequence_adjoint",
+            "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "item_before_write", "digamma", "trigamma", "prod_items_adjoint", "dot_items", "dist_adjoint", "sequence_adjoint",
             "add_at", "subtract_at", "extremum_index", "extremum_item_adjoint",
             "extremum_item_tangent", "interp_slope",
             "interp_fp_adjoint", "svd_adjoint", "qr_adjoint", "meshgrid_adjoint",
@@ -821,6 +821,15 @@ def matrix_power_adjoint(g, a, n):
     for k in range(n):
         out = out + np.matmul(np.matmul(mT(powers[k]), g), mT(powers[n - 1 - k]))
     return out
+
+
+def item_before_write(container, key):
+    """A copy of ``container[key]`` saved before a write replaces it (for the backward
+    pass); None when a dict has no such key yet: the write adds it, and nothing the
+    backward pass runs before restoring it can read it."""
+    if isinstance(container, dict) and key not in container:
+        return None
+    return np.copy(container[key])
 
 
 def add_at(a, indices, b):

@@ -385,3 +385,24 @@ def test_a_list_times_an_array_is_numpy_arithmetic():
         return np.sum(ys * np.array([1.0, 3.0]))
 
     assert grad(weighted)(0.7) == pytest.approx(7.0)
+
+
+def dict_filled_by_item_writes(x):
+    d = {}
+    d["a"] = x * 2.0
+    d["b"] = d["a"] * x
+    d["a"] = d["b"] + 1.0           # an existing key written again
+    return np.sum(d["a"] * d["b"])
+
+
+def dict_filled_in_a_loop(x):
+    d = {"start": x}
+    for k in range(3):
+        d[k] = np.sin(d["start"] * (k + 1.0))
+    return np.sum(d[0] * d[2]) + np.sum(d[1])
+
+
+def test_dict_keys_added_by_writes():
+    x = np.array([0.5, -1.0, 2.0])
+    check_grad(dict_filled_by_item_writes, (x,))
+    check_grad(dict_filled_in_a_loop, (x,))
