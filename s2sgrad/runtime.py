@@ -1490,3 +1490,161 @@ def cumprod_curvature(w, g, a, axis=None):
         inner[..., m] = 0.0
         out[..., m] = np.sum(wm * inner, axis=-1)
     return np.moveaxis(out, -1, axis)
+
+
+# -- SciPy helpers: multivariate normal entropy, Cholesky and LU solves ----------------------
+__all__ += ["mvn_entropy_adjoint", "mvn_entropy_curvature", "cho_solve_adjoint",
+            "cho_factor_tangent", "cho_solve_tangent", "lu_permutation", "lu_solve_adjoint",
+            "lu_factor_adjoint", "lu_factor_tangent", "lu_solve_tangent"]
+
+
+def mvn_entropy_adjoint(g, mean, cov):
+    """Gradient of scipy.stats.multivariate_normal.entropy(mean, cov) (half the
+    log-determinant of 2 pi e cov) with respect to cov: ``0.5 g inv(cov).T`` for a
+    matrix, ``0.5 g / cov`` for a diagonal given as a vector, ``0.5 g d / cov`` for one
+    variance (``d`` the dimension, the size of ``mean``)."""
+    cov = np.asarray(cov, dtype=float)
+    if cov.ndim == 2:
+        return 0.5 * g * mT(np.linalg.inv(cov))
+    if cov.ndim == 1:
+        return 0.5 * g / cov
+    dim = 1 if mean is None else np.size(mean)
+    return 0.5 * g * dim / cov
+
+
+def mvn_entropy_curvature(w, g, mean, cov):
+    """How ``<w, mvn_entropy_adjoint(g, mean, cov)>`` moves with cov (second derivatives
+    of the entropy): ``-0.5 g inv(cov).T w.T inv(cov).T`` for a matrix."""
+    cov = np.asarray(cov, dtype=float)
+    if cov.ndim == 2:
+        inv_t = mT(np.linalg.inv(cov))
+        return -0.5 * g * np.matmul(np.matmul(inv_t, mT(w)), inv_t)
+    dim = 1 if cov.ndim == 1 or mean is None else np.size(mean)
+    return -0.5 * g * dim * w / (cov * cov)
+
+
+def cho_solve_adjoint(gb, x, c_and_lower):
+    """Gradient of scipy.linalg.cho_solve((c, lower), b) with respect to ``(c, lower)``,
+    given ``gb = cho_solve((c, lower), g)`` and the solution ``x``: the factor's
+    triangle gets ``sym @ L`` (lower, a = L L.T) or ``U @ sym`` (upper, a = U.T U), with
+    ``sym`` the symmetrized gradient with respect to a; the flag gets none."""
+    c, lower = c_and_lower
+    ga = solve_adjoint_a(gb, x)
+    sym = ga + mT(ga)
+    if lower:
+        return GradientList([np.tril(np.matmul(sym, np.tril(c))), 0.0])
+    return GradientList([np.triu(np.matmul(np.triu(c), sym)), 0.0])
+
+
+def lu_permutation(piv):
+    """The row order of LAPACK's pivots (scipy.linalg.lu_factor): row i was swapped with
+    row piv[i], in turn, so ``a[perm] == L @ U``."""
+    perm = np.arange(len(piv))
+    for i, p in enumerate(piv):
+        perm[i], perm[p] = perm[p], perm[i]
+    return perm
+
+
+def _lu_parts(lu):
+    """The unit lower factor L and the upper factor U packed in lu_factor's matrix."""
+    if np.ndim(lu) != 2 or lu.shape[0] != lu.shape[1]:
+        raise ValueError("s2sgrad: scipy.linalg.lu_factor / lu_solve are differentiated "
+                         "for a square matrix only")
+    return np.tril(lu, -1) + np.eye(lu.shape[0]), np.triu(lu)
+
+
+def lu_solve_adjoint(gb, x, lu_and_piv, trans=0):
+    """Gradient of scipy.linalg.lu_solve((lu, piv), b, trans) with respect to
+    ``(lu, piv)``, given ``gb`` (b's gradient) and the solution ``x``: with ``ga`` the
+    gradient with respect to a = P L U, L's strict lower triangle gets
+    ``(P.T ga) U.T`` and U's triangle ``L.T (P.T ga)``; the pivots get none."""
+    lu, piv = lu_and_piv
+    low, up = _lu_parts(lu)
+    ga = solve_adjoint_a(gb, x)
+    if trans not in (0, "N"):
+        ga = mT(ga)                    # x solves a.T x = b
+    pga = ga[lu_permutation(piv)]
+    return GradientList([np.tril(np.matmul(pga, mT(up)), -1)
+                         + np.triu(np.matmul(mT(low), pga)), 0.0])
+
+
+def lu_factor_adjoint(g, lu_and_piv):
+    """Gradient of scipy.linalg.lu_factor(a) with respect to a, given ``g``, the gradient
+    of the packed ``lu`` matrix: ``P L^-T (tril(L.T g, -1) + triu(g U.T)) U^-T``."""
+    lu, piv = lu_and_piv
+    low, up = _lu_parts(lu)
+    g = np.broadcast_to(g, lu.shape)
+    inner = np.tril(np.matmul(mT(low), g), -1) + np.triu(np.matmul(g, mT(up)))
+    ga = mT(np.linalg.solve(up, mT(np.linalg.solve(mT(low), inner))))
+    out = np.empty_like(ga)
+    out[lu_permutation(piv)] = ga
+    return out
+
+
+def _factor_tangent(t):
+    """The tangent of the factor in a (factor, flag) pair: the first item of a list
+    tangent, None for no tangent (a plain zero)."""
+    if isinstance(t, (list, tuple)):
+        t = t[0]
+    return None if np.ndim(t) == 0 else np.asarray(t)
+
+
+def cho_factor_tangent(ta, c_and_lower):
+    """Tangent of scipy.linalg.cho_factor(a) for a tangent ``ta`` of a (taken as
+    symmetric, like the gradient): ``dL = L Phi(L^-1 S L^-T)``, Phi the lower triangle
+    with half the diagonal; upper factors are transposed.  A GradientList (c, flag)."""
+    c, lower = c_and_lower
+    low = np.tril(c) if lower else mT(np.triu(c))
+    sym = 0.5 * (ta + mT(ta))
+    inner = np.linalg.solve(low, mT(np.linalg.solve(low, sym)))
+    phi = np.tril(inner) - 0.5 * np.diag(np.diagonal(inner))
+    dlow = np.matmul(low, phi)
+    return GradientList([dlow if lower else mT(dlow), 0.0])
+
+
+def cho_solve_tangent(tc, tb, c_and_lower, x):
+    """Tangent of x = scipy.linalg.cho_solve((c, lower), b) for tangents ``tc`` of the
+    factor pair and ``tb`` of b (0.0 for none): ``a^-1 (db - da x)``."""
+    c, lower = c_and_lower
+    low = np.tril(c) if lower else mT(np.triu(c))
+    a = np.matmul(low, mT(low))
+    moved = np.zeros(np.shape(x)) if np.ndim(tb) == 0 else tb
+    dc = _factor_tangent(tc)
+    if dc is not None:
+        dlow = np.tril(dc) if lower else mT(np.triu(dc))
+        da = np.matmul(dlow, mT(low)) + np.matmul(low, mT(dlow))
+        moved = moved - np.matmul(da, x)
+    return np.linalg.solve(a, moved)
+
+
+def lu_factor_tangent(ta, lu_and_piv):
+    """Tangent of scipy.linalg.lu_factor(a) for a tangent ``ta`` of a: with
+    ``F = L^-1 P.T da U^-1``, ``dL = L tril(F, -1)`` and ``dU = triu(F) U``, packed like
+    lu.  A GradientList (lu, pivots)."""
+    lu, piv = lu_and_piv
+    low, up = _lu_parts(lu)
+    moved = np.broadcast_to(ta, lu.shape)[lu_permutation(piv)]
+    f = mT(np.linalg.solve(mT(up), mT(np.linalg.solve(low, moved))))
+    return GradientList([np.matmul(low, np.tril(f, -1)) + np.matmul(np.triu(f), up), 0.0])
+
+
+def lu_solve_tangent(tlu, tb, lu_and_piv, x, trans=0):
+    """Tangent of x = scipy.linalg.lu_solve((lu, piv), b, trans) for tangents ``tlu`` of
+    the factor pair and ``tb`` of b (0.0 for none): ``a^-1 (db - da x)``, with a.T for
+    trans=1 / 2 and ``da = P (dL U + L dU)``."""
+    lu, piv = lu_and_piv
+    low, up = _lu_parts(lu)
+    perm = lu_permutation(piv)
+    a = np.empty(lu.shape)
+    a[perm] = np.matmul(low, up)
+    moved = np.zeros(np.shape(x)) if np.ndim(tb) == 0 else tb
+    dlu = _factor_tangent(tlu)
+    if dlu is not None:
+        da = np.empty(lu.shape)
+        da[perm] = np.matmul(np.tril(dlu, -1), up) + np.matmul(low, np.triu(dlu))
+        if trans not in (0, "N"):
+            a, da = mT(a), mT(da)
+        moved = moved - np.matmul(da, x)
+    elif trans not in (0, "N"):
+        a = mT(a)
+    return np.linalg.solve(a, moved)

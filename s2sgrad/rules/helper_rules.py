@@ -12,7 +12,8 @@ from ..runtime import (convolve_adjoint, convolve_window, cov_adjoint, cov_cross
                        cumprod_adjoint, cumprod_curvature, cumprod_tangent,
                        expand_reduced, gather_source, histogram_edges_adjoint,
                        histogram_edges_tangent, lstsq_residual_gradient,
-                       lstsq_residual_weights, mT, prod_adjoint, prod_curvature,
+                       lstsq_residual_weights, mT, mvn_entropy_adjoint, mvn_entropy_curvature,
+                       prod_adjoint, prod_curvature,
                        scatter_source, svd_values_curvature, svd_values_tangent,
                        tensordot_adjoint_left, tensordot_adjoint_right, unbroadcast)
 from .registry import elementwise, grad, no_gradient, nondifferentiable, vjp
@@ -276,3 +277,10 @@ def cumprod_curvature_rule(result, w, g, a, axis=None):
     grad[w] = cumprod_curvature(grad[result], g, a, axis)
     grad[g] = no_gradient("third derivatives of np.cumprod are not supported")
     grad[a] = no_gradient("third derivatives of np.cumprod are not supported")
+
+
+# mvn_entropy_adjoint(g, mean, cov) is linear in g; its curvature in cov has a helper
+@vjp(runtime.mvn_entropy_adjoint, family="runtime")
+def mvn_entropy_adjoint_rule(result, g, mean, cov):
+    grad[g] = np.sum(grad[result] * mvn_entropy_adjoint(1.0, mean, cov))
+    grad[cov] = mvn_entropy_curvature(grad[result], g, mean, cov)

@@ -1,12 +1,13 @@
-"""scipy.signal convolutions and scipy.linalg triangular solves (SciPy installed
+"""scipy.signal convolutions and scipy.linalg solves and factorizations (SciPy installed
 only); they share the convolution adjoint of NumPy's np.convolve / np.correlate
 (rules/numpy_linalg.py)."""
 import numpy as np
 from scipy import linalg as sla
 from scipy import signal
 
-from ..runtime import cholesky_adjoint, convolve_adjoint, mT, solve_adjoint_a
-from .registry import grad, vjp
+from ..runtime import (cho_solve_adjoint, cholesky_adjoint, convolve_adjoint, lu_factor_adjoint,
+                       lu_solve_adjoint, mT, solve_adjoint_a)
+from .registry import grad, is_static, vjp
 
 
 @vjp(signal.convolve, signal.fftconvolve, family="signal")
@@ -24,19 +25,61 @@ def correlate(result, in1, in2, mode="full", method="auto"):
 @vjp(sla.solve_triangular, family="linear algebra")
 def solve_triangular(result, a, b, trans=0, lower=False, unit_diagonal=False,
                      overwrite_b=False, check_finite=True):
-    if trans != 0 and trans != "N":
-        raise NotImplementedError("solve_triangular: only trans=0 is differentiated")
-    gb = sla.solve_triangular(a, grad[result], trans=1, lower=lower,
-                              unit_diagonal=unit_diagonal)
+    # trans=0 solves a x = b; trans=1 / 2 ('T' / 'C', real input) solve a.T x = b
+    if not is_static(trans):
+        raise NotImplementedError("solve_triangular: trans must be a constant")
+    if trans == 0 or trans == "N":
+        gb = sla.solve_triangular(a, grad[result], trans=1, lower=lower,
+                                  unit_diagonal=unit_diagonal)
+        ga = solve_adjoint_a(gb, result)
+    else:
+        gb = sla.solve_triangular(a, grad[result], trans=0, lower=lower,
+                                  unit_diagonal=unit_diagonal)
+        ga = mT(solve_adjoint_a(gb, result))
     grad[b] = gb
     if lower and unit_diagonal:
-        grad[a] = np.tril(solve_adjoint_a(gb, result), -1)
+        grad[a] = np.tril(ga, -1)
     elif lower:
-        grad[a] = np.tril(solve_adjoint_a(gb, result))
+        grad[a] = np.tril(ga)
     elif unit_diagonal:
-        grad[a] = np.triu(solve_adjoint_a(gb, result), 1)
+        grad[a] = np.triu(ga, 1)
     else:
-        grad[a] = np.triu(solve_adjoint_a(gb, result))
+        grad[a] = np.triu(ga)
+
+
+@vjp(sla.cho_factor, family="linear algebra")
+def cho_factor(result, a, lower=False, overwrite_a=False, check_finite=True):
+    # result is (c, lower): c holds the Cholesky factor in one triangle, the other
+    # triangle is unused (not part of the factor, no gradient)
+    if lower:
+        grad[a] = cholesky_adjoint(np.tril(grad[result][0]), np.tril(result[0]))
+    else:
+        grad[a] = cholesky_adjoint(mT(np.triu(grad[result][0])), mT(np.triu(result[0])))
+
+
+@vjp(sla.cho_solve, family="linear algebra")
+def cho_solve(result, c_and_lower, b, overwrite_b=False, check_finite=True):
+    gb = sla.cho_solve(c_and_lower, grad[result])
+    grad[b] = gb
+    grad[c_and_lower] = cho_solve_adjoint(gb, result, c_and_lower)
+
+
+@vjp(sla.lu_factor, family="linear algebra")
+def lu_factor(result, a, overwrite_a=False, check_finite=True):
+    # result is (lu, piv): L (unit diagonal, strict lower triangle) and U packed in lu
+    grad[a] = lu_factor_adjoint(grad[result][0], result)
+
+
+@vjp(sla.lu_solve, family="linear algebra")
+def lu_solve(result, lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    if not is_static(trans):
+        raise NotImplementedError("lu_solve: trans must be a constant")
+    if trans == 0:
+        gb = sla.lu_solve(lu_and_piv, grad[result], trans=1)
+    else:
+        gb = sla.lu_solve(lu_and_piv, grad[result], trans=0)
+    grad[b] = gb
+    grad[lu_and_piv] = lu_solve_adjoint(gb, result, lu_and_piv, trans)
 
 
 @vjp(sla.expm, family="linear algebra")

@@ -9,7 +9,7 @@ import numpy as np
 from scipy import special
 
 from ..runtime import expand_reduced, unbroadcast
-from .registry import elementwise, grad, no_gradient, vjp
+from .registry import elementwise, grad, no_gradient, nondifferentiable, vjp
 
 # -- logistic and log-sum-exp --------------------------------------------------------------
 
@@ -92,6 +92,10 @@ def ndtri(result, y):
 
 
 # -- gamma family -------------------------------------------------------------------------------
+
+
+# the sign of the gamma function is piecewise constant
+nondifferentiable(special.gammasgn, family="scipy.special")
 
 
 @elementwise(special.gamma, family="scipy.special")

@@ -7,7 +7,7 @@ standardized point ``(x - loc) / scale``.
 import numpy as np
 from scipy import special, stats
 
-from ..runtime import mvn_logpdf_adjoint
+from ..runtime import mvn_entropy_adjoint, mvn_logpdf_adjoint
 from .registry import elementwise, grad, no_gradient, vjp
 
 # -- normal ------------------------------------------------------------------------------------
@@ -69,6 +69,15 @@ def norm_logsf(result, x, loc=0.0, scale=1.0):
 def norm_ppf(result, q, loc=0.0, scale=1.0):
     z = (result - loc) / scale
     grad[q] = grad[result] * scale * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z)
+    grad[loc] = grad[result]
+    grad[scale] = grad[result] * z
+
+
+@elementwise(stats.norm.isf, family="scipy.stats")
+def norm_isf(result, q, loc=0.0, scale=1.0):
+    # isf(q) = ppf(1 - q)
+    z = (result - loc) / scale
+    grad[q] = -grad[result] * scale * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z)
     grad[loc] = grad[result]
     grad[scale] = grad[result] * z
 
@@ -533,6 +542,12 @@ def mvn_pdf(result, x, mean=None, cov=1, allow_singular=False):
     grad[x] = mvn_logpdf_adjoint(grad[result] * result, x, mean, cov, 0)
     grad[mean] = mvn_logpdf_adjoint(grad[result] * result, x, mean, cov, 1)
     grad[cov] = mvn_logpdf_adjoint(grad[result] * result, x, mean, cov, 2)
+
+
+@vjp(stats.multivariate_normal.entropy, family="scipy.stats")
+def mvn_entropy(result, mean=None, cov=1, allow_singular=False):
+    # half the log-determinant of 2 pi e cov: the mean does not enter
+    grad[cov] = mvn_entropy_adjoint(grad[result], mean, cov)
 
 
 @vjp(stats.dirichlet.logpdf, family="scipy.stats")

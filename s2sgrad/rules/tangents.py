@@ -66,6 +66,8 @@ _OBJECTS: Dict[int, Any] = {}      # keep registered objects alive (ids stay val
 def _keys(objs, methods, attributes, operator):
     keys = []
     for o in objs:
+        if o is None:          # an optional function this NumPy/SciPy version lacks
+            continue
         _OBJECTS[id(o)] = o
         keys.append(("obj", id(o)))
     keys += [("method", m) for m in methods]
@@ -211,6 +213,43 @@ def builtin_min(result, x, y=None):
     else:
         tangent[result] = tangent[x] * (x <= y)
         tangent[result] += tangent[y] * (x > y)
+
+
+# -- scipy.linalg factorizations (registered only when SciPy is installed) -----------------
+
+
+def _scipy_linalg():
+    try:
+        from scipy import linalg
+    except ImportError:  # pragma: no cover - SciPy is optional
+        return None
+    return linalg
+
+
+_SLA = _scipy_linalg()
+
+
+@tangent_rule(getattr(_SLA, "cho_factor", None))
+def cho_factor(result, a, lower=False, overwrite_a=False, check_finite=True):
+    tangent[result] = runtime.cho_factor_tangent(tangent[a], result)
+
+
+@tangent_rule(getattr(_SLA, "cho_solve", None))
+def cho_solve(result, c_and_lower, b, overwrite_b=False, check_finite=True):
+    tangent[result] = runtime.cho_solve_tangent(tangent[c_and_lower], 0.0, c_and_lower, result)
+    tangent[result] += runtime.cho_solve_tangent(0.0, tangent[b], c_and_lower, result)
+
+
+@tangent_rule(getattr(_SLA, "lu_factor", None))
+def lu_factor(result, a, overwrite_a=False, check_finite=True):
+    tangent[result] = runtime.lu_factor_tangent(tangent[a], result)
+
+
+@tangent_rule(getattr(_SLA, "lu_solve", None))
+def lu_solve(result, lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    tangent[result] = runtime.lu_solve_tangent(tangent[lu_and_piv], 0.0, lu_and_piv, result,
+                                               trans)
+    tangent[result] += runtime.lu_solve_tangent(0.0, tangent[b], lu_and_piv, result, trans)
 
 
 def rule_key_for(expr: gast.expr, op) -> Optional[tuple]:
