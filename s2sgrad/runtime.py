@@ -697,13 +697,21 @@ def convolve_adjoint(g, a, v, mode="full", which=0, correlate=False):
     return np.flip(out) if correlate else out
 
 
+def mvn_dimension(mean, cov):
+    """The dimension scipy.stats.multivariate_normal infers: the size of mean, else the
+    side of cov, else 1 (a 1-D x is then a list of points, not one point)."""
+    if mean is not None:
+        return int(np.size(mean))
+    return 1 if np.ndim(cov) == 0 else int(np.shape(cov)[0])
+
+
 def mvn_logpdf_adjoint(g, x, mean, cov, which):
     """Gradient of the multivariate normal log-density (rows of ``x`` are points) with
     respect to x (which=0), mean (1) or cov (2)."""
     x = np.asarray(x, dtype=float)
     cov = np.asarray(cov, dtype=float)
     cov_ndim = cov.ndim
-    d = x.shape[-1] if x.ndim else 1
+    d = mvn_dimension(mean, cov)
     if cov.ndim == 0:
         cov = cov * np.eye(d)
     elif cov.ndim == 1:
@@ -1495,7 +1503,8 @@ def cumprod_curvature(w, g, a, axis=None):
 # -- SciPy helpers: multivariate normal entropy, Cholesky and LU solves ----------------------
 __all__ += ["mvn_entropy_adjoint", "mvn_entropy_curvature", "cho_solve_adjoint",
             "cho_factor_tangent", "cho_solve_tangent", "lu_permutation", "lu_solve_adjoint",
-            "lu_factor_adjoint", "lu_factor_tangent", "lu_solve_tangent"]
+            "lu_factor_adjoint", "lu_factor_tangent", "lu_solve_tangent",
+            "mvn_logpdf_curvature"]
 
 
 def mvn_entropy_adjoint(g, mean, cov):
@@ -1648,3 +1657,43 @@ def lu_solve_tangent(tlu, tb, lu_and_piv, x, trans=0):
     elif trans not in (0, "N"):
         a = mT(a)
     return np.linalg.solve(a, moved)
+
+
+def mvn_logpdf_curvature(w, g, x, mean, cov, which, wrt):
+    """How ``<w, mvn_logpdf_adjoint(g, x, mean, cov, which)>`` moves with g (wrt=0),
+    x (1), mean (2) or cov (3): second derivatives of the multivariate normal
+    log-density.  With ``s_n = cov^-1 (x_n - mean)`` that inner product is
+    ``sum_n g_n v_n . s_n`` for which=0 (``v_n = -w_n``) and which=1 (``v_n = w``), and
+    ``0.5 sum_n g_n s_n.T W s_n - 0.5 sum(g) <W, cov^-1>`` for which=2 (``W`` is w
+    as a matrix: ``w I`` for one variance, ``diag(w)`` for a vector of them)."""
+    x = np.asarray(x, dtype=float)
+    cov = np.asarray(cov, dtype=float)
+    d = mvn_dimension(mean, cov)
+    full = cov * np.eye(d) if cov.ndim == 0 else np.diag(cov) if cov.ndim == 1 else cov
+    inv = np.linalg.inv(full)
+    s = np.matmul(np.reshape(x - (0.0 if mean is None else mean), (-1, d)), inv)   # (n, d)
+    gs = np.reshape(g, (-1,))
+    if which in (0, 1):
+        v = -np.reshape(w, (-1, d)) if which == 0 else np.broadcast_to(
+            np.reshape(w, (1, d)), s.shape)
+        v_inv = np.matmul(v, inv)
+        dg = np.sum(v * s, axis=1)
+        dr = gs[:, None] * v_inv
+        dcov = -np.einsum("n,ni,nj->ij", gs, v_inv, s)
+    else:
+        w = np.asarray(w, dtype=float)
+        wm = w * np.eye(d) if w.ndim == 0 else np.diag(w) if w.ndim == 1 else w
+        dg = 0.5 * np.einsum("ni,ij,nj->n", s, wm, s) - 0.5 * np.sum(wm * inv)
+        dr = 0.5 * gs[:, None] * np.matmul(np.matmul(s, wm + mT(wm)), inv)
+        dcov = (-0.5 * (np.einsum("n,ni,nj->ij", gs, s, np.matmul(s, np.matmul(mT(wm), inv)))
+                        + np.einsum("n,ni,nj->ij", gs, np.matmul(s, np.matmul(wm, inv)), s))
+                + 0.5 * np.sum(gs) * np.matmul(np.matmul(inv, wm), inv))
+    if wrt == 0:
+        return np.reshape(dg, np.shape(g))
+    if wrt == 1:
+        return np.reshape(dr, x.shape)
+    if wrt == 2:
+        return np.reshape(-np.sum(dr, axis=0), np.shape(mean))
+    if cov.ndim == 0:
+        return np.trace(dcov)
+    return np.diagonal(dcov).copy() if cov.ndim == 1 else dcov

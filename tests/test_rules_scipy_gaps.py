@@ -1,7 +1,7 @@
 """SciPy rules with broadcasting arguments, forward mode and second derivatives
 (rules/scipy_special.py, scipy_stats.py, scipy_misc.py): norm.isf,
 multivariate_normal.entropy, gammasgn, solve_triangular with trans, cho_factor /
-cho_solve and lu_factor / lu_solve."""
+cho_solve and lu_factor / lu_solve, second derivatives of the multivariate normal."""
 import numpy as np
 import pytest
 
@@ -92,6 +92,27 @@ def test_multivariate_normal_batches():
                x=rand(2, 4, 3), m=rand(3), a=rand(3, 3), rtol=1e-5)
     check_expr("stats.multivariate_normal.pdf(x, m, c)", x=rand(5, 3) * 0.5, m=rand(3) * 0.5,
                c=pos(3), rtol=1e-5)
+    # one dimension (scalar mean and variance): a 1-D x is a list of points
+    check_expr("stats.multivariate_normal.logpdf(x, m, c)", x=rand(5), m=rand(), c=pos())
+    check_expr("stats.multivariate_normal.pdf(x, m, c)", x=rand(5), m=rand(), c=pos(),
+               rtol=1e-5)
+
+
+@pytest.mark.parametrize("method", ["pdf", "logpdf"])
+def test_multivariate_normal_second_derivatives(method):
+    scale = 0.5 if method == "pdf" else 1.0
+    check_hvp("stats.multivariate_normal.%s(x, m, %s)" % (method, SYM), x=rand(5, 3) * scale,
+              m=rand(3) * scale, a=rand(3, 3))
+    check_hvp("stats.multivariate_normal.%s(x, mean=m, cov=%s)" % (method, SYM),
+              x=rand(3) * scale, m=rand(3) * scale, a=rand(3, 3))
+    check_hvp("stats.multivariate_normal.%s(x, m, %s)" % (method, SYM), x=rand(2, 4, 3) * scale,
+              m=rand(3) * scale, a=rand(3, 3))
+    check_hvp("stats.multivariate_normal.%s(x, m, c)" % method, x=rand(5, 3) * scale,
+              m=rand(3) * scale, c=pos(3))
+    check_hvp("stats.multivariate_normal.%s(x, m, c)" % method, x=rand(5, 3) * scale,
+              m=rand(3) * scale, c=pos())
+    check_hvp("stats.multivariate_normal.%s(x, m, c)" % method, x=rand(5), m=rand(), c=pos())
+    check_hvp("stats.multivariate_normal.%s(x)" % method, x=rand(5, 1))
 
 
 # -- scipy.special ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from ..runtime import (convolve_adjoint, convolve_window, cov_adjoint, cov_cross
                        expand_reduced, gather_source, histogram_edges_adjoint,
                        histogram_edges_tangent, lstsq_residual_gradient,
                        lstsq_residual_weights, mT, mvn_entropy_adjoint, mvn_entropy_curvature,
+                       mvn_logpdf_curvature,
                        prod_adjoint, prod_curvature,
                        scatter_source, svd_values_curvature, svd_values_tangent,
                        tensordot_adjoint_left, tensordot_adjoint_right, unbroadcast)
@@ -284,3 +285,12 @@ def cumprod_curvature_rule(result, w, g, a, axis=None):
 def mvn_entropy_adjoint_rule(result, g, mean, cov):
     grad[g] = np.sum(grad[result] * mvn_entropy_adjoint(1.0, mean, cov))
     grad[cov] = mvn_entropy_curvature(grad[result], g, mean, cov)
+
+
+# the multivariate normal log-density's gradient: its curvature has a helper
+@vjp(runtime.mvn_logpdf_adjoint, family="runtime")
+def mvn_logpdf_adjoint_rule(result, g, x, mean, cov, which):
+    grad[g] = mvn_logpdf_curvature(grad[result], g, x, mean, cov, which, 0)
+    grad[x] = mvn_logpdf_curvature(grad[result], g, x, mean, cov, which, 1)
+    grad[mean] = mvn_logpdf_curvature(grad[result], g, x, mean, cov, which, 2)
+    grad[cov] = mvn_logpdf_curvature(grad[result], g, x, mean, cov, which, 3)
