@@ -1601,14 +1601,17 @@ def _factor_tangent(t):
 def cho_factor_tangent(ta, c_and_lower):
     """Tangent of scipy.linalg.cho_factor(a) for a tangent ``ta`` of a (taken as
     symmetric, like the gradient): ``dL = L Phi(L^-1 S L^-T)``, Phi the lower triangle
-    with half the diagonal; upper factors are transposed.  A GradientList (c, flag)."""
+    with half the diagonal; upper factors are transposed; the other triangle of c holds
+    a's entries and moves with them.  A GradientList (c, flag)."""
     c, lower = c_and_lower
     low = np.tril(c) if lower else mT(np.triu(c))
     sym = 0.5 * (ta + mT(ta))
     inner = np.linalg.solve(low, mT(np.linalg.solve(low, sym)))
     phi = np.tril(inner) - 0.5 * np.diag(np.diagonal(inner))
     dlow = np.matmul(low, phi)
-    return GradientList([dlow if lower else mT(dlow), 0.0])
+    if lower:                          # the other triangle holds a's own entries
+        return GradientList([dlow + np.triu(ta, 1), 0.0])
+    return GradientList([mT(dlow) + np.tril(ta, -1), 0.0])
 
 
 def cho_solve_tangent(tc, tb, c_and_lower, x):

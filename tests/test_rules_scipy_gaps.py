@@ -169,6 +169,13 @@ def test_cho_factor_cho_solve(lower):
                a=rand(3, 3), b=rand(3, 2))
 
 
+@pytest.mark.parametrize("lower", [False, True])
+def test_factor_matrices_themselves(lower):
+    # cho_factor's other triangle holds a's entries; lu packs L and U
+    check_expr("sla.cho_factor(%s, lower=%r)[0]" % (SYM, lower), a=rand(3, 3))
+    check_expr("sla.lu_factor(a)[0]", a=rand(4, 4) + np.diag([0.1, 3.0, -2.0, 0.5]))
+
+
 def test_cho_factor_unpacked():
     def f(a, b):
         c, low = scipy.linalg.cho_factor(a @ a.T + 3.0 * np.eye(3))

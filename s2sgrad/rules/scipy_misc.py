@@ -49,12 +49,14 @@ def solve_triangular(result, a, b, trans=0, lower=False, unit_diagonal=False,
 
 @vjp(sla.cho_factor, family="linear algebra")
 def cho_factor(result, a, lower=False, overwrite_a=False, check_finite=True):
-    # result is (c, lower): c holds the Cholesky factor in one triangle, the other
-    # triangle is unused (not part of the factor, no gradient)
+    # result is (c, lower): c holds the Cholesky factor in one triangle and a's own
+    # entries in the other (SciPy does not clear them)
     if lower:
-        grad[a] = cholesky_adjoint(np.tril(grad[result][0]), np.tril(result[0]))
+        grad[a] = (cholesky_adjoint(np.tril(grad[result][0]), np.tril(result[0]))
+                   + np.triu(grad[result][0], 1))
     else:
-        grad[a] = cholesky_adjoint(mT(np.triu(grad[result][0])), mT(np.triu(result[0])))
+        grad[a] = (cholesky_adjoint(mT(np.triu(grad[result][0])), mT(np.triu(result[0])))
+                   + np.tril(grad[result][0], -1))
 
 
 @vjp(sla.cho_solve, family="linear algebra")
