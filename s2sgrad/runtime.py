@@ -1504,7 +1504,8 @@ def cumprod_curvature(w, g, a, axis=None):
 __all__ += ["mvn_entropy_adjoint", "mvn_entropy_curvature", "cho_solve_adjoint",
             "cho_factor_tangent", "cho_solve_tangent", "lu_permutation", "lu_solve_adjoint",
             "lu_factor_adjoint", "lu_factor_tangent", "lu_solve_tangent",
-            "mvn_logpdf_curvature"]
+            "mvn_logpdf_curvature", "cholesky_adjoint_vjp", "cho_solve_adjoint_vjp",
+            "cho_solve_adjoint_tangent"]
 
 
 def mvn_entropy_adjoint(g, mean, cov):
@@ -1700,3 +1701,75 @@ def mvn_logpdf_curvature(w, g, x, mean, cov, which, wrt):
     if cov.ndim == 0:
         return np.trace(dcov)
     return np.diagonal(dcov).copy() if cov.ndim == 1 else dcov
+
+
+def _half_diagonal_tril(p):
+    """The lower triangle of p with half its diagonal (Phi of the Cholesky adjoint; it
+    is its own adjoint)."""
+    low = np.tril(p)
+    return low - 0.5 * np.eye(p.shape[-1]) * low
+
+
+def cholesky_adjoint_vjp(w, g, L, wrt):
+    """The gradient of ``<w, cholesky_adjoint(g, L)>`` with respect to g (wrt=0) or L
+    (wrt=1): second derivatives of the Cholesky factorization.  With ``M = L^-1``,
+    ``phi = Phi(L.T g)`` and ``ws`` the symmetric part of w, the adjoint is
+    ``sym(M.T phi M)``, so g gets ``L Phi(M ws M.T)`` and L gets
+    ``g Phi(M ws M.T).T - M.T (phi + phi.T) M ws M.T``."""
+    inv = np.linalg.inv(L)
+    ws = 0.5 * (w + mT(w))
+    inner = np.matmul(np.matmul(inv, ws), mT(inv))
+    cp = _half_diagonal_tril(inner)
+    if wrt == 0:
+        return np.matmul(L, cp)
+    phi = _half_diagonal_tril(np.matmul(mT(L), g))
+    through_inverse = np.matmul(np.matmul(mT(inv), phi + mT(phi)), inner)
+    return np.matmul(g, mT(cp)) - through_inverse
+
+
+def cho_solve_adjoint_vjp(w, gb, x, c_and_lower, wrt):
+    """The gradient of ``<w[0], cho_solve_adjoint(gb, x, (c, lower))[0]>`` with respect to
+    gb (wrt=0), x (1) or the factor pair (2, a GradientList): the factor's gradient is
+    ``tril(sym @ L)`` (or ``triu(U @ sym)``) with ``sym = ga + ga.T``, ``ga = -gb x.T``."""
+    c, lower = c_and_lower
+    w0 = w[0] if isinstance(w, (list, tuple)) else w
+    ga = solve_adjoint_a(gb, x)
+    if lower:
+        tri = np.tril(w0)
+        cot_sym = np.matmul(tri, mT(np.tril(c)))
+    else:
+        tri = np.triu(w0)
+        cot_sym = np.matmul(mT(np.triu(c)), tri)
+    cot_ga = cot_sym + mT(cot_sym)
+    if wrt == 0:
+        return -np.matmul(cot_ga, x)
+    if wrt == 1:
+        return -np.matmul(mT(cot_ga), gb)
+    sym = ga + mT(ga)
+    if lower:
+        return GradientList([np.tril(np.matmul(sym, tri)), 0.0])
+    return GradientList([np.triu(np.matmul(tri, sym)), 0.0])
+
+
+def cho_solve_adjoint_tangent(tgb, tx, tc, gb, x, c_and_lower):
+    """Tangent of ``cho_solve_adjoint(gb, x, (c, lower))`` for tangents of gb, x and the
+    factor pair (0.0 for none): ``tril(dsym L + sym dL)`` (lower) or
+    ``triu(dU sym + U dsym)`` (upper).  A GradientList, like the adjoint."""
+    c, lower = c_and_lower
+    dc = _factor_tangent(tc)
+    tri = np.tril if lower else np.triu
+    factor = tri(c)
+    ga = solve_adjoint_a(gb, x)
+    sym = ga + mT(ga)
+    dga = 0.0
+    if np.ndim(tgb) != 0:
+        dga = dga + solve_adjoint_a(tgb, x)
+    if np.ndim(tx) != 0:
+        dga = dga + solve_adjoint_a(gb, tx)
+    out = np.zeros(np.shape(c))
+    if np.ndim(dga) != 0:
+        dsym = dga + mT(dga)
+        out = out + (np.matmul(dsym, factor) if lower else np.matmul(factor, dsym))
+    if dc is not None:
+        out = out + (np.matmul(sym, tri(dc)) if lower else np.matmul(tri(dc), sym))
+    return GradientList([tri(out), 0.0])

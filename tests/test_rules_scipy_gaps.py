@@ -194,10 +194,43 @@ def test_lu_factor_lu_solve(trans):
     check_expr("sla.lu_solve(sla.lu_factor(a), b)", consts={"b": rand(4)}, a=a)
 
 
-def test_factor_solves_second_derivatives_are_clear_errors():
-    for expr in ["sla.cho_solve(sla.cho_factor(%s), b)" % SYM,
-                 "sla.lu_solve(sla.lu_factor(a), b)"]:
-        loss = make_loss(expr, ["a", "b"])
-        with pytest.raises(s2sgrad.UnsupportedCallError, match="no derivative rule"):
-            s2sgrad.hvp(loss, wrt=(0, 1))(rand(3, 3) + 3 * np.eye(3), rand(3), rand(3),
-                                           (rand(3, 3), rand(3)))
+@pytest.mark.parametrize("expr", [
+    "np.linalg.cholesky(%s)" % SYM, "sla.cholesky(%s)" % SYM,
+    "sla.cholesky(%s, lower=True)" % SYM, "sla.cho_factor(%s)[0]" % SYM,
+    "sla.cho_solve(sla.cho_factor(%s), b)" % SYM,
+    "sla.cho_solve(sla.cho_factor(%s, lower=True), b)" % SYM])
+def test_cholesky_second_derivatives(expr):
+    args = dict(a=rand(3, 3))
+    if "b)" in expr:
+        args["b"] = rand(3, 2)
+    check_hvp(expr, **args)
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_cho_solve_second_derivatives_in_the_factor(lower):
+    tri = np.tril if lower else np.triu
+    c = tri(rand(3, 3)) + 3 * np.eye(3)
+    check_hvp("sla.cho_solve((c, %r), b)" % lower, c=c, b=rand(3))
+
+
+def test_cho_solve_grad_of_grad():
+    from gradcheck import check_grad
+
+    def f(a, b):
+        return np.sum(scipy.linalg.cho_solve(scipy.linalg.cho_factor(a @ a.T + 3.0 * np.eye(3)),
+                                             b) ** 2)
+
+    df = s2sgrad.grad(f, wrt=0)
+    w = rand(3, 3)
+
+    def g(a, b):
+        return np.sum(df(a, b) * w)
+
+    check_grad(g, (rand(3, 3), rand(3, 2)), wrt=(0, 1), rtol=1e-5)
+
+
+def test_lu_second_derivatives_are_clear_errors():
+    loss = make_loss("sla.lu_solve(sla.lu_factor(a), b)", ["a", "b"])
+    with pytest.raises(s2sgrad.UnsupportedCallError, match="no derivative rule"):
+        s2sgrad.hvp(loss, wrt=(0, 1))(rand(3, 3) + 3 * np.eye(3), rand(3), rand(3),
+                                       (rand(3, 3), rand(3)))

@@ -8,7 +8,8 @@ or ordering (locally constant), so the rule is exact.
 import numpy as np
 
 from .. import runtime
-from ..runtime import (convolve_adjoint, convolve_window, cov_adjoint, cov_cross,
+from ..runtime import (cho_solve_adjoint_vjp, cholesky_adjoint_vjp, convolve_adjoint,
+                       convolve_window, cov_adjoint, cov_cross,
                        cumprod_adjoint, cumprod_curvature, cumprod_tangent,
                        expand_reduced, gather_source, histogram_edges_adjoint,
                        histogram_edges_tangent, lstsq_residual_gradient,
@@ -294,3 +295,18 @@ def mvn_logpdf_adjoint_rule(result, g, x, mean, cov, which):
     grad[x] = mvn_logpdf_curvature(grad[result], g, x, mean, cov, which, 1)
     grad[mean] = mvn_logpdf_curvature(grad[result], g, x, mean, cov, which, 2)
     grad[cov] = mvn_logpdf_curvature(grad[result], g, x, mean, cov, which, 3)
+
+
+# second derivatives of the Cholesky factorization (np.linalg.cholesky, scipy.linalg's
+# cholesky / cho_factor) and of scipy.linalg.cho_solve's factor gradient
+@vjp(runtime.cholesky_adjoint, family="runtime")
+def cholesky_adjoint_rule(result, g, L):
+    grad[g] = cholesky_adjoint_vjp(grad[result], g, L, 0)
+    grad[L] = cholesky_adjoint_vjp(grad[result], g, L, 1)
+
+
+@vjp(runtime.cho_solve_adjoint, family="runtime")
+def cho_solve_adjoint_rule(result, gb, x, c_and_lower):
+    grad[gb] = cho_solve_adjoint_vjp(grad[result], gb, x, c_and_lower, 0)
+    grad[x] = cho_solve_adjoint_vjp(grad[result], gb, x, c_and_lower, 1)
+    grad[c_and_lower] = cho_solve_adjoint_vjp(grad[result], gb, x, c_and_lower, 2)

@@ -252,6 +252,17 @@ def lu_solve(result, lu_and_piv, b, trans=0, overwrite_b=False, check_finite=Tru
     tangent[result] += runtime.lu_solve_tangent(0.0, tangent[b], lu_and_piv, result, trans)
 
 
+@tangent_rule(runtime.cho_solve_adjoint)
+def cho_solve_adjoint(result, gb, x, c_and_lower):
+    # a list result (factor, flag): the terms add item by item
+    tangent[result] = runtime.cho_solve_adjoint_tangent(tangent[gb], 0.0, 0.0, gb, x,
+                                                        c_and_lower)
+    tangent[result] += runtime.cho_solve_adjoint_tangent(0.0, tangent[x], 0.0, gb, x,
+                                                         c_and_lower)
+    tangent[result] += runtime.cho_solve_adjoint_tangent(0.0, 0.0, tangent[c_and_lower], gb,
+                                                         x, c_and_lower)
+
+
 def rule_key_for(expr: gast.expr, op) -> Optional[tuple]:
     """The table key of the primitive on a right-hand side (mirrors ``classify``)."""
     if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
