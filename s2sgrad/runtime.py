@@ -1505,7 +1505,7 @@ __all__ += ["mvn_entropy_adjoint", "mvn_entropy_curvature", "cho_solve_adjoint",
             "cho_factor_tangent", "cho_solve_tangent", "lu_permutation", "lu_solve_adjoint",
             "lu_factor_adjoint", "lu_factor_tangent", "lu_solve_tangent",
             "mvn_logpdf_curvature", "cholesky_adjoint_vjp", "cho_solve_adjoint_vjp",
-            "cho_solve_adjoint_tangent"]
+            "cho_solve_adjoint_tangent", "lu_solve_adjoint_tangent", "lu_factor_adjoint_tangent"]
 
 
 def mvn_entropy_adjoint(g, mean, cov):
@@ -1773,3 +1773,54 @@ def cho_solve_adjoint_tangent(tgb, tx, tc, gb, x, c_and_lower):
     if dc is not None:
         out = out + (np.matmul(sym, tri(dc)) if lower else np.matmul(tri(dc), sym))
     return GradientList([tri(out), 0.0])
+
+
+def lu_solve_adjoint_tangent(tgb, tx, tlu, gb, x, lu_and_piv, trans=0):
+    """Tangent of ``lu_solve_adjoint(gb, x, (lu, piv), trans)`` for tangents of gb, x and
+    the factor pair (0.0 for none): with ``pga`` the permuted gradient with respect to a,
+    ``tril(dpga U.T + pga dU.T, -1) + triu(dL.T pga + L.T dpga)``.  A GradientList."""
+    lu, piv = lu_and_piv
+    low, up = _lu_parts(lu)
+    perm = lu_permutation(piv)
+    dlu = _factor_tangent(tlu)
+    transposed = trans not in (0, "N")
+    dga = 0.0
+    if np.ndim(tgb) != 0:
+        dga = dga + solve_adjoint_a(tgb, x)
+    if np.ndim(tx) != 0:
+        dga = dga + solve_adjoint_a(gb, tx)
+    out = np.zeros(lu.shape)
+    if np.ndim(dga) != 0:
+        dpga = (mT(dga) if transposed else dga)[perm]
+        out = out + np.tril(np.matmul(dpga, mT(up)), -1) + np.triu(np.matmul(mT(low), dpga))
+    if dlu is not None:
+        ga = solve_adjoint_a(gb, x)
+        pga = (mT(ga) if transposed else ga)[perm]
+        out = out + (np.tril(np.matmul(pga, mT(np.triu(dlu))), -1)
+                     + np.triu(np.matmul(mT(np.tril(dlu, -1)), pga)))
+    return GradientList([out, 0.0])
+
+
+def lu_factor_adjoint_tangent(tg, tlu, g, lu_and_piv):
+    """Tangent of ``lu_factor_adjoint(g, (lu, piv))`` for tangents of g and the factor
+    pair (0.0 for none).  With ``X = L^-T M U^-T`` (the adjoint before the row
+    permutation): ``dX = L^-T (dM - dL.T X U.T - L.T X dU.T) U^-T``."""
+    lu, piv = lu_and_piv
+    low, up = _lu_parts(lu)
+    g = np.broadcast_to(g, lu.shape)
+    dlu = _factor_tangent(tlu)
+    dm = np.zeros(lu.shape)
+    if np.ndim(tg) != 0:
+        tg = np.broadcast_to(tg, lu.shape)
+        dm = dm + np.tril(np.matmul(mT(low), tg), -1) + np.triu(np.matmul(tg, mT(up)))
+    if dlu is not None:
+        dlow, dup = np.tril(dlu, -1), np.triu(dlu)
+        inner = np.tril(np.matmul(mT(low), g), -1) + np.triu(np.matmul(g, mT(up)))
+        x = mT(np.linalg.solve(up, mT(np.linalg.solve(mT(low), inner))))
+        dm = (dm + np.tril(np.matmul(mT(dlow), g), -1) + np.triu(np.matmul(g, mT(dup)))
+              - np.matmul(np.matmul(mT(dlow), x), mT(up))
+              - np.matmul(np.matmul(mT(low), x), mT(dup)))
+    dx = mT(np.linalg.solve(up, mT(np.linalg.solve(mT(low), dm))))
+    out = np.empty_like(dx)
+    out[lu_permutation(piv)] = dx
+    return out

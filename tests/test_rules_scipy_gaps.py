@@ -1,7 +1,8 @@
 """SciPy rules with broadcasting arguments, forward mode and second derivatives
 (rules/scipy_special.py, scipy_stats.py, scipy_misc.py): norm.isf,
 multivariate_normal.entropy, gammasgn, solve_triangular with trans, cho_factor /
-cho_solve and lu_factor / lu_solve, second derivatives of the multivariate normal."""
+cho_solve and lu_factor / lu_solve, second derivatives of the multivariate normal
+and of the factorizations."""
 import numpy as np
 import pytest
 
@@ -229,8 +230,26 @@ def test_cho_solve_grad_of_grad():
     check_grad(g, (rand(3, 3), rand(3, 2)), wrt=(0, 1), rtol=1e-5)
 
 
-def test_lu_second_derivatives_are_clear_errors():
-    loss = make_loss("sla.lu_solve(sla.lu_factor(a), b)", ["a", "b"])
+PIVOTING = np.diag([0.1, 3.0, -2.0, 0.5])        # lu_factor swaps rows
+
+
+@pytest.mark.parametrize("trans", [0, 1])
+def test_lu_second_derivatives(trans):
+    expr = "sla.lu_solve(sla.lu_factor(a), b, trans=%r)" % trans
+    check_hvp(expr, a=rand(4, 4) + PIVOTING, b=rand(4, 2))
+    check_hvp(expr, a=rand(4, 4) + PIVOTING, b=rand(4))
+    check_hvp("sla.lu_factor(a)[0]", a=rand(4, 4) + PIVOTING)
+
+
+def test_lu_grad_of_grad_is_a_clear_error():
+    # forward over reverse (HVPs, Hessians) is supported; reverse over reverse is not
+    def f(a, b):
+        return np.sum(scipy.linalg.lu_solve(scipy.linalg.lu_factor(a), b) ** 2)
+
+    df = s2sgrad.grad(f, wrt=0)
+
+    def g(a, b):
+        return np.sum(df(a, b))
+
     with pytest.raises(s2sgrad.UnsupportedCallError, match="no derivative rule"):
-        s2sgrad.hvp(loss, wrt=(0, 1))(rand(3, 3) + 3 * np.eye(3), rand(3), rand(3),
-                                       (rand(3, 3), rand(3)))
+        s2sgrad.grad(g, wrt=0)(rand(3, 3) + 3 * np.eye(3), rand(3))

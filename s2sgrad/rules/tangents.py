@@ -263,6 +263,23 @@ def cho_solve_adjoint(result, gb, x, c_and_lower):
                                                          x, c_and_lower)
 
 
+@tangent_rule(runtime.lu_solve_adjoint)
+def lu_solve_adjoint(result, gb, x, lu_and_piv, trans=0):
+    tangent[result] = runtime.lu_solve_adjoint_tangent(tangent[gb], 0.0, 0.0, gb, x,
+                                                       lu_and_piv, trans)
+    tangent[result] += runtime.lu_solve_adjoint_tangent(0.0, tangent[x], 0.0, gb, x,
+                                                        lu_and_piv, trans)
+    tangent[result] += runtime.lu_solve_adjoint_tangent(0.0, 0.0, tangent[lu_and_piv], gb, x,
+                                                        lu_and_piv, trans)
+
+
+@tangent_rule(runtime.lu_factor_adjoint)
+def lu_factor_adjoint(result, g, lu_and_piv):
+    tangent[result] = runtime.lu_factor_adjoint_tangent(tangent[g], 0.0, g, lu_and_piv)
+    tangent[result] += runtime.lu_factor_adjoint_tangent(0.0, tangent[lu_and_piv], g,
+                                                         lu_and_piv)
+
+
 def rule_key_for(expr: gast.expr, op) -> Optional[tuple]:
     """The table key of the primitive on a right-hand side (mirrors ``classify``)."""
     if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
