@@ -312,7 +312,11 @@ class GradientFunction(functools.partial):
     def _bind(self, args, kwargs):
         if self._sig is None:
             return args
-        bound = self._sig.bind(*args, **kwargs)
+        try:
+            bound = self._sig.bind(*args, **kwargs)
+        except TypeError as exc:        # as the function itself would say it
+            raise TypeError("%s(): %s" % (getattr(self._fn, "__name__", "function"), exc)) \
+                from None
         bound.apply_defaults()
         return tuple(bound.arguments.values())
 

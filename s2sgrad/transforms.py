@@ -182,7 +182,10 @@ class Transform:
     def _bind(self, args):
         if self._sig is None or len(args) == self._nparams:
             return tuple(args)
-        bound = self._sig.bind(*args)
+        try:
+            bound = self._sig.bind(*args)
+        except TypeError as exc:        # as the function itself would say it
+            raise TypeError("%s(): %s" % (self.__name__, exc)) from None
         bound.apply_defaults()
         return tuple(bound.arguments.values())
 

@@ -529,3 +529,17 @@ def test_inplace_update_of_an_entry_next_to_a_view_of_another():
     expected = np.zeros((2, 3))
     expected[-1] = 2.0 * w[1][-1] * np.sum(x) + 1.0
     np.testing.assert_allclose(grows, expected)
+
+
+def test_a_wrong_call_names_the_function_like_python_does():
+    def two(x, y):
+        return x * y
+
+    with pytest.raises(TypeError, match=r"two\(\): missing a required argument: 'y'"):
+        grad(two)(1.0)
+    with pytest.raises(TypeError, match=r"two\(\): too many positional arguments"):
+        grad(two)(1.0, 2.0, 3.0)
+    g = grad(two)
+    g(1.0, 2.0)                 # from the second call on the dispatcher binds: Python's own
+    with pytest.raises(TypeError, match="two"):
+        g(1.0)
