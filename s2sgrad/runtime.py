@@ -1282,6 +1282,14 @@ def _nested_like(arrays, leaves):
     return leaves.pop(0)
 
 
+def _plain_lists(nested):
+    """``nested`` with its lists as plain ``list`` (NumPy < 2 nests np.block only in
+    lists of exactly that type; a GradientList would be read as one ragged array)."""
+    if isinstance(nested, list):
+        return [_plain_lists(item) for item in nested]
+    return nested
+
+
 def block_adjoint(g, arrays):
     """Gradient of np.block(arrays) (nested lists of arrays): np.block run on each
     leaf's positions (offset per leaf) says which entries of the result each leaf
@@ -1289,7 +1297,7 @@ def block_adjoint(g, arrays):
     leaves = _leaves(arrays)
     starts = np.cumsum([0] + [np.size(x) for x in leaves])
     positions = _nested_like(arrays, [source_index(x) + s for x, s in zip(leaves, starts)])
-    source = np.block(positions)
+    source = np.block(_plain_lists(positions))
     parts = [scatter_source(g, x, np.where((source >= s) & (source < s + np.size(x)),
                                            source - s, -1))
              for x, s in zip(leaves, starts)]
