@@ -600,7 +600,7 @@ def test_histogram_hessian():
 @pytest.mark.parametrize("m,k", [(5, None), (5, 2), (3, None), (3, 2), (4, 1)], ids=str)
 @pytest.mark.parametrize("item", ["[0]", "[1]", "[3]", "[0] * 2.0 + np.sum(r[1])"])
 def test_lstsq(m, k, item):
-    a = rand(m, 3) + 2.0 * np.eye(m, 3)
+    a = 0.5 * rand(m, 3) + 2.0 * np.eye(m, 3)     # well conditioned whatever the draw
     b = rand(m) if k is None else rand(m, k)
     if item.startswith("[0] *"):
         expr = "np.linalg.lstsq(a, b, rcond=None)[0] * 2.0 + np.sum(np.linalg.lstsq(a, b)[1])"
