@@ -99,6 +99,20 @@ def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
         if isinstance(node, gast.Delete) and all(isinstance(t, gast.Name)
                                                  for t in node.targets):
             continue        # del y: the name is not read again in a working program
+        if isinstance(node, (gast.Assign, gast.AugAssign)):
+            for t in (node.targets if isinstance(node, gast.Assign) else [node.target]):
+                base = t
+                while isinstance(base, gast.Subscript):
+                    base = base.value
+                if base is not t and not isinstance(base, gast.Name):
+                    # y.flat[i] = v, y.T[0] = v, f(y)[0] = v: a write into a view
+                    raise info.error(UnsupportedSyntaxError,
+                                     "writing into '%s' (a view or attribute of an array) "
+                                     "cannot be differentiated" % A.dotted(base)
+                                     if A.dotted(base) else "writing into the result of an "
+                                     "expression cannot be differentiated", node,
+                                     hint="index the array itself: y[i] = v (for y.flat[k], "
+                                          "y[np.unravel_index(k, y.shape)] = v)")
         if isinstance(node, rejected):
             for cls, (what, hint) in _REJECTED.items():
                 if isinstance(node, cls):

@@ -455,6 +455,10 @@ class ReverseBuilder:
             out.append(copy_stmt)
             self.private.add(y)
         part = gast.Subscript(value=A.load(g), slice=A.clone(tgt.slice), ctx=gast.Load())
+        if self._may_repeat(tgt.slice):
+            # y[[0, 0, 2]] = v: of a repeated element, y keeps the last value written
+            part = A.call(A.load(self.b.helper("written_part")),
+                          [A.load(g), _index_value(tgt.slice)])
         v = stmt.value
         if isinstance(v, gast.Name) and v.id in self.active:
             key = getattr(stmt, "s2s_write_key", None)
@@ -475,6 +479,31 @@ class ReverseBuilder:
         clear.s2s_comment = comment
         out.append(clear)
         return out
+
+    def _may_repeat(self, index: gast.expr) -> bool:
+        """Whether an index may name one element twice: it holds an integer array or a
+        list (advanced indexing), not only constants, slices and Python ints."""
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+        shapes = self.shapes
+
+        def scalar(name):
+            vi = shapes.get(name) if shapes is not None else None
+            return vi is not None and not vi.is_array and not shapes.is_container(name)
+
+        for p in parts:
+            if isinstance(p, (gast.Slice, gast.Constant)):
+                continue
+            if isinstance(p, gast.Name) and shapes is not None:
+                vi = shapes.get(p.id)
+                if vi is not None and vi.is_array and numpy.dtype(vi.dtype).kind == "b":
+                    continue                    # a mask names each element once
+            if isinstance(p, (gast.Name, gast.BinOp, gast.UnaryOp)) and all(
+                    isinstance(n, (gast.Constant, gast.BinOp, gast.UnaryOp, gast.Name,
+                                   gast.operator, gast.unaryop, gast.expr_context))
+                    and (not isinstance(n, gast.Name) or scalar(n.id)) for n in A.nodes(p)):
+                continue                        # y[t + 1], y[-1], y[i]: one element
+            return True
+        return False
 
     def own_copy(self, v: str) -> gast.expr:
         """A copy of grad_v that may be updated in place (containers stay containers)."""

@@ -210,7 +210,7 @@ __all__ += ["GradientList", "mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoi
             "select_adjoint", "select_default_adjoint", "solve_adjoint_a",
             "convolve_adjoint", "mvn_logpdf_adjoint", "index_concatenate_adjoint",
             "gradient_adjoint", "linspace_adjoint", "rollaxis_adjoint", "partition_adjoint",
-            "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "item_before_write", "digamma", "trigamma", "prod_items_adjoint", "dot_items", "dist_adjoint", "sequence_adjoint",
+            "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "written_part", "item_before_write", "digamma", "trigamma", "prod_items_adjoint", "dot_items", "dist_adjoint", "sequence_adjoint",
             "add_at", "subtract_at", "extremum_index", "extremum_item_adjoint",
             "extremum_item_tangent", "interp_slope",
             "interp_fp_adjoint", "svd_adjoint", "qr_adjoint", "meshgrid_adjoint",
@@ -829,6 +829,22 @@ def matrix_power_adjoint(g, a, n):
     for k in range(n):
         out = out + np.matmul(np.matmul(mT(powers[k]), g), mT(powers[n - 1 - k]))
     return out
+
+
+def written_part(g, index):
+    """``g[index]`` for the adjoint of a write ``y[index] = v``: where an advanced index
+    names one element several times, y keeps only the last value written (NumPy's
+    assignment order), so the earlier occurrences get a zero gradient."""
+    part = np.array(g[index], dtype=np.result_type(g, np.float64))
+    basic = (int, np.integer, slice, type(None), type(Ellipsis))
+    if isinstance(index, basic) or (isinstance(index, tuple)
+                                    and all(isinstance(i, basic) for i in index)):
+        return part                     # basic indexing names each element once
+    ids = np.arange(part.size).reshape(part.shape)
+    owner = np.full(np.shape(g), -1)
+    owner[index] = ids
+    part[owner[index] != ids] = 0.0
+    return part
 
 
 def item_before_write(container, key):

@@ -202,3 +202,53 @@ def test_write_seen_through_a_view_is_rejected():
         grad(write_through_a_view)(rng.normal(size=3))
     msg = str(info.value)
     assert "'v'" in msg and "test_array_writes.py" in msg and "y = y.copy()" in msg
+
+
+# -- an advanced index naming an element twice: y keeps the last value written ------------
+
+def repeated_add(x, v):
+    y = x * 1.0
+    y[[0, 0, 2]] += v                # NumPy buffers: y[0] = x[0] + v[1]
+    return np.sum(y * y)
+
+
+def repeated_set(x, v, idx):
+    y = x * 1.0
+    y[idx] = v * 2.0                 # idx = [1, 3, 1]: v[2] lands in y[1], v[0] does not
+    return np.sum(y ** 3)
+
+
+def repeated_rows(a, r):
+    y = a * 1.0
+    y[[1, 1], :] = r
+    return np.sum(np.sin(y))
+
+
+def test_repeated_indices_give_the_gradient_to_the_last_write():
+    rng = np.random.default_rng(4)
+    x, v3 = rng.normal(size=4), rng.normal(size=3)
+    check_grad(repeated_add, (x, v3), wrt=(0, 1))
+    gx, gv = grad(repeated_add, wrt=(0, 1))(x, v3)
+    y = x.copy()
+    y[[0, 0, 2]] += v3
+    np.testing.assert_allclose(gv, [0.0, 2.0 * y[0], 2.0 * y[2]], rtol=1e-15)
+    check_grad(repeated_set, (x, v3, np.array([1, 3, 1])), wrt=(0, 1))
+    check_grad(repeated_rows, (rng.normal(size=(3, 2)), rng.normal(size=(2, 2))), wrt=(0, 1))
+
+
+def test_writes_through_views_and_attributes_are_rejected():
+    import s2sgrad
+
+    def through_flat(x):
+        y = x * 1.0
+        y.flat[1] = x[0] * 5.0
+        return np.sum(y * y)
+
+    def through_transpose(x):
+        y = x.reshape(2, 2) * 1.0
+        y.T[0] = x[:2]
+        return np.sum(y * y)
+
+    for f, what in ((through_flat, "y.flat"), (through_transpose, "y.T")):
+        with pytest.raises(s2sgrad.UnsupportedSyntaxError, match="writing into '%s'" % what):
+            grad(f)(np.array([0.5, -1.0, 2.0, 0.7]))
