@@ -455,7 +455,8 @@ class ReverseBuilder:
             out.append(copy_stmt)
             self.private.add(y)
         part = gast.Subscript(value=A.load(g), slice=A.clone(tgt.slice), ctx=gast.Load())
-        if self._may_repeat(tgt.slice):
+        fresh = self._may_repeat(tgt.slice)     # a new array, not a view of grad_y
+        if fresh:
             # y[[0, 0, 2]] = v: of a repeated element, y keeps the last value written
             part = A.call(A.load(self.b.helper("written_part")),
                           [A.load(g), _index_value(tgt.slice)])
@@ -465,11 +466,12 @@ class ReverseBuilder:
             written = self.shapes.get(key) if (self.shapes is not None and key) else None
             vi = self.shapes.get(v.id) if self.shapes is not None else None
             if written is None or vi is None:
-                value = A.call(self.np("copy"), [A.call(A.load(self.b.helper("unbroadcast")),
-                                                        [part, A.load(v.id)])])
+                value = A.call(A.load(self.b.helper("unbroadcast")), [part, A.load(v.id)])
+                if not fresh:
+                    value = A.call(self.np("copy"), [value])
             elif written.shape == vi.shape:
                 value = part
-                if written.is_array:
+                if written.is_array and not fresh:
                     value = A.call(gast.Attribute(value=part, attr="copy", ctx=gast.Load()))
             else:
                 value = self._unbroadcast_shapes(part, written.shape, vi.shape)
