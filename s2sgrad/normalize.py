@@ -89,6 +89,11 @@ def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
                          hint="make them ordinary positional parameters (defaults are fine)")
     rejected = tuple(_REJECTED)
     stored = None
+    # a, *rest = xs (desugar.split_unpacking): a starred assignment or loop target
+    unpacked = {id(e) for node in A.nodes(gast.Module(body=fn.body, type_ignores=[]))
+                if isinstance(node, (gast.Assign, gast.For))
+                for t in (node.targets if isinstance(node, gast.Assign) else [node.target])
+                for e in A.nodes(t) if isinstance(e, gast.Starred)}
     for node in A.nodes(gast.Module(body=fn.body, type_ignores=[])):
         if isinstance(node, (gast.Global, gast.Nonlocal)):
             # a declaration for reading is what Python does without one: dropped
@@ -113,7 +118,7 @@ def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
                                      "expression cannot be differentiated", node,
                                      hint="index the array itself: y[i] = v (for y.flat[k], "
                                           "y[np.unravel_index(k, y.shape)] = v)")
-        if isinstance(node, rejected):
+        if isinstance(node, rejected) and id(node) not in unpacked:
             for cls, (what, hint) in _REJECTED.items():
                 if isinstance(node, cls):
                     raise info.error(UnsupportedSyntaxError,
@@ -1083,6 +1088,8 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
     body = lower_comprehensions(body, names, info, fn)
     body, extra_globals = inline_calls(body, parsed, names)
     body = normalize_control_flow(body, names, info, fn, dict_names(fn, example_args))
+    from .desugar import split_unpacking
+    body = split_unpacking(body, names)
     varied = varied_names(_with_body(fn, body), set(wrt))
     from .analysis import Namespace
     namespace = Namespace(collections.ChainMap(extra_globals, parsed.globals)

@@ -331,8 +331,10 @@ class ReverseBuilder:
         if (isinstance(tgt, (gast.Tuple, gast.List)) and isinstance(stmt.value, gast.Name)
                 and all(isinstance(e, gast.Name) for e in tgt.elts)):
             return self.backward_unpack(stmt, tgt, stmt.value.id) + [slot]
-        if isinstance(tgt, (gast.Tuple, gast.List)) and not (A.names_stored(tgt) & self.active):
-            for n in A.names_stored(tgt):       # n, d = x.shape: no gradient
+        if isinstance(tgt, (gast.Tuple, gast.List)) and not (
+                A.names_stored(tgt) & self.active and A.names_loaded(stmt.value) & self.active):
+            # n, d = x.shape; out, cache = None, None: no gradient
+            for n in A.names_stored(tgt):
                 self.defined.discard(n)
             return [slot]
         if isinstance(tgt, gast.Subscript) and isinstance(tgt.value, gast.Name):
