@@ -74,6 +74,15 @@ def _located(fn: Callable) -> dict:
             "lineno": code.co_firstlineno if code is not None else None}
 
 
+def arity(sig: inspect.Signature) -> int:
+    """The number of arguments a call that needs no binding passes; -1 with *args or
+    **kwargs (every call binds: the generated code takes their tuple and dict as
+    arguments of their own, as it takes keyword-only ones)."""
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values()):
+        return -1
+    return len(sig.parameters)
+
+
 def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
     name = getattr(fn, "__name__", "function")
     try:
@@ -83,27 +92,20 @@ def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
         # no signature (a C callable, a ufunc of an older NumPy): a first call will say
         # what is wrong with it; an index cannot be checked here
         params, known = [], False
-    positional = [p.name for p in params
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    # every parameter, in signature order: *args is one parameter (a tuple, its
+    # gradient a tuple), keyword-only ones and **kwargs (a dict) follow
+    positional = [p.name for p in params]
     single = isinstance(wrt, (int, str)) and not isinstance(wrt, bool)
     items = [wrt] if single else list(wrt) if isinstance(wrt, (tuple, list)) else None
     if items is None or not items:
         raise WrtError("wrt must be an int, a parameter name, or a non-empty tuple of those; "
                        "got %r" % (wrt,), **_located(fn),
                        hint="for example wrt=0, wrt='x' or wrt=(0, 'b')")
-    variadic = [("*" if p.kind == p.VAR_POSITIONAL else "**") + p.name for p in params
-                if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     out = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, (int, str)):
             raise WrtError("wrt entries must be ints or parameter names; got %r" % (item,),
                            **_located(fn), hint="for example wrt=(0, 'b')")
-        if variadic and (isinstance(item, int) and not 0 <= item < len(positional)
-                         or isinstance(item, str) and item not in positional):
-            raise WrtError("wrt=%r names no explicit parameter of %s, and %s parameters "
-                           "are not supported" % (item, name, " and ".join(variadic)),
-                           **_located(fn),
-                           hint="list the parameters explicitly: def %s(x, y, z): ..." % name)
         if isinstance(item, str):
             if item not in positional:
                 raise WrtError("%r is not a parameter of %s; its parameters are %s"
@@ -113,7 +115,7 @@ def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
         else:
             idx = item
             if known and not 0 <= idx < len(positional):
-                raise WrtError("wrt=%d is out of range: %s has %d positional parameter(s)"
+                raise WrtError("wrt=%d is out of range: %s has %d parameter(s)"
                                % (idx, name, len(positional)), **_located(fn),
                                hint="use an index from 0 to %d" % (len(positional) - 1))
         if idx in out:
@@ -229,7 +231,9 @@ class GradientFunction(functools.partial):
         self._last = None
         try:
             sig = inspect.signature(fn)
-            self._nparams = len(sig.parameters)
+            # (-1 with *args or **kwargs: every call binds, so the generated code gets
+            # their tuple and dict as arguments of their own)
+            self._nparams = arity(sig)
             self._sig = sig
         except (TypeError, ValueError):
             self._nparams = -1

@@ -132,10 +132,13 @@ class Inliner:
         return out
 
     def nested_callee(self, node: gast.FunctionDef, namespace, info) -> _Callee:
+        from .desugar import flatten_signature
+        flatten_signature(node)
         defaults = {}
         params = [a.id for a in node.args.posonlyargs + node.args.args]
         if node.args.defaults:
-            for p, d in zip(params[-len(node.args.defaults):], node.args.defaults):
+            for p, d in zip(params[:node.s2s_signature["positional"]][
+                    -len(node.args.defaults):], node.args.defaults):
                 defaults[p] = d
         return _Callee(id(node), node, info, namespace, defaults, True, node.name)
 
@@ -173,10 +176,12 @@ class Inliner:
             parsed.node = generator_arguments_to_lists(A.clone(parsed.node))
             check_supported(parsed.node, parsed.info)
             defaults = {}
+            npos = parsed.node.s2s_signature["positional"]
             params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
             if obj.__defaults__:
-                for p, d in zip(params[-len(obj.__defaults__):], obj.__defaults__):
+                for p, d in zip(params[:npos][-len(obj.__defaults__):], obj.__defaults__):
                     defaults[p] = d
+            defaults.update(obj.__kwdefaults__ or {})
             cached = _Callee(id(obj), parsed.node, parsed.info,
                              Namespace(parsed.globals, parsed.closure), defaults, False,
                              getattr(obj, "__name__", "f").replace("<lambda>", "lambda_"))
@@ -208,65 +213,38 @@ class Inliner:
         everything = gast.Module(body=node.body, type_ignores=[])
         for n in A.names_loaded(everything) - A.names_stored(everything) - set(params):
             self.names.reserve(n)
-        if node.args.vararg or node.args.kwarg or node.args.kwonlyargs:
-            raise callee.info.error(UnsupportedSyntaxError,
-                                    "*args, **kwargs and keyword-only parameters of '%s' are not "
-                                    "supported" % callee.name, node,
-                                    hint="list the parameters explicitly")
-        # bind the arguments
-        bound: Dict[str, gast.expr] = {}
-        if len(call.args) > len(params):
-            raise info.error(UnsupportedSyntaxError, "too many arguments in the call to '%s'"
-                             % callee.name, site)
-        for p, a in zip(params, call.args):
-            a = _folded(a)
-            if isinstance(a, gast.Starred):
-                raise info.error(UnsupportedSyntaxError, "starred arguments (*args) in calls "
-                                 "are not supported", site, hint="pass the arguments one by one")
-            bound[p] = a
-        for k in call.keywords:
-            if k.arg is None or k.arg not in params or k.arg in bound:
-                raise info.error(UnsupportedSyntaxError, "unsupported keyword argument %r in the "
-                                 "call to '%s'" % (k.arg, callee.name), site)
-            bound[k.arg] = _folded(k.value)
-        for p in params:
-            if p in bound:
-                continue
-            if p not in callee.defaults:
-                raise info.error(UnsupportedSyntaxError, "missing argument %r in the call to '%s'"
-                                 % (p, callee.name), site)
-            d = callee.defaults[p]
-            if isinstance(d, gast.AST):
-                bound[p] = A.clone(d)
-            elif _is_literal(d):
-                bound[p] = _literal(d)
-            else:
-                bound[p] = A.load(self.global_for(p, d))
+        bound = self.bind(callee, node, params, call, info, site)
         # fresh names for the callee's locals; parameters the callee never re-assigns
         # take the argument's own name
         body = node.body
         from .controlflow import lower_comprehensions
-        body = lower_comprehensions(body, self.names, callee.info, node)
+        from .desugar import expand_starred
+        body = expand_starred(lower_comprehensions(body, self.names, callee.info, node))
         stored = A.names_stored(gast.Module(body=body, type_ignores=[]))
         nested_defs = {s.name for s in A.nodes(gast.Module(body=body, type_ignores=[]))
                        if isinstance(s, gast.FunctionDef)}
         renames: Dict[str, str] = {}
-        pre: List[gast.stmt] = []
+        pre: List[gast.stmt] = self.bound_pre
         for p in params:
             a = bound[p]
             if isinstance(a, gast.Name) and p not in stored:
                 renames[p] = a.id
             elif p not in stored and (isinstance(a, gast.Constant) or (
-                    isinstance(a, gast.UnaryOp) and isinstance(a.operand, gast.Constant))):
-                renames[p] = a          # a constant argument is substituted
+                    isinstance(a, gast.UnaryOp) and isinstance(a.operand, gast.Constant))
+                    or getattr(a, "s2s_packed", False)):
+                renames[p] = a          # a constant argument (or *args' tuple) is substituted
             else:
                 renames[p] = self.names.fresh(p)
                 pre.append(gast.copy_location(A.assign(renames[p], a), site))
         for n in sorted(stored - set(params)):
             renames[n] = self.names.fresh(n)
-        body = _fold_static_branches([A.rename(s, renames) for s in body])
+        from .desugar import fold_displays
+        body = _fold_static_branches([fold_displays(A.rename(s, renames)) for s in body])
         # calls inside the callee, resolved in the callee's namespace
         local_values = {v for v in renames.values() if isinstance(v, str)}
+        for v in renames.values():          # the caller's names in *args' display
+            if not isinstance(v, str):
+                local_values |= A.names_loaded(v)
         callee_locals = local_values | caller_locals if callee.nested else local_values
         namespace = callee.namespace
         self.stack.append(callee.key)
@@ -297,6 +275,89 @@ class Inliner:
         last = gast.copy_location(A.assign(result, value), ret)
         _mark_origin(last, callee.info)
         return pre + body + [last], A.load(result)
+
+    def bind(self, callee: _Callee, node, params, call: gast.Call, info, site):
+        """The expression each parameter of ``callee`` takes at this call: positional
+        and keyword arguments, defaults, ``*args`` as a tuple display of the extra
+        positional arguments, ``**kwargs`` as a dict display of the extra keywords
+        (their items bound to fresh names first, so that substituting the display
+        for the parameter computes nothing twice)."""
+        from .desugar import fold_displays
+        sig = getattr(node, "s2s_signature", None) or {
+            "positional": len(params), "vararg": None, "kwonly": [], "kw_defaults": {},
+            "kwarg": None}
+        call = fold_displays(call)          # f(*(a, b)) -> f(a, b)
+        positional = params[:sig["positional"]]
+        for a in call.args:
+            if isinstance(a, gast.Starred):
+                raise info.error(UnsupportedSyntaxError, "a starred argument '*%s' in the call "
+                                 "to '%s': the number of values it passes is not known before "
+                                 "the call runs" % (A.dotted(a.value) or "...", callee.name),
+                                 site, hint="pass the arguments one by one, or a tuple "
+                                            "display: f(*(a, b))")
+        for k in call.keywords:
+            if k.arg is None:
+                raise info.error(UnsupportedSyntaxError, "'**%s' in the call to '%s': the "
+                                 "keywords it passes are not known before the call runs"
+                                 % (A.dotted(k.value) or "...", callee.name), site,
+                                 hint="pass the keyword arguments explicitly")
+        bound: Dict[str, gast.expr] = {}
+        extra_args = []
+        for k, a in enumerate(call.args):
+            if k < len(positional):
+                bound[positional[k]] = _folded(a)
+            elif sig["vararg"] is not None:
+                extra_args.append(a)
+            else:
+                raise info.error(UnsupportedSyntaxError, "too many arguments in the call to "
+                                 "'%s'" % callee.name, site)
+        keywords = set(positional[len(sig.get("posonly", ())):]) | set(sig["kwonly"])
+        extra_keywords = []
+        for k in call.keywords:
+            if k.arg in bound or (k.arg not in keywords and sig["kwarg"] is None):
+                raise info.error(UnsupportedSyntaxError, "unsupported keyword argument %r in the "
+                                 "call to '%s'" % (k.arg, callee.name), site)
+            if k.arg in keywords:
+                bound[k.arg] = _folded(k.value)
+            else:
+                extra_keywords.append(k)
+        pre = []
+
+        def held(value, hint):
+            if isinstance(value, (gast.Name, gast.Constant)):
+                return value
+            name = self.names.fresh(hint)
+            pre.append(gast.copy_location(A.assign(name, value), site))
+            return A.load(name)
+
+        if sig["vararg"] is not None:
+            packed = gast.Tuple(elts=[held(a, sig["vararg"]) for a in extra_args],
+                                ctx=gast.Load())
+            packed.s2s_packed = True
+            bound[sig["vararg"]] = packed
+        if sig["kwarg"] is not None:
+            packed = gast.Dict(keys=[A.const(k.arg) for k in extra_keywords],
+                               values=[held(k.value, k.arg) for k in extra_keywords])
+            packed.s2s_packed = True
+            bound[sig["kwarg"]] = packed
+        self.bound_pre = pre
+        for p in params:
+            if p in bound:
+                continue
+            if p in sig["kw_defaults"] and callee.nested:
+                bound[p] = A.clone(sig["kw_defaults"][p])
+                continue
+            if p not in callee.defaults:
+                raise info.error(UnsupportedSyntaxError, "missing argument %r in the call to '%s'"
+                                 % (p, callee.name), site)
+            d = callee.defaults[p]
+            if isinstance(d, gast.AST):
+                bound[p] = A.clone(d)
+            elif _is_literal(d):
+                bound[p] = _literal(d)
+            else:
+                bound[p] = A.load(self.global_for(p, d))
+        return bound
 
     def global_for(self, hint: str, obj, caller_ns: Optional[Namespace] = None,
                    caller_locals: Set[str] = frozenset()) -> str:

@@ -78,22 +78,17 @@ _REJECTED = {
 
 
 def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
-    args = fn.args
-    if args.vararg is not None or args.kwarg is not None:
-        raise info.error(UnsupportedSyntaxError,
-                         "*args and **kwargs parameters are not supported", fn,
-                         hint="list the parameters explicitly: def f(x, y, z): ...")
-    if args.kwonlyargs:
-        raise info.error(UnsupportedSyntaxError,
-                         "keyword-only parameters are not supported", fn,
-                         hint="make them ordinary positional parameters (defaults are fine)")
     rejected = tuple(_REJECTED)
     stored = None
     # a, *rest = xs (desugar.split_unpacking): a starred assignment or loop target
+    # f(*xs): spread by desugar.expand_starred / the inliner, or run as it is where no
+    # gradient is involved (np.random.rand(*x.shape))
     unpacked = {id(e) for node in A.nodes(gast.Module(body=fn.body, type_ignores=[]))
                 if isinstance(node, (gast.Assign, gast.For))
                 for t in (node.targets if isinstance(node, gast.Assign) else [node.target])
                 for e in A.nodes(t) if isinstance(e, gast.Starred)}
+    unpacked |= {id(a) for node in A.nodes(gast.Module(body=fn.body, type_ignores=[]))
+                 if isinstance(node, gast.Call) for a in node.args if isinstance(a, gast.Starred)}
     for node in A.nodes(gast.Module(body=fn.body, type_ignores=[])):
         if isinstance(node, (gast.Global, gast.Nonlocal)):
             # a declaration for reading is what Python does without one: dropped
@@ -857,15 +852,21 @@ class ThreeAddress:
         for a in expr.args:
             if isinstance(a, gast.Starred):
                 raise self.info.error(UnsupportedSyntaxError,
-                                      "starred arguments (*args) in calls are not supported",
-                                      self.origin, hint="pass the arguments one by one")
+                                      "a starred argument '*%s' passes differentiated values, "
+                                      "and how many is not known before the call runs"
+                                      % (A.dotted(a.value) or "..."), self.origin,
+                                      hint="pass the arguments one by one, or a tuple that "
+                                           "is a parameter or assigned once: xs = (a, b); f(*xs)")
             args.append(self.atom(a, base))
         keywords = []
         for k in expr.keywords:
             if k.arg is None:
                 raise self.info.error(UnsupportedSyntaxError,
-                                      "'**kwargs' in calls is not supported", self.origin,
-                                      hint="pass keyword arguments explicitly")
+                                      "'**%s' passes differentiated values under keywords "
+                                      "not known before the call runs"
+                                      % (A.dotted(k.value) or "..."), self.origin,
+                                      hint="pass keyword arguments explicitly, or a dict "
+                                           "display: f(**{'a': x})")
             keywords.append(gast.keyword(arg=k.arg, value=self.atom(k.value, base)))
         return gast.Call(func=func, args=args, keywords=keywords)
 
@@ -1086,6 +1087,8 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
     from .controlflow import lower_comprehensions, normalize_control_flow
     from .inline import inline_calls
     body = lower_comprehensions(body, names, info, fn)
+    from .desugar import expand_starred, fold_displays
+    body = [fold_displays(s) for s in expand_starred(body, params, example_args)]
     body, extra_globals = inline_calls(body, parsed, names)
     body = normalize_control_flow(body, names, info, fn, dict_names(fn, example_args))
     from .desugar import split_unpacking

@@ -207,6 +207,8 @@ def parse_function(fn: Callable) -> ParsedFunction:
             filename=filename, lineno=start,
             hint="define the function with a plain `def` statement")
     node.decorator_list = []
+    from .desugar import flatten_signature
+    flatten_signature(node)         # *args, keyword-only, **kwargs: ordinary parameters
     closure = {}
     if fn.__closure__:
         closure = dict(zip(fn.__code__.co_freevars, fn.__closure__))

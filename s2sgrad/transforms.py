@@ -61,7 +61,7 @@ def concrete(fn, args):
                 gen = fn._last
         else:
             args = tuple(args)
-            if fn._nparams >= 0 and len(args) != fn._nparams:
+            if len(args) != fn._nparams:
                 args = fn._bind(args, {})
             key = api._signature(args)
             fn._specialize(args, key)
@@ -170,7 +170,7 @@ class Transform:
         self._last = None
         try:
             sig = inspect.signature(fn)
-            self._nparams = len(sig.parameters)
+            self._nparams = api.arity(sig)
             self._sig = sig
         except (TypeError, ValueError):
             self._nparams, self._sig = -1, None

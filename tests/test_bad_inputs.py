@@ -3,7 +3,8 @@ that the message names the function, the file and line, and what to do.
 
 Supported-or-rejected decisions documented here:
 * default arguments: supported (filled in, passed or not);
-* keyword-only parameters, ``*args``, ``**kwargs``: rejected (UnsupportedSyntaxError);
+* keyword-only parameters, ``*args``, ``**kwargs``: supported (``*args`` is one parameter
+  holding a tuple, its gradient a tuple; see also test_real_arguments.py);
 * complex inputs: rejected (WrtError) -- s2sgrad differentiates real functions;
 * integer, boolean and object-array arguments asked for a gradient: WrtError;
 * NaN / inf inputs: propagate like NumPy (no error);
@@ -210,15 +211,12 @@ def kwonly_fn(x, *, scale=2.0):
     return np.sum(x * x) * scale
 
 
-@pytest.mark.parametrize("fn, says", [(varargs_fn, "*xs"), (kwargs_fn, "**kwargs"),
-                                      (kwonly_fn, "keyword-only")])
-def test_variadic_and_keyword_only_parameters_are_rejected(fn, says):
-    # *args alone leaves nothing for wrt=0 to name: rejected when grad() is called.
-    cls = WrtError if fn is varargs_fn else UnsupportedSyntaxError
-    with pytest.raises(cls) as ei:
-        grad(fn)(X)
-    check(ei, cls, fn.__name__, filename=HERE,
-          lineno=line_of(fn, "def " + fn.__name__), says=[says])
+def test_variadic_and_keyword_only_parameters_are_supported():
+    (dx,) = grad(varargs_fn)(X)             # wrt=0 names *xs: a tuple of gradients
+    np.testing.assert_allclose(dx, 2.0 * X)
+    np.testing.assert_allclose(grad(kwargs_fn)(X, unused=1.0), 2.0 * X)
+    np.testing.assert_allclose(grad(kwonly_fn)(X), 4.0 * X)
+    np.testing.assert_allclose(grad(kwonly_fn)(X, scale=3.0), 6.0 * X)
 
 
 def defaults_fn(x, scale=2.0, power=2):
