@@ -115,8 +115,11 @@ def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
         else:
             idx = item
             if known and not 0 <= idx < len(positional):
-                raise WrtError("wrt=%d is out of range: %s has %d parameter(s)"
-                               % (idx, name, len(positional)), **_located(fn),
+                plain = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                            for p in params)
+                raise WrtError("wrt=%d is out of range: %s has %d %sparameter(s)"
+                               % (idx, name, len(positional), "positional " if plain else ""),
+                               **_located(fn),
                                hint="use an index from 0 to %d" % (len(positional) - 1))
         if idx in out:
             raise WrtError("parameter %r is listed twice in wrt" % positional[idx],
