@@ -60,3 +60,21 @@ class WrtError(S2SGradError, ValueError):
 
 class RuleError(S2SGradError):
     """A malformed derivative rule template."""
+
+
+# What a derivative rule's own code may raise while it is applied to a call it does not
+# handle (a shape or axis it cannot read, a bad constant argument): never shown raw.
+RULE_FAILURES = (ArithmeticError, LookupError, ValueError, TypeError, AttributeError)
+
+
+def rule_failure(info, stmt, call: str, exc: BaseException, what: str = "derivative"
+                 ) -> S2SGradError:
+    """The clear error for a rule that failed on trace statement ``stmt`` (printed
+    ``call``): which call, and what failed."""
+    origin = getattr(stmt, "s2s_origin", stmt)
+    return info.error(UnsupportedCallError,
+                      "the %s rule for '%s' does not support this call (%s: %s)"
+                      % (what, call, type(exc).__name__, exc), origin,
+                      hint="this combination of argument shapes or constant arguments is not "
+                           "differentiated; rewrite the call, or register a derivative with "
+                           "@s2sgrad.adjoint")

@@ -35,7 +35,8 @@ import numpy as np
 
 from . import astutil as A
 from .analysis import Environment, Op, classify
-from .errors import RuleError, UnsupportedCallError, UnsupportedSyntaxError
+from .errors import (RULE_FAILURES, RuleError, S2SGradError, UnsupportedCallError,
+                     UnsupportedSyntaxError, rule_failure)
 from .gcpause import gc_paused
 from .normalize import PrimalTrace, differentiable_loads
 from .reverse import VIEW_CALLS, Bindings
@@ -224,7 +225,13 @@ class ForwardBuilder:
 
     def statement(self, s) -> List[gast.stmt]:
         if isinstance(s, gast.Assign):
-            return self.assign(s)
+            try:
+                return self.assign(s)
+            except S2SGradError:
+                raise
+            except RULE_FAILURES as exc:    # never a raw error from inside a rule
+                from .reverse import _source
+                raise rule_failure(self.info, s, _source(s), exc, "tangent") from exc
         if isinstance(s, gast.Expr):
             return self.expr_statement(s)
         if isinstance(s, gast.If):

@@ -838,7 +838,7 @@ class ThreeAddress:
     def call(self, expr: gast.Call, base: str):
         if any(k.arg == "out" for k in expr.keywords):
             self.check_effects(expr)
-        expr = self.extremum_of_items(expr)
+        expr = self.frozen_distribution(self.extremum_of_items(expr))
         func = expr.func
         root = A.root_name(func)
         if isinstance(func, gast.Attribute) and (root is None or root in self.local_names
@@ -974,6 +974,30 @@ class ThreeAddress:
         return gast.Dict(keys=[A.const(k.arg) for k in expr.keywords],
                          values=[k.value for k in expr.keywords])
 
+    def frozen_distribution(self, expr: gast.Call) -> gast.Call:
+        """``stats.norm(loc, scale).logpdf(x)`` -> ``stats.norm.logpdf(x, loc, scale)``:
+        a frozen SciPy distribution's method is the distribution's method with the
+        frozen arguments after the method's own (SciPy's rv_frozen does just that), so
+        the rules of the unfrozen methods apply."""
+        func = expr.func
+        if (self.resolve is None or not isinstance(func, gast.Attribute)
+                or not isinstance(func.value, gast.Call)):
+            return expr
+        inner = func.value
+        root = A.root_name(inner.func)
+        dotted = A.dotted(inner.func)
+        if root is None or root in self.local_names or dotted is None:
+            return expr
+        dist = self.resolve(dotted)
+        if not _is_scipy_distribution(dist) or not hasattr(dist, func.attr):
+            return expr
+        if any(isinstance(a, gast.Starred) for a in list(expr.args) + list(inner.args)) or \
+                any(k.arg is None for k in list(expr.keywords) + list(inner.keywords)):
+            return expr
+        method = gast.Attribute(value=inner.func, attr=func.attr, ctx=gast.Load())
+        return gast.Call(func=method, args=list(expr.args) + list(inner.args),
+                         keywords=list(inner.keywords) + list(expr.keywords))
+
     def extremum_of_items(self, expr: gast.Call) -> gast.Call:
         """``max(a, b, c)`` -> ``max([a, b, c])`` (and ``min``): the builtins scan
         their arguments left to right exactly as they scan one list of them, so one
@@ -987,6 +1011,13 @@ class ThreeAddress:
             return expr
         items = gast.List(elts=list(expr.args), ctx=gast.Load())
         return gast.Call(func=func, args=[items], keywords=expr.keywords)
+
+
+def _is_scipy_distribution(obj) -> bool:
+    """A scipy.stats distribution object (``stats.norm``), found without importing
+    SciPy: its classes live in scipy.stats and derive from rv_generic."""
+    return any(c.__name__ == "rv_generic" and c.__module__.startswith("scipy.stats")
+               for c in type(obj).__mro__)
 
 
 # --------------------------------------------------------------------------

@@ -23,7 +23,8 @@ import numpy
 from . import astutil as A
 from .analysis import Environment, Op, activity, classify
 from .emit import Comment, to_source
-from .errors import UnsupportedCallError, UnsupportedSyntaxError
+from .errors import (RULE_FAILURES, S2SGradError, UnsupportedCallError, UnsupportedSyntaxError,
+                     rule_failure)
 from .idioms import mark_shift_invariance, no_gradient_to, shift_comment
 from .normalize import PrimalTrace, appended_list
 from .shapes import ShapeEnv
@@ -302,7 +303,12 @@ class ReverseBuilder:
             from .transforms import backward_hook    # with grad_of(x) as g: blocks
             return backward_hook(self, stmt)
         if isinstance(stmt, gast.Assign):
-            return self.backward_assign(stmt, in_loop)
+            try:
+                return self.backward_assign(stmt, in_loop)
+            except S2SGradError:
+                raise
+            except RULE_FAILURES as exc:    # never a raw error from inside a rule
+                raise rule_failure(self.info, stmt, _source(stmt), exc) from exc
         if isinstance(stmt, gast.If):
             return self.backward_if(stmt, in_loop)
         if isinstance(stmt, gast.For):

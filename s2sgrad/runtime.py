@@ -338,6 +338,9 @@ def average_weights(weights, like, axis=None):
 
 
 def _tensordot_axes(axes, na, nb):
+    if na == 0 or nb == 0:
+        # only np.inner's rule names an axis of a 0-d operand: it is a product then
+        return [], []
     if np.ndim(axes) == 0:
         n = int(axes)
         return list(range(na - n, na)), list(range(n))
@@ -556,9 +559,8 @@ def repeat_adjoint(g, a, repeats, axis=None):
 
 def pad_adjoint(g, a, pad_width):
     """Gradient of np.pad(a, pad_width) in constant mode: the unpadded window."""
-    nd = np.ndim(a)
-    pw = np.broadcast_to(np.asarray(pad_width, dtype=int).reshape(-1, 2)
-                         if np.ndim(pad_width) else np.asarray(pad_width), (nd, 2))
+    # (np.pad's own rule: 3, (3,), (1, 2), ((1, 2),) and one pair per axis all broadcast)
+    pw = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(a), 2))
     return np.array(g[tuple(slice(lo, lo + n) for (lo, _), n in zip(pw, np.shape(a)))])
 
 
@@ -1848,3 +1850,126 @@ def lu_factor_adjoint_tangent(tg, tlu, g, lu_and_piv):
     out = np.empty_like(dx)
     out[lu_permutation(piv)] = dx
     return out
+
+
+# -- np.cross with axisa/axisb/axisc/axis and 2-component vectors, np.inner of scalars --------
+__all__ += ["cross_adjoint"]
+
+
+def _cross_parts(a, b, axisa, axisb, axisc, axis):
+    """a and b with their vector axis last, zero-padded to 3 components, the
+    component counts, and the result's vector axis."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a_ = np.moveaxis(np.asarray(a), axisa, -1)
+    b_ = np.moveaxis(np.asarray(b), axisb, -1)
+    na, nb = a_.shape[-1], b_.shape[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product (dimension must be 2 or 3)")
+    pad = lambda x, n: x if n == 3 else np.concatenate(      # noqa: E731
+        [x, np.zeros(x.shape[:-1] + (1,), dtype=x.dtype)], -1)
+    return a_, b_, pad(a_, na), pad(b_, nb), na, nb, axisa, axisb, axisc
+
+
+def cross_adjoint(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, which=0):
+    """Gradient of np.cross(a, b, axisa, axisb, axisc, axis) with respect to a
+    (``which=0``) or b (``which=1``); 2-component vectors are 3-vectors with a zero
+    third component (their cross product, the scalar z-component, when both are)."""
+    a_, b_, a3, b3, na, nb, axisa, axisb, axisc = _cross_parts(a, b, axisa, axisb, axisc, axis)
+    g = np.asarray(g)
+    if na == 2 and nb == 2:
+        z = np.zeros_like(g)
+        g3 = np.stack([z, z, g], -1)
+    else:
+        g3 = np.moveaxis(g, axisc, -1)
+    if which == 0:
+        r = np.cross(b3, g3)[..., :na]
+        return np.moveaxis(unbroadcast(r, a_), -1, axisa)
+    r = np.cross(g3, a3)[..., :nb]
+    return np.moveaxis(unbroadcast(r, b_), -1, axisb)
+
+
+__all__ += ["diff_window_adjoint", "diff_window"]
+
+
+def _diff_pad_length(pad, axis):
+    return 0 if pad is None else (1 if np.ndim(pad) == 0 else np.shape(pad)[axis])
+
+
+def diff_window_adjoint(g, a, n=1, axis=-1, prepend=None, append=None):
+    """Gradient of np.diff(a, n, axis, prepend=..., append=...) with respect to a: the
+    difference's adjoint, cut to a's entries of the joined array."""
+    full = diff_adjoint(g, n, axis)
+    k = _diff_pad_length(prepend, axis)
+    return np.take(full, np.arange(k, k + np.shape(a)[axis]), axis)
+
+
+def diff_window(g, n=1, axis=-1, prepend=None, append=None):
+    """The transpose of diff_window_adjoint in g: np.diff of g between zeros shaped
+    like the padding."""
+    kw = {}
+    if prepend is not None:
+        kw["prepend"] = np.zeros_like(prepend, dtype=np.result_type(g, float))
+    if append is not None:
+        kw["append"] = np.zeros_like(append, dtype=np.result_type(g, float))
+    return np.diff(g, n, axis, **kw)
+
+
+# -- scipy.linalg.solve_banded: band storage ab[u + i - j, j] = A[i, j] ----------------------
+__all__ += ["banded_transpose", "banded_outer_adjoint"]
+
+
+def _band_index(l_and_u, ab):
+    """Row, column and matrix row of every entry of the band storage, and which of
+    them lie inside the matrix (solve_banded ignores the others)."""
+    lower, upper = (int(v) for v in l_and_u)
+    rows, n = np.shape(ab)[0], np.shape(ab)[1]
+    k = np.arange(rows)[:, None]
+    j = np.arange(n)[None, :]
+    i = j + k - upper
+    inside = (i >= 0) & (i < n)
+    return lower, upper, np.broadcast_to(k, (rows, n)), np.broadcast_to(j, (rows, n)), i, inside
+
+
+def banded_transpose(l_and_u, ab):
+    """The band storage of A.T (bandwidths (u, l)) from that of A: abT[l + i - j, j] =
+    A[j, i] = ab[u + j - i, i]."""
+    ab = np.asarray(ab)
+    lower, upper = (int(v) for v in l_and_u)
+    rows, n = ab.shape[0], ab.shape[1]
+    out = np.zeros_like(ab, dtype=np.result_type(ab, float))
+    k = np.arange(rows)[:, None]
+    j = np.arange(n)[None, :]
+    i = j + k - lower                   # row of A.T stored at out[k, j]
+    inside = np.broadcast_to((i >= 0) & (i < n), out.shape)
+    src_k = np.broadcast_to(upper + j - i, out.shape)
+    src_j = np.broadcast_to(i, out.shape)
+    out[inside] = ab[src_k[inside], src_j[inside]]
+    return out
+
+
+def banded_outer_adjoint(l_and_u, ab, gb, x):
+    """Gradient of solve_banded's band storage: -gb x^T at the stored entries of A (summed
+    over right-hand sides), zero at the storage's unused corners."""
+    lower, upper, k, j, i, inside = _band_index(l_and_u, ab)
+    gb, x = np.asarray(gb), np.asarray(x)
+    if gb.ndim == 1:
+        gb, x = gb[:, None], x[:, None]
+    out = np.zeros(np.shape(ab), dtype=np.result_type(gb, x, float))
+    ii = np.where(inside, i, 0)
+    prod = np.sum(gb[ii] * x[j], axis=-1)
+    out[inside] = -prod[inside]
+    return out
+
+
+__all__ += ["banded_matvec"]
+
+
+def banded_matvec(l_and_u, ab, x):
+    """A @ x for A given in band storage (the unused corners of the storage ignored)."""
+    lower, upper, k, j, i, inside = _band_index(l_and_u, ab)
+    n = np.shape(ab)[1]
+    ab = np.asarray(ab)
+    dense = np.zeros((n, n), dtype=np.result_type(ab, float))
+    dense[i[inside], j[inside]] = ab[inside]
+    return np.matmul(dense, x)

@@ -328,3 +328,17 @@ def _astype_adjoint(ctx, g, dtype):
     if isinstance(name, str) and name.lstrip("<>=") in _FLOAT_NAMES | {"f8", "f4", "f2"}:
         return g
     return None
+
+
+@specializer("cross_adjoint")
+def _cross_adjoint(ctx, g, a, b, axisa, axisb, axisc, axis, which):
+    """3-vectors along the last axis, nothing broadcast: ``np.cross(b, g)`` for a,
+    ``np.cross(g, a)`` for b."""
+    sa, sb = ctx.shape(a), ctx.shape(b)       # (g is shaped like the result: like a, b)
+    st = _static_args(axisa, axisb, axisc, axis, which)
+    if sa is None or sb is None or st is None or not sa or sa != sb or sa[-1] != 3:
+        return None
+    axisa, axisb, axisc, axis, which = st
+    if (axisa, axisb, axisc) != (-1, -1, -1) or axis not in (None, -1):
+        return None
+    return ctx.call("cross", [b, g] if which == 0 else [g, a])

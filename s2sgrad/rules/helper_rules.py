@@ -8,7 +8,9 @@ or ordering (locally constant), so the rule is exact.
 import numpy as np
 
 from .. import runtime
-from ..runtime import (cho_solve_adjoint_vjp, cholesky_adjoint_vjp, convolve_adjoint,
+from ..runtime import (banded_matvec, banded_outer_adjoint, banded_transpose,
+                       cho_solve_adjoint_vjp, cholesky_adjoint_vjp, convolve_adjoint, cross_adjoint,
+                       diff_window, diff_window_adjoint,
                        convolve_window, cov_adjoint, cov_cross,
                        cumprod_adjoint, cumprod_curvature, cumprod_tangent,
                        expand_reduced, gather_source, histogram_edges_adjoint,
@@ -310,3 +312,46 @@ def cho_solve_adjoint_rule(result, gb, x, c_and_lower):
     grad[gb] = cho_solve_adjoint_vjp(grad[result], gb, x, c_and_lower, 0)
     grad[x] = cho_solve_adjoint_vjp(grad[result], gb, x, c_and_lower, 1)
     grad[c_and_lower] = cho_solve_adjoint_vjp(grad[result], gb, x, c_and_lower, 2)
+
+
+# cross_adjoint(g, a, b, ..., 0) is J_a(b)^T g, bilinear in (g, b): <G, J_a(b)^T g> is
+# <cross(G, b), g>; which=1 likewise with cross(a, G)
+@vjp(runtime.cross_adjoint, family="runtime")
+def cross_adjoint_rule(result, g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, which=0):
+    if which == 0:
+        grad[g] = unbroadcast(np.cross(grad[result], b, axisa, axisb, axisc, axis), g)
+        grad[b] = cross_adjoint(g, grad[result], b, axisa, axisb, axisc, axis, 1)
+    else:
+        grad[g] = unbroadcast(np.cross(a, grad[result], axisa, axisb, axisc, axis), g)
+        grad[a] = cross_adjoint(g, a, grad[result], axisa, axisb, axisc, axis, 0)
+
+
+# diff_window_adjoint and diff_window are each other's transpose in g
+@vjp(runtime.diff_window_adjoint, family="runtime")
+def diff_window_adjoint_rule(result, g, a, n=1, axis=-1, prepend=None, append=None):
+    grad[g] = diff_window(grad[result], n, axis, prepend, append)
+
+
+@vjp(runtime.diff_window, family="runtime")
+def diff_window_rule(result, g, n=1, axis=-1, prepend=None, append=None):
+    grad[g] = diff_window_adjoint(grad[result], g, n, axis, prepend, append)
+
+
+# band storage: banded_transpose is a partial permutation (its adjoint is its inverse,
+# the transpose back); banded_outer_adjoint (-gb x^T on the band) and banded_matvec are
+# bilinear and each other's adjoints
+@vjp(runtime.banded_transpose, family="runtime")
+def banded_transpose_rule(result, l_and_u, ab):
+    grad[ab] = banded_transpose(l_and_u[::-1], grad[result])
+
+
+@vjp(runtime.banded_outer_adjoint, family="runtime")
+def banded_outer_adjoint_rule(result, l_and_u, ab, gb, x):
+    grad[gb] = -banded_matvec(l_and_u, grad[result], x)
+    grad[x] = -banded_matvec(l_and_u[::-1], banded_transpose(l_and_u, grad[result]), gb)
+
+
+@vjp(runtime.banded_matvec, family="runtime")
+def banded_matvec_rule(result, l_and_u, ab, x):
+    grad[ab] = -banded_outer_adjoint(l_and_u, ab, grad[result], x)
+    grad[x] = banded_matvec(l_and_u[::-1], banded_transpose(l_and_u, ab), grad[result])

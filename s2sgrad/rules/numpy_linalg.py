@@ -5,7 +5,7 @@ rules also hold for stacks of matrices.
 """
 import numpy as np
 
-from ..runtime import (cholesky_adjoint, convolve_adjoint, diag_adjoint, diagonal_adjoint,
+from ..runtime import (cholesky_adjoint, convolve_adjoint, cross_adjoint, diag_adjoint, diagonal_adjoint,
                        dot_adjoint_left, dot_adjoint_right, eigh_adjoint, einsum_adjoint,
                        kron_adjoint, lstsq_gram, lstsq_residual_gradient, mT,
                        matmul_adjoint_left, matmul_adjoint_right, matrix_power_adjoint,
@@ -80,10 +80,10 @@ def kron(result, a, b):
 
 
 @vjp(np.cross, family="linear algebra")
-def cross(result, a, b):
+def cross(result, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     # not elementwise: the Jacobian mixes the three components
-    grad[a] = unbroadcast(np.cross(b, grad[result]), a)
-    grad[b] = unbroadcast(np.cross(grad[result], a), b)
+    grad[a] = cross_adjoint(grad[result], a, b, axisa, axisb, axisc, axis, 0)
+    grad[b] = cross_adjoint(grad[result], a, b, axisa, axisb, axisc, axis, 1)
 
 
 @vjp(np.convolve, family="signal")

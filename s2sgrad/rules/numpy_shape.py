@@ -5,7 +5,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import (astype_adjoint, block_adjoint, diff_adjoint, gradient_adjoint,
+from ..runtime import (astype_adjoint, block_adjoint, diff_adjoint, diff_window_adjoint, gradient_adjoint,
                        index_concatenate_adjoint, interp_fp_adjoint, interp_slope,
                        inverse_permutation, join_adjoint, linspace_adjoint, meshgrid_adjoint,
                        pad_adjoint, repeat_adjoint, rollaxis_adjoint, scatter_source,
@@ -184,7 +184,7 @@ def hstack(result, tup, dtype=None, casting="same_kind"):
     grad[tup] = join_adjoint(grad[result], tup, "hstack")
 
 
-@vjp(np.vstack, family="joining")
+@vjp(np.vstack, getattr(np, "row_stack", None), family="joining")   # row_stack: an alias
 def vstack(result, tup, dtype=None, casting="same_kind"):
     grad[tup] = join_adjoint(grad[result], tup, "vstack")
 
@@ -272,12 +272,16 @@ def take_along_axis(result, arr, indices, axis=-1):
 
 
 @vjp(np.diff, family="indexing")
-def diff(result, a, n=1, axis=-1):
-    if n == 0:
+def diff(result, a, n=1, axis=-1, prepend=None, append=None):
+    grad[prepend] = no_gradient("np.diff: prepend= is not differentiated")
+    grad[append] = no_gradient("np.diff: append= is not differentiated")
+    if prepend is not None or append is not None:
+        grad[a] = diff_window_adjoint(grad[result], a, n, axis, prepend, append)
+    elif n == 0:
         grad[a] = grad[result]
     elif n == 1:
-        grad[a] = np.concatenate([-np.take(grad[result], [0], axis), -np.diff(
-            grad[result], 1, axis), np.take(grad[result], [-1], axis)], axis)
+        # (the padded difference also covers an axis of length 1: an empty grad[result])
+        grad[a] = -np.diff(grad[result], 1, axis, prepend=0.0, append=0.0)
     else:
         grad[a] = diff_adjoint(grad[result], n, axis)
 

@@ -5,7 +5,8 @@ import numpy as np
 from scipy import linalg as sla
 from scipy import signal
 
-from ..runtime import (cho_solve_adjoint, cholesky_adjoint, convolve_adjoint, lu_factor_adjoint,
+from ..runtime import (banded_outer_adjoint, banded_transpose, cho_solve_adjoint,
+                       cholesky_adjoint, convolve_adjoint, lu_factor_adjoint,
                        lu_solve_adjoint, mT, solve_adjoint_a)
 from .registry import grad, is_static, vjp
 
@@ -132,3 +133,12 @@ def solve_sylvester(result, a, b, q):
     grad[q] = y
     grad[a] = -np.matmul(y, mT(result))
     grad[b] = -np.matmul(mT(result), y)
+
+
+@vjp(sla.solve_banded, family="linear algebra")
+def solve_banded(result, l_and_u, ab, b, overwrite_ab=False, overwrite_b=False,
+                 check_finite=True):
+    # A x = b with A in band storage: gb solves A.T gb = g (A.T's bandwidths are (u, l))
+    gb = sla.solve_banded(l_and_u[::-1], banded_transpose(l_and_u, ab), grad[result])
+    grad[b] = gb
+    grad[ab] = banded_outer_adjoint(l_and_u, ab, gb, result)

@@ -114,8 +114,9 @@ linear(builtins.float, np.asarray, np.array, np.ascontiguousarray, np.copy,
                 "copy", "cumsum", "trace", "diagonal", "swapaxes", "repeat"),
        attributes=("T", "real"))
 
-linear(np.roll, np.take, np.take_along_axis, np.diff, np.concatenate, np.stack,
-       np.hstack, np.vstack, np.dstack, np.column_stack, np.split, np.array_split,
+linear(np.roll, np.take, np.take_along_axis, np.concatenate, np.stack,
+       np.hstack, np.vstack, getattr(np, "row_stack", None), np.dstack, np.column_stack,
+       np.split, np.array_split,
        np.hsplit, np.vsplit, np.dsplit,
        methods=("item", "take"))
 # np.append is jointly linear (a concatenation), not bilinear: its tangent comes from
@@ -132,9 +133,9 @@ linear(runtime.dot_adjoint_left, runtime.matmul_adjoint_left, positions=(0, 2))
 linear(runtime.dot_adjoint_right, runtime.matmul_adjoint_right, positions=(0, 1))
 # operations that copy entries of their input (and the helpers their rules call)
 linear(np.resize, np.delete, runtime.scatter_source, runtime.gather_source,
-       runtime.diff_adjoint)
+       runtime.diff_adjoint, runtime.diff_window, runtime.diff_window_adjoint)
 linear(np.compress, np.extract, np.choose, positions=(1,))
-linear(np.block, runtime.choose_adjoint, runtime.block_adjoint)
+linear(np.block, runtime.choose_adjoint, runtime.block_adjoint, np.fft.fftshift, np.fft.ifftshift)
 linear(runtime.cov_adjoint, runtime.cov_cross, runtime.lstsq_residual_gradient,
        runtime.lstsq_residual_weights, positions=(0, 1))
 linear(runtime.histogram_edges_adjoint, runtime.histogram_edges_tangent,
@@ -150,6 +151,15 @@ def extremum(result, a, axis=None, out=None, keepdims=False):
     hits = a == expand_reduced(result, a, axis, keepdims)
     tangent[result] = (np.sum(hits * tangent[a], axis=axis, keepdims=keepdims)
                        / np.sum(hits, axis=axis, keepdims=keepdims))
+
+
+@tangent_rule(np.diff)
+def diff(result, a, n=1, axis=-1, prepend=None, append=None):
+    # linear in a; the constant padding's tangent is zero
+    if prepend is None and append is None:
+        tangent[result] = np.diff(tangent[a], n, axis)
+    else:
+        tangent[result] = runtime.diff_window(tangent[a], n, axis, prepend, append)
 
 
 @tangent_rule(np.linalg.lstsq)
