@@ -55,6 +55,29 @@ def _loose_signature(args) -> tuple:
 _MAX_VALUE_VARIANTS = 8
 
 
+def _reduced(key: tuple, positions) -> tuple:
+    """``key`` without the values of the int arguments at ``positions`` (ints that
+    only enter arithmetic: staticargs.py): ``(int, 5)`` becomes ``int``."""
+    return tuple([k[0] if i in positions and type(k) is tuple and len(k) == 2
+                  and isinstance(k[0], type) and k[0] not in (list, dict, tuple) else k
+                  for i, k in enumerate(key)])
+
+
+def _with_values(key: tuple, args, positions) -> tuple:
+    """``key`` with the values of the arguments at ``positions`` (``static=``)."""
+    out = list(key)
+    for i in positions:
+        if i < len(args):
+            a = args[i]
+            try:
+                hash(a)
+            except TypeError:
+                raise TypeError("a static argument must be hashable (it keys the generated "
+                                "code); argument %d is a %s" % (i, type(a).__name__)) from None
+            out[i] = (type(a), a) if type(a) not in (list, dict, tuple) else out[i]
+    return tuple(out)
+
+
 # Keyed by their type alone, tested before the call to _key_of (the hot path).
 _TYPE_KEYED = frozenset([float, np.float64, np.float32])
 
@@ -220,13 +243,17 @@ class GradientFunction(functools.partial):
     def _dispatch(self):
         self._dispatch = self._call
 
-    def __init__(self, fn: Callable, wrt: Wrt, mode: str):
+    def __init__(self, fn: Callable, wrt: Wrt, mode: str, static=()):
         if not callable(fn):
             raise TypeError("s2sgrad.%s expects a function, got %r" % (mode, fn))
         self.__wrapped__ = fn
         self._fn = fn
         self._mode = mode
         self._wrt, self._tuple = _resolve_wrt(fn, wrt)
+        self._static = _resolve_static(fn, static)
+        # int arguments that only enter arithmetic: keyed by type, not value (the
+        # first signature's analysis, staticargs.py)
+        self._dynamic: frozenset = frozenset()
         self._specs: dict = {}
         self._gens: dict = {}                   # key -> generated (source and function)
         self._code = getattr(fn, "__code__", None)   # to notice fn.__code__ = ... (autoreload)
@@ -258,6 +285,10 @@ class GradientFunction(functools.partial):
         if not _TYPE_KEYED.issuperset(key):
             key = tuple([(a.shape, a.dtype) if (t := type(a)) is _ndarray
                          else t if t in _TYPE_KEYED else _key_of(a) for a in args])
+        if self._static:
+            key = _with_values(key, args, self._static)
+        if self._dynamic:
+            key = _reduced(key, self._dynamic)
         compiled = self._specs.get(key)
         if compiled is None or (self._code is not None and self._fn.__code__ is not self._code):
             compiled = self._respecialize(args, key)
@@ -271,7 +302,16 @@ class GradientFunction(functools.partial):
         """Copies and pickles are new grad objects of the same function (their code
         is generated again, or found in the cache)."""
         return (GradientFunction, (self._fn, self._wrt if self._tuple else self._wrt[0],
-                                   self._mode))
+                                   self._mode, tuple(sorted(self._static))))
+
+    def _key(self, args) -> tuple:
+        """The key the code for ``args`` is kept under (what ``_call`` computes)."""
+        key = _signature(args)
+        if self._static:
+            key = _with_values(key, args, self._static)
+        if self._dynamic:
+            key = _reduced(key, self._dynamic)
+        return key
 
     def _redispatch(self, key):
         with _dispatch_lock:
@@ -351,21 +391,49 @@ class GradientFunction(functools.partial):
     def _specialize(self, args, key):
         self._require_source()
         _check_differentiable(self._fn, self._wrt, args)
+        full = _signature(args)
+        if self._static:
+            full = _with_values(full, args, self._static)
         loose = _loose_signature(args)
-        if loose != key:                        # some argument is keyed by its value
+        # which int arguments the code depends on by value, once known for this
+        # signature (by this object or another grad of the same function)
+        memo = (self._mode, self._wrt, self._tuple, "dynamic", loose,
+                tuple(sorted(self._static)))
+        dynamic = cache.recall(self._fn, memo)
+        gen_key = full if dynamic is None else _reduced(full, dynamic)
+        if loose != gen_key and not _FORCE_GENERIC:   # some argument keyed by its value
             seen = self._variants.setdefault(loose, set())
-            if key not in seen and len(seen) >= _MAX_VALUE_VARIANTS:
+            if gen_key not in seen and len(seen) >= _MAX_VALUE_VARIANTS:
                 gen = self._generic()
+                key = _reduced(full, self._dynamic)
                 if len(self._specs) < 4096:
                     self._gens[key] = gen
                     self._specs[key] = gen.function
                 self._last = gen
                 return gen.function
-            seen.add(key)
-        gen = _get_or_generate(
-            self._fn, (self._mode, self._wrt, self._tuple, key),
-            lambda: _generate(_target(self._fn, args), self._wrt, self._mode, args,
-                              self._tuple))
+            seen.add(gen_key)
+        if _FORCE_GENERIC:
+            gen = self._generic()
+        else:
+            gen = _get_or_generate(
+                self._fn, (self._mode, self._wrt, self._tuple, gen_key),
+                lambda: _generate(_target(self._fn, args), self._wrt, self._mode, args,
+                                  self._tuple))
+        if dynamic is None:
+            dynamic = frozenset(getattr(gen, "dynamic", ())) - self._static
+            cache.remember(self._fn, memo, dynamic)
+        if not self._specs and not self._dynamic:
+            self._dynamic = dynamic             # the first signature decides
+        elif not self._dynamic <= dynamic:
+            # an argument that is arithmetic only for one signature but structural for
+            # this one: key it by value from now on
+            with _dispatch_lock:
+                self._dynamic = self._dynamic & dynamic
+                del self._dispatch
+                self._dispatched = ()
+                self._specs.clear()
+                self._gens.clear()
+        key = _reduced(full, self._dynamic)
         self._gens[key] = gen
         self._specs[key] = gen.function
         self._last = gen
@@ -398,6 +466,42 @@ class GradientFunction(functools.partial):
                                              self._wrt if self._tuple else self._wrt[0])
 
 
+def _resolve_static(fn: Callable, static) -> frozenset:
+    """``static=`` (parameter names or positions, one or a tuple) as positions."""
+    if static is None or static == ():
+        return frozenset()
+    items = [static] if isinstance(static, (int, str)) else list(static)
+    try:
+        params = [p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    out = set()
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise WrtError("static entries must be ints or parameter names; got %r" % (item,),
+                           **_located(fn), hint="for example static=('n',) or static=1")
+        if isinstance(item, str):
+            if item not in params:
+                raise WrtError("static=%r is not a parameter of %s; its parameters are %s"
+                               % (item, getattr(fn, "__name__", "function"),
+                                  ", ".join(params) or "(none)"),
+                               **_located(fn), hint="use one of the parameter names")
+            item = params.index(item)
+        elif params and not 0 <= item < len(params):
+            raise WrtError("static=%d is out of range: %s has %d positional parameter(s)"
+                           % (item, getattr(fn, "__name__", "function"), len(params)),
+                           **_located(fn), hint="use an index from 0 to %d" % (len(params) - 1))
+        out.add(item)
+    return frozenset(out)
+
+
+# S2SGRAD_GENERIC=1: every call runs the generic (not shape-specialized) code, for
+# testing that path as thoroughly as the specialized one.
+import os as _os
+_FORCE_GENERIC = _os.environ.get("S2SGRAD_GENERIC", "") not in ("", "0")
+
+
 def _get_or_generate(fn, key, generate):
     """The cache, except for grad of an s2sgrad function (kept in memory only: the
     disk cache keys on the original function's source, shared by every order)."""
@@ -419,23 +523,27 @@ def _generate(fn, wrt, mode, args, tuple_output):
     return generate_gradient(fn, wrt, mode, args, tuple_output)
 
 
-def grad(f: Optional[Callable] = None, *, wrt: Wrt = 0) -> Any:
+def grad(f: Optional[Callable] = None, *, wrt: Wrt = 0, static=()) -> Any:
     """Gradient of a scalar function.
 
     ``grad(f)``, ``grad(f, wrt=(0, 'b'))``, ``@grad`` and ``@grad(wrt=...)`` all
     work.  ``wrt`` is a positional index or parameter name (one gradient) or a
-    tuple of those (a tuple of gradients, in that order).
+    tuple of those (a tuple of gradients, in that order).  ``static`` names
+    arguments (positions or names) whose value keys the generated code: one
+    version per value.  By default an int argument is keyed by value only when it
+    changes a shape, a loop, a branch or an index; one that only enters arithmetic
+    (a step counter in ``lr / (1 + step)``) is an ordinary runtime value.
     """
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, "grad")
-    return GradientFunction(f, wrt, "grad")
+        return lambda fn: GradientFunction(fn, wrt, "grad", static)
+    return GradientFunction(f, wrt, "grad", static)
 
 
-def value_and_grad(f: Optional[Callable] = None, *, wrt: Wrt = 0) -> Any:
+def value_and_grad(f: Optional[Callable] = None, *, wrt: Wrt = 0, static=()) -> Any:
     """Like :func:`grad`, but the callable returns ``(value, gradients)``."""
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, "value_and_grad")
-    return GradientFunction(f, wrt, "value_and_grad")
+        return lambda fn: GradientFunction(fn, wrt, "value_and_grad", static)
+    return GradientFunction(f, wrt, "value_and_grad", static)
 
 
 def source(obj: Any) -> str:

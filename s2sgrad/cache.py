@@ -50,7 +50,29 @@ def get_or_generate(fn: Callable, key: Hashable, generate: Callable[[], Any]) ->
         return value
 
 
+_memos: "weakref.WeakKeyDictionary[Any, Dict[Hashable, Any]]" = weakref.WeakKeyDictionary()
+
+
+def remember(fn: Callable, key: Hashable, value: Any) -> None:
+    """Keep a small fact about ``fn`` in memory (dropped with the function or its code)."""
+    try:
+        with _lock:
+            _memos.setdefault(fn, {})[(getattr(fn, "__code__", None), key)] = value
+    except TypeError:           # not weak-referenceable
+        pass
+
+
+def recall(fn: Callable, key: Hashable) -> Any:
+    """What ``remember`` kept for (fn, key), or None."""
+    try:
+        per_fn = _memos.get(fn)
+    except TypeError:
+        return None
+    return None if per_fn is None else per_fn.get((getattr(fn, "__code__", None), key))
+
+
 def clear() -> None:
     with _lock:
         _entries.clear()
         _key_locks.clear()
+        _memos.clear()

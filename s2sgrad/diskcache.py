@@ -56,13 +56,15 @@ class CacheWarning(UserWarning):
 class CachedGradient:
     """A gradient loaded from disk; has the attributes api.py reads from ``Generated``."""
 
-    __slots__ = ("source", "function", "name", "specialized")
+    __slots__ = ("source", "function", "name", "specialized", "dynamic")
 
-    def __init__(self, source: str, function: Any, name: str, specialized: bool):
+    def __init__(self, source: str, function: Any, name: str, specialized: bool,
+                 dynamic: tuple = ()):
         self.source = source
         self.function = function
         self.name = name
         self.specialized = specialized
+        self.dynamic = dynamic
 
 
 # ---------------------------------------------------------------------------
@@ -518,7 +520,8 @@ def _instantiate(fn: types.FunctionType, entry: dict) -> CachedGradient:
     function = compile_function(entry["source"], entry["name"], fn.__globals__, closure, extra,
                                 entry["filename"])
     function.__doc__ = entry.get("doc")
-    return CachedGradient(entry["source"], function, entry["name"], bool(entry["specialized"]))
+    return CachedGradient(entry["source"], function, entry["name"], bool(entry["specialized"]),
+                          tuple(int(k) for k in entry.get("dynamic", ())))
 
 
 def compile_function(source: str, name: str, globals_: Dict[str, Any],
@@ -576,7 +579,7 @@ def _bindings_of(fn: types.FunctionType, function: Any) -> Optional[Dict[str, li
     return out
 
 
-_FIELDS = ("source", "function", "name", "specialized")
+_FIELDS = ("source", "function", "name", "specialized", "dynamic")
 
 
 def store(fn: Callable, options: Hashable, generated: Any) -> Optional[str]:
@@ -601,6 +604,7 @@ def store(fn: Callable, options: Hashable, generated: Any) -> Optional[str]:
         function = generated.function
         entry = {"key": material, "source": generated.source, "name": generated.name,
                  "specialized": bool(generated.specialized),
+                 "dynamic": [int(k) for k in getattr(generated, "dynamic", ())],
                  "filename": function.__code__.co_filename,
                  "doc": function.__doc__, "bindings": bindings}
         payload = json.dumps(entry, sort_keys=True).encode("utf-8", "surrogatepass")

@@ -79,6 +79,9 @@ def _guard(name: str, key: Any, names: _Names, key_of: Callable,
     none to write."""
     type_ = names.fixed("type", type)
     if isinstance(key, type):
+        if key is int or issubclass(key, np.integer):
+            # an int that only enters arithmetic: any value (api._reduced)
+            return ["%s(%s) is %s" % (type_, name, names.const(key))]
         if key in value_keyed:
             return None        # a value-keyed type without its value (unhashable)
         # keyed by type alone: floats, NumPy scalars, objects, ndarray subclasses

@@ -129,6 +129,7 @@ class ReverseBuilder:
         self.view_helpers = frozenset(bindings.helper_names[v] for v in VIEW_CALLS
                                       if v in bindings.helper_names)
         self.stacks: Dict[str, str] = {}
+        self._container_candidates: Optional[Set[str]] = None
 
     # -- names
     def grad_name(self, v: str) -> str:
@@ -196,7 +197,7 @@ class ReverseBuilder:
         g = self.grad_name(x)
         out: List[gast.stmt] = []
         if index is None:
-            if x in self.defined and self.is_container(x):
+            if x in self.defined and self.may_be_container(x):
                 out.append(A.assign(g, A.call(A.load(self.b.helper("add_gradients")),
                                               [A.load(g), value])))
                 self.private.add(x)
@@ -231,6 +232,11 @@ class ReverseBuilder:
                 out.append(A.assign(target, A.call(A.load(self.b.helper("add_gradients")), [
                     gast.Subscript(value=A.load(g), slice=A.clone(index),
                                    ctx=gast.Load()), value])))
+            elif self.shapes is None and self.may_be_container(x):
+                # no probe: a list, tuple or dict item (added item by item) or array
+                # elements (repeated indices add up), decided at run time
+                out.append(gast.Expr(value=A.call(A.load(self.b.helper("index_add")),
+                                                  [A.load(g), _index_value(index), value])))
             elif self.basic_index(index) or self.is_container(x):
                 # (a list or dict item is one item: += is exact)
                 target = gast.Subscript(value=A.load(g), slice=index, ctx=gast.Store())
@@ -260,6 +266,17 @@ class ReverseBuilder:
 
     def is_container(self, v: str) -> bool:
         return self.shapes is not None and self.shapes.is_container(v)
+
+    def may_be_container(self, v: str) -> bool:
+        """Whether ``v`` may hold a list, tuple or dict (whose gradient is added item by
+        item): the probe says so; without a probe, unless every definition of ``v`` is
+        arithmetic, a constant or a NumPy ufunc (which never return containers)."""
+        if self.shapes is not None:
+            return self.shapes.is_container(v)
+        found = self._container_candidates
+        if found is None:
+            found = self._container_candidates = _maybe_containers(self.trace, self.b)
+        return v in found
 
     def is_container_gradient(self, value: gast.expr) -> bool:
         return isinstance(value, gast.Name) and any(
@@ -817,3 +834,29 @@ def _index_value(index: gast.expr) -> gast.expr:
     if isinstance(index, gast.Tuple):
         return gast.Tuple(elts=[conv(e) for e in index.elts], ctx=gast.Load())
     return conv(index)
+
+
+def _maybe_containers(trace: PrimalTrace, bindings: Bindings) -> Set[str]:
+    """Names of ``trace`` that may hold a list, tuple or dict when no probe ran:
+    parameters, loop targets, unpacked names, and names defined by anything but
+    arithmetic, comparisons, constants or NumPy ufunc calls."""
+    scalar_values = (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant, gast.BoolOp)
+    proven: Set[str] = set()
+    maybe: Set[str] = set(trace.params)
+    for node in A.nodes(trace.node):
+        if isinstance(node, gast.For):
+            maybe |= A.names_stored(node.target)
+        elif isinstance(node, gast.Assign):
+            tgt = node.targets[0]
+            if not isinstance(tgt, gast.Name):
+                maybe |= A.names_stored(tgt) if not isinstance(tgt, gast.Subscript) else set()
+                continue
+            value = node.value
+            ok = isinstance(value, scalar_values)
+            if isinstance(value, gast.Call):
+                path = A.dotted(value.func) or ""
+                head, _, rest = path.partition(".")
+                if head == bindings.numpy_name and rest and "." not in rest:
+                    ok = isinstance(getattr(numpy, rest, None), numpy.ufunc)
+            (proven if ok else maybe).add(tgt.id)
+    return maybe | (set(A.names_stored(trace.node)) - proven)

@@ -152,8 +152,12 @@ def zeros_like_grad(x):
 
 
 def index_add(buffer, index, value):
-    """``buffer[index] += value`` that also counts repeated indices."""
-    np.add.at(buffer, index, value)
+    """``buffer[index] += value`` that also counts repeated indices; an item of a list
+    or dict gradient is added item by item (a tuple is not concatenated)."""
+    if isinstance(buffer, (list, dict)):
+        buffer[index] = add_gradients(buffer[index], value)
+    else:
+        np.add.at(buffer, index, value)
     return buffer
 
 
@@ -855,7 +859,13 @@ def item_before_write(container, key):
     backward pass runs before restoring it can read it."""
     if isinstance(container, dict) and key not in container:
         return None
-    return np.copy(container[key])
+    item = container[key]
+    if isinstance(item, (list, dict)):
+        import copy
+        return copy.deepcopy(item)
+    if isinstance(item, tuple) or not isinstance(item, np.ndarray):
+        return item             # immutable (a float, an int, a tuple of arrays)
+    return np.copy(item)
 
 
 def add_at(a, indices, b):

@@ -63,8 +63,7 @@ def concrete(fn, args):
             args = tuple(args)
             if len(args) != fn._nparams:
                 args = fn._bind(args, {})
-            key = api._signature(args)
-            fn._specialize(args, key)
+            fn._specialize(args, fn._key(args))
             gen = fn._last
         return _registered(gen)
     if isinstance(fn, JVPFunction) and not fn._tuple:
