@@ -328,9 +328,93 @@ def _describe(args: Sequence[Any], params: Sequence[str]) -> str:
     for name, a in zip(params, args):
         if isinstance(a, np.ndarray):
             parts.append("%s: %s%s" % (name, a.dtype, list(a.shape)))
+        elif isinstance(a, (int, np.integer, bool, np.bool_, str)) or a is None:
+            parts.append("%s: %s %r" % (name, type(a).__name__, a))
         else:
             parts.append("%s: %s" % (name, type(a).__name__))
     return ", ".join(parts)
+
+
+def _expected(a: Any, by_value: bool) -> Any:
+    """What a specialized export's argument check compares (see _CHECK below): arrays by
+    shape and dtype, floats by type, ints by value where the code depends on it, other
+    hashable scalars (bools, None, strings) by value, containers item by item."""
+    if isinstance(a, np.ndarray):
+        return ("array", tuple(int(n) for n in a.shape), a.dtype.str)
+    if isinstance(a, (list, tuple)):
+        return (type(a).__name__, tuple(_expected(v, True) for v in a))
+    if isinstance(a, dict):
+        return ("dict", tuple((k, _expected(v, True)) for k, v in a.items()))
+    if isinstance(a, (bool, np.bool_)) or a is None or isinstance(a, str):
+        return ("value", a if not isinstance(a, np.bool_) else bool(a))
+    if isinstance(a, (int, np.integer)):
+        return ("int", int(a)) if by_value else ("int",)
+    if isinstance(a, (float, np.floating)):
+        return ("float", np.dtype(type(a)).str if isinstance(a, np.floating) else "float")
+    return ("type", type(a).__name__)
+
+
+# The specialized export's argument check, copied into the module (NumPy only).
+_CHECK = '''
+def _signature_of(a, expected):
+    """The part of ``a`` the code below was specialized on, described as ``expected`` is."""
+    kind = expected[0]
+    if kind == "array":
+        if not isinstance(a, np.ndarray):
+            return ("type", type(a).__name__)
+        return ("array", tuple(a.shape), a.dtype.str)
+    if kind in ("list", "tuple"):
+        if type(a).__name__ != kind or len(a) != len(expected[1]):
+            return ("type", type(a).__name__, len(a) if isinstance(a, (list, tuple)) else None)
+        return (kind, tuple(_signature_of(v, e) for v, e in zip(a, expected[1])))
+    if kind == "dict":
+        if not isinstance(a, dict) or list(a) != [k for k, _ in expected[1]]:
+            return ("type", type(a).__name__, tuple(a) if isinstance(a, dict) else None)
+        return ("dict", tuple((k, _signature_of(a[k], e)) for k, e in expected[1]))
+    if kind == "value":
+        return ("value", a)
+    if kind == "int":
+        if not isinstance(a, (int, np.integer)) or isinstance(a, (bool, np.bool_)):
+            return ("type", type(a).__name__)
+        return ("int", int(a)) if len(expected) > 1 else ("int",)
+    if kind == "float":
+        if expected[1] == "float" and isinstance(a, float):
+            return expected             # a Python float (or np.float64, a float too)
+        if isinstance(a, np.floating):
+            return ("float", a.dtype.str)
+        return ("type", type(a).__name__)
+    return ("type", type(a).__name__)
+
+
+def _check_arguments(names, args, expected, described):
+    for name, a, e in zip(names, args, expected):
+        if _signature_of(a, e) != e:
+            got = ("%s%s" % (a.dtype, list(a.shape)) if isinstance(a, np.ndarray)
+                   else "%s of %d items, not as exported" % (type(a).__name__, len(a))
+                   if isinstance(a, (list, tuple, dict))
+                   else "%s %r" % (type(a).__name__, a) if isinstance(a, (int, float, str))
+                   else type(a).__name__)
+            raise ValueError(
+                "this gradient was exported for %s and its code assumes those shapes "
+                "and types; argument %r is %s. Export it again with arguments like these "
+                "(s2sgrad export --args ...), or without example arguments for the "
+                "shape-generic version." % (described, name, got))
+'''
+
+
+def _with_argument_check(src: str, name: str, params: Sequence[str], args: Sequence[Any],
+                         by_value: Sequence[bool], described: str) -> str:
+    """``src`` (the generated function) with a first line checking its arguments."""
+    expected = tuple(_expected(a, v) for a, v in zip(args, by_value))
+    lines = src.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("def %s(" % name))
+    while not lines[head].rstrip().endswith(":"):
+        head += 1
+    call = ("    _check_arguments(%r, (%s%s), _EXPECTED, %r)  # the signature this code "
+            "was specialized on" % (tuple(params), ", ".join(params),
+                                    "," if len(params) == 1 else "", described))
+    lines.insert(head + 1, call)
+    return "_EXPECTED = %r\n\n%s\n\n%s\n" % (expected, _CHECK, "\n".join(lines))
 
 
 def export_source(fn: Callable, wrt: Any = 0, args: Optional[Sequence[Any]] = None,
@@ -348,6 +432,7 @@ def export_source(fn: Callable, wrt: Any = 0, args: Optional[Sequence[Any]] = No
         raise ValueError("mode must be 'grad' or 'value_and_grad', got %r" % (mode,))
     g = maker(fn, wrt=wrt)
     if args is not None:
+        args = g._bind(tuple(args), {})
         g(*args)
     src = g.source
     generated = g._last
@@ -355,6 +440,14 @@ def export_source(fn: Callable, wrt: Any = 0, args: Optional[Sequence[Any]] = No
     name = getattr(target, "__qualname__", getattr(target, "__name__", "?"))
     exporter = _Exporter(name)
     exporter.defined[generated.name] = id(generated.function)
+    params = list(inspect.signature(target).parameters)
+    if args is not None and generated.specialized:
+        # the code assumes these shapes (a 1/(N*D) folded in, a sum over axis 0): it
+        # checks them on every call rather than silently computing a wrong gradient
+        src = _with_argument_check(src, generated.name, params, args,
+                                   [i not in g._dynamic for i in range(len(args))],
+                                   _describe(args, params))
+        exporter.numpy_aliases.add("np")
     exporter.function(generated.name, generated.function, source=src)
     try:
         where = inspect.getsourcefile(target) or target.__code__.co_filename
@@ -363,7 +456,6 @@ def export_source(fn: Callable, wrt: Any = 0, args: Optional[Sequence[Any]] = No
     if os.path.isabs(where):
         rel = os.path.relpath(where)
         where = where if rel.startswith(os.pardir) else rel
-    params = list(inspect.signature(target).parameters)
     header = [
         "Generated by s2sgrad %s -- do not edit; regenerate it instead." % __version__,
         "Source:    %s:%s (line %d)" % (where, name, target.__code__.co_firstlineno),
@@ -371,9 +463,12 @@ def export_source(fn: Callable, wrt: Any = 0, args: Optional[Sequence[Any]] = No
     ]
     if command:
         header.append("Command:   %s" % command)
-    if args is not None:
+    if args is not None and generated.specialized:
         header.append("Specialized for: %s" % _describe(args, params))
-        header.append("  (other shapes or dtypes may fail: export without --args for the generic version)")
+        header.append("  It checks its arguments on every call and raises ValueError for other "
+                      "shapes,")
+        header.append("  dtypes or structure: export without --args for the shape-generic "
+                      "version.")
     else:
         header.append("Generic version: valid for any argument shapes.")
     deps = "NumPy" + "".join(", " + m for m in sorted(set(exporter.extra_modules)))

@@ -104,6 +104,16 @@ def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
                 base = t
                 while isinstance(base, gast.Subscript):
                     base = base.value
+                if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Subscript) \
+                        and isinstance(base, gast.Name):
+                    # ps[k][0] = v: the trace would copy ps[k] out, write into the copy
+                    # and never see that ps[k] (the same object) changed
+                    raise info.error(UnsupportedSyntaxError,
+                                     "writing into an item of an item (%s) cannot be "
+                                     "differentiated" % _source_of(t), node,
+                                     hint="take the item out, write into it, and put it back "
+                                          "as a new value: w = %s.copy(); w[...] = v; "
+                                          "%s = w" % (_source_of(t.value), _source_of(t.value)))
                 if base is not t and not isinstance(base, gast.Name):
                     # y.flat[i] = v, y.T[0] = v, f(y)[0] = v: a write into a view
                     raise info.error(UnsupportedSyntaxError,
@@ -1144,3 +1154,8 @@ def _with_body(fn, body):
     new = copy.copy(fn)
     new.body = body
     return new
+
+
+def _source_of(node) -> str:
+    from .emit import to_source
+    return to_source(node).strip()

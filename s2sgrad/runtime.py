@@ -161,7 +161,22 @@ def index_add(buffer, index, value):
     return buffer
 
 
-__all__ += ["own_gradient", "add_gradients"]
+__all__ += ["own_gradient", "add_gradients", "copy_argument"]
+
+
+def copy_argument(x):
+    """A private copy of an argument the function writes into (the caller's arrays,
+    lists and dicts are never changed): arrays copied, containers copied item by item
+    (a tuple stays a tuple), anything else (numbers, strings) returned as is."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, list):
+        return [copy_argument(v) for v in x]
+    if isinstance(x, tuple):
+        return tuple([copy_argument(v) for v in x])
+    if isinstance(x, dict):
+        return {k: copy_argument(v) for k, v in x.items()}
+    return x
 
 
 def add_gradients(a, b):

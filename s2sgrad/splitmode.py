@@ -99,6 +99,8 @@ def generate_vjp(fn, wrt: Sequence[int], example_args=None, tuple_output: bool =
     fwd_fn = gast.FunctionDef(name=fn_name, args=trace.node.args, body=forward + [gast.Pass()],
                               decorator_list=[], returns=None, type_comment=None)
     fwd_fn.body = flatten(fwd_fn.body)        # primal code stays exactly as traced
+    from .pipeline import protect_arguments
+    fwd_fn = protect_arguments(fe, fwd_fn)
     bwd_fn = gast.FunctionDef(name=pb_name, args=None, body=pb_body + [gast.Return(value=grads)],
                               decorator_list=[], returns=None, type_comment=None)
     bwd_fn = _optimize_backward(bwd_fn, rb, shapes is not None)

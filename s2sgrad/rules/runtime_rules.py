@@ -70,6 +70,11 @@ if hasattr(runtime, "own_gradient"):
         grad[g] = grad[result]
 
 
+@_vjp_if_missing(runtime.copy_argument, family="runtime")
+def copy_argument_rule(result, x):
+    grad[x] = grad[result]
+
+
 @_vjp_if_missing(runtime.unbroadcast, family="runtime")
 def unbroadcast_rule(result, g, like):
     grad[g] = np.broadcast_to(grad[result], np.shape(g))

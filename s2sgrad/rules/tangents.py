@@ -109,7 +109,8 @@ linear(builtins.float, np.asarray, np.array, np.ascontiguousarray, np.copy,
        _operator.getitem, _operator.neg, _operator.pos,
        runtime.unbroadcast, runtime.unreduce, runtime.expand_reduced,
        runtime.route_to_extremum, runtime.as_gradient,
-       *[getattr(runtime, h) for h in ("own_gradient",) if hasattr(runtime, h)],
+       *[getattr(runtime, h) for h in ("own_gradient", "copy_argument")
+         if hasattr(runtime, h)],
        methods=("sum", "mean", "reshape", "transpose", "ravel", "flatten", "squeeze",
                 "copy", "cumsum", "trace", "diagonal", "swapaxes", "repeat"),
        attributes=("T", "real"))
