@@ -160,10 +160,16 @@ def _float_leaves(a) -> bool:
         if isinstance(v, (list, tuple, dict)):
             if not _float_leaves(v):
                 return False
-        elif not (isinstance(v, (float, np.floating)) or (
-                isinstance(v, np.ndarray) and v.dtype.kind == "f")):
+        elif not (isinstance(v, (float, complex, np.floating, np.complexfloating)) or (
+                isinstance(v, np.ndarray) and v.dtype.kind in "fc")):
             return False
     return True
+
+
+def _is_transform(fn) -> bool:
+    """Is ``fn`` itself an s2sgrad transform (grad of grad, jvp of grad, hessian)?"""
+    from .transforms import Transform
+    return isinstance(fn, (GradientFunction, Transform))
 
 
 def _check_differentiable(fn, wrt, args):
@@ -172,23 +178,24 @@ def _check_differentiable(fn, wrt, args):
     for i in wrt:
         a = args[i]
         pname = params[i] if i < len(params) else str(i)
+        if np.iscomplexobj(a) and _is_transform(fn):
+            raise WrtError("argument %r of %s is complex: second derivatives (hessian, hvp, "
+                           "grad of grad) with respect to complex values are not supported"
+                           % (pname, name), **_located(getattr(fn, "__wrapped__", fn)),
+                           hint="see docs/complex.md; differentiate with respect to the real "
+                                "and imaginary parts as separate real arguments")
         if isinstance(a, (bool, np.bool_)) or (isinstance(a, np.ndarray) and a.dtype == bool):
             kind = "a boolean"
         elif isinstance(a, (int, np.integer)):
             kind = "an integer"
         elif isinstance(a, np.ndarray) and a.dtype.kind in "iu":
             kind = "an integer array of dtype %s" % a.dtype
-        elif isinstance(a, (complex, np.complexfloating)) or (
-                isinstance(a, np.ndarray) and a.dtype.kind == "c"):
-            raise WrtError("argument %r of %s is complex; s2sgrad differentiates real-valued "
-                           "functions of real inputs" % (pname, name), **_located(fn),
-                           hint="split the value into real and imaginary parts")
-        elif isinstance(a, np.ndarray) and a.dtype.kind not in "f":
+        elif isinstance(a, np.ndarray) and a.dtype.kind not in "fc":
             raise WrtError("argument %r of %s is an array of dtype %s, which has no gradient"
                            % (pname, name, a.dtype), **_located(fn),
                            hint="pass a float array (e.g. x.astype(float))")
-        elif isinstance(a, (float, np.floating, np.ndarray)):
-            continue
+        elif isinstance(a, (float, complex, np.floating, np.complexfloating, np.ndarray)):
+            continue      # complex: see docs/complex.md
         elif isinstance(a, (list, tuple, dict)) and _float_leaves(a):
             continue      # the gradient has the same structure
         else:

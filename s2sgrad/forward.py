@@ -44,6 +44,7 @@ from .rules import Rule
 from .rules import runtime_rules  # noqa: F401  (rules for what generated code calls)
 from .rules.tangents import Linear, lookup_tangent, rule_key_for
 from .shapes import ShapeEnv
+from .rules.complex_support import complex_supported
 from .templates import NOT_STATIC, Temp, _Substitute, bind, instantiate, static_value
 
 
@@ -337,6 +338,8 @@ class ForwardBuilder:
             if r in reads:
                 result_name = self.names.fresh(r + "_new")
             temps, value = self.tangent_of(s, r, A.load(result_name))
+            if self.realify(s, r):
+                value = A.call(self.np("real"), [value])
             tangent = self.set_tangent(r, value)
             if r not in reads:
                 return [s] + temps + [tangent]
@@ -384,6 +387,11 @@ class ForwardBuilder:
             return [], self.tangent_atom(op.args[0])
         if op.kind == "constant":
             return [], self.zero_of(r)
+        if op.kind == "rule" and self.shapes is not None and not complex_supported(op.rule) \
+                and any(self.kind_of(n) == "c" for n in A.names_loaded(value) | {r}):
+            raise self.error(s, "'%s' is not differentiated for complex values" % op.label,
+                             hint="docs/complex.md lists the functions differentiated for "
+                                  "complex values")
         key = rule_key_for(value, op)
         entry = lookup_tangent(key) if key is not None else None
         if isinstance(entry, Linear):
@@ -451,7 +459,8 @@ class ForwardBuilder:
                 continue
             pieces = instantiate(rule, binding, result, A.load(self.dot(node.id)), [p],
                                  self.names.fresh,
-                                 lambda n: self.b.resolve(n, rule, self.names.fresh))
+                                 lambda n: self.b.resolve(n, rule, self.names.fresh),
+                                 self.kind_of)
             for piece in pieces:
                 if isinstance(piece, Temp):
                     temps.append(piece.stmt)
@@ -568,9 +577,11 @@ class ForwardBuilder:
         ``is_static(p)`` or ``p is None`` (an argument given is not None)."""
         import ast
         from .templates import _Dynamic, _DynamicUse
-        env: Dict[str, object] = {"is_static": lambda v: not isinstance(v, _Dynamic)}
+        # (is_complex: unknown here, so the complex form -- also right for real values)
+        env: Dict[str, object] = {"is_static": lambda v: not isinstance(v, _Dynamic),
+                                  "is_complex": lambda v: isinstance(v, (_Dynamic, complex))}
         for k in A.names_loaded(test):
-            if k != "is_static":
+            if k not in ("is_static", "is_complex"):
                 env[k] = static_env[k] if k in static_env else _Dynamic(k)
         expr = gast.gast_to_ast(gast.Expression(body=test))
         try:
@@ -580,6 +591,17 @@ class ForwardBuilder:
             raise self.error(s, "forward mode: the tangent rule '%s' tests %r, which is not "
                              "a constant at this call site" % (trule.label, exc.name),
                              cls=RuleError) from None
+
+    def kind_of(self, name: str):
+        """The dtype kind the probe saw for ``name`` (None: unknown)."""
+        return self.shapes.kind(name) if self.shapes is not None else None
+
+    def realify(self, s, r: str) -> bool:
+        """A real result of a statement with complex values: its tangent is the real
+        part of the (R-linear) tangent expression (``abs(z)``: Re(conj(z) dz) / |z|)."""
+        if self.shapes is None or self.kind_of(r) not in ("f", "i", "u", "b"):
+            return False
+        return any(self.kind_of(n) == "c" for n in A.names_loaded(s.value))
 
     def _spec_stmt(self, t):
         t.value = self.specialize(t.value)

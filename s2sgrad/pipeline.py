@@ -212,6 +212,16 @@ def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
             lineno=trace.info.first_lineno,
             hint="reduce the output to a scalar (e.g. np.sum), or use s2sgrad.vjp / "
                  "s2sgrad.jacobian for non-scalar outputs")
+    if shapes is not None and mode in ("grad", "value_and_grad") and numpy.iscomplexobj(
+            fe.output):
+        raise NonScalarOutputError(
+            "grad() needs a real scalar output, but %r returned a complex value"
+            % trace.info.function_name,
+            function=trace.info.function_name, filename=trace.info.filename,
+            lineno=trace.info.first_lineno,
+            hint="take a real part or a magnitude (np.real(z), np.abs(z) ** 2), or use "
+                 "s2sgrad.vjp / s2sgrad.jacobian / s2sgrad.jvp for complex outputs "
+                 "(docs/complex.md)")
     rb = ReverseBuilder(trace, fe.wrt, fe.env, shapes, fe.bindings)
     definitions = trace_definitions(trace.node.body)
     node = build_gradient_function(trace, rb, fe.wrt, mode, tuple_output, shapes is not None)

@@ -29,6 +29,7 @@ from .idioms import mark_shift_invariance, no_gradient_to, shift_comment
 from .normalize import PrimalTrace, appended_list
 from .shapes import ShapeEnv
 from .specialize import specialize
+from .rules.complex_support import complex_supported
 from .templates import Contribution, Temp, UnsupportedCase, bind, instantiate
 
 # Calls whose result may share memory with an argument: a gradient computed by
@@ -631,13 +632,19 @@ class ReverseBuilder:
 
         binding = op.binding if op.binding is not None else \
             bind(op.rule, op.args, op.keywords, fail)
+        if self.involves_complex(stmt, r) and not complex_supported(op.rule):
+            raise fail("'%s' is not differentiated for complex values" % op.label,
+                       "docs/complex.md lists the functions differentiated for complex "
+                       "values; split the value into real and imaginary parts, or register "
+                       "a derivative with @s2sgrad.adjoint")
         wanted = [p for p, node in binding.items()
                   if isinstance(node, gast.Name) and node.id in self.active
                   and node.id not in no_gradient_to(stmt)]
         try:
             pieces = instantiate(op.rule, binding, A.load(result or r), upstream, wanted,
                                  self.names.fresh,
-                                 lambda n: self.b.resolve(n, op.rule, self.names.fresh))
+                                 lambda n: self.b.resolve(n, op.rule, self.names.fresh),
+                                 self.kind_of)
         except UnsupportedCase as exc:
             raise fail("cannot differentiate this call to '%s': %s" % (op.label, exc),
                        "rewrite the call, or register a derivative with @s2sgrad.adjoint")
@@ -657,12 +664,35 @@ class ReverseBuilder:
             value = piece.value
             if op.rule.kind == "elementwise" and piece.index is None:
                 value = self.unbroadcast(value, r, x)
+            if self.realify(x, stmt, r):
+                value = A.call(self.np("real"), [value])
             temps: List[gast.stmt] = []
             value = self.specialize(value, temps)
             for t in temps:                 # values a specialized helper reads twice
                 t.s2s_comment = comment
             out += temps + self.accumulate(x, value, comment, piece.index)
         return out
+
+    def kind_of(self, name: str):
+        """The dtype kind the probe saw for ``name`` (None: unknown)."""
+        return self.shapes.kind(name) if self.shapes is not None else None
+
+    def involves_complex(self, stmt, r: str) -> bool:
+        """Does the probe say ``stmt`` reads or makes a complex value?"""
+        if self.shapes is None:
+            return False
+        names = A.names_loaded(stmt.value) | {r}
+        return any(self.shapes.kind(n) == "c" for n in names)
+
+    def realify(self, x: str, stmt, r: str) -> bool:
+        """Does a contribution to real ``x`` from ``stmt`` need its real part taken?
+        (A real value's gradient is real: in a statement with a complex value, the
+        rule's contribution may be complex -- ``x * c`` for complex ``c`` gives
+        ``grad * c`` -- and ``x``'s gradient is its real part; see docs/complex.md.)"""
+        if self.shapes is None or self.shapes.kind(x) not in ("f", "i", "u", "b"):
+            return False
+        names = A.names_loaded(stmt.value) | {r}
+        return any(self.shapes.kind(n) == "c" for n in names)
 
     def specialize(self, expr: gast.expr, temps: Optional[List[gast.stmt]] = None
                    ) -> gast.expr:

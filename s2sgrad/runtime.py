@@ -281,9 +281,9 @@ def cumprod_adjoint(g, a, axis=None):
     if axis is None:
         return np.reshape(cumprod_adjoint(np.ravel(g), np.ravel(a), 0), a.shape)
     x = np.moveaxis(a, axis, -1)
-    gm = np.moveaxis(np.asarray(g, dtype=float), axis, -1)
+    gm = np.moveaxis(np.asarray(g, dtype=np.result_type(g, float)), axis, -1)
     n = x.shape[-1]
-    out = np.zeros(np.broadcast_shapes(x.shape, gm.shape))
+    out = np.zeros(np.broadcast_shapes(x.shape, gm.shape), dtype=np.result_type(gm, x, float))
     for k in range(n):
         # d result_j / d x_k = prod_{i <= j, i != k} x_i for j >= k
         y = x.copy()
@@ -310,20 +310,21 @@ def norm_adjoint(g, x, result, ord=None, axis=None, keepdims=False, kind=None):
     if not keepdims:
         g = np.expand_dims(g, axes) if x.ndim else g
         result = np.expand_dims(result, axes) if x.ndim else result
+    sign = _sign_conj(x)     # d|x| = Re(sign * dx): sign(x) for reals, conj(x)/|x| else
     if not matrix:
         if ord is None or ord == 2 or ord == "fro":
-            return g * x / np.where(result == 0, 1.0, result)
+            return g * _conj(x) / np.where(result == 0, 1.0, result)
         if ord == 1:
-            return g * np.sign(x)
+            return g * sign
         if ord == np.inf or ord == -np.inf:
             ax = np.abs(x)
             hits = ax == result
-            return g * np.sign(x) * hits / np.sum(hits, axis=axes, keepdims=True)
+            return g * sign * hits / np.sum(hits, axis=axes, keepdims=True)
         if ord == 0:
             return np.zeros_like(x, dtype=float)
-        return g * np.sign(x) * (np.abs(x) / result) ** (ord - 1)
+        return g * sign * (np.abs(x) / result) ** (ord - 1)
     if ord is None or ord == "fro":
-        return g * x / np.where(result == 0, 1.0, result)
+        return g * _conj(x) / np.where(result == 0, 1.0, result)
     # Matrix norms on two axes: move them last.
     xm = np.moveaxis(x, axes, (-2, -1))
     gm = np.moveaxis(g, axes, (-2, -1))
@@ -332,18 +333,31 @@ def norm_adjoint(g, x, result, ord=None, axis=None, keepdims=False, kind=None):
         sums = np.sum(np.abs(xm), axis=sum_axis, keepdims=True)
         pick = sums == (np.max if ord > 0 else np.min)(sums, axis=-1 if sum_axis == -2 else -2,
                                                        keepdims=True)
-        out = gm * np.sign(xm) * pick / np.sum(pick, axis=(-2, -1), keepdims=True)
+        out = gm * _sign_conj(xm) * pick / np.sum(pick, axis=(-2, -1), keepdims=True)
     elif ord in (2, -2, "nuc"):
         u, s, vt = np.linalg.svd(xm, full_matrices=False)
         if ord == "nuc":
-            out = gm * np.matmul(u, vt)
+            out = gm * _conj(np.matmul(u, vt))
         elif ord == 2:
-            out = gm * (u[..., :, :1] * vt[..., :1, :])
+            out = gm * _conj(u[..., :, :1] * vt[..., :1, :])
         else:
-            out = gm * (u[..., :, -1:] * vt[..., -1:, :])
+            out = gm * _conj(u[..., :, -1:] * vt[..., -1:, :])
     else:
         raise ValueError("s2sgrad: no gradient for matrix norm ord=%r" % (ord,))
     return np.moveaxis(out, (-2, -1), axes)
+
+
+def _conj(x):
+    """conj(x), without a copy for real values."""
+    return np.conj(x) if np.iscomplexobj(x) else x
+
+
+def _sign_conj(x):
+    """The gradient of |x|: sign(x) for reals, conj(x) / |x| (0 at 0) for complex values."""
+    if not np.iscomplexobj(x):
+        return np.sign(x)
+    ax = np.abs(x)
+    return np.conj(x) / np.where(ax == 0, 1.0, ax)
 
 
 def average_weights(weights, like, axis=None):
@@ -518,13 +532,14 @@ def eigh_adjoint(g, result):
     gw, gv = g
     n = w.shape[-1]
     vt = mT(v)
-    out = np.matmul(v * np.expand_dims(np.broadcast_to(gw, w.shape), -2), vt)
+    vc = _conj(v)          # Hermitian a: dw_i = v_i^H da v_i, so conj(v) on the left
+    out = np.matmul(vc * np.expand_dims(np.broadcast_to(gw, w.shape), -2), vt)
     if np.any(gv != 0):
         diff = np.expand_dims(w, -2) - np.expand_dims(w, -1)
         off = np.ones((n, n)) - np.eye(n)
         f = off / (diff + np.eye(n))
-        out = out + np.matmul(np.matmul(v, f * np.matmul(vt, gv)), vt)
-    return 0.5 * (out + mT(out))
+        out = out + np.matmul(np.matmul(vc, f * np.matmul(vt, gv)), vt)
+    return 0.5 * (out + _conj(mT(out)))
 
 
 def pinv_adjoint(g, a, result):
@@ -541,7 +556,8 @@ def pinv_adjoint(g, a, result):
 def svd_values_adjoint(g, a):
     """Gradient of the singular values np.linalg.svd(a, compute_uv=False)."""
     u, s, vt = np.linalg.svd(a, full_matrices=False)
-    return np.matmul(u * np.expand_dims(g, -2), vt)
+    # ds_i = Re(u_i^H da v_i): the conjugate of u diag(g) vh for complex a
+    return _conj(np.matmul(u * np.expand_dims(g, -2), vt))
 
 
 def tile_adjoint(g, a, reps):
@@ -1258,8 +1274,8 @@ def accumulate_source(result, axis=0):
 def diff_adjoint(g, n=1, axis=-1):
     """Gradient of np.diff(a, n, axis): the transposed difference applied n times."""
     for _ in range(n):
-        moved = np.moveaxis(np.asarray(g, dtype=float), axis, -1)
-        out = np.zeros(np.shape(moved)[:-1] + (np.shape(moved)[-1] + 1,))
+        moved = np.moveaxis(np.asarray(g, dtype=np.result_type(g, float)), axis, -1)
+        out = np.zeros(np.shape(moved)[:-1] + (np.shape(moved)[-1] + 1,), dtype=moved.dtype)
         out[..., :-1] -= moved
         out[..., 1:] += moved
         g = np.moveaxis(out, -1, axis)
@@ -1476,6 +1492,8 @@ def svd_values_tangent(t, a):
     """Tangent of the singular values of ``a`` for a tangent ``t`` of a: u_i^T t v_i
     (distinct singular values); also the adjoint of svd_values_adjoint in its g."""
     u, _, vt = np.linalg.svd(a, full_matrices=False)
+    if np.iscomplexobj(a):          # Re(u_i^H t v_i), v = vh^H
+        return np.real(np.sum(np.conj(u) * np.matmul(t, np.conj(mT(vt))), axis=-2))
     return np.sum(u * np.matmul(t, mT(vt)), axis=-2)
 
 
@@ -1515,12 +1533,13 @@ def cumprod_tangent(t, a, axis=None):
     """Tangent of np.cumprod(a, axis) for a tangent ``t`` of a (exact with zeros): entry j
     moves by the sum over k <= j of t_k times the product of a_i, i <= j, i != k.  Also
     the adjoint of cumprod_adjoint in its gradient argument."""
-    a = np.asarray(a, dtype=float)
+    a = np.asarray(a, dtype=np.result_type(a, float))
     if axis is None:
         return cumprod_tangent(np.ravel(t), np.ravel(a), 0)
     x = np.moveaxis(a, axis, -1)
-    tm = np.moveaxis(np.broadcast_to(np.asarray(t, dtype=float), a.shape), axis, -1)
-    out = np.zeros(x.shape)
+    tm = np.moveaxis(np.broadcast_to(np.asarray(t, dtype=np.result_type(t, float)), a.shape),
+                     axis, -1)
+    out = np.zeros(x.shape, dtype=np.result_type(x, tm))
     for k in range(x.shape[-1]):
         y = x.copy()
         y[..., k] = 1.0
@@ -1998,3 +2017,136 @@ def banded_matvec(l_and_u, ab, x):
     dense = np.zeros((n, n), dtype=np.result_type(ab, float))
     dense[i[inside], j[inside]] = ab[inside]
     return np.matmul(dense, x)
+
+
+# -- the discrete Fourier transforms (np.fft) -------------------------------------------------
+#
+# Under the transpose convention of docs/complex.md a linear transform's gradient is its
+# transpose (not its conjugate transpose).  The DFT matrix is symmetric, so the gradient
+# of fft is fft of the upstream gradient (the same norm), cut or zero-padded back to the
+# input's length where n= resized it; rfft, irfft, hfft and ihfft add the half-spectrum's
+# embedding and weights.
+__all__ += ["fft_adjoint", "fft_apply"]
+
+_SWAP_NORM = {None: "forward", "backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+def _resize(a, n, axis):
+    """``a`` cut or zero-padded to length ``n`` along ``axis`` (what n= does to the input)."""
+    a = np.asarray(a)
+    m = a.shape[axis]
+    if m == n:
+        return a
+    if m > n:
+        return np.take(a, np.arange(n), axis)
+    pad = [(0, 0)] * a.ndim
+    pad[axis % a.ndim] = (0, n - m)
+    return np.pad(a, pad)
+
+
+def _fft_plan(name, x, n, axes):
+    """(steps, axes) of the transform ``name`` on x: the 1-D transforms it is made of, in
+    order, each (kind, length n along the axis, axis), as numpy.fft runs them."""
+    shape = np.shape(x)
+    nd = len(shape)
+    if name in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft"):
+        axis = -1 if axes is None else axes
+        if name in ("irfft", "hfft"):
+            length = n if n is not None else 2 * (shape[axis] - 1)
+        else:
+            length = n if n is not None else shape[axis]
+        return [(name, length, axis % nd)]
+    if axes is None:
+        if name in ("fft2", "ifft2", "rfft2", "irfft2"):
+            axes = (-2, -1)
+        else:
+            axes = tuple(range(-len(n), 0)) if n is not None else tuple(range(-nd, 0))
+    axes = [a % nd for a in (axes if isinstance(axes, (tuple, list)) else (axes,))]
+    if n is None:
+        s = [shape[a] for a in axes]
+        if name in ("irfftn", "irfft2"):
+            s[-1] = 2 * (shape[axes[-1]] - 1)
+    else:
+        s = list(n)
+    base = name.rstrip("n2")
+    if base == "fft" or base == "ifft":
+        return [(base, length, a) for length, a in zip(s, axes)]
+    if base == "rfft":           # rfft along the last axis, then fft along the others
+        return [("rfft", s[-1], axes[-1])] + [("fft", length, a)
+                                               for length, a in zip(s[:-1], axes[:-1])]
+    # irfftn: ifft along the others, then irfft along the last axis
+    return [("ifft", length, a) for length, a in zip(s[:-1], axes[:-1])] + [
+        ("irfft", s[-1], axes[-1])]
+
+
+def _half_weights(n, m, axis, ndim):
+    """Weights of irfft's half spectrum (length m = n//2 + 1): 1 for the zero frequency
+    (and for n/2, n even), 2 for the others, which stand for a conjugate pair."""
+    w = np.full(m, 2.0)
+    w[0] = 1.0
+    if n % 2 == 0:
+        w[-1] = 1.0
+    shape = [1] * ndim
+    shape[axis] = m
+    return w.reshape(shape)
+
+
+def _step_adjoint(g, kind, length, axis, in_length, norm):
+    """The transpose of one 1-D step (input of length in_length along axis)."""
+    if kind in ("fft", "ifft"):
+        t = np.fft.fft if kind == "fft" else np.fft.ifft
+        return _resize(t(g, None, axis, norm), in_length, axis)
+    if kind == "rfft":
+        full = _resize(g, length, axis)               # the half spectrum, zeros after it
+        return _resize(np.fft.fft(full, None, axis, norm), in_length, axis)
+    if kind == "irfft":
+        m = length // 2 + 1
+        half = np.take(np.fft.ifft(g, None, axis, norm), np.arange(m), axis)
+        return _resize(half * _half_weights(length, m, axis, np.ndim(g)), in_length, axis)
+    if kind == "hfft":                # hfft(a) = irfft(conj(a)) with the norm swapped
+        return np.conj(_step_adjoint(g, "irfft", length, axis, in_length, _SWAP_NORM[norm]))
+    # ihfft(a) = conj(rfft(a)) with the norm swapped
+    return _step_adjoint(np.conj(g), "rfft", length, axis, in_length, _SWAP_NORM[norm])
+
+
+def fft_adjoint(g, x, name, n=None, axes=None, norm=None):
+    """Gradient of ``np.fft.<name>(x, n or s, axis or axes, norm)``: the transposes of its
+    1-D steps, last step first; real where x is real."""
+    steps = _fft_plan(name, x, n, axes)
+    lengths = []                      # the input length of every step
+    shape = list(np.shape(x))
+    for kind, length, axis in steps:
+        lengths.append(shape[axis])
+        shape[axis] = length // 2 + 1 if kind in ("rfft", "ihfft") else length
+    for (kind, length, axis), in_length in zip(reversed(steps), reversed(lengths)):
+        g = _step_adjoint(g, kind, length, axis, in_length, norm)
+    if not np.iscomplexobj(x):
+        g = np.real(g)
+    return g
+
+
+def fft_apply(g, x, name, n=None, axes=None, norm=None):
+    """``np.fft.<name>(g, n or s, axis or axes, norm)``: the transpose of fft_adjoint in g
+    (a transform is linear; the transpose of its transpose is itself)."""
+    fn = getattr(np.fft, name)
+    if name in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft"):
+        return fn(g, n, -1 if axes is None else axes, norm)
+    return fn(g, n, axes, norm)
+
+
+__all__ += ["eigh_tangent"]
+
+
+def eigh_tangent(t, result):
+    """Tangent of np.linalg.eigh (a taken as Hermitian, as eigh_adjoint takes it: the
+    tangent's Hermitian part moves it): dw = Re diag(V^H dA V), dV = V (F o V^H dA V)
+    with F_ij = 1 / (w_j - w_i) off the diagonal (distinct eigenvalues)."""
+    w, v = result
+    n = w.shape[-1]
+    t = np.asarray(t)
+    t = 0.5 * (t + _conj(mT(t)))
+    inner = np.matmul(np.matmul(_conj(mT(v)), t), v)
+    dw = np.real(np.diagonal(inner, 0, -2, -1)).copy()
+    diff = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    f = (np.ones((n, n)) - np.eye(n)) / (diff + np.eye(n))
+    return GradientList([dw, np.matmul(v, f * inner)])

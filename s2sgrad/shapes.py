@@ -74,6 +74,17 @@ class ShapeEnv:
             return issubclass(dt, (int, np.integer)) and not issubclass(dt, bool)
         return np.issubdtype(dt, np.integer)
 
+    def kind(self, name: str) -> Optional[str]:
+        """The dtype kind ('f', 'c', 'i', 'b', ...) of a recorded number or array; None
+        when unknown or not a number."""
+        vi = self.info.get(name)
+        if vi is None:
+            return None
+        dt = vi.dtype
+        if isinstance(dt, type) and not issubclass(dt, np.generic):
+            return {float: "f", int: "i", bool: "b", complex: "c"}.get(dt)
+        return np.dtype(dt).kind
+
     def is_bool_array(self, name: str) -> bool:
         vi = self.info.get(name)
         return vi is not None and vi.is_array and vi.dtype == np.bool_

@@ -342,3 +342,20 @@ def _cross_adjoint(ctx, g, a, b, axisa, axisb, axisc, axis, which):
     if (axisa, axisb, axisc) != (-1, -1, -1) or axis not in (None, -1):
         return None
     return ctx.call("cross", [b, g] if which == 0 else [g, a])
+
+
+@specializer("fft_adjoint")
+def _fft_adjoint(ctx, g, x, name, n=None, axes=None, norm=None):
+    """A complex transform that resizes nothing: its transpose is the same transform of
+    the gradient (``np.fft.fft(g, None, -1, None)``)."""
+    st = _static_args(name, n if n is not None else A.const(None),
+                      axes if axes is not None else A.const(None),
+                      norm if norm is not None else A.const(None))
+    if st is None or not isinstance(x, gast.Name) or ctx.b.shapes is None \
+            or ctx.b.shapes.kind(x.id) != "c" or st[1] is not None \
+            or st[0] not in ("fft", "ifft", "fft2", "ifft2", "fftn", "ifftn"):
+        return None
+    name, _, axes, norm = st
+    if axes is None and name in ("fft", "ifft"):
+        axes = -1
+    return ctx.call("fft." + name, [g, A.const(None), value_node(axes), value_node(norm)])

@@ -434,8 +434,11 @@ def _template(rule: Rule) -> _Template:
 
 def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
                 upstream: gast.expr, wanted: Sequence[str], fresh: Callable[[str], str],
-                global_name: Callable[[str], Optional[str]]) -> List[Piece]:
-    """The adjoint pieces of one statement, for the parameters in ``wanted``."""
+                global_name: Callable[[str], Optional[str]],
+                kind_of: Optional[Callable[[str], Optional[str]]] = None) -> List[Piece]:
+    """The adjoint pieces of one statement, for the parameters in ``wanted``.
+    ``kind_of(name)`` is the dtype kind the probe saw for a name (None: unknown); a
+    template condition reads it as ``is_complex(p)``."""
     template = _template(rule)
     static_env = {k: static_value(v) for k, v in binding.items()}
     static_env = {k: v for k, v in static_env.items() if v is not NOT_STATIC}
@@ -456,11 +459,12 @@ def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
         # back to the general formula for a varying value.  Any other use of a non-constant
         # parameter in a condition is a template error.
         free, code = _condition(test, rule.filename)
-        env = {"is_static": lambda v: not isinstance(v, _Dynamic)}
+        env = {"is_static": lambda v: not isinstance(v, _Dynamic),
+               "is_complex": lambda v: is_complex_argument(v, mapping, kind_of)}
         for name in free:
             if name in static_env:
                 env[name] = static_env[name]
-            elif name in ("None", "True", "False", "is_static"):
+            elif name in ("None", "True", "False", "is_static", "is_complex"):
                 continue
             elif name in _CONDITION_BUILTINS and name not in mapping:
                 env[name] = _CONDITION_BUILTINS[name]
@@ -507,6 +511,21 @@ def instantiate(rule: Rule, binding: Dict[str, gast.expr], result: gast.expr,
         if isinstance(piece, Contribution) and piece.unsupported:
             raise UnsupportedCase(piece.unsupported)
     return kept
+
+
+def is_complex_argument(value, mapping, kind_of) -> bool:
+    """``is_complex(p)`` in a template condition: does parameter p hold a complex value
+    at this call site?  Unknown (no probe) counts as complex: the complex form of a
+    rule is also right for real values, the real form only reads better."""
+    if isinstance(value, _Dynamic):
+        node = mapping.get(value.name)
+        if isinstance(node, gast.Name):
+            kind = kind_of(node.id) if kind_of is not None else None
+            return kind is None or kind == "c"
+        if isinstance(node, gast.Constant):
+            return isinstance(node.value, complex)
+        return True
+    return isinstance(value, complex)
 
 
 def prune(pieces: List[Piece], wanted: Sequence[str]) -> List[Piece]:

@@ -269,7 +269,7 @@ class JVPFunction(Transform):
 
 def _tangent_like(t, x):
     if isinstance(x, np.ndarray):
-        t = np.asarray(t, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+        t = np.asarray(t, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
         if t.shape != x.shape:
             t = np.broadcast_to(t, x.shape)
         return t
@@ -435,7 +435,7 @@ def _zeros_like(x):
 
 def _basis(x, j):
     if isinstance(x, np.ndarray):
-        e = np.zeros(x.shape, dtype=x.dtype if x.dtype.kind == "f" else float)
+        e = np.zeros(x.shape, dtype=x.dtype if x.dtype.kind in "fc" else float)
         e.flat[j] = 1.0
         return e
     return 1.0
@@ -458,7 +458,8 @@ def _stack_columns(cols, value, x):
     """Jacobian of shape out.shape + x.shape from J @ e_j columns."""
     if _is_tuple(value):
         return tuple(_stack_columns([c[n] for c in cols], value[n], x) for n in range(len(value)))
-    arr = np.array([np.asarray(c, dtype=float).reshape(np.shape(value)) for c in cols])
+    dtype = complex if any(np.iscomplexobj(c) for c in cols) else float
+    arr = np.array([np.asarray(c, dtype=dtype).reshape(np.shape(value)) for c in cols])
     arr = arr.reshape(np.shape(x) + np.shape(value))
     nx = np.ndim(x)
     return np.moveaxis(arr, tuple(range(nx)), tuple(range(np.ndim(value), np.ndim(value) + nx))) \
@@ -474,7 +475,8 @@ def _stack_rows(rows, value, x):
             out.append(_stack_rows(rows[start:start + n], v, x))
             start += n
         return tuple(out)
-    arr = np.array([np.asarray(r, dtype=float).reshape(np.shape(x)) for r in rows])
+    dtype = complex if any(np.iscomplexobj(r) for r in rows) else float
+    arr = np.array([np.asarray(r, dtype=dtype).reshape(np.shape(x)) for r in rows])
     return arr.reshape(np.shape(value) + np.shape(x))
 
 

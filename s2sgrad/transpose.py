@@ -47,7 +47,8 @@ def transpose_vjp_rule(fb, s, op, result, r):
     u = fb.names.fresh("u_" + r)
     resolver = lambda n: fb.b.resolve(n, rule, fb.names.fresh)
     try:
-        pieces = instantiate(rule, binding, result, A.load(u), wanted, fb.names.fresh, resolver)
+        pieces = instantiate(rule, binding, result, A.load(u), wanted, fb.names.fresh, resolver,
+                             fb.kind_of)
     except Exception as exc:
         raise fb.error(s, "no forward-mode rule for '%s' (%s)" % (op.label, exc),
                        hint="add a @tangent_rule for it (s2sgrad/rules/tangents.py)")
@@ -66,6 +67,10 @@ def transpose_vjp_rule(fb, s, op, result, r):
     total = terms[0]
     for t in terms[1:]:
         total = gast.BinOp(left=total, op=gast.Add(), right=t)
+    if fb.shapes is not None and any(fb.kind_of(n) == "c" for n in A.names_loaded(s.value) | {r}):
+        # complex values: the tangent is the gradient in u of Re(sum(c_x(u) * dot_x))
+        # (docs/complex.md: the pairing of the transpose convention is the real part)
+        total = A.call(A.parse_expr(fb.b.numpy_name + ".real"), [total])
     body.append(gast.Return(value=total))
     stored = A.names_stored(gast.Module(body=body, type_ignores=[]))
     loaded = A.names_loaded(gast.Module(body=body, type_ignores=[]))
@@ -100,7 +105,11 @@ def transpose_vjp_rule(fb, s, op, result, r):
                 gen = None
         if gen is None:
             gen = generate_gradient(lin, (0,), "grad", None, False)
-    except S2SGradError:
+    except S2SGradError as exc:
+        if fb.shapes is not None and any(fb.kind_of(n) == "c"
+                                         for n in A.names_loaded(s.value) | {r}):
+            raise fb.error(s, "forward mode of '%s' is not supported for complex values (%s)"
+                           % (op.label, exc.message)) from None
         # The template calls something with no derivative rule of its own (an
         # adjoint helper): evaluate the linear map on unit cotangents instead.
         return _by_unit_cotangents(fb, pieces, u, terms, r)
@@ -118,10 +127,10 @@ def _example_args(fb, params, u, r):
         if vi is None:
             return None
         if vi.is_array:
-            dtype = vi.dtype if vi.dtype.kind == "f" or p not in inv and p != u else float
+            dtype = vi.dtype if vi.dtype.kind in "fc" or p not in inv and p != u else float
             if p == u:
                 out.append(np.zeros(vi.shape, dtype=dtype))
-            elif np.dtype(dtype).kind == "f":
+            elif np.dtype(dtype).kind in "fc":
                 # well-conditioned made-up values: positive, diagonally dominant matrices
                 value = np.random.RandomState(0).uniform(0.5, 1.5, vi.shape)
                 if len(vi.shape) >= 2 and vi.shape[-1] == vi.shape[-2]:
@@ -130,7 +139,9 @@ def _example_args(fb, params, u, r):
             else:
                 out.append(np.ones(vi.shape, dtype=dtype))
         elif p == u or p in inv:
-            out.append(0.0 if p == u else 1.0)
+            value = 0.0 if p == u else 1.0
+            complex_ = fb.shapes.kind(r if p == u else inv.get(p, p)) == "c"
+            out.append(complex(value) if complex_ else value)
         else:
             dt = vi.dtype
             out.append(dt(1) if isinstance(dt, type) else np.ones((), dtype=dt)[()])

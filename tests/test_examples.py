@@ -70,3 +70,16 @@ def test_mlp_digits_loss_shows_in_cli(tmp_path):
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "def loss_grad(W1, b1, W2, b2, X, Y):" in proc.stdout
+
+
+def test_complex_models_quick(tmp_path):
+    proc = run("complex_models.py", cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "def filter_loss_grad(h):" in out
+    line = out.split("d loss / d h[0]: s2sgrad ")[1].splitlines()[0]
+    s2s, fd = [float(v) for v in line.split(", finite differences ")]
+    assert abs(s2s - fd) <= 1e-7 + 1e-5 * abs(fd)
+    energies = out.split("E = ")[1]
+    e, e0 = float(energies.split(";")[0]), float(energies.split("E0 = ")[1].split()[0])
+    assert e0 <= e < e0 + 0.05

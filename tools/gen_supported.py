@@ -31,6 +31,8 @@ file and line and shows how to register a derivative with `@s2sgrad.adjoint`.
 argument's shape); **vjp** rules handle their own shapes; **no gradient** entries
 are constants: calling them on a differentiated value is fine, no gradient flows
 through them.  SciPy rules are registered only when SciPy is installed.
+*Complex*: the rule is right for complex values too, checked along the real and the
+imaginary direction (see [complex.md](complex.md)); the others refuse complex values.
 """
 
 NOTES = """
@@ -104,8 +106,9 @@ def render() -> str:
 
     entries = [e for e in registered() if e[0] not in ("custom", "runtime")
                and not e[1].startswith("s2sgrad.runtime.")]
+    from s2sgrad.rules.complex_support import COMPLEX_LABELS
     out = [INTRO]
-    total = 0
+    total = ncomplex = 0
     for family in _family_order(entries):
         rows = []            # (rule, [labels]) keeping first-seen order
         for fam, label, rule in entries:
@@ -125,19 +128,22 @@ def render() -> str:
             total += len(labels)
             out.append("No gradient: " + ", ".join("`%s`" % l for l in labels) + ".\n")
             continue
-        out.append("| Functions | Kind | Rule |\n|---|---|---|")
+        out.append("| Functions | Kind | Rule | Complex |\n|---|---|---|---|")
         for rule, labels in rows:
             total += len(labels)
             if rule is NONDIFFERENTIABLE:
-                kind, where = "no gradient", ""
+                kind, where, cplx = "no gradient", "", ""
             else:
                 mod = rule.fn.__module__.replace("s2sgrad.", "")
                 kind, where = rule.kind, "`%s.%s`" % (mod, rule.fn.__name__)
-            out.append("| %s | %s | %s |" % (", ".join("`%s`" % l for l in labels), kind,
-                                             where))
+                cplx = "yes" if any(l in COMPLEX_LABELS for l in labels) else ""
+                ncomplex += cplx == "yes"
+            out.append("| %s | %s | %s | %s |" % (", ".join("`%s`" % l for l in labels), kind,
+                                                  where, cplx))
         out.append("")
     out.append(NOTES)
-    out.append("\n%d entries.\n" % total)
+    out.append("\n%d entries; %d rules with complex support (docs/complex.md).\n"
+               % (total, ncomplex))
     return "\n".join(out)
 
 

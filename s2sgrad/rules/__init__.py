@@ -5,7 +5,7 @@ import sys
 
 from . import (numpy_ufuncs, numpy_reductions, numpy_linalg, numpy_shape,  # noqa: F401
                numpy_selection, numpy_ufunc_methods, numpy_array_api, numpy_constants,
-               numpy_special, numpy_fft, helper_rules)
+               numpy_special, numpy_complex, numpy_fft, helper_rules)
 from .registry import (NONDIFFERENTIABLE, Rule, elementwise, grad, is_static, lookup,
                        lookup_attribute, lookup_method, lookup_operator, nondifferentiable,
                        registered, vjp)

@@ -10,7 +10,7 @@ import numpy as np
 from .. import runtime
 from ..runtime import (banded_matvec, banded_outer_adjoint, banded_transpose,
                        cho_solve_adjoint_vjp, cholesky_adjoint_vjp, convolve_adjoint, cross_adjoint,
-                       diff_window, diff_window_adjoint,
+                       diff_window, diff_window_adjoint, fft_adjoint, fft_apply,
                        convolve_window, cov_adjoint, cov_cross,
                        cumprod_adjoint, cumprod_curvature, cumprod_tangent,
                        expand_reduced, gather_source, histogram_edges_adjoint,
@@ -20,7 +20,7 @@ from ..runtime import (banded_matvec, banded_outer_adjoint, banded_transpose,
                        prod_adjoint, prod_curvature,
                        scatter_source, svd_values_curvature, svd_values_tangent,
                        tensordot_adjoint_left, tensordot_adjoint_right, unbroadcast)
-from .registry import elementwise, grad, no_gradient, nondifferentiable, vjp
+from .registry import elementwise, grad, is_complex, no_gradient, nondifferentiable, vjp
 
 
 @vjp(runtime.mT, family="runtime")
@@ -122,7 +122,17 @@ def join_adjoint_rule(result, g, arrays, kind="concatenate", axis=0):
 # norm_adjoint for the 2-norm / Frobenius norm: expand(g) * x / expand(r)
 @vjp(runtime.norm_adjoint, family="runtime")
 def norm_adjoint_rule(result, g, x, r, ord=None, axis=None, keepdims=False, kind=None):
-    if ord is None or ord == "fro" or (ord == 2 and (kind == "vector" or (
+    if is_complex(x):
+        # (the transpose in g, for forward mode: Re(sum(G * conj(x))) / r for the 2-norm)
+        if ord is None or ord == "fro" or (ord == 2 and (kind == "vector" or (
+                axis is not None and not isinstance(axis, tuple)))):
+            grad[g] = np.sum(grad[result] * np.conj(x), axis=axis, keepdims=keepdims) / r
+        else:
+            grad[g] = no_gradient("forward mode of this norm of a complex value is not "
+                                  "supported")
+        grad[x] = no_gradient("second derivatives of norms of complex values are not supported")
+        grad[r] = no_gradient("second derivatives of norms of complex values are not supported")
+    elif ord is None or ord == "fro" or (ord == 2 and (kind == "vector" or (
             axis is not None and not isinstance(axis, tuple)))):
         ge = expand_reduced(g, x, axis, keepdims)
         re = expand_reduced(r, x, axis, keepdims)
@@ -355,3 +365,15 @@ def banded_outer_adjoint_rule(result, l_and_u, ab, gb, x):
 def banded_matvec_rule(result, l_and_u, ab, x):
     grad[ab] = -banded_outer_adjoint(l_and_u, ab, grad[result], x)
     grad[x] = banded_matvec(l_and_u[::-1], banded_transpose(l_and_u, ab), grad[result])
+
+
+# fft_adjoint and fft_apply are each other's transpose in g (a linear map's transpose's
+# transpose is the map)
+@vjp(runtime.fft_adjoint, family="runtime")
+def fft_adjoint_rule(result, g, x, name, n=None, axes=None, norm=None):
+    grad[g] = fft_apply(grad[result], x, name, n, axes, norm)
+
+
+@vjp(runtime.fft_apply, family="runtime")
+def fft_apply_rule(result, g, x, name, n=None, axes=None, norm=None):
+    grad[g] = fft_adjoint(grad[result], g, name, n, axes, norm)

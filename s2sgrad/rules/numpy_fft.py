@@ -1,8 +1,11 @@
 """The discrete Fourier transform family (np.fft).
 
-``fftshift`` and ``ifftshift`` are permutations: each one's adjoint is the other.
+``fftshift`` and ``ifftshift`` are permutations: each one's adjoint is the other.  The
+transforms are linear; runtime.fft_adjoint applies their transposes step by step.
 """
 import numpy as np
+
+from ..runtime import fft_adjoint
 
 from .registry import grad, vjp
 
@@ -15,3 +18,76 @@ def fftshift(result, x, axes=None):
 @vjp(np.fft.ifftshift, family="fft")
 def ifftshift(result, x, axes=None):
     grad[x] = np.fft.fftshift(grad[result], axes)
+
+
+# -- the transforms: the gradient is the transpose (docs/complex.md) --------------------------
+
+
+@vjp(np.fft.fft, family="fft")
+def fft(result, a, n=None, axis=-1, norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "fft", n, axis, norm)
+
+
+@vjp(np.fft.ifft, family="fft")
+def ifft(result, a, n=None, axis=-1, norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "ifft", n, axis, norm)
+
+
+@vjp(np.fft.rfft, family="fft")
+def rfft(result, a, n=None, axis=-1, norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "rfft", n, axis, norm)
+
+
+@vjp(np.fft.irfft, family="fft")
+def irfft(result, a, n=None, axis=-1, norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "irfft", n, axis, norm)
+
+
+@vjp(np.fft.hfft, family="fft")
+def hfft(result, a, n=None, axis=-1, norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "hfft", n, axis, norm)
+
+
+@vjp(np.fft.ihfft, family="fft")
+def ihfft(result, a, n=None, axis=-1, norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "ihfft", n, axis, norm)
+
+
+@vjp(np.fft.fft2, family="fft")
+def fft2(result, a, s=None, axes=(-2, -1), norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "fft2", s, axes, norm)
+
+
+@vjp(np.fft.ifft2, family="fft")
+def ifft2(result, a, s=None, axes=(-2, -1), norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "ifft2", s, axes, norm)
+
+
+@vjp(np.fft.fftn, family="fft")
+def fftn(result, a, s=None, axes=None, norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "fftn", s, axes, norm)
+
+
+@vjp(np.fft.ifftn, family="fft")
+def ifftn(result, a, s=None, axes=None, norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "ifftn", s, axes, norm)
+
+
+@vjp(np.fft.rfft2, family="fft")
+def rfft2(result, a, s=None, axes=(-2, -1), norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "rfft2", s, axes, norm)
+
+
+@vjp(np.fft.rfftn, family="fft")
+def rfftn(result, a, s=None, axes=None, norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "rfftn", s, axes, norm)
+
+
+@vjp(np.fft.irfft2, family="fft")
+def irfft2(result, a, s=None, axes=(-2, -1), norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "irfft2", s, axes, norm)
+
+
+@vjp(np.fft.irfftn, family="fft")
+def irfftn(result, a, s=None, axes=None, norm=None):
+    grad[a] = fft_adjoint(grad[result], a, "irfftn", s, axes, norm)

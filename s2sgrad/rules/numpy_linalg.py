@@ -12,7 +12,7 @@ from ..runtime import (cholesky_adjoint, convolve_adjoint, cross_adjoint, diag_a
                        multi_dot_adjoint, pinv_adjoint, polyval_adjoint, qr_adjoint,
                        solve_adjoint_a, svd_adjoint, svd_values_adjoint, tensordot_adjoint_left,
                        tensordot_adjoint_right, trace_adjoint, unbroadcast)
-from .registry import grad, vjp
+from .registry import grad, is_complex, vjp
 
 import gast
 
@@ -33,8 +33,13 @@ def matmul(result, a, b):
 
 @vjp(np.vdot, family="linear algebra")
 def vdot(result, a, b):
-    grad[a] = np.reshape(grad[result] * np.ravel(b), np.shape(a))
-    grad[b] = np.reshape(grad[result] * np.ravel(a), np.shape(b))
+    # vdot conjugates its first argument: sum(conj(a) * b)
+    if is_complex(a) or is_complex(b):
+        grad[a] = np.reshape(np.conj(grad[result] * np.ravel(b)), np.shape(a))
+        grad[b] = np.reshape(grad[result] * np.conj(np.ravel(a)), np.shape(b))
+    else:
+        grad[a] = np.reshape(grad[result] * np.ravel(b), np.shape(a))
+        grad[b] = np.reshape(grad[result] * np.ravel(a), np.shape(b))
 
 
 @vjp(np.inner, family="linear algebra")
@@ -208,6 +213,9 @@ def qr(result, a, mode="reduced"):
 def svd(result, a, full_matrices=True, compute_uv=True, hermitian=False):
     if not compute_uv:
         grad[a] = svd_values_adjoint(grad[result], a)
+    elif is_complex(a):
+        raise NotImplementedError("np.linalg.svd of a complex matrix is differentiated for "
+                                  "compute_uv=False (the singular values) only")
     else:
         # result is (u, s, vh); distinct nonzero singular values
         grad[a] = svd_adjoint(grad[result], a, result, full_matrices)

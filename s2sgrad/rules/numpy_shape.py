@@ -43,9 +43,7 @@ def broadcast_to(result, array, shape, subok=False):
 
 
 @vjp(np.array, np.asarray, np.asanyarray, np.ascontiguousarray, np.copy, np.real,
-     np.real_if_close,
-     np.conj, np.conjugate, float, methods=("copy", "conj", "conjugate"),
-     attributes=("real",), family="shape")
+     np.real_if_close, float, methods=("copy",), attributes=("real",), family="shape")
 def identity(result, a, dtype=None, *args, copy=None, order=None, subok=None, ndmin=0,
              like=None, casting=None, tol=None):
     if ndmin != 0:

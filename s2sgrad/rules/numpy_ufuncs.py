@@ -12,7 +12,7 @@ import numpy as np
 
 from ..runtime import (digamma, dist_adjoint, extremum_item_adjoint, trigamma, prod_items_adjoint,
                        sequence_adjoint, sum_items_adjoint)
-from .registry import elementwise, grad, is_static, no_gradient, nondifferentiable, vjp
+from .registry import elementwise, grad, is_complex, is_static, no_gradient, nondifferentiable, vjp
 
 # -- arithmetic (add distributes, mul swaps) --------------------------------------
 
@@ -176,7 +176,11 @@ def reciprocal(result, x):
 
 @elementwise(np.abs, np.absolute, np.fabs, builtins.abs, math.fabs, family="powers")
 def absolute(result, x):
-    grad[x] = grad[result] * np.sign(x)
+    if is_complex(x):
+        # |z| is not holomorphic: d|z| = Re(conj(z) dz) / |z| (docs/complex.md); 0 at z = 0
+        grad[x] = grad[result] * np.conj(x) / np.where(result == 0, 1.0, result)
+    else:
+        grad[x] = grad[result] * np.sign(x)
 
 
 @elementwise(np.hypot, math.hypot, family="powers")
@@ -251,7 +255,11 @@ def arcsinh(result, x):
 
 @elementwise(np.arccosh, math.acosh, family="trigonometric")
 def arccosh(result, x):
-    grad[x] = grad[result] / np.sqrt(x * x - 1.0)
+    if is_complex(x):
+        # (the principal branch: sqrt(x - 1) sqrt(x + 1), not sqrt(x * x - 1))
+        grad[x] = grad[result] / (np.sqrt(x - 1.0) * np.sqrt(x + 1.0))
+    else:
+        grad[x] = grad[result] / np.sqrt(x * x - 1.0)
 
 
 @elementwise(np.arctanh, math.atanh, family="trigonometric")

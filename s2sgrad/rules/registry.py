@@ -46,6 +46,12 @@ def no_gradient(reason: str):  # pragma: no cover - templates are never executed
     raise RuntimeError("derivative templates are compiled, not called")
 
 
+def is_complex(value) -> bool:  # pragma: no cover - templates are never executed
+    """Inside a template condition: does this parameter hold a complex value (as the
+    probe saw it; unknown counts as complex)?"""
+    raise RuntimeError("derivative templates are compiled, not called")
+
+
 def is_static(value) -> bool:  # pragma: no cover - templates are never executed
     """Inside a template condition: is this parameter a constant at the call site?"""
     raise RuntimeError("derivative templates are compiled, not called")

@@ -113,7 +113,7 @@ linear(builtins.float, np.asarray, np.array, np.ascontiguousarray, np.copy,
          if hasattr(runtime, h)],
        methods=("sum", "mean", "reshape", "transpose", "ravel", "flatten", "squeeze",
                 "copy", "cumsum", "trace", "diagonal", "swapaxes", "repeat"),
-       attributes=("T", "real"))
+       attributes=("T", "real", "imag"))
 
 linear(np.roll, np.take, np.take_along_axis, np.concatenate, np.stack,
        np.hstack, np.vstack, getattr(np, "row_stack", None), np.dstack, np.column_stack,
@@ -137,6 +137,10 @@ linear(np.resize, np.delete, runtime.scatter_source, runtime.gather_source,
        runtime.diff_adjoint, runtime.diff_window, runtime.diff_window_adjoint)
 linear(np.compress, np.extract, np.choose, positions=(1,))
 linear(np.block, runtime.choose_adjoint, runtime.block_adjoint, np.fft.fftshift, np.fft.ifftshift)
+# the Fourier transforms are (real-)linear, and so are their transposes in g
+linear(np.fft.fft, np.fft.ifft, np.fft.rfft, np.fft.irfft, np.fft.hfft, np.fft.ihfft,
+       np.fft.fft2, np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft2, np.fft.rfftn,
+       np.fft.irfft2, np.fft.irfftn, runtime.fft_adjoint, runtime.fft_apply)
 linear(runtime.cov_adjoint, runtime.cov_cross, runtime.lstsq_residual_gradient,
        runtime.lstsq_residual_weights, positions=(0, 1))
 linear(runtime.histogram_edges_adjoint, runtime.histogram_edges_tangent,
@@ -161,6 +165,17 @@ def diff(result, a, n=1, axis=-1, prepend=None, append=None):
         tangent[result] = np.diff(tangent[a], n, axis)
     else:
         tangent[result] = runtime.diff_window(tangent[a], n, axis, prepend, append)
+
+
+@tangent_rule(np.linalg.eigh)
+def eigh(result, a, UPLO="L"):
+    tangent[result] = runtime.eigh_tangent(tangent[a], result)
+
+
+@tangent_rule(np.linalg.eigvalsh)
+def eigvalsh(result, a, UPLO="L"):
+    # (the eigenvectors, which eigvalsh does not return, give the eigenvalues' tangent)
+    tangent[result] = runtime.eigh_tangent(tangent[a], np.linalg.eigh(a))[0]
 
 
 @tangent_rule(np.linalg.lstsq)
