@@ -178,7 +178,8 @@ def _check_differentiable(fn, wrt, args):
     for i in wrt:
         a = args[i]
         pname = params[i] if i < len(params) else str(i)
-        if np.iscomplexobj(a) and _is_transform(fn):
+        if (isinstance(a, (complex, np.complexfloating)) or (
+                isinstance(a, np.ndarray) and a.dtype.kind == "c")) and _is_transform(fn):
             raise WrtError("argument %r of %s is complex: second derivatives (hessian, hvp, "
                            "grad of grad) with respect to complex values are not supported"
                            % (pname, name), **_located(getattr(fn, "__wrapped__", fn)),

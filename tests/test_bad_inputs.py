@@ -5,7 +5,8 @@ Supported-or-rejected decisions documented here:
 * default arguments: supported (filled in, passed or not);
 * keyword-only parameters, ``*args``, ``**kwargs``: supported (``*args`` is one parameter
   holding a tuple, its gradient a tuple; see also test_real_arguments.py);
-* complex inputs: rejected (WrtError) -- s2sgrad differentiates real functions;
+* complex inputs: supported (docs/complex.md; test_rules_complex.py); grad of a complex
+  output is NonScalarOutputError;
 * integer, boolean and object-array arguments asked for a gradient: WrtError;
 * NaN / inf inputs: propagate like NumPy (no error);
 * ``x += v`` on an array another name views (``v = x[0]``, ``w = x.reshape(-1)``), read
@@ -232,8 +233,8 @@ def test_default_arguments_are_supported():
 
 # -- calls and outputs ---------------------------------------------------------------------------
 
-def fft_fn(x):
-    return np.sum(np.abs(np.fft.fft(x)))
+def polyder_fn(x):
+    return np.sum(np.polyder(x * x))
 
 
 def unwrap_fn(x):
@@ -250,7 +251,7 @@ def tolist_fn(x):
 
 
 @pytest.mark.parametrize("fn, marker, what", [
-    (fft_fn, "np.fft.fft(x)", "np.fft.fft"),
+    (polyder_fn, "np.polyder(x * x)", "np.polyder"),
     (unwrap_fn, "np.unwrap(x * x)", "np.unwrap"),
     (nanmedian_fn, "np.nanmedian(x)", "nanmedian"),   # values flow through: not a constant
     (tolist_fn, "x.tolist()", "tolist"),          # Python floats: the gradient would be lost
@@ -291,13 +292,25 @@ def test_bad_wrt(wrt, says):
 @pytest.mark.parametrize("arg, says", [
     (3, "integer"), (np.array([1, 2, 3]), "int"), (True, "boolean"),
     (np.array([True, False, True]), "bool"), (np.array([1.0, 2.0, 3.0], dtype=object), "object"),
-    (1.0 + 2.0j, "complex"), (np.array([1.0 + 1j, 2.0, 3.0]), "complex"), ("abc", "str")])
+    ("abc", "str")])
 def test_argument_without_a_gradient(arg, says):
     def f(x):
         return np.sum(x * x)
     with pytest.raises(WrtError) as ei:
         grad(f)(arg)
     check(ei, WrtError, "f", filename=HERE, lineno=line_of(f, "def f"), says=[says, "'x'"])
+
+
+@pytest.mark.parametrize("arg", [1.0 + 2.0j, np.array([1.0 + 1j, 2.0, 3.0])], ids=str)
+def test_complex_argument_of_a_complex_output(arg):
+    # complex arguments are differentiated (docs/complex.md); a complex output is not a
+    # real scalar
+    def f(x):
+        return np.sum(x * x)
+    with pytest.raises(NonScalarOutputError) as ei:
+        grad(f)(arg)
+    check(ei, NonScalarOutputError, "f", filename=HERE, lineno=line_of(f, "def f"),
+          says=["complex", "np.real"])
 
 
 def test_integer_argument_not_asked_for_is_fine():

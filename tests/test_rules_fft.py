@@ -126,3 +126,15 @@ def test_fft_specialized_source_is_readable():
     g(crand(4))
     assert "np.fft.fft(" in g.source.split("# Backward pass")[1]
     assert "fft_adjoint" not in g.source
+
+
+@pytest.mark.parametrize("expr,kind,shape", [
+    ("np.fft.fft(x)", "c", (5,)), ("np.fft.ifft(x)", "c", (5,)), ("np.fft.rfft(x)", "r", (5,)),
+    ("np.fft.irfft(x)", "c", (4,)), ("np.fft.hfft(x)", "c", (4,)), ("np.fft.ihfft(x)", "r", (5,)),
+    ("np.fft.fft2(x)", "c", (2, 3)), ("np.fft.ifft2(x)", "c", (2, 3)),
+    ("np.fft.fftn(x)", "c", (2, 3)), ("np.fft.ifftn(x)", "c", (2, 3)),
+    ("np.fft.rfft2(x)", "r", (2, 3)), ("np.fft.rfftn(x)", "r", (2, 3)),
+    ("np.fft.irfft2(x)", "c", (2, 3)), ("np.fft.irfftn(x)", "c", (2, 3)),
+    ("np.fft.fftshift(x)", "c", (2, 3)), ("np.fft.ifftshift(x)", "c", (2, 3))])
+def test_fft_family_defaults(expr, kind, shape):
+    check_complex_expr(expr, x=crand(*shape) if kind == "c" else rand(*shape))
