@@ -2150,3 +2150,48 @@ def eigh_tangent(t, result):
     diff = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     f = (np.ones((n, n)) - np.eye(n)) / (diff + np.eye(n))
     return GradientList([dw, np.matmul(v, f * inner)])
+
+
+# -- np.linalg.eig (general matrices; distinct eigenvalues) ------------------------------------
+__all__ += ["eig_adjoint", "eig_tangent"]
+
+
+def _eig_f(w):
+    """F_ij = 1 / (w_j - w_i) off the diagonal, 0 on it."""
+    n = w.shape[-1]
+    diff = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    return (np.ones((n, n)) - np.eye(n)) / (diff + np.eye(n))
+
+
+def eig_adjoint(g, result, a):
+    """Gradient of ``w, v = np.linalg.eig(a)`` (distinct eigenvalues; eigenvectors of unit
+    norm, as LAPACK returns them; a loss of v must not depend on their phases).  With
+    u = v: a_bar = u^-T (diag(gw) + F o (u^T gv) - F o (u^T conj(u) Re(diag(u^T gv)))) u^T,
+    real for a real a."""
+    w, u = result
+    gw, gv = g
+    n = w.shape[-1]
+    ut = mT(u)
+    inner = np.zeros(np.shape(u), dtype=np.result_type(u, complex if np.iscomplexobj(w)
+                                                      else float))
+    if np.ndim(gw) != 0 or np.any(gw != 0):
+        inner = inner + np.broadcast_to(gw, w.shape)[..., None] * np.eye(n)
+    if np.ndim(gv) != 0 or np.any(gv != 0):
+        f = _eig_f(w)
+        utgv = np.matmul(ut, gv)
+        inner = inner + f * utgv
+        inner = inner - f * np.matmul(np.matmul(ut, np.conj(u)),
+                                      np.real(utgv * np.eye(n)))
+    out = np.matmul(np.linalg.solve(ut, inner), ut)
+    return out if np.iscomplexobj(a) else np.real(out)
+
+
+def eig_tangent(t, result):
+    """Tangent of ``np.linalg.eig`` for a tangent t of a: dw = diag(u^-1 t u); the
+    eigenvectors move by u (F o u^-1 t u), minus the part that changes their norm."""
+    w, u = result
+    inner = np.linalg.solve(u, np.matmul(t, u))
+    dw = np.diagonal(inner, 0, -2, -1).copy()
+    du = np.matmul(u, _eig_f(w) * inner)
+    du = du - u * np.real(np.sum(np.conj(u) * du, axis=-2, keepdims=True))
+    return GradientList([dw, du])

@@ -151,6 +151,14 @@ def test_shapes_and_indexing(expr):
     ("np.linalg.eigvalsh((a + a.conj().T) / 2)", lambda: dict(a=herm(4))),
     ("np.linalg.svd(a, compute_uv=False)", lambda: dict(a=crand(3, 2))),
     ("np.linalg.svd(a, compute_uv=False)", lambda: dict(a=crand(2, 4))),
+    ("np.linalg.eig(a)[0]", lambda: dict(a=crand(3, 3))),
+    ("np.abs(np.linalg.eig(a)[1]) ** 2", lambda: dict(a=crand(3, 3))),
+    ("np.linalg.eigvals(a)", lambda: dict(a=crand(4, 4))),
+    # a real matrix with complex eigenvalues: a real gradient of a real loss of them
+    ("np.abs(np.linalg.eig(a)[0]) ** 2", lambda: dict(a=rand(3, 3))),
+    ("np.real(np.linalg.eigvals(a)) + np.imag(np.linalg.eigvals(a)) ** 2",
+     lambda: dict(a=rand(4, 4))),
+    ("np.abs(np.linalg.eig(a)[1]) ** 2", lambda: dict(a=rand(3, 3))),
 ])
 def test_linalg(expr, args):
     check_complex_expr(expr, **args())

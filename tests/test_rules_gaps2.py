@@ -255,3 +255,29 @@ def test_tangent_rule_failure_is_a_clear_error(monkeypatch):
         return np.sum(np.tensordot(a, b, 1) ** 2)
     with pytest.raises(s2sgrad.UnsupportedCallError, match="does not support this call"):
         s2sgrad.hessian(f)(rand(2, 3), rand(3, 4))
+
+
+# -- np.linalg.eig / eigvals (general matrices, distinct eigenvalues) -------------------------------
+
+
+def real_spectrum(n, batch=()):
+    """A non-symmetric matrix with distinct real eigenvalues."""
+    s = rand(*batch, n, n) + n * np.eye(n)
+    d = np.arange(1.0, n + 1) + rand(n) * 0.3
+    return np.matmul(s * d[..., None, :], np.linalg.inv(s))
+
+
+@pytest.mark.parametrize("expr", ["np.linalg.eig(a)[0]", "np.linalg.eigvals(a)",
+                                  "np.linalg.eig(a)[1] ** 2",
+                                  "np.linalg.eig(a)[0] * np.sum(np.linalg.eig(a)[1] ** 2)"])
+@pytest.mark.parametrize("batch", [(), (2,)], ids=str)
+def test_eig_real_spectrum(expr, batch):
+    # (squares of the eigenvectors: their sign is arbitrary)
+    check_expr(expr, a=real_spectrum(3, batch))
+
+
+def test_eig_missing_second_derivatives_are_a_clear_error():
+    def f(a):
+        return np.sum(np.linalg.eigvals(a) ** 2)
+    with pytest.raises(s2sgrad.S2SGradError, match="eig"):
+        s2sgrad.hessian(f)(real_spectrum(3))

@@ -26,7 +26,7 @@ np.pad|
 np.dot|ndarray.dot|np.matmul|operator @|np.vdot|np.inner|np.outer|np.tensordot|np.einsum|
 np.kron|np.cross|np.trace|ndarray.trace|np.diag|np.diagonal|ndarray.diagonal|np.triu|np.tril|
 np.linalg.inv|np.linalg.solve|np.linalg.det|np.linalg.slogdet|np.linalg.eigh|
-np.linalg.eigvalsh|np.linalg.svd|
+np.linalg.eigvalsh|np.linalg.svd|np.linalg.eig|np.linalg.eigvals|
 np.concatenate|np.stack|np.hstack|np.vstack|np.split|
 x[index]|np.take|ndarray.take|np.diff|
 np.conjugate|ndarray.conj|ndarray.conjugate|np.imag|ndarray.imag|np.angle|

@@ -5,7 +5,7 @@ rules also hold for stacks of matrices.
 """
 import numpy as np
 
-from ..runtime import (cholesky_adjoint, convolve_adjoint, cross_adjoint, diag_adjoint, diagonal_adjoint,
+from ..runtime import (cholesky_adjoint, convolve_adjoint, cross_adjoint, eig_adjoint, diag_adjoint, diagonal_adjoint,
                        dot_adjoint_left, dot_adjoint_right, eigh_adjoint, einsum_adjoint,
                        kron_adjoint, lstsq_gram, lstsq_residual_gradient, mT,
                        matmul_adjoint_left, matmul_adjoint_right, matrix_power_adjoint,
@@ -195,6 +195,17 @@ def cholesky(result, a):
 def eigh(result, a, UPLO="L"):
     # result is (w, v); a is taken as symmetric
     grad[a] = eigh_adjoint(grad[result], result)
+
+
+@vjp(np.linalg.eig, family="linear algebra")
+def eig(result, a):
+    # result is (w, v): complex for a real matrix with complex eigenvalues
+    grad[a] = eig_adjoint(grad[result], result, a)
+
+
+@vjp(np.linalg.eigvals, family="linear algebra")
+def eigvals(result, a):
+    grad[a] = eig_adjoint((grad[result], 0.0), np.linalg.eig(a), a)
 
 
 @vjp(np.linalg.eigvalsh, family="linear algebra")

@@ -178,6 +178,16 @@ def eigvalsh(result, a, UPLO="L"):
     tangent[result] = runtime.eigh_tangent(tangent[a], np.linalg.eigh(a))[0]
 
 
+@tangent_rule(np.linalg.eig)
+def eig(result, a):
+    tangent[result] = runtime.eig_tangent(tangent[a], result)
+
+
+@tangent_rule(np.linalg.eigvals)
+def eigvals(result, a):
+    tangent[result] = runtime.eig_tangent(tangent[a], np.linalg.eig(a))[0]
+
+
 @tangent_rule(np.linalg.lstsq)
 def lstsq(result, a, b, rcond=None):
     # one term per input (a list: the terms add item by item)
