@@ -2195,3 +2195,102 @@ def eig_tangent(t, result):
     du = np.matmul(u, _eig_f(w) * inner)
     du = du - u * np.real(np.sum(np.conj(u) * du, axis=-2, keepdims=True))
     return GradientList([dw, du])
+
+
+# -- derivatives of the regularized incomplete gamma and beta functions in their shape
+# parameters (the gamma, chi2, beta and t distribution functions), by term-wise
+# differentiated power series: every term of P(a, x) = sum_k x^(a+k) e^-x / Gamma(a+k+1)
+# and of I_x(a, b) = sum_k Gamma(a+b+k) / (Gamma(a+k+1) Gamma(b)) x^(a+k) (1-x)^b is
+# positive, its logarithmic derivative a sum of digammas; summed to double precision.
+__all__ += ["gammainc_da", "betainc_da", "betainc_db", "t_cdf_ddf"]
+
+_lgamma = np.vectorize(math.lgamma, otypes=[float])
+_digamma = np.vectorize(digamma, otypes=[float])
+
+
+def _series_length(limit):
+    return int(min(max(limit, 60.0), 200000.0))
+
+
+def gammainc_da(a, x):
+    """d/da of the regularized lower incomplete gamma function P(a, x) (x >= 0, a > 0):
+    sum_k t_k (log x - psi(a + k + 1)), t_k = x^(a+k) e^-x / Gamma(a + k + 1)."""
+    a, x = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(x, dtype=float))
+    shape = a.shape
+    a, x = a.reshape(-1, 1), x.reshape(-1, 1)
+    if a.size == 0:
+        return np.zeros(shape)
+    safe = np.where(x > 0, x, 1.0)
+    n = _series_length(np.max(safe) + 15.0 * np.sqrt(np.max(safe)) + 60.0)
+    j = np.arange(1, n)[None, :]
+    logx = np.log(safe)
+    steps = np.concatenate([np.zeros_like(a), logx - np.log(a + j)], axis=1)
+    logt = a * logx - safe - _lgamma(a + 1.0) + np.cumsum(steps, axis=1)
+    psi = _digamma(a + 1.0) + np.concatenate([np.zeros_like(a), np.cumsum(1.0 / (a + j),
+                                                                          axis=1)], axis=1)
+    out = np.sum(np.exp(logt) * (logx - psi), axis=1)
+    return np.where(x[:, 0] > 0, out, 0.0).reshape(shape)
+
+
+def _betainc_series(a, b, x):
+    """(dI/da, dI/db) of I_x(a, b) from its power series at x (small x: the caller
+    reflects x > (a + 1) / (a + b + 2) to 1 - x)."""
+    safe = np.clip(x, 1e-300, 1.0 - 1e-16)
+    n = _series_length(200.0 + 40.0 * np.max(a + b) + 40.0 / max(1e-3, 1.0 - np.max(safe)))
+    k = np.arange(n)[None, :]
+    logx, log1mx = np.log(safe), np.log1p(-safe)
+    steps = np.concatenate([np.zeros_like(a), logx + np.log(a + b + k[:, :-1])
+                            - np.log(a + k[:, :-1] + 1.0)], axis=1)
+    logt = (_lgamma(a + b) - _lgamma(a + 1.0) - _lgamma(b) + a * logx + b * log1mx
+            + np.cumsum(steps, axis=1))
+    psi_ab = _digamma(a + b) + np.concatenate(
+        [np.zeros_like(a), np.cumsum(1.0 / (a + b + k[:, :-1]), axis=1)], axis=1)
+    psi_a1 = _digamma(a + 1.0) + np.concatenate(
+        [np.zeros_like(a), np.cumsum(1.0 / (a + k[:, 1:]), axis=1)], axis=1)
+    t = np.exp(logt)
+    da = np.sum(t * (psi_ab - psi_a1 + logx), axis=1)
+    db = np.sum(t * (psi_ab - _digamma(b) + log1mx), axis=1)
+    edge = (x <= 0) | (x >= 1)
+    return np.where(edge[:, 0], 0.0, da), np.where(edge[:, 0], 0.0, db)
+
+
+def _betainc_dab(a, b, x):
+    a, b, x = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                                  np.asarray(x, dtype=float))
+    shape = a.shape
+    a, b, x = a.reshape(-1, 1), b.reshape(-1, 1), x.reshape(-1, 1)
+    if a.size == 0:
+        return np.zeros(shape), np.zeros(shape)
+    flip = x > (a + 1.0) / (a + b + 2.0)          # I_x(a, b) = 1 - I_(1-x)(b, a) there
+    da = np.zeros(a.shape[0])
+    db = np.zeros(a.shape[0])
+    direct = ~flip[:, 0]
+    if np.any(direct):
+        da[direct], db[direct] = _betainc_series(a[direct], b[direct], x[direct])
+    if np.any(~direct):
+        fb, fa = _betainc_series(b[~direct], a[~direct], 1.0 - x[~direct])
+        da[~direct], db[~direct] = -fa, -fb
+    return da.reshape(shape), db.reshape(shape)
+
+
+def betainc_da(a, b, x):
+    """d/da of the regularized incomplete beta function I_x(a, b)."""
+    return _betainc_dab(a, b, x)[0]
+
+
+def betainc_db(a, b, x):
+    """d/db of the regularized incomplete beta function I_x(a, b)."""
+    return _betainc_dab(a, b, x)[1]
+
+
+def t_cdf_ddf(z, df):
+    """d/d(df) of Student's t distribution function at the standardized point z:
+    F = I_w(df/2, 1/2) / 2 for z < 0 (1 minus that for z > 0), w = df / (df + z^2)."""
+    z, df = np.broadcast_arrays(np.asarray(z, dtype=float), np.asarray(df, dtype=float))
+    w = df / (df + z * z)
+    a = 0.5 * df
+    dI = 0.5 * betainc_da(a, 0.5, w)
+    log_density = ((a - 1.0) * np.log(w) - 0.5 * np.log1p(-np.where(w < 1, w, 0.0))
+                   - (_lgamma(a) + math.lgamma(0.5) - _lgamma(a + 0.5)))
+    dw = np.where(w < 1, np.exp(log_density), 0.0) * z * z / (df + z * z) ** 2
+    return np.where(z < 0, 0.5, -0.5) * (dI + dw)

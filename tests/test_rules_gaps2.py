@@ -281,3 +281,62 @@ def test_eig_missing_second_derivatives_are_a_clear_error():
         return np.sum(np.linalg.eigvals(a) ** 2)
     with pytest.raises(s2sgrad.S2SGradError, match="eig"):
         s2sgrad.hessian(f)(real_spectrum(3))
+
+
+# -- distribution functions in their shape parameters ------------------------------------------------
+
+
+@pytest.mark.parametrize("expr,args", [
+    ("stats.t.cdf(x, df)", lambda: dict(x=rand(5, low=-3, high=3), df=pos(5) * 3)),
+    ("stats.t.logcdf(x, df, 0.5, 2.0)", lambda: dict(x=rand(5), df=pos() + 1)),
+    ("stats.t.sf(x, df)", lambda: dict(x=rand(5), df=pos(5))),
+    ("stats.t.logsf(x, df)", lambda: dict(x=rand(5), df=pos())),
+    ("stats.gamma.cdf(x, a)", lambda: dict(x=pos(5) * 2, a=pos(5) * 2)),
+    ("stats.gamma.logcdf(x, a, scale=s)", lambda: dict(x=pos(5), a=pos(), s=pos())),
+    ("stats.gamma.sf(x, a)", lambda: dict(x=pos(5), a=pos(5))),
+    ("stats.gamma.logsf(x, a)", lambda: dict(x=pos(5), a=pos())),
+    ("stats.chi2.cdf(x, df)", lambda: dict(x=pos(5) * 2, df=pos(5) * 3)),
+    ("stats.chi2.logcdf(x, df)", lambda: dict(x=pos(5) * 2, df=pos(5) * 3)),
+    ("stats.chi2.sf(x, df)", lambda: dict(x=pos(5) * 2, df=pos(5) * 3)),
+    ("stats.chi2.logsf(x, df)", lambda: dict(x=pos(5), df=pos())),
+    ("stats.beta.cdf(x, a, b)", lambda: dict(x=rand(5, low=0.05, high=0.95), a=pos(5),
+                                              b=pos(5) * 2)),
+    ("stats.beta.logcdf(x, a, b)", lambda: dict(x=rand(5, low=0.05, high=0.95), a=pos(),
+                                                 b=pos())),
+    ("stats.beta.sf(x, a, b)", lambda: dict(x=rand(5, low=0.05, high=0.95), a=pos(), b=pos())),
+    ("stats.beta.logsf(x, a, b)", lambda: dict(x=rand(5, low=0.05, high=0.95), a=pos(),
+                                                b=pos())),
+    ("special.gammainc(a, x)", lambda: dict(x=pos(5) * 3, a=pos(5))),
+    ("special.gammaincc(a, x)", lambda: dict(x=pos(5) * 3, a=pos(5))),
+    ("special.betainc(a, b, x)", lambda: dict(x=rand(5, low=0.05, high=0.95), a=pos(5),
+                                               b=pos(5))),
+    ("stats.t(df).cdf(x)", lambda: dict(x=rand(5), df=pos() + 2)),
+])
+def test_cdf_shape_parameters(expr, args):
+    check_expr(expr, **args())
+
+
+def test_cdf_shape_derivatives_are_exact():
+    # against 30-digit derivatives of the regularized functions (mpmath), wide ranges
+    mp = pytest.importorskip("mpmath")
+    from s2sgrad.runtime import betainc_da, betainc_db, gammainc_da, t_cdf_ddf
+    mp.mp.dps = 30
+    for a in (0.3, 1.0, 2.5, 10.0, 40.0):
+        for x in (1e-3, 0.5, 2.0, 10.0, 60.0, 300.0):
+            ref = mp.diff(lambda v: mp.gammainc(v, 0, x, regularized=True), a)
+            assert abs(gammainc_da(a, x) - float(ref)) < 1e-12
+    for a in (0.3, 1.0, 2.5, 12.0):
+        for b in (0.4, 1.0, 3.0, 20.0):
+            for x in (1e-3, 0.2, 0.5, 0.8, 0.999):
+                ra = mp.diff(lambda v: mp.betainc(v, b, 0, x, regularized=True), a)
+                rb = mp.diff(lambda v: mp.betainc(a, v, 0, x, regularized=True), b)
+                assert abs(betainc_da(a, b, x) - float(ra)) < 1e-12
+                assert abs(betainc_db(a, b, x) - float(rb)) < 1e-12
+    for df in (0.7, 3.0, 30.0):
+        for z in (-4.0, -0.3, 0.0, 1.5):
+            # F = I_w(df/2, 1/2) / 2 below 0, w = df / (df + z^2)
+            def cdf(v):
+                w = v / (v + z * z)
+                half = mp.betainc(v / 2, 0.5, 0, w, regularized=True) / 2
+                return half if z < 0 else 1 - half
+            assert abs(t_cdf_ddf(z, df) - float(mp.diff(cdf, df))) < 1e-12

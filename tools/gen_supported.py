@@ -70,16 +70,19 @@ argument's shape (broadcasting).  See `s2sgrad/custom.py`.
   full rank.
 * `np.linalg.svd` assumes distinct, nonzero singular values; with `u` and `vh`
   (`compute_uv=True`) a non-square matrix needs `full_matrices=False`.
-* `np.pad` is differentiated in `mode='constant'`; `np.diff` for `n` of 0 or 1.
+* `np.pad` is differentiated in modes 'constant', 'edge', 'reflect', 'symmetric', 'wrap'.
 * `np.einsum` takes up to four operands in subscript-string form; `np.r_`/`np.c_` up
   to four items (arrays, no slice notation); `np.meshgrid` up to three.
 * Second derivatives (`hessian`, `grad` of `grad`) need rules for the runtime helpers
   a rule's gradient calls; where one is missing, the error names the helper.
 * Sequences: `np.concatenate([a, b])`, `np.stack`, `np.split` ... differentiate
   through the list; a list's gradient is the list of its items' gradients.
-* `scipy.special.betainc` is differentiated with respect to `x` only;
-  `gammainc`/`gammaincc` with respect to `x` only; `iv`/`ive`/`jv`/`yv`/`polygamma`
-  with respect to the argument, not the order.
+* `scipy.special.betainc`, `gammainc`, `gammaincc` and the gamma, chi2, beta and t
+  distribution functions are differentiated in their shape parameters too (term-wise
+  differentiated power series, exact to double precision); `iv`/`ive`/`jv`/`yv`/
+  `polygamma` with respect to the argument, not the order.
+* `np.linalg.eig`/`eigvals` assume distinct eigenvalues; a loss of the eigenvectors
+  must not depend on their phases (signs).
 """
 
 

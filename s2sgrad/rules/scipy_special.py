@@ -8,7 +8,7 @@ zero.
 import numpy as np
 from scipy import special
 
-from ..runtime import expand_reduced, unbroadcast
+from ..runtime import betainc_da, betainc_db, expand_reduced, gammainc_da, unbroadcast
 from .registry import elementwise, grad, no_gradient, nondifferentiable, vjp
 
 # -- logistic and log-sum-exp --------------------------------------------------------------
@@ -133,13 +133,13 @@ def multigammaln(result, a, d):
 @elementwise(special.gammainc, family="scipy.special")
 def gammainc(result, a, x):
     grad[x] = grad[result] * np.exp((a - 1.0) * np.log(x) - x - special.gammaln(a))
-    grad[a] = no_gradient("gammainc: differentiated with respect to x only")
+    grad[a] = grad[result] * gammainc_da(a, x)
 
 
 @elementwise(special.gammaincc, family="scipy.special")
 def gammaincc(result, a, x):
     grad[x] = -grad[result] * np.exp((a - 1.0) * np.log(x) - x - special.gammaln(a))
-    grad[a] = no_gradient("gammaincc: differentiated with respect to x only")
+    grad[a] = -grad[result] * gammainc_da(a, x)
 
 
 @elementwise(special.beta, family="scipy.special")
@@ -158,8 +158,8 @@ def betaln(result, a, b):
 def betainc(result, a, b, x):
     grad[x] = grad[result] * np.exp((a - 1.0) * np.log(x) + (b - 1.0) * np.log1p(-x)
                                     - special.betaln(a, b))
-    grad[a] = no_gradient("betainc: differentiated with respect to x only")
-    grad[b] = no_gradient("betainc: differentiated with respect to x only")
+    grad[a] = grad[result] * betainc_da(a, b, x)
+    grad[b] = grad[result] * betainc_db(a, b, x)
 
 
 # -- Bessel functions (derivative in the argument, not the order) ---------------------------------

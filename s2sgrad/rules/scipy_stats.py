@@ -1,13 +1,15 @@
 """scipy.stats densities and distribution functions (SciPy installed only).
 
-Each entry differentiates with respect to the point and the location/scale (and
-the shape parameters where the derivative has a closed form).  ``z`` is the
+Each entry differentiates with respect to the point and the location/scale and the
+shape parameters (the distribution functions' shape derivatives by the term-wise
+differentiated series of runtime.gammainc_da / betainc_da / betainc_db).  ``z`` is the
 standardized point ``(x - loc) / scale``.
 """
 import numpy as np
 from scipy import special, stats
 
-from ..runtime import mvn_entropy_adjoint, mvn_logpdf_adjoint
+from ..runtime import (betainc_da, betainc_db, gammainc_da, mvn_entropy_adjoint,
+                       mvn_logpdf_adjoint, t_cdf_ddf)
 from .registry import elementwise, grad, no_gradient, vjp
 
 # -- normal ------------------------------------------------------------------------------------
@@ -185,7 +187,7 @@ def t_cdf(result, x, df, loc=0.0, scale=1.0):
     grad[x] = grad[result] * density
     grad[loc] = -grad[result] * density
     grad[scale] = -grad[result] * density * z
-    grad[df] = no_gradient("t.cdf: no derivative with respect to df")
+    grad[df] = grad[result] * t_cdf_ddf(z, df)
 
 
 # -- chi-squared, gamma, beta ------------------------------------------------------------------------
@@ -218,7 +220,7 @@ def chi2_cdf(result, x, df, loc=0.0, scale=1.0):
     grad[x] = grad[result] * density
     grad[loc] = -grad[result] * density
     grad[scale] = -grad[result] * density * y
-    grad[df] = no_gradient("chi2.cdf: no derivative with respect to df")
+    grad[df] = grad[result] * 0.5 * gammainc_da(0.5 * df, 0.5 * y)
 
 
 @elementwise(stats.gamma.logpdf, family="scipy.stats")
@@ -248,7 +250,7 @@ def gamma_cdf(result, x, a, loc=0.0, scale=1.0):
     grad[x] = grad[result] * density
     grad[loc] = -grad[result] * density
     grad[scale] = -grad[result] * density * y
-    grad[a] = no_gradient("gamma.cdf: no derivative with respect to a")
+    grad[a] = grad[result] * gammainc_da(a, y)
 
 
 @elementwise(stats.beta.logpdf, family="scipy.stats")
@@ -281,8 +283,8 @@ def beta_cdf(result, x, a, b, loc=0.0, scale=1.0):
     grad[x] = grad[result] * density
     grad[loc] = -grad[result] * density
     grad[scale] = -grad[result] * density * y
-    grad[a] = no_gradient("beta.cdf: no derivative with respect to a")
-    grad[b] = no_gradient("beta.cdf: no derivative with respect to b")
+    grad[a] = grad[result] * betainc_da(a, b, y)
+    grad[b] = grad[result] * betainc_db(a, b, y)
 
 # -- log-cdf, survival and log-survival functions: the density over cdf / sf ----------------
 
@@ -294,7 +296,7 @@ def t_logcdf(result, x, df, loc=0.0, scale=1.0):
     grad[x] = grad[result] * density
     grad[loc] = -grad[result] * density
     grad[scale] = -grad[result] * density * z
-    grad[df] = no_gradient("t.logcdf: no derivative with respect to df")
+    grad[df] = grad[result] * t_cdf_ddf(z, df) / np.exp(result)
 
 @elementwise(stats.t.sf, family="scipy.stats")
 def t_sf(result, x, df, loc=0.0, scale=1.0):
@@ -303,7 +305,7 @@ def t_sf(result, x, df, loc=0.0, scale=1.0):
     grad[x] = -grad[result] * density
     grad[loc] = grad[result] * density
     grad[scale] = grad[result] * density * z
-    grad[df] = no_gradient("t.sf: no derivative with respect to df")
+    grad[df] = -grad[result] * t_cdf_ddf(z, df)
 
 @elementwise(stats.t.logsf, family="scipy.stats")
 def t_logsf(result, x, df, loc=0.0, scale=1.0):
@@ -312,7 +314,7 @@ def t_logsf(result, x, df, loc=0.0, scale=1.0):
     grad[x] = -grad[result] * density
     grad[loc] = grad[result] * density
     grad[scale] = grad[result] * density * z
-    grad[df] = no_gradient("t.logsf: no derivative with respect to df")
+    grad[df] = -grad[result] * t_cdf_ddf(z, df) / np.exp(result)
 
 @elementwise(stats.chi2.logcdf, family="scipy.stats")
 def chi2_logcdf(result, x, df, loc=0.0, scale=1.0):
@@ -321,7 +323,7 @@ def chi2_logcdf(result, x, df, loc=0.0, scale=1.0):
     grad[x] = grad[result] * density
     grad[loc] = -grad[result] * density
     grad[scale] = -grad[result] * density * y
-    grad[df] = no_gradient("chi2.logcdf: no derivative with respect to df")
+    grad[df] = grad[result] * 0.5 * gammainc_da(0.5 * df, 0.5 * y) / np.exp(result)
 
 @elementwise(stats.chi2.sf, family="scipy.stats")
 def chi2_sf(result, x, df, loc=0.0, scale=1.0):
@@ -330,7 +332,7 @@ def chi2_sf(result, x, df, loc=0.0, scale=1.0):
     grad[x] = -grad[result] * density
     grad[loc] = grad[result] * density
     grad[scale] = grad[result] * density * y
-    grad[df] = no_gradient("chi2.sf: no derivative with respect to df")
+    grad[df] = -grad[result] * 0.5 * gammainc_da(0.5 * df, 0.5 * y)
 
 @elementwise(stats.chi2.logsf, family="scipy.stats")
 def chi2_logsf(result, x, df, loc=0.0, scale=1.0):
@@ -339,7 +341,7 @@ def chi2_logsf(result, x, df, loc=0.0, scale=1.0):
     grad[x] = -grad[result] * density
     grad[loc] = grad[result] * density
     grad[scale] = grad[result] * density * y
-    grad[df] = no_gradient("chi2.logsf: no derivative with respect to df")
+    grad[df] = -grad[result] * 0.5 * gammainc_da(0.5 * df, 0.5 * y) / np.exp(result)
 
 @elementwise(stats.gamma.logcdf, family="scipy.stats")
 def gamma_logcdf(result, x, a, loc=0.0, scale=1.0):
@@ -348,7 +350,7 @@ def gamma_logcdf(result, x, a, loc=0.0, scale=1.0):
     grad[x] = grad[result] * density
     grad[loc] = -grad[result] * density
     grad[scale] = -grad[result] * density * y
-    grad[a] = no_gradient("gamma.logcdf: no derivative with respect to a")
+    grad[a] = grad[result] * gammainc_da(a, y) / np.exp(result)
 
 @elementwise(stats.gamma.sf, family="scipy.stats")
 def gamma_sf(result, x, a, loc=0.0, scale=1.0):
@@ -357,7 +359,7 @@ def gamma_sf(result, x, a, loc=0.0, scale=1.0):
     grad[x] = -grad[result] * density
     grad[loc] = grad[result] * density
     grad[scale] = grad[result] * density * y
-    grad[a] = no_gradient("gamma.sf: no derivative with respect to a")
+    grad[a] = -grad[result] * gammainc_da(a, y)
 
 @elementwise(stats.gamma.logsf, family="scipy.stats")
 def gamma_logsf(result, x, a, loc=0.0, scale=1.0):
@@ -366,7 +368,7 @@ def gamma_logsf(result, x, a, loc=0.0, scale=1.0):
     grad[x] = -grad[result] * density
     grad[loc] = grad[result] * density
     grad[scale] = grad[result] * density * y
-    grad[a] = no_gradient("gamma.logsf: no derivative with respect to a")
+    grad[a] = -grad[result] * gammainc_da(a, y) / np.exp(result)
 
 @elementwise(stats.beta.logcdf, family="scipy.stats")
 def beta_logcdf(result, x, a, b, loc=0.0, scale=1.0):
@@ -375,8 +377,8 @@ def beta_logcdf(result, x, a, b, loc=0.0, scale=1.0):
     grad[x] = grad[result] * density
     grad[loc] = -grad[result] * density
     grad[scale] = -grad[result] * density * y
-    grad[a] = no_gradient("beta.logcdf: no derivative with respect to a")
-    grad[b] = no_gradient("beta.logcdf: no derivative with respect to b")
+    grad[a] = grad[result] * betainc_da(a, b, y) / np.exp(result)
+    grad[b] = grad[result] * betainc_db(a, b, y) / np.exp(result)
 
 @elementwise(stats.beta.sf, family="scipy.stats")
 def beta_sf(result, x, a, b, loc=0.0, scale=1.0):
@@ -385,8 +387,8 @@ def beta_sf(result, x, a, b, loc=0.0, scale=1.0):
     grad[x] = -grad[result] * density
     grad[loc] = grad[result] * density
     grad[scale] = grad[result] * density * y
-    grad[a] = no_gradient("beta.sf: no derivative with respect to a")
-    grad[b] = no_gradient("beta.sf: no derivative with respect to b")
+    grad[a] = -grad[result] * betainc_da(a, b, y)
+    grad[b] = -grad[result] * betainc_db(a, b, y)
 
 @elementwise(stats.beta.logsf, family="scipy.stats")
 def beta_logsf(result, x, a, b, loc=0.0, scale=1.0):
@@ -395,8 +397,8 @@ def beta_logsf(result, x, a, b, loc=0.0, scale=1.0):
     grad[x] = -grad[result] * density
     grad[loc] = grad[result] * density
     grad[scale] = grad[result] * density * y
-    grad[a] = no_gradient("beta.logsf: no derivative with respect to a")
-    grad[b] = no_gradient("beta.logsf: no derivative with respect to b")
+    grad[a] = -grad[result] * betainc_da(a, b, y) / np.exp(result)
+    grad[b] = -grad[result] * betainc_db(a, b, y) / np.exp(result)
 
 
 # -- Poisson (differentiable in the rate only) ------------------------------------------------------
