@@ -205,7 +205,8 @@ def as_gradient(g, like):
         out = np.array(np.broadcast_to(g, like.shape), dtype=dtype)
         return out
     if isinstance(like, (float, int)) and not isinstance(like, bool):
-        return float(g) if np.ndim(g) == 0 else g
+        # (a real argument's gradient is real: the real part, docs/complex.md)
+        return float(np.real(g)) if np.ndim(g) == 0 else g
     if isinstance(like, (list, tuple)) and isinstance(g, (list, tuple)):
         # the argument's structure, item by item (a list of (W, b) pairs stays one)
         items = [as_gradient(a, b) for a, b in zip(g, like)]
