@@ -2,7 +2,7 @@
 
     python benchmarks/generation.py [--root CHECKOUT] [--repeat N] [--cpu] [--profile]
 
-Calls ``s2sgrad.pipeline.generate_gradient`` on ``model`` below (28 assignments: a
+Calls ``s2sgrad.ad.pipeline.generate_gradient`` on ``model`` below (28 assignments: a
 two-layer network with a log-sum-exp loss and regularizers) with shapes probed, once
 to warm up lazily imported modules, then ``--repeat`` times, and prints the minimum and
 median in milliseconds (``--cpu``: the process's CPU time instead of wall time, which
@@ -59,7 +59,7 @@ def main(argv=None):
     parser.add_argument("--profile", action="store_true")
     options = parser.parse_args(argv)
     sys.path.insert(0, options.root)
-    from s2sgrad.pipeline import generate_gradient
+    from s2sgrad.ad.pipeline import generate_gradient
 
     rng = np.random.default_rng(0)
     args = (rng.standard_normal((20, 16)), rng.standard_normal(16),

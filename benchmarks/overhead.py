@@ -8,7 +8,7 @@ its first call has generated the code) against the generated function itself
 median nanoseconds each and their difference: what the wrapper's dispatch and
 cache look-up cost on every call.  A no-op function taking the same five
 arguments gives the floor of the measurement (loop and call cost).  Where the
-object has a generated dispatcher (``g._dispatch``, s2sgrad/dispatch.py), it is
+object has a generated dispatcher (``g._dispatch``, s2sgrad/api/dispatch.py), it is
 timed too, called directly: ``g(*args)`` minus that is the cost of calling the
 object; that minus ``g._compiled`` the cost of the dispatcher's tests.  ``--root``
 imports s2sgrad from another checkout, to compare before and after.  On a loaded

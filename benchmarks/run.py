@@ -102,7 +102,7 @@ def load_s2sgrad():
 def clear_s2sgrad_cache():
     """Empty s2sgrad's in-process cache if it exposes a way to; True if it did."""
     try:
-        from s2sgrad import cache
+        from s2sgrad.back import cache
     except Exception:
         return False
     for name in ("clear_memory", "clear_in_process", "clear", "clear_cache", "cache_clear"):

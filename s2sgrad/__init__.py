@@ -1,11 +1,12 @@
 """s2sgrad: a symbolic source-to-source gradient compiler for NumPy functions."""
 import importlib
 
-from .api import grad, source, value_and_grad
-from .errors import (NonScalarOutputError, RuleError, S2SGradError, SourceUnavailableError,
-                     UnsupportedCallError, UnsupportedSyntaxError, WrtError)
+from s2sgrad.api.gradient import grad, source, value_and_grad
+from s2sgrad.version import __version__
+from s2sgrad.errors import (NonScalarOutputError, RuleError, S2SGradError,
+                            SourceUnavailableError, UnsupportedCallError,
+                            UnsupportedSyntaxError, WrtError)
 
-__version__ = "0.1.0"
 
 __all__ = ["grad", "value_and_grad", "source", "adjoint", "explain", "jvp", "vjp", "jacobian", "hessian", "hvp",
            "stop_gradient", "grad_of", "tangent_rule", "S2SGradError", "SourceUnavailableError",
@@ -15,9 +16,9 @@ __all__ = ["grad", "value_and_grad", "source", "adjoint", "explain", "jvp", "vjp
 # Imported on first use: the rules tables (SciPy's among them), gast and the passes load
 # only when something is generated, so a process whose gradients all come from the disk
 # cache starts in milliseconds.
-_LAZY = {"adjoint": "custom", "explain": "explain", "grad_of": "transforms",
-         "hessian": "transforms", "hvp": "transforms", "jacobian": "transforms",
-         "jvp": "transforms", "stop_gradient": "transforms", "vjp": "transforms",
+_LAZY = {"adjoint": "api.custom", "explain": "tools.explain", "grad_of": "api.transforms",
+         "hessian": "api.second_order", "hvp": "api.second_order", "jacobian": "api.transforms",
+         "jvp": "api.transforms", "stop_gradient": "api.transforms", "vjp": "api.transforms",
          "tangent_rule": "rules.tangents"}
 
 

@@ -251,7 +251,7 @@ _CHILD_FIELDS = {}
 def _child_fields(cls):
     """The fields of ``cls`` that may hold nodes (cached per class)."""
     leaves = _LEAF_FIELDS.get(cls.__name__, ()) if cls.__module__ in (
-        "gast.gast", "ast", "s2sgrad.emit") else ()
+        "gast.gast", "ast", "s2sgrad.back.emit") else ()
     fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in leaves)
     return fields
 

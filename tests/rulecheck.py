@@ -82,7 +82,7 @@ def check_forward(loss, args, wrt, grads):
 def check_generic(loss, args, wrt, expected):
     """The generic version (no shapes known: runtime helpers instead of specialized
     NumPy) computes the same gradients as the specialized one."""
-    from s2sgrad.pipeline import generate_gradient
+    from s2sgrad.ad.pipeline import generate_gradient
     generic = generate_gradient(loss, wrt, "grad", None, True).function(*args)
     for g, e in zip(generic, expected):
         np.testing.assert_allclose(np.asarray(g, dtype=float), np.asarray(e, dtype=float),

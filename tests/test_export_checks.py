@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from s2sgrad.export import export_source
+from s2sgrad.tools.export import export_source
 from gradcheck import numeric_grad
 
 MODEL = '''

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import s2sgrad
-from s2sgrad import cache, grad, value_and_grad
+from s2sgrad.back import cache
+from s2sgrad import grad, value_and_grad
 from s2sgrad.errors import WrtError
 from gradcheck import numeric_grad
 

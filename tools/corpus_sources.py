@@ -36,13 +36,14 @@ import s2sgrad  # noqa: E402
 _GENERATED_AT = ["s2sgrad.pipeline", "s2sgrad.ad.pipeline", "s2sgrad.api.pipeline",
                  "s2sgrad.back.compile"]
 
-# Test files whose functions join the corpus (found wherever they live under tests/).
+# Test files whose functions join the corpus (found wherever they live under tests/;
+# "old|new": a file renamed since, labelled by its first name so that runs compare).
 TEST_FILES = ["test_core_ops.py", "test_controlflow.py", "test_containers.py",
               "test_subroutines.py", "test_forward.py", "test_vjp.py", "test_higher_order.py",
               "test_rules_vs_autograd.py", "test_rules_ufuncs.py", "test_rules_reductions.py",
               "test_rules_shape.py", "test_rules_linalg.py", "test_array_writes.py",
-              "test_optimize.py", "test_optimize_loops.py", "test_surgery.py",
-              "test_idioms.py", "test_custom_adjoint.py", "test_rules_second_order.py"]
+              "test_optimize.py", "test_optimize_loops.py",
+              "test_surgery.py|test_gradient_control.py", "test_idioms.py|test_shift_invariance.py", "test_custom_adjoint.py", "test_rules_second_order.py"]
 
 
 class Recorder:
@@ -149,18 +150,25 @@ def random_programs(n):
                 _attempt(label + " hessian", lambda: s2sgrad.hessian(f, wrt=first)(*args))
 
 
-def _find_test(name):
+_LABEL = {}     # file name -> the name it is labelled by
+
+
+def _find_test(names):
+    names = names.split("|")
     for dirpath, _, files in sorted(os.walk(os.path.join(ROOT, "tests"))):
-        if name in files:
-            return os.path.join(dirpath, name)
-    raise SystemExit("corpus_sources: %s not found under tests/" % name)
+        for name in names:
+            if name in files:
+                _LABEL[name] = names[0]
+                return os.path.join(dirpath, name)
+    raise SystemExit("corpus_sources: %s not found under tests/" % " or ".join(names))
 
 
 class _Labeller:
     """pytest plugin: label what each test generates by file name and test name."""
 
     def pytest_runtest_setup(self, item):
-        REC.section("test %s::%s" % (os.path.basename(str(item.fspath)), item.name))
+        name = os.path.basename(str(item.fspath))
+        REC.section("test %s::%s" % (_LABEL.get(name, name), item.name))
 
     def pytest_runtest_logreport(self, report):
         if report.when == "call" and not report.passed:

@@ -101,7 +101,7 @@ def render() -> str:
     import s2sgrad  # noqa: F401
     from s2sgrad.rules import NONDIFFERENTIABLE, load_optional_families, registered
     load_optional_families(import_scipy=True)
-    for module in ("s2sgrad.transforms", "s2sgrad.forward"):   # modules adding entries
+    for module in ("s2sgrad.api.transforms", "s2sgrad.ad.forward"):   # modules adding entries
         try:
             importlib.import_module(module)
         except ImportError:  # pragma: no cover

@@ -1,4 +1,4 @@
-"""The optimizer's passes, one module each; ``s2sgrad.optimize`` runs them in order.
+"""The optimizer's passes, one module each; ``passes.optimize`` runs them in order.
 
 * ``propagate``: copies, constants (the seed) and repeated right-hand sides forwarded.
 * ``simplify``: constant folding, algebraic identities, signs.

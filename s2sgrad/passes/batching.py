@@ -5,10 +5,10 @@ from typing import Dict, List, Optional, Tuple
 
 import gast
 
-from .. import astutil as A
-from .common import (ShapeOracle, _fresh, _mentions, _pure_expr, _stored_anywhere,
-                     _written_in_place)
-from .stacks import _append_of, _jumps, _pop_of, _stack_init
+from s2sgrad import astutil as A
+from s2sgrad.passes.common import (ShapeOracle, _fresh, _mentions, _pure_expr,
+                                   _stored_anywhere, _written_in_place)
+from s2sgrad.passes.stacks import _append_of, _jumps, _pop_of, _stack_init
 
 # Batch only while a trip's matrix product is small (rows * k * m multiply-adds): a
 # bigger one already runs at full speed, and summing it later from buffers that have

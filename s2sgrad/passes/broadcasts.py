@@ -5,9 +5,9 @@ from typing import Dict, List, Optional, Set
 
 import gast
 
-from .. import astutil as A
-from .common import (ShapeOracle, _ELEMENTWISE, _FIELDS_OF, _bcast, _const_shape, _effects,
-                     _num, _protected)
+from s2sgrad import astutil as A
+from s2sgrad.passes.common import (ShapeOracle, _ELEMENTWISE, _FIELDS_OF, _bcast,
+                                   _const_shape, _effects, _num, _protected)
 
 
 _LAZY_CALLS = ("broadcast_to", "expand_dims")     # (the NumPy functions ``lower`` reads)

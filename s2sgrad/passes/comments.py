@@ -13,7 +13,8 @@ from typing import Dict, Set
 
 import gast
 
-from .. import astutil as A
+from s2sgrad import astutil as A
+from s2sgrad.back.emit import to_source
 
 _COMMENT = re.compile(r"^(?P<stmt>.*?)(?P<line>  \(line \d+\))$")
 _WORD = re.compile(r"\w+")
@@ -54,7 +55,6 @@ def _from_definition(text: str, defs: Dict[str, gast.expr]):
 
 def refresh_comments(fn: gast.FunctionDef, defs: Dict[str, gast.expr]) -> gast.FunctionDef:
     """Spell out, in comments, the temporaries the optimized function no longer has."""
-    from ..emit import to_source
     present: Set[str] = {a.id for a in fn.args.posonlyargs + fn.args.args}
     present |= A.names_stored(gast.Module(body=fn.body, type_ignores=[]))
     gone = {n: v for n, v in defs.items() if n not in present}

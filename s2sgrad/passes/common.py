@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Set
 
 import gast
 
-from .. import astutil as A
+from s2sgrad import astutil as A
 
 
 _FIELDS_OF = A._NAME_FIELDS.get         # a class's fields that may hold names (or None)

@@ -6,9 +6,9 @@ from typing import Dict, List, Set, Tuple
 
 import gast
 
-from .. import astutil as A
-from ..analysis import Environment, classify
-from .common import _SIMPLE_STATEMENTS, _pure_expr, _reads, flatten
+from s2sgrad import astutil as A
+from s2sgrad.analysis.dataflow import Environment, classify
+from s2sgrad.passes.common import _SIMPLE_STATEMENTS, _pure_expr, _reads, flatten
 
 
 def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",

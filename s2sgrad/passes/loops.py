@@ -6,8 +6,8 @@ from typing import Dict, List, Set, Tuple
 
 import gast
 
-from .. import astutil as A
-from .common import ShapeOracle, _pure_expr, _reads, _stored_anywhere
+from s2sgrad import astutil as A
+from s2sgrad.passes.common import ShapeOracle, _pure_expr, _reads, _stored_anywhere
 
 
 def _push_of(stmt):

@@ -5,8 +5,8 @@ from typing import List
 
 import gast
 
-from .. import astutil as A
-from .common import _FIELDS_OF, ShapeOracle, _ELEMENTWISE, _bcast, _neg, _num
+from s2sgrad import astutil as A
+from s2sgrad.passes.common import _FIELDS_OF, ShapeOracle, _ELEMENTWISE, _bcast, _neg, _num
 
 
 def assign_first_slice(stmts: List[gast.stmt], numpy_name: str = "np") -> List[gast.stmt]:

@@ -5,9 +5,9 @@ from typing import Callable, Dict, List, Optional, Set
 
 import gast
 
-from .. import astutil as A
-from .common import (_Substitute, _effects, _num, _pure_expr, _stored_anywhere,
-                     _substitute_loads)
+from s2sgrad import astutil as A
+from s2sgrad.passes.common import (_Substitute, _effects, _num, _pure_expr, _stored_anywhere,
+                                   _substitute_loads)
 
 
 def propagate_copies(stmts: List[gast.stmt], numpy_name: str = "np",

@@ -5,12 +5,14 @@ from typing import Dict, Optional, Set
 
 import gast
 
-from .. import astutil as A
-from ..emit import Comment
-from .common import (ShapeOracle, _FOLD, _NO_ORACLE, _effects, _is_neg, _name_counts, _neg,
-                     _num, _number, _protected, _pure_expr, _stored_anywhere, _substitute_loads,
-                     _written_in_place, flatten)
-
+from s2sgrad import astutil as A
+from s2sgrad.back.emit import Comment
+from s2sgrad.passes.common import (_FOLD, _NO_ORACLE, ShapeOracle, _effects, _is_neg,
+                                   _name_counts, _neg, _num, _number, _protected, _pure_expr,
+                                   _stored_anywhere, _substitute_loads, _written_in_place,
+                                   flatten)
+from s2sgrad.passes.lowering import _array_shape
+from s2sgrad.passes.temporaries import _join_comments
 
 _LEAVES = frozenset({gast.Name, gast.Constant, gast.Load, gast.Store, gast.Del})
 _FIELDS_OF = A._NAME_FIELDS.get         # the fields of a class that may hold expressions
@@ -279,7 +281,6 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
     ``counts``: ``_name_counts(fn)`` if known.  They stay right for every name still
     bound after the pass: a temporary it removes had its one read replaced by its
     value, so the names of that value are read as often as before."""
-    from .temporaries import _join_comments
     counts, stores = _name_counts(fn) if counts is None else counts
     np_prefix = numpy_name + "."
 
@@ -513,7 +514,6 @@ def cancel_negations(fn: gast.FunctionDef, oracle: ShapeOracle, protected: Set[s
 
 def _size(node, oracle: ShapeOracle) -> float:
     """How many elements ``node`` has, if the oracle can tell (else: many)."""
-    from .lowering import _array_shape
     shape = _array_shape(node, oracle)
     if shape is None:
         return float("inf")

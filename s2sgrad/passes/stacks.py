@@ -5,8 +5,8 @@ from typing import Dict, List, Optional, Tuple
 
 import gast
 
-from .. import astutil as A
-from .common import _fresh, _mentions
+from s2sgrad import astutil as A
+from s2sgrad.passes.common import _fresh, _mentions
 
 
 def _stack_init(stmt) -> Optional[str]:

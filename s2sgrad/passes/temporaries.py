@@ -6,11 +6,12 @@ from typing import Dict, Optional, Set
 
 import gast
 
-from .. import astutil as A
-from ..emit import Comment
-from .common import (ShapeOracle, _EffectsOf, _Substitute, _effects, _is_neg, _live_after,
-                     _load_count, _name_counts, _num, _number, _pure_expr, _stored_anywhere,
-                     _substitute_loads, _written_in_place)
+from s2sgrad import astutil as A
+from s2sgrad.back.emit import Comment
+from s2sgrad.passes.common import (ShapeOracle, _EffectsOf, _Substitute, _effects, _is_neg,
+                                   _live_after, _load_count, _name_counts, _num, _number,
+                                   _pure_expr, _stored_anywhere, _substitute_loads,
+                                   _written_in_place)
 
 
 def forward_negations(fn: gast.FunctionDef, numpy_name: str = "np") -> gast.FunctionDef:

@@ -3,12 +3,13 @@ family by family.  The SciPy families are registered once SciPy has been importe
 the code being differentiated), so importing s2sgrad never pays for importing SciPy."""
 import sys
 
-from . import (numpy_ufuncs, numpy_reductions, numpy_linalg, numpy_shape,  # noqa: F401
-               numpy_selection, numpy_ufunc_methods, numpy_array_api, numpy_constants,
-               numpy_special, numpy_complex, numpy_fft, helper_rules)
-from .registry import (NONDIFFERENTIABLE, Rule, elementwise, grad, is_static, lookup,
-                       lookup_attribute, lookup_method, lookup_operator, nondifferentiable,
-                       registered, vjp)
+from s2sgrad.rules import (numpy_ufuncs, numpy_reductions, numpy_linalg, numpy_shape,  # noqa: F401
+                           numpy_selection, numpy_ufunc_methods, numpy_array_api,
+                           numpy_constants, numpy_special, numpy_complex, numpy_fft,
+                           helper_rules)
+from s2sgrad.rules.registry import (NONDIFFERENTIABLE, Rule, elementwise, grad, is_static,
+                                    lookup, lookup_attribute, lookup_method, lookup_operator,
+                                    nondifferentiable, registered, vjp)
 
 _optional_loaded = False
 
@@ -26,7 +27,8 @@ def load_optional_families(import_scipy: bool = False) -> None:
         except ImportError:  # pragma: no cover
             return
     _optional_loaded = True
-    from . import scipy_special, scipy_stats, scipy_misc  # noqa: F401
+    # the SciPy families load once SciPy is in use: importing s2sgrad never imports SciPy
+    from s2sgrad.rules import scipy_special, scipy_stats, scipy_misc  # noqa: F401
 
 
 __all__ = ["NONDIFFERENTIABLE", "Rule", "elementwise", "grad", "is_static", "lookup",

@@ -6,6 +6,8 @@ rules listed here, each checked against finite differences along the real and th
 imaginary direction (tests/test_rules_complex.py, tests/test_rules_fft.py); any other
 rule applied to a complex value is an error at generation time.
 """
+from s2sgrad.rules.registry import registered
+
 # labels as docs/supported.md prints them
 COMPLEX_LABELS = frozenset(label.strip() for label in """
 np.add|operator +|np.subtract|operator -|np.multiply|operator *|np.divide|operator /|
@@ -43,7 +45,6 @@ def complex_supported(rule) -> bool:
     found = _CACHE.get(id(rule))
     if found is not None and found[0] is rule:
         return found[1]
-    from .registry import registered
     supported = any(r is rule and (family in ("runtime", "custom") or label in COMPLEX_LABELS)
                     for family, label, r in registered())
     _CACHE[id(rule)] = (rule, supported)

@@ -7,20 +7,21 @@ or ordering (locally constant), so the rule is exact.
 """
 import numpy as np
 
-from .. import runtime
-from ..runtime import (banded_matvec, banded_outer_adjoint, banded_transpose,
-                       cho_solve_adjoint_vjp, cholesky_adjoint_vjp, convolve_adjoint, cross_adjoint,
-                       diff_window, diff_window_adjoint, fft_adjoint, fft_apply,
-                       convolve_window, cov_adjoint, cov_cross,
-                       cumprod_adjoint, cumprod_curvature, cumprod_tangent,
-                       expand_reduced, gather_source, histogram_edges_adjoint,
-                       histogram_edges_tangent, lstsq_residual_gradient,
-                       lstsq_residual_weights, mT, mvn_entropy_adjoint, mvn_entropy_curvature,
-                       mvn_logpdf_curvature,
-                       prod_adjoint, prod_curvature,
-                       scatter_source, svd_values_curvature, svd_values_tangent,
-                       tensordot_adjoint_left, tensordot_adjoint_right, unbroadcast)
-from .registry import elementwise, grad, is_complex, no_gradient, nondifferentiable, vjp
+from s2sgrad import runtime
+from s2sgrad.runtime import (banded_matvec, banded_outer_adjoint, banded_transpose,
+                             cho_solve_adjoint_vjp, cholesky_adjoint_vjp, convolve_adjoint,
+                             cross_adjoint, diff_window, diff_window_adjoint, fft_adjoint,
+                             fft_apply, convolve_window, cov_adjoint, cov_cross,
+                             cumprod_adjoint, cumprod_curvature, cumprod_tangent,
+                             expand_reduced, gather_source, histogram_edges_adjoint,
+                             histogram_edges_tangent, lstsq_residual_gradient,
+                             lstsq_residual_weights, mT, mvn_entropy_adjoint,
+                             mvn_entropy_curvature, mvn_logpdf_curvature, prod_adjoint,
+                             prod_curvature, scatter_source, svd_values_curvature,
+                             svd_values_tangent, tensordot_adjoint_left,
+                             tensordot_adjoint_right, unbroadcast)
+from s2sgrad.rules.registry import (elementwise, grad, is_complex, no_gradient,
+                                    nondifferentiable, vjp)
 
 
 @vjp(runtime.mT, family="runtime")

@@ -3,10 +3,10 @@ np.cumulative_sum ...): the same gradients as their classic counterparts.
 Registered only for the functions this NumPy version has."""
 import numpy as np
 
-from ..runtime import (astype_adjoint, cumprod_adjoint, diagonal_adjoint, mT, norm_adjoint,
-                       svd_values_adjoint, tensordot_adjoint_left, tensordot_adjoint_right,
-                       trace_adjoint, unbroadcast)
-from .registry import grad, vjp
+from s2sgrad.runtime import (astype_adjoint, cumprod_adjoint, diagonal_adjoint, mT,
+                             norm_adjoint, svd_values_adjoint, tensordot_adjoint_left,
+                             tensordot_adjoint_right, trace_adjoint, unbroadcast)
+from s2sgrad.rules.registry import grad, vjp
 
 _linalg = np.linalg
 

@@ -8,7 +8,7 @@ holomorphic and conjugate explicitly.
 """
 import numpy as np
 
-from .registry import elementwise, grad, is_complex, vjp
+from s2sgrad.rules.registry import elementwise, grad, is_complex, vjp
 
 
 @elementwise(np.conj, np.conjugate, methods=("conj", "conjugate"), family="complex")

@@ -5,7 +5,7 @@ import builtins
 
 import numpy as np
 
-from .registry import nondifferentiable
+from s2sgrad.rules.registry import nondifferentiable
 
 _RANDOM = ("rand", "randn", "random", "random_sample", "ranf", "sample", "normal", "uniform",
            "randint", "integers", "choice", "permutation", "shuffle", "permuted", "seed",

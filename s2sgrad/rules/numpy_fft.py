@@ -5,9 +5,9 @@ transforms are linear; runtime.fft_adjoint applies their transposes step by step
 """
 import numpy as np
 
-from ..runtime import fft_adjoint
+from s2sgrad.runtime import fft_adjoint
 
-from .registry import grad, vjp
+from s2sgrad.rules.registry import grad, vjp
 
 
 @vjp(np.fft.fftshift, family="fft")

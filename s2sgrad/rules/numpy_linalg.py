@@ -5,14 +5,15 @@ rules also hold for stacks of matrices.
 """
 import numpy as np
 
-from ..runtime import (cholesky_adjoint, convolve_adjoint, cross_adjoint, eig_adjoint, diag_adjoint, diagonal_adjoint,
-                       dot_adjoint_left, dot_adjoint_right, eigh_adjoint, einsum_adjoint,
-                       kron_adjoint, lstsq_gram, lstsq_residual_gradient, mT,
-                       matmul_adjoint_left, matmul_adjoint_right, matrix_power_adjoint,
-                       multi_dot_adjoint, pinv_adjoint, polyval_adjoint, qr_adjoint,
-                       solve_adjoint_a, svd_adjoint, svd_values_adjoint, tensordot_adjoint_left,
-                       tensordot_adjoint_right, trace_adjoint, unbroadcast)
-from .registry import grad, is_complex, vjp
+from s2sgrad.runtime import (cholesky_adjoint, convolve_adjoint, cross_adjoint, eig_adjoint,
+                             diag_adjoint, diagonal_adjoint, dot_adjoint_left,
+                             dot_adjoint_right, eigh_adjoint, einsum_adjoint, kron_adjoint,
+                             lstsq_gram, lstsq_residual_gradient, mT, matmul_adjoint_left,
+                             matmul_adjoint_right, matrix_power_adjoint, multi_dot_adjoint,
+                             pinv_adjoint, polyval_adjoint, qr_adjoint, solve_adjoint_a,
+                             svd_adjoint, svd_values_adjoint, tensordot_adjoint_left,
+                             tensordot_adjoint_right, trace_adjoint, unbroadcast)
+from s2sgrad.rules.registry import grad, is_complex, vjp
 
 import gast
 

@@ -8,10 +8,11 @@ import builtins
 
 import numpy as np
 
-from ..runtime import (average_weights, cov_adjoint, quantile_adjoint, sum_items_adjoint,
-                       trapezoid_adjoint, cumprod_adjoint, expand_reduced, norm_adjoint,
-                       prod_adjoint, reduced_count, route_to_extremum, unbroadcast, unreduce)
-from .registry import grad, no_gradient, vjp
+from s2sgrad.runtime import (average_weights, cov_adjoint, quantile_adjoint,
+                             sum_items_adjoint, trapezoid_adjoint, cumprod_adjoint,
+                             expand_reduced, norm_adjoint, prod_adjoint, reduced_count,
+                             route_to_extremum, unbroadcast, unreduce)
+from s2sgrad.rules.registry import grad, no_gradient, vjp
 
 # -- sums and means (sum distributes) ------------------------------------------------------
 

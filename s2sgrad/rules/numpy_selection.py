@@ -2,9 +2,9 @@
 the value came from; entries that were cut off or replaced get none."""
 import numpy as np
 
-from ..runtime import (choose_adjoint, partition_adjoint, scatter_source, select_adjoint,
-                       select_default_adjoint, sort_adjoint)
-from .registry import elementwise, grad, vjp
+from s2sgrad.runtime import (choose_adjoint, partition_adjoint, scatter_source,
+                             select_adjoint, select_default_adjoint, sort_adjoint)
+from s2sgrad.rules.registry import elementwise, grad, vjp
 
 
 @elementwise(np.where, family="selection")

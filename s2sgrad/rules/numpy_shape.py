@@ -5,13 +5,13 @@ import operator
 
 import numpy as np
 
-from ..runtime import (astype_adjoint, block_adjoint, diff_adjoint, diff_window_adjoint, gradient_adjoint,
-                       index_concatenate_adjoint, interp_fp_adjoint, interp_slope,
-                       inverse_permutation, join_adjoint, linspace_adjoint, meshgrid_adjoint,
-                       pad_adjoint, repeat_adjoint, rollaxis_adjoint, scatter_source,
-                       source_index, split_adjoint, take_adjoint, take_along_axis_adjoint,
-                       tile_adjoint, unbroadcast)
-from .registry import grad, no_gradient, vjp
+from s2sgrad.runtime import (astype_adjoint, block_adjoint, diff_adjoint, diff_window_adjoint,
+                             gradient_adjoint, index_concatenate_adjoint, interp_fp_adjoint,
+                             interp_slope, inverse_permutation, join_adjoint,
+                             linspace_adjoint, meshgrid_adjoint, pad_adjoint, repeat_adjoint,
+                             rollaxis_adjoint, scatter_source, source_index, split_adjoint,
+                             take_adjoint, take_along_axis_adjoint, tile_adjoint, unbroadcast)
+from s2sgrad.rules.registry import grad, no_gradient, vjp
 
 # -- same elements, new shape (reshape back) ------------------------------------------------
 

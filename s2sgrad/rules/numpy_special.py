@@ -3,8 +3,9 @@ derivative I1 comes from the runtime: NumPy has none), np.modf, np.frexp, np.his
 (counts are piecewise constant in the data; the edges and weights carry gradients)."""
 import numpy as np
 
-from ..runtime import bessel_i1, histogram_edges_adjoint, histogram_weights_adjoint
-from .registry import elementwise, grad, is_static, no_gradient, nondifferentiable, vjp
+from s2sgrad.runtime import bessel_i1, histogram_edges_adjoint, histogram_weights_adjoint
+from s2sgrad.rules.registry import (elementwise, grad, is_static, no_gradient,
+                                    nondifferentiable, vjp)
 
 
 @elementwise(np.i0, family="special functions")

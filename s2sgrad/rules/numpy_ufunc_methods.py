@@ -3,11 +3,11 @@ np.add.reduce, np.add.accumulate, np.maximum.reduce ... with the same gradients 
 the functions they stand for."""
 import numpy as np
 
-from .. import runtime
-from ..runtime import (accumulate_source, cumprod_adjoint, expand_reduced, outer_adjoint,
-                       prod_adjoint, route_to_extremum, take_along_axis_adjoint, unbroadcast,
-                       unreduce)
-from .registry import grad, vjp
+from s2sgrad import runtime
+from s2sgrad.runtime import (accumulate_source, cumprod_adjoint, expand_reduced,
+                             outer_adjoint, prod_adjoint, route_to_extremum,
+                             take_along_axis_adjoint, unbroadcast, unreduce)
+from s2sgrad.rules.registry import grad, vjp
 
 
 @vjp(np.add.outer, family="ufunc methods")

@@ -10,9 +10,10 @@ import math
 import gast
 import numpy as np
 
-from ..runtime import (digamma, dist_adjoint, extremum_item_adjoint, trigamma, prod_items_adjoint,
-                       sequence_adjoint, sum_items_adjoint)
-from .registry import elementwise, grad, is_complex, is_static, no_gradient, nondifferentiable, vjp
+from s2sgrad.runtime import (digamma, dist_adjoint, extremum_item_adjoint, trigamma,
+                             prod_items_adjoint, sequence_adjoint, sum_items_adjoint)
+from s2sgrad.rules.registry import (elementwise, grad, is_complex, is_static, no_gradient,
+                                    nondifferentiable, vjp)
 
 # -- arithmetic (add distributes, mul swaps) --------------------------------------
 

@@ -14,11 +14,11 @@ so a rule added to the core table always wins.  Everything here is in the
 """
 import numpy as np
 
-from .. import runtime
-from ..runtime import (dot_adjoint_left, dot_adjoint_right, expand_reduced,
-                       extremum_item_adjoint, extremum_item_tangent, matmul_adjoint_left,
-                       matmul_adjoint_right, unbroadcast)
-from .registry import grad, lookup, nondifferentiable, vjp
+from s2sgrad import runtime
+from s2sgrad.runtime import (dot_adjoint_left, dot_adjoint_right, expand_reduced,
+                             extremum_item_adjoint, extremum_item_tangent,
+                             matmul_adjoint_left, matmul_adjoint_right, unbroadcast)
+from s2sgrad.rules.registry import grad, lookup, nondifferentiable, vjp
 
 
 def _vjp_if_missing(*objs, **kw):

@@ -5,10 +5,10 @@ import numpy as np
 from scipy import linalg as sla
 from scipy import signal
 
-from ..runtime import (banded_outer_adjoint, banded_transpose, cho_solve_adjoint,
-                       cholesky_adjoint, convolve_adjoint, lu_factor_adjoint,
-                       lu_solve_adjoint, mT, solve_adjoint_a)
-from .registry import grad, is_static, vjp
+from s2sgrad.runtime import (banded_outer_adjoint, banded_transpose, cho_solve_adjoint,
+                             cholesky_adjoint, convolve_adjoint, lu_factor_adjoint,
+                             lu_solve_adjoint, mT, solve_adjoint_a)
+from s2sgrad.rules.registry import grad, is_static, vjp
 
 
 @vjp(signal.convolve, signal.fftconvolve, family="signal")

@@ -8,8 +8,8 @@ zero.
 import numpy as np
 from scipy import special
 
-from ..runtime import betainc_da, betainc_db, expand_reduced, gammainc_da, unbroadcast
-from .registry import elementwise, grad, no_gradient, nondifferentiable, vjp
+from s2sgrad.runtime import betainc_da, betainc_db, expand_reduced, gammainc_da, unbroadcast
+from s2sgrad.rules.registry import elementwise, grad, no_gradient, nondifferentiable, vjp
 
 # -- logistic and log-sum-exp --------------------------------------------------------------
 

@@ -8,9 +8,9 @@ standardized point ``(x - loc) / scale``.
 import numpy as np
 from scipy import special, stats
 
-from ..runtime import (betainc_da, betainc_db, gammainc_da, mvn_entropy_adjoint,
-                       mvn_logpdf_adjoint, t_cdf_ddf)
-from .registry import elementwise, grad, no_gradient, vjp
+from s2sgrad.runtime import (betainc_da, betainc_db, gammainc_da, mvn_entropy_adjoint,
+                             mvn_logpdf_adjoint, t_cdf_ddf)
+from s2sgrad.rules.registry import elementwise, grad, no_gradient, vjp
 
 # -- normal ------------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ than written twice (JAX's JVP/transpose view):
   that reads the tangent of an input that carries none is dropped.
 
 A ``@vjp`` rule with neither a linear mark nor a ``@tangent_rule`` is handled
-by forward mode through transposition of its template (see ``forward.py``).
+by forward mode through transposition of its template (see ``ad/forward.py``).
 """
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ from typing import Any, Dict, Optional, Tuple
 import gast
 import numpy as np
 
-from .. import runtime
-from ..runtime import expand_reduced, extremum_item_tangent
-from .registry import Rule
+from s2sgrad import runtime
+from s2sgrad.runtime import expand_reduced, extremum_item_tangent
+from s2sgrad.rules.registry import Rule
 
 
 class _TangentNotation:
@@ -256,7 +256,7 @@ def builtin_min(result, x, y=None):
 
 def _scipy_linalg():
     try:
-        from scipy import linalg
+        from scipy import linalg  # SciPy is optional: only for its own functions
     except ImportError:  # pragma: no cover - SciPy is optional
         return None
     return linalg

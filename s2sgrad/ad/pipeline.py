@@ -1,0 +1,711 @@
+"""The compiler as a list of named passes.
+
+    parse -> normalize (primal trace) -> probe (shapes) -> analyze (activity)
+          -> reverse (adjoints, stacks) -> optimize -> emit -> compile
+
+``generate_gradient`` runs them for one (function, wrt, mode, signature).
+"""
+from __future__ import annotations
+
+import builtins
+import collections
+import copy
+import zlib
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import gast
+import numpy
+
+from s2sgrad import astutil as A
+from s2sgrad import runtime
+from s2sgrad.ad.gcpause import gc_paused
+from s2sgrad.ad.gradient_control import rewrite_grad_of
+from s2sgrad.ad.reverse.builder import VIEW_CALLS, Bindings, ReverseBuilder
+from s2sgrad.analysis.dataflow import Environment
+from s2sgrad.analysis.shapes import ShapeEnv, describe
+from s2sgrad.analysis.staticargs import dynamic_int_params
+from s2sgrad.back.emit import Comment, Line, compile_function, emit_function, to_source
+from s2sgrad.errors import NonScalarOutputError
+from s2sgrad.front.lower import PrimalTrace, build_primal_trace
+from s2sgrad.front.parse import ParsedFunction, parse_function
+from s2sgrad.passes.comments import refresh_comments, trace_definitions
+from s2sgrad.passes.optimize import ShapeOracle, eliminate_dead_forward, optimize_function
+
+
+@dataclass
+class Generated:
+    source: str
+    function: Any
+    name: str
+    specialized: bool
+    # positions of int arguments that only enter arithmetic (staticargs.py): the
+    # code is the same for every value of those
+    dynamic: tuple = ()
+
+
+def choose_bindings(parsed: ParsedFunction, trace: PrimalTrace) -> Tuple[Bindings, Dict[str, Any]]:
+    """Names for NumPy and the runtime helpers that collide with nothing."""
+    extra: Dict[str, Any] = {}
+    numpy_name = None
+    for cand in ("np", "numpy"):
+        if (parsed.globals.get(cand) is numpy and cand not in trace.local_names
+                and cand not in parsed.closure):
+            numpy_name = cand
+            trace.names.reserve(cand)
+            break
+    if numpy_name is None:
+        numpy_name = trace.names.fresh("np")
+        extra[numpy_name] = numpy
+    helpers = {}
+    for h in runtime.__all__:
+        if h in parsed.globals or h in parsed.closure:
+            helpers[h] = trace.names.fresh(h + "_")
+        else:
+            helpers[h] = trace.names.fresh(h)
+    return Bindings(numpy_name, helpers), extra
+
+
+def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]) -> Tuple[ShapeEnv, Any]:
+    """Run the primal trace once, recording every value's shape and dtype."""
+    shapes = ShapeEnv()
+    rec = trace.names.fresh("record")
+
+    blocks: List[List[gast.stmt]] = []     # branch and loop bodies, by marker number
+
+    def marked(stmts):
+        """The block's statements, preceded by a record that the block ran."""
+        if not stmts:
+            return stmts
+        blocks.append(stmts)
+        return [_record_constant(rec, "#ran %d" % (len(blocks) - 1))] + instrument(stmts)
+
+    def instrument(stmts):
+        # new blocks around the trace's own (unchanged, shared) statements: emitting
+        # reads them only, so no deep copy of the trace is needed
+        out = []
+        for s in stmts:
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                s = copy.copy(s)
+                s.body = marked(s.body)
+                s.orelse = marked(s.orelse)
+                if isinstance(s, gast.For):
+                    s.body = [_record(rec, n) for n in sorted(A.names_stored(s.target))] + s.body
+                out.append(s)
+                continue
+            out.append(s)
+            if isinstance(s, gast.Assign):
+                for n in sorted(A.names_stored(s.targets[0])):
+                    out.append(_record(rec, n))
+                if isinstance(s.targets[0], gast.Subscript):
+                    # y[i] = v: the shape of the written part, for the adjoint of v
+                    out.append(gast.Expr(value=A.call(A.load(rec), [
+                        A.const(s.s2s_write_key), A.as_load(s.targets[0])])))
+        return out
+
+    for k, s in enumerate(n for n in A.statements(trace.node) if isinstance(n, gast.Assign)
+                          and isinstance(n.targets[0], gast.Subscript)):
+        s.s2s_write_key = "%s[...]#%d" % (A.root_name(s.targets[0]), k)
+    fn = copy.copy(trace.node)
+
+    ret = fn.body[-1]
+    body = instrument(fn.body[:-1])
+    fn.body = [_record(rec, p) for p in trace.params] + body + [ret]
+    fn.name = fn.name + "_probe"
+    source = emit_function(fn)
+    probe = compile_function(source, fn.name, parsed.globals, parsed.closure,
+                             dict(trace.extra_globals, **{rec: shapes.record}),
+                             "<s2sgrad-probe %s>" % trace.info.function_name)
+    out = probe(*[copy.deepcopy(a) if isinstance(a, (numpy.ndarray, list, dict, tuple)) else a
+                  for a in args])     # the probe must not write into the caller's arrays
+    shapes.record(trace.output, out)
+    # A branch (or loop body) the probe did not run may give a name it shares with the
+    # branch that ran another shape: such names stay unspecialized.
+    for k, block in enumerate(blocks):
+        if shapes.get("#ran %d" % k) is None and "#ran %d" % k not in shapes.info:
+            for n in A.names_stored(gast.Module(body=block, type_ignores=[])):
+                if n in shapes.info:
+                    shapes.info[n] = None
+            for w in A.nodes(gast.Module(body=block, type_ignores=[])):
+                key = getattr(w, "s2s_write_key", None)
+                if key in shapes.info:
+                    shapes.info[key] = None
+    return shapes, out
+
+
+def _with_extra(globals_, trace):
+    if not trace.extra_globals:
+        return globals_
+    return collections.ChainMap(trace.extra_globals, globals_)
+
+
+def _record_constant(rec, key):
+    return Line("%s(%r, 0.0)" % (rec, key))
+
+
+def _record(rec, name):
+    return Line("%s(%r, %s)" % (rec, name, name))
+
+
+@dataclass
+class FrontEnd:
+    """What every generator starts from: the parsed function, its primal trace, the
+    names generated code binds, and (given example arguments) the probe's shapes."""
+    parsed: ParsedFunction
+    trace: PrimalTrace
+    wrt: List[str]
+    env: Environment
+    bindings: Bindings
+    extra: Dict[str, Any]
+    shapes: Optional[ShapeEnv]
+    output: Any = None          # the probe's result (None without example arguments)
+
+
+def front_end(fn, wrt: Sequence[int], example_args: Optional[Sequence[Any]] = None) -> FrontEnd:
+    """parse -> grad_of markers -> primal trace -> environment, bindings -> probe."""
+    parsed = rewrite_grad_of(parse_function(fn))
+    params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
+    wrt_names = [params[i] for i in wrt]
+    # (a new parse: the trace is lowered in it, and FrontEnd.parsed keeps only the
+    # function, its globals and closure for the later stages)
+    trace = build_primal_trace(parsed, wrt_names, example_args=example_args, fresh=True)
+    env = Environment(_with_extra(parsed.globals, trace), parsed.closure, trace.local_names)
+    bindings, extra = choose_bindings(parsed, trace)
+    extra.update(trace.extra_globals)       # globals of inlined functions from other modules
+    shapes, out = None, None
+    if example_args is not None:
+        shapes, out = probe_shapes(parsed, trace, example_args)
+        shapes.params = {p: describe(a) for p, a in zip(trace.params, example_args)}
+    return FrontEnd(parsed, trace, wrt_names, env, bindings, extra, shapes, out)
+
+
+def compile_generated(fe: FrontEnd, source: str, name: str, doc: str) -> Generated:
+    """Bind the runtime helpers and template globals the source uses, and compile it."""
+    extra = dict(fe.extra)
+    for h in sorted(fe.bindings.used_helpers):
+        extra[fe.bindings.helper_names[h]] = getattr(runtime, h)
+    extra.update(fe.bindings.extra)     # globals read by rule templates (scipy, @adjoint)
+    # One linecache entry per distinct source: two gradients of the same function
+    # (other wrt, other shapes) must not show each other's code in tracebacks.
+    filename = "<s2sgrad %s %s>" % (name, zlib.crc32(source.encode()) & 0xffffffff)
+    compiled = compile_function(source, name, fe.parsed.globals, fe.parsed.closure, extra,
+                                filename)
+    compiled.__doc__ = doc
+    return Generated(source, compiled, name, fe.shapes is not None)
+
+
+@gc_paused
+def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
+                      example_args: Optional[Sequence[Any]] = None,
+                      tuple_output: bool = True) -> Generated:
+    fe = front_end(fn, wrt, example_args)
+    trace, shapes = fe.trace, fe.shapes
+    if shapes is not None and mode in ("grad", "value_and_grad") and numpy.ndim(fe.output) != 0:
+        raise NonScalarOutputError(
+            "grad() needs a scalar output, but %r returned a value of shape %s"
+            % (trace.info.function_name, numpy.shape(fe.output)),
+            function=trace.info.function_name, filename=trace.info.filename,
+            lineno=trace.info.first_lineno,
+            hint="reduce the output to a scalar (e.g. np.sum), or use s2sgrad.vjp / "
+                 "s2sgrad.jacobian for non-scalar outputs")
+    if shapes is not None and mode in ("grad", "value_and_grad") and numpy.iscomplexobj(
+            fe.output):
+        raise NonScalarOutputError(
+            "grad() needs a real scalar output, but %r returned a complex value"
+            % trace.info.function_name,
+            function=trace.info.function_name, filename=trace.info.filename,
+            lineno=trace.info.first_lineno,
+            hint="take a real part or a magnitude (np.real(z), np.abs(z) ** 2), or use "
+                 "s2sgrad.vjp / s2sgrad.jacobian / s2sgrad.jvp for complex outputs "
+                 "(docs/complex.md)")
+    rb = ReverseBuilder(trace, fe.wrt, fe.env, shapes, fe.bindings)
+    definitions = trace_definitions(trace.node.body)
+    node = build_gradient_function(trace, rb, fe.wrt, mode, tuple_output, shapes is not None)
+    node = optimize_function(node, shape_oracle(rb), set(fe.bindings.helper_names.values()),
+                             shapes_known=shapes is not None)
+    node = refresh_comments(node, definitions)
+    node = protect_arguments(fe, node)
+    gen = compile_generated(fe, emit_function(node), node.name,
+                            "Gradient of %s, generated by s2sgrad." % trace.info.function_name)
+    gen.dynamic = dynamic_positions(fe, example_args)
+    return gen
+
+
+def dynamic_positions(fe: FrontEnd, example_args) -> tuple:
+    """The int arguments the generated code does not depend on by value."""
+    return tuple(sorted(dynamic_int_params(fe.trace, fe.env, fe.shapes, example_args)))
+
+
+_MUTATING_METHODS = frozenset(["append", "extend", "insert", "pop", "remove", "clear",
+                               "update", "setdefault", "popitem", "sort", "reverse", "fill",
+                               "resize", "put", "itemset", "setfield"])
+_VIEW_METHODS = frozenset(["reshape", "transpose", "ravel", "view", "swapaxes", "squeeze",
+                           "diagonal", "get", "values", "items", "setdefault", "__getitem__"])
+
+
+def written_arguments(trace: PrimalTrace, env, shapes: Optional[ShapeEnv]) -> List[str]:
+    """The parameters whose object (an array, a list, a dict, or an item of one) the
+    trace writes into, directly or through a name that may share its memory (a
+    view ``v = x[0]``, ``v = x.T``, an item ``W = params[0]``, an alias ``y = x``)."""
+    params = list(trace.params)
+    alias: Dict[str, set] = {p: {p} for p in params}
+
+    def container(e) -> bool:
+        if not isinstance(e, gast.Name):
+            return isinstance(e, (gast.List, gast.Tuple))
+        return shapes is None or shapes.is_container(e.id) or shapes.get(e.id) is None
+
+    def shares(e) -> set:
+        if isinstance(e, gast.Name):
+            return alias.get(e.id, set())
+        if isinstance(e, (gast.Subscript, gast.Attribute)):
+            return shares(e.value)
+        if isinstance(e, (gast.Tuple, gast.List)):
+            return set().union(*[shares(x) for x in e.elts]) if e.elts else set()
+        if isinstance(e, gast.Dict):
+            return set().union(*[shares(x) for x in e.values]) if e.values else set()
+        if isinstance(e, gast.IfExp):
+            return shares(e.body) | shares(e.orelse)
+        if isinstance(e, gast.BinOp):
+            # list + list, list * n hold the same items; arithmetic makes new arrays
+            if container(e.left) or container(e.right):
+                return shares(e.left) | shares(e.right)
+            return set()
+        if isinstance(e, gast.Call):
+            func = e.func
+            args = list(e.args) + [k.value for k in e.keywords]
+            if isinstance(func, gast.Attribute):
+                obj = env.resolve(A.dotted(func)) if A.dotted(func) else None
+                if obj is not None and getattr(obj, "__module__", "") and \
+                        str(getattr(obj, "__module__", "")).startswith("numpy"):
+                    name = getattr(obj, "__name__", "")
+                    if name in VIEW_CALLS:
+                        return set().union(*[shares(a) for a in args]) if args else set()
+                    return set()
+                if func.attr in _VIEW_METHODS or func.attr in VIEW_CALLS:
+                    return shares(func.value) | (set().union(*[shares(a) for a in args])
+                                                 if args else set())
+                if container(func.value) or shapes is None:
+                    return shares(func.value)
+                return set()
+            obj = env.resolve(A.dotted(func)) if A.dotted(func) else None
+            if isinstance(obj, numpy.ufunc) or obj in (float, int, abs, len):
+                return set()
+            if obj is not None and str(getattr(obj, "__module__", "")).startswith("numpy"):
+                if getattr(obj, "__name__", "") in VIEW_CALLS:
+                    return set().union(*[shares(a) for a in args]) if args else set()
+                return set()
+            # anything else may return (a part of) an argument
+            return set().union(*[shares(a) for a in args]) if args else set()
+        return set()
+
+    stmts = list(A.statements(trace.node))
+    changed = True
+    while changed:
+        changed = False
+        for s in stmts:
+            src: set = set()
+            names: set = set()
+            if isinstance(s, gast.Assign):
+                src = shares(s.value)
+                tgt = s.targets[0]
+                names = {A.root_name(tgt)} if isinstance(tgt, gast.Subscript) \
+                    else A.names_stored(tgt)
+            elif isinstance(s, gast.For):
+                src, names = shares(s.iter), A.names_stored(s.target)
+            elif isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) and \
+                    isinstance(s.value.func, gast.Attribute) and \
+                    isinstance(s.value.func.value, gast.Name):
+                src = set().union(*[shares(a) for a in s.value.args]) \
+                    if s.value.args else set()
+                names = {s.value.func.value.id}
+            for n in names:
+                if n is not None and not src <= alias.get(n, set()):
+                    alias.setdefault(n, set()).update(src)
+                    changed = True
+    written: set = set()
+    for s in stmts:
+        if isinstance(s, (gast.Assign, gast.AugAssign)):
+            tgt = s.targets[0] if isinstance(s, gast.Assign) else s.target
+            if isinstance(tgt, gast.Subscript):
+                written |= alias.get(A.root_name(tgt), set())
+            elif isinstance(s, gast.AugAssign) and isinstance(tgt, gast.Name):
+                written |= alias.get(tgt.id, set())     # x += v is in place on arrays
+        elif isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) and \
+                isinstance(s.value.func, gast.Attribute) and \
+                s.value.func.attr in _MUTATING_METHODS:
+            written |= shares(s.value.func.value)
+    return [p for p in params if p in written]
+
+
+def protect_arguments(fe: FrontEnd, node: gast.FunctionDef) -> gast.FunctionDef:
+    """Copies, at the top of generated function ``node``, of the arguments the
+    function writes into: the caller's arrays, lists and dicts never change."""
+    shapes = fe.shapes
+    params = getattr(shapes, "params", {}) if shapes is not None else {}
+    stmts = []
+    for p in written_arguments(fe.trace, fe.env, shapes):
+        vi = params.get(p)
+        if vi is not None and not vi.is_array and not shapes.is_container(p):
+            continue                    # a number: nothing can write into it
+        if vi is not None and vi.is_array:
+            value = A.call(gast.Attribute(value=A.load(p), attr="copy", ctx=gast.Load()))
+        else:
+            value = A.call(A.load(fe.bindings.helper("copy_argument")), [A.load(p)])
+        copy_ = A.assign(p, value)
+        copy_.s2s_comment = "%s is written into: the caller's %s stays unchanged" % (p, p)
+        stmts.append(copy_)
+    if stmts:
+        node.body = stmts + node.body
+    return node
+
+
+def shape_oracle(rb: ReverseBuilder) -> ShapeOracle:
+    """What the optimizer may assume: the probe's shapes, a gradient shaped like its
+    primal, and which names hold floats (every gradient does)."""
+    shapes: Dict[str, tuple] = {}
+    floating = set(rb.adj.values())
+    wide = set()
+    float64 = set()
+    info = rb.shapes.info if rb.shapes is not None else {}
+    for name, vi in info.items():
+        if vi is None or (rb.shapes is not None and rb.shapes.is_container(name)):
+            continue
+        shapes[name] = tuple(vi.shape)
+        dt = vi.dtype
+        if isinstance(dt, type) and not issubclass(dt, numpy.generic):
+            kind, size = {float: ("f", 8), int: ("i", 8), bool: ("b", 1)}.get(dt, ("O", 0))
+        else:
+            kind, size = numpy.dtype(dt).kind, numpy.dtype(dt).itemsize
+        if kind == "f":
+            floating.add(name)
+        if kind in "biu" or (kind == "f" and size >= 8):
+            wide.add(name)
+        if vi.is_array and kind == "f" and size == 8:
+            float64.add(name)
+    for v, g in rb.adj.items():
+        if v in shapes and v in floating:
+            shapes[g] = shapes[v]
+            if v in wide:
+                wide.add(g)
+            if v in float64:
+                float64.add(g)
+    unshadowed = {n for n in ("zip", "reversed", "range", "len")
+                  if rb.env.resolve(n) is getattr(builtins, n)}
+    return ShapeOracle(shapes, floating, rb.b.numpy_name, wide, unshadowed, float64)
+
+
+def build_gradient_function(trace: PrimalTrace, rb: ReverseBuilder, wrt: List[str], mode: str,
+                            tuple_output: bool, specialized: bool) -> gast.FunctionDef:
+    body = trace.node.body
+    forward = body[:-1]
+    out = trace.output
+    backward: List[gast.stmt] = []
+    if out in rb.active:
+        seed_name = rb.grad_name(out)
+        seed = A.assign(seed_name, A.const(1.0))
+        seed.s2s_comment = "d%s/d%s = 1" % (out, out)
+        if not specialized:
+            check = gast.Expr(value=A.call(A.load(rb.b.helper("check_scalar_output")),
+                                           [A.load(out), A.const(trace.info.function_name)]))
+            backward.append(check)
+        backward.append(seed)
+        rb.defined.add(out)
+        backward += rb.backward(forward)
+    forward = insert_restores(rb, forward, backward)
+    results = []
+    for p in wrt:
+        results.append(final_gradient(rb, p, backward))
+    grads = results[0] if not tuple_output else gast.Tuple(elts=results, ctx=gast.Load())
+    if mode == "value_and_grad":
+        value = gast.Tuple(elts=[A.load(out), grads], ctx=gast.Load())
+    else:
+        value = grads
+    live = A.names_loaded(gast.Module(body=backward, type_ignores=[])) | A.names_loaded(value)
+    forward = eliminate_dead_forward(forward, live, rb.env)
+    fn = copy.copy(trace.node)
+    fn.name = trace.info.function_name.replace("<lambda>", "lambda_") + (
+        "_grad" if mode == "grad" else "_value_and_grad")
+    fn.body = ([Comment("Forward pass")] + forward + [Comment("Backward pass")] + backward
+               + [gast.Return(value=value)])
+    return fn
+
+
+def final_gradient(rb: ReverseBuilder, p: str, backward: List[gast.stmt]) -> gast.expr:
+    vi = rb.shapes.get(p) if rb.shapes is not None else None
+    # The parameter as passed, not what its name holds at the end: ``x = f(x)`` may
+    # have changed its shape or type (or made it unknown).
+    entry = getattr(rb.shapes, "params", {}).get(p) if rb.shapes is not None else None
+    if entry is not None:
+        vi = entry
+    if p not in rb.defined:
+        if entry is None:
+            return rb.zero_of(p)
+        if not entry.is_array:
+            return A.const(0.0)
+        kws = [] if str(entry.dtype) == "float64" else [("dtype", rb.np(str(entry.dtype)))]
+        return A.call(rb.np("zeros"), [A.parse_expr(repr(tuple(entry.shape)))], kws)
+    g = A.load(rb.grad_name(p))
+    if vi is None:
+        return A.call(A.load(rb.b.helper("as_gradient")), [g, A.load(p)])
+    if vi.is_array:
+        dtype = str(vi.dtype)
+        if dtype != "float64":
+            fn = "asarray" if p in rb.private else "array"
+            return A.call(rb.np(fn), [g], [("dtype", rb.np(dtype))])
+        if p not in rb.private:
+            return A.call(rb.np("array"), [g])
+    elif p in rb.zero_d and vi.dtype in (float, int):
+        return A.call(A.load("float"), [g])     # a Python float argument gets a float
+    return g
+
+
+def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> List[gast.stmt]:
+    """Push overwritten values the backward pass reads; pop them after their adjoint.
+
+    A top-level first definition overwrites nothing and is skipped; an element
+    write ``y[i] = v`` saves and restores only the element (``y[i]``).
+    """
+    if not rb.restores:         # nothing the backward pass reads is overwritten
+        return forward
+    first_definitions = _first_definitions(forward, set(rb.trace.params))
+    loop_locals = _loop_locals(forward, set(rb.trace.params))
+    candidates = []   # (stmt, slot, name, saved, pop)
+    after: Dict[int, List[Tuple[str, gast.expr]]] = {}   # pushes of the value just assigned
+    at_top = set()
+    for stmt, slot, name, in_loop in rb.restores:
+        if (id(stmt), name) in first_definitions:
+            continue
+        tgt = stmt.targets[0]
+        loop = loop_locals.get((id(stmt), name))
+        node = getattr(loop, "s2s_backward_loop", None)
+        if node is not None:
+            # A value each trip computes before reading it: push it once computed and pop
+            # it at the top of the reversed trip (no push of the previous trip's value).
+            pop = A.assign(name, A.call(gast.Attribute(value=A.load(name + "_stack"),
+                                                       attr="pop", ctx=gast.Load())))
+            pop.s2s_comment = "restore %s" % name
+            node.body.insert(0, pop)      # (visited last to first: ends in source order)
+            at_top.add(id(pop))
+            candidates.append((stmt, node.body, name, A.load(name), pop))
+            continue
+        if isinstance(tgt, gast.Subscript):
+            saved = A.as_load(tgt)
+            vi = rb.shapes.get(name) if rb.shapes is not None else None
+            if vi is not None and vi.is_array:
+                saved = A.call(gast.Attribute(value=saved, attr="copy", ctx=gast.Load()))
+            elif (rb.shapes is None or rb.shapes.is_container(name)) and \
+                    not isinstance(tgt.slice, (gast.Slice, gast.Tuple)):
+                # a list or dict item: a dict key the write adds has no old value
+                saved = A.call(A.load(rb.b.helper("item_before_write")),
+                               [A.as_load(tgt.value), A.clone(tgt.slice)])
+            else:
+                saved = A.call(rb.np("copy"), [saved])
+            restored = A.as_store(tgt)
+        else:
+            saved, restored = A.load(name), A.store(name)
+        pop = A.assign(restored, A.call(gast.Attribute(value=A.load(name + "_stack"),
+                                                       attr="pop", ctx=gast.Load())))
+        pop.s2s_comment = "restore %s" % _expr_source(A.as_load(restored))
+        slot.append(pop)
+        candidates.append((stmt, slot, name, saved, pop))
+    if not candidates:
+        return forward
+    # A pop is kept only when the backward pass reads the restored value before
+    # overwriting it again (liveness over the backward sweep).
+    live_pops = _live_pops(backward, {id(c[4]): c[2] for c in candidates},
+                           _views(forward))
+    pushes: Dict[int, List[Tuple[str, gast.expr]]] = {}
+    stacks: Dict[str, str] = {}
+    for stmt, slot, name, saved, pop in candidates:
+        if id(pop) not in live_pops:
+            slot.remove(pop)
+            continue
+        if name not in stacks:
+            stacks[name] = rb.names.fresh(name + "_stack")
+        pop.value.func.value.id = stacks[name]
+        (after if id(pop) in at_top else pushes).setdefault(id(stmt), []).append((name, saved))
+    if not pushes and not after:
+        return forward
+    defined_before = set(rb.trace.params)
+
+    def rewrite(stmts):
+        out = []
+        for s in stmts:
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                s.body = rewrite(s.body)
+                s.orelse = rewrite(s.orelse)
+            for name, saved in pushes.get(id(s), []):
+                push = gast.Expr(value=A.call(gast.Attribute(
+                    value=A.load(stacks[name]), attr="append", ctx=gast.Load()), [saved]))
+                push.s2s_comment = "save %s for the backward pass" % _expr_source(
+                    A.as_load(s.targets[0]) if isinstance(s.targets[0], gast.Subscript)
+                    else A.load(name))
+                out.append(push)
+            out.append(s)
+            for name, saved in after.get(id(s), []):
+                push = gast.Expr(value=A.call(gast.Attribute(
+                    value=A.load(stacks[name]), attr="append", ctx=gast.Load()), [saved]))
+                push.s2s_comment = "save %s for the backward pass" % name
+                out.append(push)
+        return out
+
+    new = []
+    for s in forward:
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            # Names pushed inside a block may not exist before it first runs.
+            inner = {name for n in A.nodes(s) for name, _ in pushes.get(id(n), [])
+                     if not isinstance(n.targets[0], gast.Subscript)}
+            for name in sorted(inner - defined_before):
+                init = A.assign(name, A.const(None))
+                init.s2s_comment = "%s is first assigned inside the %s" % (
+                    name, "branch" if isinstance(s, gast.If) else "loop")
+                new.append(init)
+                defined_before.add(name)
+        new.extend(rewrite([s]))
+        defined_before |= A.names_stored(s)
+    inits = []
+    for name in sorted(stacks):
+        inits.append(A.assign(stacks[name], gast.List(elts=[], ctx=gast.Load())))
+    return inits + new
+
+
+def _views(forward) -> Dict[str, set]:
+    """name -> the arrays it may be a view of (v = y[i], v = y.T, v = y.reshape(...))."""
+
+    def sources(v) -> set:
+        if isinstance(v, gast.Name):
+            return {v.id}
+        if isinstance(v, (gast.Subscript, gast.Attribute)):
+            return sources(v.value)
+        if isinstance(v, gast.Call):
+            f = v.func
+            name = f.attr if isinstance(f, gast.Attribute) else getattr(f, "id", "")
+            if name in VIEW_CALLS:
+                found = sources(f.value) if isinstance(f, gast.Attribute) else set()
+                return found | (sources(v.args[0]) if v.args else set())
+        return set()
+
+    views: Dict[str, set] = {}
+    for s in A.nodes(gast.Module(body=forward, type_ignores=[])):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            found = sources(s.value) - {s.targets[0].id}
+            if found:
+                views.setdefault(s.targets[0].id, set()).update(found)
+    changed = True
+    while changed:
+        changed = False
+        for k, roots in views.items():
+            more = set().union(*[views.get(r, set()) for r in roots]) - roots - {k}
+            if more:
+                roots |= more
+                changed = True
+    return views
+
+
+def _live_pops(backward, pops: Dict[int, str], views: Dict[str, set]) -> set:
+    """The pops whose restored value some later backward statement reads (reading a
+    view of an array counts as reading the array)."""
+    keep = set()
+    plain_loads = A.names_loaded
+
+    def loads(node):
+        found = plain_loads(node)
+        for n in list(found):
+            found |= views.get(n, set())
+        return found
+
+    def live_before(stmts, live):
+        for s in reversed(_flat(stmts)):
+            if id(s) in pops:
+                name = pops[id(s)]
+                if name in live:
+                    keep.add(id(s))
+                tgt = s.targets[0]
+                if isinstance(tgt, gast.Name):
+                    live = live - {name}
+                else:
+                    live = live | loads(tgt.slice)
+            elif isinstance(s, gast.If):
+                live = live_before(s.body, live) | live_before(s.orelse, live) | \
+                    loads(s.test)
+            elif isinstance(s, (gast.For, gast.While)):
+                after, at_end = live, live
+                for _ in range(4):
+                    at_start = live_before(s.body, at_end)
+                    if after | at_start <= at_end:
+                        break
+                    at_end = after | at_start
+                live = after | at_start | loads(getattr(s, "iter", None) or s.test)
+            elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                live = (live - {s.targets[0].id}) | loads(s.value)
+            else:
+                live = live | loads(s)
+        return live
+
+    live_before(backward, set())
+    return keep
+
+
+def _loop_locals(forward, params) -> Dict[Tuple[int, str], Any]:
+    """(assignment, name) -> loop, for names assigned once in the whole function, at the
+    top level of a loop body, and not read in that body before the assignment."""
+    stores: Dict[str, int] = {}
+    for n in A.node_list(gast.Module(body=forward, type_ignores=[])):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
+            stores[n.id] = stores.get(n.id, 0) + 1
+        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            stores[n.target.id] = stores.get(n.target.id, 0) + 1
+    found: Dict[Tuple[int, str], Any] = {}
+    for loop in A.statements(gast.Module(body=forward, type_ignores=[])):
+        if not isinstance(loop, (gast.For, gast.While)):
+            continue
+        read: set = set()
+        for s in loop.body:
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                v = s.targets[0].id
+                if stores.get(v) == 1 and v not in params and v not in read \
+                        and v not in A.names_loaded(s.value):
+                    found[(id(s), v)] = loop
+            read |= A.names_loaded(s)
+    return found
+
+
+def _first_definitions(stmts, defined) -> set:
+    """Assignments to a name that no earlier statement (or earlier loop trip) may
+    have defined: they overwrite nothing, so there is nothing to save."""
+    first, overwriting = set(), set()
+
+    def walk(stmts, maybe):
+        for s in stmts:
+            if isinstance(s, gast.Assign):
+                tgt = s.targets[0]
+                if isinstance(tgt, (gast.Name, gast.Tuple, gast.List)):
+                    for n in A.names_stored(tgt):
+                        (overwriting if n in maybe else first).add((id(s), n))
+                maybe = maybe | A.names_stored(tgt)
+            elif isinstance(s, gast.If):
+                maybe = walk(s.body, maybe) | walk(s.orelse, maybe)
+            elif isinstance(s, (gast.For, gast.While)):
+                entry = maybe | (A.names_stored(s.target) if isinstance(s, gast.For) else set())
+                maybe = walk(s.body, entry | walk(s.body, entry))   # a second trip
+            else:
+                maybe = maybe | A.names_stored(s)
+        return maybe
+
+    walk(stmts, set(defined))
+    return first - overwriting
+
+
+def _expr_source(node) -> str:
+    return to_source(node).strip()
+
+
+def _flat(stmts):
+    out = []
+    for s in stmts:
+        if isinstance(s, list):
+            out.extend(_flat(s))
+        else:
+            out.append(s)
+    return out

@@ -1,0 +1,1 @@
+"""Reverse mode: the backward statements of the primal trace (builder.py)."""

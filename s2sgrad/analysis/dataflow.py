@@ -1,0 +1,224 @@
+"""Pass 3: what each primal statement is, and which values carry gradients.
+
+``classify`` tells, for the right-hand side of one trace statement, which
+derivative rule applies and which atoms feed it.  ``activity`` runs the classic
+varied/useful analysis: a value is *active* when it depends on a ``wrt`` input
+(varied) and the output depends on it (useful); only active values get adjoints.
+"""
+from __future__ import annotations
+
+import operator as _operator
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+import gast
+
+from s2sgrad import astutil as A
+from s2sgrad.analysis.names import _MISSING, Namespace, appended_list, differentiable_loads  # noqa: F401
+from s2sgrad.rules import (NONDIFFERENTIABLE, Rule, load_optional_families, lookup,
+                           lookup_attribute, lookup_method, lookup_operator)
+from s2sgrad.rules.templates import bind
+
+
+@dataclass
+class Op:
+    """The primitive operation on a statement's right-hand side."""
+    kind: str                      # 'rule', 'copy', 'constant', 'unknown'
+    rule: Optional[Rule] = None
+    args: List[gast.expr] = field(default_factory=list)
+    keywords: List[Tuple[str, gast.expr]] = field(default_factory=list)
+    label: str = ""
+    obj: Any = None
+    # the rule's parameters bound to the call (kept by differentiable_inputs)
+    binding: Optional[Dict[str, gast.expr]] = field(default=None, repr=False, compare=False)
+
+    def inputs(self) -> List[gast.expr]:
+        return list(self.args) + [v for _, v in self.keywords]
+
+    def differentiable_inputs(self) -> Set[str]:
+        """Names whose gradient this operation can propagate to."""
+        if self.kind in ("copy", "pack"):
+            return {a.id for a in self.args if isinstance(a, gast.Name)}
+        if self.kind != "rule":
+            return set()
+        try:
+            binding = bind(self.rule, self.args, self.keywords, lambda m, h: ValueError(m))
+        except ValueError:
+            # the call does not fit the rule (max(xs) for a rule of max(a, b)): keep its
+            # inputs active so the reverse pass reports it instead of a silent zero
+            return {n for a in self.inputs() for n in A.names_loaded(a)}
+        self.binding = binding
+        out = set()
+        for p in self.rule.differentiable_params():
+            node = binding.get(p)
+            if node is None:
+                continue
+            if node.__class__ is gast.Name:      # (most arguments are atoms)
+                out.add(node.id)
+                continue
+            out |= {n.id for n in A.nodes(node) if isinstance(n, gast.Name)}
+        return out
+
+
+class Environment(Namespace):
+    """A function's namespace seen from inside it: its own locals shadow everything."""
+
+    def __init__(self, globals_: Dict[str, Any], closure: Dict[str, Any], local_names: Set[str]):
+        super().__init__(globals_, closure)
+        self.local_names = local_names
+        load_optional_families()     # SciPy rules, if the code being compiled imported SciPy
+
+    def resolve(self, path: Optional[str]):
+        if path and path.split(".", 1)[0] in self.local_names:
+            return _MISSING
+        return super().resolve(path)
+
+
+def classify(expr: gast.expr, env: Environment) -> Op:
+    if isinstance(expr, gast.Name):
+        if expr.id in env.local_names:
+            return Op("copy", args=[expr], label="copy")
+        return Op("constant", label=expr.id)
+    if isinstance(expr, gast.Constant):
+        return Op("constant", label="constant")
+    if isinstance(expr, gast.BinOp):
+        rule = lookup_operator(type(expr.op))
+        label = type(expr.op).__name__
+        if rule is None:
+            return Op("constant", args=[expr.left, expr.right], label=label)
+        return Op("rule", rule, [expr.left, expr.right], label=label)
+    if isinstance(expr, gast.UnaryOp):
+        rule = lookup_operator(type(expr.op))
+        if rule is None:
+            return Op("constant", args=[expr.operand], label=type(expr.op).__name__)
+        return Op("rule", rule, [expr.operand], label=type(expr.op).__name__)
+    if isinstance(expr, (gast.Compare, gast.BoolOp)):
+        return Op("constant", label="comparison")
+    if isinstance(expr, (gast.Tuple, gast.List)):
+        # (a, b) / [a, b]: its gradient is the sequence of the elements' gradients
+        return Op("pack", args=list(expr.elts), label=type(expr).__name__.lower())
+    if isinstance(expr, gast.Dict) and all(isinstance(k, gast.Constant) for k in expr.keys):
+        # {'a': a, 'b': b}: its gradient is the dict of the values' gradients
+        return Op("pack", args=list(expr.values), label="dict", obj=list(expr.keys))
+    if isinstance(expr, gast.Subscript):
+        path = A.dotted(expr.value)
+        if path and A.root_name(expr.value) not in env.local_names:
+            # np.r_[a, b] / np.c_[a, b]: a rule for the indexed object itself
+            obj = env.resolve(path)
+            rule = lookup(obj) if obj is not _MISSING else None
+            elts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
+            if isinstance(rule, Rule) and any(
+                    isinstance(e, gast.Slice) or (isinstance(e, gast.Constant)
+                                                  and isinstance(e.value, str)) for e in elts):
+                # slice notation the trace did not spell out, or a directive string
+                # ('0,2', 'c'): not joined by the rule, and no silent zero either
+                return Op("unknown", args=list(elts), label=path + "[...] with a slice or a "
+                          "directive string")
+            if isinstance(rule, Rule):
+                return Op("rule", rule, list(elts), label=path + "[]", obj=obj)
+        return Op("rule", lookup(_operator.getitem), [expr.value, expr.slice], label="getitem")
+    if isinstance(expr, gast.Attribute):
+        receiver_local = A.root_name(expr) in env.local_names
+        if receiver_local:
+            rule = lookup_attribute(expr.attr)
+            if rule is NONDIFFERENTIABLE:
+                return Op("constant", label="." + expr.attr)
+            if rule is None:
+                return Op("unknown", args=[expr.value], label="." + expr.attr)
+            return Op("rule", rule, [expr.value], label="." + expr.attr)
+        return Op("constant", label=A.dotted(expr) or "attribute")
+    if isinstance(expr, gast.Call):
+        keywords = [(k.arg, k.value) for k in expr.keywords]
+        func = expr.func
+        if isinstance(func, gast.Attribute) and A.root_name(func) in env.local_names:
+            rule = lookup_method(func.attr)
+            label = "." + func.attr + "()"
+            if rule is NONDIFFERENTIABLE:
+                return Op("constant", label=label)
+            if rule is None:
+                return Op("unknown", args=[func.value] + list(expr.args), keywords=keywords,
+                          label=label)
+            return Op("rule", rule, [func.value] + list(expr.args), keywords, label=label)
+        path = A.dotted(func)
+        obj = env.resolve(path) if path else _MISSING
+        label = path or "call"
+        if obj is _MISSING:
+            return Op("unknown", args=list(expr.args), keywords=keywords, label=label)
+        rule = lookup(obj)
+        if rule is NONDIFFERENTIABLE:
+            return Op("constant", label=label, obj=obj)
+        if rule is None:
+            return Op("unknown", args=list(expr.args), keywords=keywords, label=label, obj=obj)
+        return Op("rule", rule, list(expr.args), keywords, label=label, obj=obj)
+    return Op("unknown", args=[expr], label=type(expr).__name__)
+
+
+def assigned_value(stmt) -> Optional[Tuple[List[str], gast.expr]]:
+    """(target names, value) of a trace assignment."""
+    if isinstance(stmt, gast.Assign):
+        tgt = stmt.targets[0]
+        if isinstance(tgt, gast.Name):
+            return [tgt.id], stmt.value
+        return sorted(A.names_stored(tgt)) or [A.root_name(tgt)], stmt.value
+    return None
+
+
+def _assignments(body):
+    for stmt in body:
+        if isinstance(stmt, gast.Assign):
+            yield stmt
+        elif isinstance(stmt, gast.Expr) and appended_list(stmt) is not None:
+            # ys.append(v): for activity, ys depends on v and on its old items
+            ys = appended_list(stmt)
+            yield gast.Assign(targets=[A.store(ys)], type_comment=None, value=gast.List(
+                elts=[stmt.value.args[0], A.load(ys)], ctx=gast.Load()))
+        for field_name in ("body", "orelse"):
+            sub = getattr(stmt, field_name, None)
+            if isinstance(sub, list):
+                yield from _assignments(sub)
+
+
+def activity(body: List[gast.stmt], wrt: Sequence[str], output: str, env: Environment,
+             classified: Optional[Dict[int, Op]] = None) -> Set[str]:
+    """Names that depend on a wrt input and that the output depends on.
+    (``classified``: the caller's ``classify`` of the body's assignments, by id.)"""
+    # an unknown operation depends on what the primal trace says can carry a gradient
+    # (x.shape, len(x), comparisons cannot), as in normalize
+    stmts = list(_assignments(body))
+    known = classified or {}
+    ops = {id(s): known.get(id(s)) or classify(s.value, env) for s in stmts}
+    targets = {id(s): assigned_value(s)[0] for s in stmts}
+    # each statement's inputs, once (the fixed points below revisit every statement)
+    inputs = {id(s): (ops[id(s)].differentiable_inputs() if ops[id(s)].kind != "unknown"
+                      else {n for a in ops[id(s)].inputs() for n in differentiable_loads(a)})
+              - getattr(s, "s2s_no_gradient_to", frozenset())     # see ad/shift_invariance.py
+              for s in stmts}
+    varied = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for s in stmts:
+            deps = inputs[id(s)]
+            if isinstance(s.targets[0], gast.Subscript):
+                deps = deps | {A.root_name(s.targets[0])} if deps & varied else deps
+                deps = deps | A.names_loaded(s.value)      # (never updates the cached set)
+            if deps & varied:
+                for t in targets[id(s)]:
+                    if t not in varied:
+                        varied.add(t)
+                        changed = True
+    useful = {output}
+    changed = True
+    while changed:
+        changed = False
+        for s in reversed(stmts):       # (uses come after definitions: one sweep back)
+            if not set(targets[id(s)]) & useful:
+                continue
+            deps = inputs[id(s)]
+            if isinstance(s.targets[0], gast.Subscript):
+                deps = deps | A.names_loaded(s.value) | {A.root_name(s.targets[0])}
+            for d in deps & varied:
+                if d not in useful:
+                    useful.add(d)
+                    changed = True
+    return varied & useful

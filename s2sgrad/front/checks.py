@@ -1,0 +1,343 @@
+"""Checks of the supported subset, run on the user's tree before anything is lowered:
+parameters and statements s2sgrad accepts, in-place updates of an array another name
+shares, writes through views.  Each failure is an error naming the line and a way out."""
+from __future__ import annotations
+
+from typing import Dict, Optional, Set
+
+import gast
+
+from s2sgrad import astutil as A
+from s2sgrad.back.emit import to_source
+from s2sgrad.errors import UnsupportedSyntaxError
+from s2sgrad.front.parse import SourceInfo
+
+_OP_TEXT = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
+            gast.FloorDiv: "//", gast.Mod: "%", gast.MatMult: "@"}
+
+
+_REJECTED = {
+    gast.Try: ("try/except", "move error handling outside the differentiated function"),
+    gast.Global: ("assigning to a 'global' name", "pass the value as an argument and return the result"),
+    gast.Nonlocal: ("assigning to a 'nonlocal' name", "pass the value as an argument and return the result"),
+    gast.Yield: ("generators ('yield')", "build a list or array and return it"),
+    gast.YieldFrom: ("generators ('yield from')", "build a list or array and return it"),
+    gast.Await: ("'await'", "differentiate a plain synchronous function"),
+    gast.AsyncFor: ("'async for'", "differentiate a plain synchronous function"),
+    gast.AsyncWith: ("'async with'", "differentiate a plain synchronous function"),
+    gast.AsyncFunctionDef: ("async functions", "differentiate a plain synchronous function"),
+    gast.ClassDef: ("class definitions inside the function", "define the class at module level"),
+    gast.Delete: ("'del' of an item or attribute", "build a new list or dict without it"),
+    gast.Import: ("imports inside the function", "import at module level"),
+    gast.ImportFrom: ("imports inside the function", "import at module level"),
+    gast.With: ("'with' blocks", "move the 'with' block outside the differentiated function"),
+    gast.Starred: ("starred expressions (*args)", "pass the arguments one by one"),
+    gast.GeneratorExp: ("generator expressions", "use a list comprehension or a loop"),
+    gast.SetComp: ("set comprehensions", "use a list"),
+    gast.DictComp: ("dict comprehensions", "build the dict with a loop"),
+    gast.Set: ("set displays", "use a list or tuple"),
+    gast.NamedExpr: ("assignment expressions (:=)", "assign in a separate statement"),
+}
+
+
+def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
+    rejected = tuple(_REJECTED)
+    stored = None
+    # a, *rest = xs (desugar.split_unpacking): a starred assignment or loop target
+    # f(*xs): spread by desugar.expand_starred / the inliner, or run as it is where no
+    # gradient is involved (np.random.rand(*x.shape))
+    unpacked = {id(e) for node in A.nodes(gast.Module(body=fn.body, type_ignores=[]))
+                if isinstance(node, (gast.Assign, gast.For))
+                for t in (node.targets if isinstance(node, gast.Assign) else [node.target])
+                for e in A.nodes(t) if isinstance(e, gast.Starred)}
+    unpacked |= {id(a) for node in A.nodes(gast.Module(body=fn.body, type_ignores=[]))
+                 if isinstance(node, gast.Call) for a in node.args if isinstance(a, gast.Starred)}
+    for node in A.nodes(gast.Module(body=fn.body, type_ignores=[])):
+        if isinstance(node, (gast.Global, gast.Nonlocal)):
+            # a declaration for reading is what Python does without one: dropped
+            if stored is None:
+                stored = A.names_stored(gast.Module(body=fn.body, type_ignores=[]))
+            if not set(node.names) & stored:
+                continue
+        if isinstance(node, gast.Delete) and all(isinstance(t, gast.Name)
+                                                 for t in node.targets):
+            continue        # del y: the name is not read again in a working program
+        if isinstance(node, (gast.Assign, gast.AugAssign)):
+            for t in (node.targets if isinstance(node, gast.Assign) else [node.target]):
+                base = t
+                while isinstance(base, gast.Subscript):
+                    base = base.value
+                if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Subscript) \
+                        and isinstance(base, gast.Name):
+                    # ps[k][0] = v: the trace would copy ps[k] out, write into the copy
+                    # and never see that ps[k] (the same object) changed
+                    raise info.error(UnsupportedSyntaxError,
+                                     "writing into an item of an item (%s) cannot be "
+                                     "differentiated" % _source_of(t), node,
+                                     hint="take the item out, write into it, and put it back "
+                                          "as a new value: w = %s.copy(); w[...] = v; "
+                                          "%s = w" % (_source_of(t.value), _source_of(t.value)))
+                if base is not t and not isinstance(base, gast.Name):
+                    # y.flat[i] = v, y.T[0] = v, f(y)[0] = v: a write into a view
+                    raise info.error(UnsupportedSyntaxError,
+                                     "writing into '%s' (a view or attribute of an array) "
+                                     "cannot be differentiated" % A.dotted(base)
+                                     if A.dotted(base) else "writing into the result of an "
+                                     "expression cannot be differentiated", node,
+                                     hint="index the array itself: y[i] = v (for y.flat[k], "
+                                          "y[np.unravel_index(k, y.shape)] = v)")
+        if isinstance(node, rejected) and id(node) not in unpacked:
+            for cls, (what, hint) in _REJECTED.items():
+                if isinstance(node, cls):
+                    raise info.error(UnsupportedSyntaxError,
+                                     "%s cannot be differentiated" % what, node, hint=hint)
+        if node.__class__ is gast.Call:
+            path = A.dotted(node.func)
+            if path in ("exec", "eval", "globals", "locals", "vars"):
+                raise info.error(UnsupportedSyntaxError,
+                                 "'%s()' cannot be differentiated: the code it runs is not "
+                                 "visible to the compiler" % path, node,
+                                 hint="write the computation directly in the function")
+    check_inplace_aliasing(fn, info)
+    check_writes_through_views(fn, info)
+
+
+# Expressions whose value may share memory with an array named in them.
+_VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze", "diagonal"}
+_VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims",
+                   "moveaxis", "broadcast_to", "asarray", "atleast_1d", "atleast_2d",
+                   "atleast_3d", "diagonal", "flip", "fliplr", "flipud", "rot90"}
+
+
+def _aliased_name(expr) -> Optional[str]:
+    """The local array ``expr`` may be a view of (``b``, ``b[i]``, ``b.T``, ``b.reshape()``)."""
+    if isinstance(expr, gast.Name):
+        return expr.id
+    if isinstance(expr, gast.Subscript):
+        return _aliased_name(expr.value)
+    if isinstance(expr, gast.Attribute) and expr.attr in ("T", "real", "imag"):
+        return _aliased_name(expr.value)
+    if isinstance(expr, gast.Call):
+        f = expr.func
+        if not isinstance(f, gast.Attribute):
+            return None
+        module = isinstance(f.value, gast.Name) and f.value.id in ("np", "numpy")
+        if module and f.attr in _VIEW_FUNCTIONS and expr.args:
+            return _aliased_name(expr.args[0])        # np.reshape(b, ...)
+        if not module and f.attr in _VIEW_METHODS:
+            return _aliased_name(f.value)             # b.reshape(...)
+    return None
+
+
+def _constant_slot(expr):
+    """``("k", key)`` for ``b["w"]`` / ``b[0]`` (a non-negative constant index), else None."""
+    if isinstance(expr, gast.Subscript) and isinstance(expr.value, gast.Name) and \
+            isinstance(expr.slice, gast.Constant):
+        key = expr.slice.value
+        if isinstance(key, str) or (isinstance(key, int) and not isinstance(key, bool)
+                                    and key >= 0):
+            return ("k", key)
+    return None
+
+
+def check_inplace_aliasing(fn: gast.FunctionDef, info: SourceInfo) -> None:
+    """Reject ``x += v`` when another name may view the same array and is read later.
+
+    The trace rebinds (``x = x + v``), which is what Python does for floats, but
+    NumPy updates an array in place, and every view of it (``w = x.reshape(-1)``,
+    ``v = x[0]``, ``y = x``, a ``for`` row) changes too: differentiating the
+    rebinding would silently give the gradient of another function.
+    """
+    module = gast.Module(body=fn.body, type_ignores=[])
+    parent: Dict[str, str] = {}
+
+    def find(n):
+        while n in parent:
+            n = parent[n]
+        return n
+
+    def union(a, b):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+
+    aliases = []   # (line, target names, viewed name, constant slot or None)
+    for node in A.nodes(module):
+        if isinstance(node, gast.Assign):
+            src = _aliased_name(node.value)
+            if src is not None:
+                aliases.append((node.lineno, set().union(*[A.names_stored(t)
+                                                           for t in node.targets]), src,
+                                _constant_slot(node.value)))
+        elif isinstance(node, gast.For):
+            src = _aliased_name(node.iter)
+            if src is not None:
+                aliases.append((node.lineno, A.names_stored(node.target), src, None))
+    if not aliases:
+        return
+    loops = [n for n in A.nodes(module) if isinstance(n, (gast.For, gast.While))]
+
+    def span(node):
+        return node.lineno, getattr(node, "end_lineno", None) or max(
+            getattr(m, "lineno", node.lineno) for m in A.nodes(node))
+
+    for node in A.nodes(module):
+        if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
+            continue
+        t = node.target.id
+        # Views made before the update (or anywhere in a loop around it: the next trip)...
+        around = [span(loop) for loop in loops if span(loop)[0] <= node.lineno <= span(loop)[1]]
+        parent.clear()
+        active = [e for e in aliases
+                  if e[0] < node.lineno or any(a <= e[0] <= b for a, b in around)]
+        for line, targets, src, slot in active:
+            for n in targets:
+                union(n, src)
+        root = find(t)
+        partners = {n for n in set(parent) | set(parent.values()) if n != t and find(n) == root}
+
+        def anchor(n):
+            # (root container, constant slot just below it) along n's single chain of views
+            slot = None
+            for _ in range(len(active) + 1):
+                ins = [e for e in active if n in e[1] and e[2] != n]   # x = x.reshape(-1): same
+                if not ins:
+                    return (n, slot) if slot else None
+                if len(ins) > 1:
+                    return None
+                n, slot = ins[0][2], ins[0][3]
+            return None
+        mine = anchor(t)
+        if mine is not None:
+            # w = p['w'] and z = p['b'][0] (or x[0] and x[1]) are different arrays
+            partners = {n for n in partners if not (
+                anchor(n) and anchor(n)[0] == mine[0] and anchor(n)[1] != mine[1])}
+        if not partners:
+            continue
+        # ... and read after it.
+        ranges = [(node.lineno + 1, 10 ** 9)] + around
+        for use in A.nodes(module):
+            if isinstance(use, gast.Name) and isinstance(use.ctx, gast.Load) and \
+                    use.id in partners and any(a <= use.lineno <= b for a, b in ranges):
+                raise info.error(
+                    UnsupportedSyntaxError,
+                    "'%s %s= ...' updates an array in place, and %r (read on line %d) may "
+                    "share its memory, so it would change too; s2sgrad does not track that"
+                    % (t, _OP_TEXT.get(type(node.op), "?"), use.id,
+                       info.absolute_line(use) or use.lineno), node,
+                    hint="write '%s = %s %s ...' (a new array) instead"
+                         % (t, t, _OP_TEXT.get(type(node.op), "?")))
+
+
+def check_writes_through_views(fn: gast.FunctionDef, info: SourceInfo) -> None:
+    """Reject ``y[i] = v`` while another name that may view ``y`` at that point
+    (``w = y[0:2]``, ``w = y.T``, ``w = y``) is read later before being re-assigned:
+    the write changes ``w`` too, which the adjoint (it routes ``w``'s gradient to
+    ``y``'s old values) would not know."""
+    if not any(isinstance(n, (gast.Assign, gast.AugAssign)) and isinstance(
+            n.target if isinstance(n, gast.AugAssign) else n.targets[0], gast.Subscript)
+            or isinstance(n, gast.Expr) and _scattered_into(n) is not None
+            for n in A.statements(fn)):
+        return
+    params = [a.id for a in fn.args.posonlyargs + fn.args.args]
+    sharing: Dict[int, Set[str]] = {}      # id(write) -> names that may share y's memory
+
+    def writes(s):
+        if isinstance(s, gast.Expr) and _scattered_into(s) is not None:
+            return [s.value.args[0]]            # np.add.at(y, index, v) writes into y
+        targets = s.targets if isinstance(s, gast.Assign) else \
+            [s.target] if isinstance(s, gast.AugAssign) else []
+        return [t for t in targets if isinstance(t, gast.Subscript)
+                and A.root_name(t) is not None]
+
+    def merge(a, b):
+        return {n: a.get(n, frozenset()) | b.get(n, frozenset()) for n in set(a) | set(b)}
+
+    def forward(stmts, roots):
+        """Which memory each name may refer to (a view shares its source's)."""
+        for s in stmts:
+            if isinstance(s, gast.If):
+                roots = merge(forward(s.body, dict(roots)), forward(s.orelse, dict(roots)))
+                continue
+            if isinstance(s, (gast.For, gast.While)):
+                entry = dict(roots)
+                if isinstance(s, gast.For):
+                    src = _aliased_name(s.iter)
+                    for n in A.names_stored(s.target):
+                        entry[n] = roots.get(src, frozenset([src])) if src else \
+                            frozenset([("fresh", id(s))])
+                once = forward(s.body, dict(entry))
+                twice = forward(s.body, merge(entry, once))
+                roots = forward(s.orelse, merge(roots, merge(once, twice)))
+                continue
+            for t in writes(s):
+                y = A.root_name(t)
+                mine = roots.get(y, frozenset([y]))
+                sharing[id(s)] = {n for n, r in roots.items() if n != y and r & mine}
+            if isinstance(s, gast.Assign):
+                src = _aliased_name(s.value)
+                for t in s.targets:
+                    for n in A.names_stored(t) if not isinstance(t, gast.Subscript) else ():
+                        if src is not None and isinstance(t, gast.Name):
+                            roots[n] = roots.get(src, frozenset([src]))
+                        else:
+                            roots[n] = frozenset([("fresh", id(s), n)])
+        return roots
+
+    forward(fn.body, {p: frozenset([p]) for p in params})
+    if not any(sharing.values()):
+        return
+
+    def killed(s):
+        if isinstance(s, gast.Assign):
+            return set().union(*[A.names_stored(t) for t in s.targets
+                                 if not isinstance(t, gast.Subscript)])
+        return set()
+
+    def walk(stmts, live):
+        """Backward liveness; checks each write against the names live after it."""
+        for s in reversed(stmts):
+            if isinstance(s, gast.If):
+                live = walk(s.body, live) | walk(s.orelse, live) | A.names_loaded(s.test)
+                continue
+            if isinstance(s, (gast.For, gast.While)):
+                after, at_end = live, live
+                for _ in range(3):
+                    entry = walk(s.body, at_end)
+                    if isinstance(s, gast.For):
+                        entry = entry - A.names_stored(s.target)
+                    if after | entry <= at_end:
+                        break
+                    at_end = after | entry
+                live = after | entry | walk(s.orelse, live) | A.names_loaded(
+                    s.iter if isinstance(s, gast.For) else s.test)
+                continue
+            shared = sorted(sharing.get(id(s), set()) & live)
+            if shared:
+                y = A.root_name(writes(s)[0])
+                raise info.error(
+                    UnsupportedSyntaxError,
+                    "writing into %r changes %r too (it may share %r's memory and is "
+                    "read later); s2sgrad does not track that" % (y, shared[0], y), s,
+                    hint="copy the array before writing into it (%s = %s.copy()), so "
+                         "that %r keeps its values" % (y, y, shared[0]))
+            live = (live - killed(s)) | A.names_loaded(s)
+        return live
+
+    walk(fn.body, set())
+
+
+def _scattered_into(stmt) -> Optional[str]:
+    """'y' for the statement ``np.add.at(y, index, v)`` (or ``np.subtract.at``; the
+    module is resolved when the trace lowers it, see ThreeAddress.scatter_add)."""
+    v = stmt.value
+    if (isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) and v.func.attr == "at"
+            and isinstance(v.func.value, gast.Attribute)
+            and v.func.value.attr in ("add", "subtract") and len(v.args) == 3
+            and isinstance(v.args[0], gast.Name)):
+        return v.args[0].id
+    return None
+
+
+def _source_of(node) -> str:
+    return to_source(node).strip()

@@ -1,0 +1,709 @@
+"""The seeds' computational-graph view of a gradient.
+
+``explain(f, *args, wrt=...)`` runs ``f``'s primal trace (the three-address form
+the compiler differentiates; loops unrolled, branches as taken) on ``args`` and
+shows every operation as a gate of
+the CS231n lecture notes: its forward value, its local gradient, the upstream
+gradient it receives and the downstream gradient it sends to each input; fan-out
+(an input used by several gates) sums the gradients coming back.
+
+Downstream gradients come from s2sgrad's own derivative rules: for each gate
+``y = expr(a, b)`` the gradient of ``sum(expr(a, b) * upstream)`` is generated
+and run, which is exactly the vector-Jacobian product the full gradient uses for
+that statement.  The full generated gradient gives the totals the tests compare
+against, and its backward lines (matched by their ``# y = expr`` comments) are
+shown beside each gate.
+
+The result prints as a text table (terminal), renders as an HTML table
+(Jupyter: ``_repr_html_``) and draws as a graph with ``to_dot()`` / ``to_svg()``:
+values above the edges, gradients below, as in the CS231n figures.  Drawing
+uses Graphviz: the ``graphviz`` Python package (``pip install s2sgrad[viz]``)
+and the ``dot`` program; ``to_dot()`` needs neither.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import html
+import inspect
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import gast
+import numpy as np
+
+from s2sgrad import astutil as A
+from s2sgrad.api.gradient import _resolve_wrt, grad
+from s2sgrad.back.emit import compile_function
+from s2sgrad.errors import S2SGradError
+from s2sgrad.front.lower import build_primal_trace
+from s2sgrad.front.parse import parse_function
+
+MAX_GATES = 400
+VALUE_COLOR = "#2e7d32"      # green, as the CS231n figures
+GRAD_COLOR = "#c62828"       # red
+
+
+class ExplainError(S2SGradError):
+    """``explain`` cannot draw this function."""
+
+
+@dataclass
+class Gate:
+    """One operation of the primal trace: ``target = expr``."""
+    index: int
+    target: str
+    expr: str
+    label: str                        # the gate's symbol: '+', '*', 'exp(x)', ...
+    pattern: str                      # 'add distributes', 'mul swaps', 'max routes', ''
+    line: Optional[int]
+    inputs: List[str]                 # local names read, in order
+    active: List[str]                 # the inputs that get a gradient
+    value: Any = None
+    upstream: Any = None              # d out / d target
+    local: Dict[str, Any] = field(default_factory=dict)       # d target / d input (scalar gates)
+    downstream: Dict[str, Any] = field(default_factory=dict)  # upstream * local, per input
+    code: List[str] = field(default_factory=list)             # generated backward lines
+    key: str = ""                     # the node's name: target, or target#k when reassigned
+    sources: List[str] = field(default_factory=list)          # keys of the inputs' versions
+    context: str = ""                 # loop counters when it ran ("i=2")
+    hidden: bool = False              # inactive bookkeeping (loop flags): not shown
+    stmt: Any = None
+
+
+@dataclass
+class Variable:
+    name: str
+    value: Any
+    grad: Any = None                  # total gradient (sum over consumers); None if inactive
+    producer: Optional[int] = None    # gate index; None for inputs
+    consumers: List[int] = field(default_factory=list)
+    is_input: bool = False
+    differentiated: bool = False
+    key: str = ""
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    arr = np.asarray(x)
+    if arr.ndim == 0:
+        try:
+            v = float(arr)
+        except (TypeError, ValueError):
+            return repr(x)
+        if v == 0:
+            return "0"
+        return "%.*g" % (digits, v)
+    if arr.size <= 4 and arr.dtype.kind in "biuf":
+        return "[" + ", ".join(_fmt(v, digits) for v in arr.reshape(-1)) + "]"
+    shape = "x".join(map(str, arr.shape))
+    if arr.dtype.kind in "biuf" and arr.size:
+        return "%s [%s..%s]" % (shape, _fmt(arr.min(), 2), _fmt(arr.max(), 2))
+    return "%s array" % shape
+
+
+def _short_func(node) -> str:
+    if isinstance(node, gast.Attribute):
+        return node.attr
+    if isinstance(node, gast.Name):
+        return node.id
+    return _text(node)
+
+
+def _text(node) -> str:
+    return ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(node))).strip()
+
+
+_SYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
+            gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%"}
+_MAX = {"maximum", "minimum", "max", "min", "amax", "amin", "fmax", "fmin"}
+
+
+def _label_and_pattern(expr, active: List[str], inputs: List[str]) -> Tuple[str, str]:
+    pattern = ""
+    if isinstance(expr, gast.BinOp):
+        op = type(expr.op)
+        if op in (gast.Add, gast.Sub):
+            pattern = "add distributes" if op is gast.Add else "sub distributes (negated)"
+        elif op is gast.Mult:
+            same = isinstance(expr.left, gast.Name) and isinstance(expr.right, gast.Name) \
+                and expr.left.id == expr.right.id
+            pattern = ("mul swaps" if len(active) > 1 else
+                       "mul swaps; both inputs are one value, so they sum" if same
+                       else "mul scales")
+        elif op is gast.MatMult:
+            pattern = "matmul swaps (transposed)"
+    elif isinstance(expr, gast.Call) and _short_func(expr.func) in _MAX:
+        pattern = "max routes"
+    elif isinstance(expr, gast.Call) and _short_func(expr.func) == "dot":
+        pattern = "matmul swaps (transposed)"
+    elif isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+        return "*-1", "mul scales"
+    if isinstance(expr, gast.BinOp) and isinstance(expr.left, gast.Name) and \
+            isinstance(expr.right, gast.Name) and type(expr.op) in _SYMBOLS:
+        return _SYMBOLS[type(expr.op)], pattern
+    if len(set(inputs)) == 1:
+        # one variable: write the operation as a function of x, as the notes do (+1, 1/x, exp)
+        name = inputs[0]
+        if isinstance(expr, gast.BinOp):
+            short = _constant_gate(expr, name)
+            if short:
+                return short, pattern
+
+        class Rename(gast.NodeTransformer):
+            def visit_Name(self, node):
+                if node.id == name:
+                    return gast.Name(id="x", ctx=node.ctx, annotation=None, type_comment=None)
+                return node
+
+            def visit_Attribute(self, node):
+                self.generic_visit(node)
+                if isinstance(node.value, gast.Name) and node.value.id in ("np", "numpy"):
+                    return gast.Name(id=node.attr, ctx=node.ctx, annotation=None,
+                                     type_comment=None)
+                return node
+
+        text = _text(Rename().visit(copy.deepcopy(expr)))
+        return re.sub(r"\b(\d+)\.0\b", r"\1", text), pattern
+    if isinstance(expr, gast.Call):
+        return _short_func(expr.func), pattern
+    return _text(expr), pattern
+
+
+def _number(node) -> Optional[str]:
+    if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool):
+        return "%g" % node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _number(node.operand)
+        return None if inner is None else "-" + inner
+    return None
+
+
+def _constant_gate(expr, name: str) -> Optional[str]:
+    """CS231n's gate names for an operation with a constant: +1, *-1, 1/x, **2."""
+    left = isinstance(expr.left, gast.Name) and expr.left.id == name
+    right = isinstance(expr.right, gast.Name) and expr.right.id == name
+    c = _number(expr.right) if left else _number(expr.left) if right else None
+    if c is None:
+        return None
+    op = type(expr.op)
+    if op is gast.Add:
+        return "+" + c if not c.startswith("-") else c
+    if op is gast.Mult:
+        return "*" + c
+    if op is gast.Sub:
+        return ("-" + c if not c.startswith("-") else "+" + c[1:]) if left else c + "-x"
+    if op is gast.Div:
+        return "/" + c if left else c + "/x"
+    if op is gast.Pow and left:
+        return "**" + c
+    return None
+
+
+class Explanation:
+    """The computational graph of one evaluation of ``f``, with its gradients."""
+
+    def __init__(self, function_name: str, params: List[str], wrt: List[str],
+                 variables: Dict[str, Variable], gates: List[Gate], output: str,
+                 digits: int = 3):
+        self.function_name = function_name
+        self.params = params
+        self.wrt = wrt
+        self.variables = variables
+        self.gates = gates
+        self.output = output
+        self.digits = digits
+
+    # -- access -----------------------------------------------------------------
+
+    @property
+    def value(self) -> Any:
+        """The function's value."""
+        return self.variables[self.output].value
+
+    @property
+    def gradients(self) -> Dict[str, Any]:
+        """Total gradient of every differentiated input, by parameter name."""
+        return {n: self.variables[n].grad for n in self.wrt}
+
+    def gate(self, target: str) -> Gate:
+        """The gate computing ``target`` (a name of the primal trace)."""
+        for g in self.gates:
+            if g.key == target:
+                return g
+        for g in self.gates:
+            if g.target == target:
+                return g
+        raise KeyError("no gate computes %r; gates: %s"
+                       % (target, ", ".join(g.key for g in self.gates)))
+
+    def __getitem__(self, name: str) -> Variable:
+        return self.variables[name]
+
+    # -- text -------------------------------------------------------------------
+
+    def rows(self) -> List[Tuple[str, ...]]:
+        f = lambda v: _fmt(v, self.digits)  # noqa: E731
+        rows = []
+        for p in self.params:
+            v = self.variables.get(p)
+            if v is None:
+                continue
+            note = ""
+            used = [c for c in v.consumers if p in self.gates[c].downstream]
+            if len(used) > 1 and v.differentiated:
+                parts = [f(self.gates[c].downstream.get(p)) for c in used]
+                note = "fan-out sums: " + " + ".join(parts)
+            rows.append((p, "input", f(v.value), "", "", f(v.grad) if v.differentiated
+                         else "(no gradient)", "", note, ""))
+        for g in self.gates:
+            if g.hidden:
+                continue
+            v = self.variables[g.key]
+            notes = []
+            if g.pattern:
+                notes.append(g.pattern)
+            used = [c for c in v.consumers if g.target in self.gates[c].downstream]
+            if len(used) > 1 and v.grad is not None:
+                notes.append("fan-out sums: " + " + ".join(
+                    f(self.gates[c].downstream.get(g.target)) for c in used))
+            first = True
+            shown = g.active or [""]
+            code = list(g.code)
+            computes = "%s = %s" % (g.target, g.expr)
+            if g.context:
+                computes += "  [%s]" % g.context
+            for name in shown:
+                rows.append((g.key if first else "",
+                             computes if first else "",
+                             f(g.value) if first else "",
+                             name,
+                             f(g.local.get(name)) if name and name in g.local else
+                             ("-" if name else ""),
+                             f(g.upstream) if first else "",
+                             f(g.downstream.get(name)) if name else "",
+                             "; ".join(notes) if first else "",
+                             code.pop(0) if code else ""))
+                first = False
+            for line in code:
+                rows.append(("",) * 8 + (line,))
+        return rows
+
+    _HEADER = ("node", "computes", "value", "input", "local grad", "upstream",
+               "downstream", "pattern", "generated backward code")
+
+    def table(self, code: bool = False) -> str:
+        """The graph as a text table, in forward order (read it bottom-up for backprop).
+
+        ``code=True`` adds the generated backward lines of each node.
+        """
+        rows = self.rows()
+        header = self._HEADER
+        if not code:
+            rows = [r[:-1] for r in rows if any(r[:-1])]
+            header = header[:-1]
+        widths = [max(len(r[c]) for r in rows + [header]) for c in range(len(header))]
+        widths[1] = min(widths[1], 48)
+        if code:
+            widths[7] = min(widths[7], 30)
+        lines = ["%s: value %s; gradients flow from the last row up"
+                 % (self.function_name, _fmt(self.value, self.digits))]
+        lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+        lines.append("  ".join("-" * w for w in widths))
+        for r in rows:
+            cells = [c if len(c) <= widths[i] else c[:widths[i] - 3] + "..."
+                     for i, c in enumerate(r)]
+            lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
+        lines.append("upstream = d(%s)/d(node) (for an input: its total gradient); downstream "
+                     "= upstream x local grad, sent to each input"
+                     % self.variables[self.output].name)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        return self.table()
+
+    def _repr_pretty_(self, p, cycle) -> None:   # IPython's terminal display
+        p.text(self.table())
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        out = ['<table class="s2sgrad-explain" style="font-family: monospace; '
+               'border-collapse: collapse; text-align: left">',
+               "<caption>%s: value %s (values in <span style='color:%s'>green</span>, "
+               "gradients in <span style='color:%s'>red</span>)</caption>"
+               % (e(self.function_name), e(_fmt(self.value, self.digits)), VALUE_COLOR,
+                  GRAD_COLOR),
+               "<tr>" + "".join("<th>%s</th>" % e(h) for h in self._HEADER) + "</tr>"]
+        for r in self.rows():
+            cells = []
+            for i, c in enumerate(r):
+                style = ""
+                if i == 2:
+                    style = " style='color:%s'" % VALUE_COLOR
+                elif i in (4, 5, 6):
+                    style = " style='color:%s'" % GRAD_COLOR
+                tag = "code" if i in (1, 8) and c else None
+                text = "<%s>%s</%s>" % (tag, e(c), tag) if tag else e(c)
+                cells.append("<td%s>%s</td>" % (style, text))
+            out.append("<tr>" + "".join(cells) + "</tr>")
+        out.append("</table>")
+        return "\n".join(out)
+
+    # -- pictures ---------------------------------------------------------------
+
+    def to_dot(self) -> str:
+        """Graphviz DOT: gates as circles, values above the edges, gradients below."""
+        f = lambda v: html.escape(_fmt(v, self.digits))  # noqa: E731
+        lines = ["digraph %s {" % _dot_id(self.function_name),
+                 '  graph [rankdir=LR, nodesep=0.35, ranksep=0.25, fontname="Helvetica"];',
+                 '  node [fontname="Helvetica", fontsize=12];',
+                 '  edge [arrowsize=0.6];']
+        for p in self.params:
+            if p in self.variables and self.variables[p].consumers:
+                color = "black" if self.variables[p].differentiated else "gray40"
+                lines.append('  "in:%s" [shape=plaintext, label="%s", fontcolor="%s"];'
+                             % (p, p, color))
+        shown = [g for g in self.gates if not g.hidden]
+        for g in shown:
+            lines.append('  "gate:%d" [shape=%s, width=0.45, label="%s", tooltip="%s = %s"];'
+                         % (g.index, "circle" if len(g.label) <= 4 else "ellipse",
+                            html.escape(g.label).replace('"', '\\"'), g.key,
+                            html.escape(g.expr).replace('"', '\\"')))
+        out_gate = self.variables[self.output].producer
+
+        def edge_label(key: str, value, grad) -> str:
+            grad_text = f(grad) if grad is not None else "&#160;"
+            lines.append(
+                '  "%s" [shape=plaintext, margin=0, label=<<table border="0" cellborder="0" '
+                'cellspacing="0" cellpadding="1"><tr><td sides="b" border="1" color="black">'
+                '<font color="%s">%s</font></td></tr><tr><td><font color="%s">%s</font></td>'
+                '</tr></table>>];' % (key, VALUE_COLOR, f(value), GRAD_COLOR, grad_text))
+            return key
+
+        for g in shown:
+            for name, source in zip(g.inputs, g.sources):
+                v = self.variables[source]
+                src = '"in:%s"' % name if v.producer is None else '"gate:%d"' % v.producer
+                key = edge_label("edge:%s:%d" % (source, g.index), v.value,
+                                 g.downstream.get(name) if name in g.active else None)
+                lines.append('  %s -> "%s" [arrowhead=none];' % (src, key))
+                lines.append('  "%s" -> "gate:%d";' % (key, g.index))
+        if out_gate is not None:
+            v = self.variables[self.output]
+            key = edge_label("edge:%s:out" % self.output, v.value, v.grad)
+            lines.append('  "gate:%d" -> "%s" [arrowhead=none];' % (out_gate, key))
+            lines.append('  "out:%s" [shape=plaintext, label="%s"];' % (self.output, v.name))
+            lines.append('  "%s" -> "out:%s";' % (key, self.output))
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def to_svg(self, path: Optional[str] = None) -> str:
+        """Render with Graphviz; write to ``path`` if given; return the SVG text."""
+        svg = _render(self.to_dot(), "svg").decode("utf-8")
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(svg)
+        return svg
+
+    def to_png(self, path: str) -> None:
+        """Render with Graphviz to a PNG file."""
+        with open(path, "wb") as fh:
+            fh.write(_render(self.to_dot(), "png"))
+
+    def graph(self):
+        """A ``graphviz.Source`` (displays inline in Jupyter); needs ``pip install graphviz``."""
+        try:
+            import graphviz
+        except ImportError:
+            raise ExplainError("drawing needs the graphviz Python package",
+                               hint="pip install 's2sgrad[viz]' (or pip install graphviz), "
+                                    "or use .to_dot() and render it yourself") from None
+        return graphviz.Source(self.to_dot())
+
+
+def _dot_id(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name) or "graph"
+
+
+def _render(dot: str, fmt: str) -> bytes:
+    if shutil.which("dot") is None:
+        raise ExplainError(
+            "cannot draw the graph: the Graphviz 'dot' program is not installed",
+            hint="install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew "
+                 "install graphviz; conda: conda install graphviz), or call .to_dot() and "
+                 "paste the text into any Graphviz viewer")
+    try:
+        import graphviz
+    except ImportError:
+        graphviz = None
+    if graphviz is not None:
+        return graphviz.Source(dot).pipe(format=fmt)
+    proc = subprocess.run(["dot", "-T" + fmt], input=dot.encode("utf-8"),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if proc.returncode != 0:
+        raise ExplainError("Graphviz 'dot' failed: %s" % proc.stderr.decode(errors="replace"))
+    return proc.stdout
+
+
+# ------------------------------------------------------------------------------
+# Building the explanation
+
+
+def _is_float_arg(a: Any) -> bool:
+    if isinstance(a, (bool, np.bool_)):
+        return False
+    if isinstance(a, (float, np.floating)):
+        return True
+    return isinstance(a, np.ndarray) and a.dtype.kind == "f"
+
+
+def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explanation:
+    """Show how the gradient of ``f`` flows through its computational graph at ``args``.
+
+    ``wrt`` is as for :func:`s2sgrad.grad` (index, name or tuple of those); the
+    default is every float argument.  Python ints passed for differentiated
+    parameters are treated as floats.  ``f`` returns a scalar; loops are drawn
+    unrolled and branches as taken at ``args`` (a name assigned again becomes a
+    new node: ``h``, ``h#1``, ...).  At most ``MAX_GATES`` operations are drawn.
+    """
+
+    parsed = parse_function(f)
+    name = parsed.info.function_name
+    params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
+    if len(args) > len(params):
+        raise ExplainError("%s takes %d argument(s), got %d" % (name, len(params), len(args)),
+                           function=name)
+    if wrt is None:
+        idx = tuple(i for i, a in enumerate(args) if _is_float_arg(a) or (
+            isinstance(a, int) and not isinstance(a, bool)))
+        if not idx:
+            raise ExplainError("none of the arguments is a float, so there is nothing to "
+                               "differentiate", function=name, hint="pass floats, or wrt=...")
+    else:
+        idx = _resolve_wrt(parsed.func, wrt)[0]
+    args = tuple(float(a) if i in idx and isinstance(a, int) and not isinstance(a, bool) else a
+                 for i, a in enumerate(args))
+    wrt_names = [params[i] for i in idx]
+    trace = build_primal_trace(parsed, wrt_names, example_args=args)
+    body = trace.node.body
+
+    # Forward: run the trace statement by statement (loops unrolled, branches taken as
+    # they go), keeping every value.  A name assigned again gets a new node: y, y#1, ...
+    namespace: Dict[str, Any] = dict(parsed.globals)
+    for k, cell in parsed.closure.items():
+        try:
+            namespace[k] = cell.cell_contents
+        except ValueError:
+            pass
+    extra_globals = dict(getattr(trace, "extra_globals", None) or {})   # inlined callees' globals
+    namespace.update(extra_globals)
+    defaults = _defaults(parsed.func)
+    variables: Dict[str, Variable] = {}
+    current: Dict[str, str] = {}          # name -> key of its live version
+    depends: set = set()                  # keys whose value depends on a wrt input
+    for i, p in enumerate(params):
+        if i < len(args):
+            namespace[p] = args[i]
+        elif p in defaults:
+            namespace[p] = defaults[p]
+        else:
+            raise ExplainError("missing argument %r of %s" % (p, name), function=name,
+                               hint="pass one value per parameter")
+        variables[p] = Variable(p, namespace[p], is_input=True,
+                                differentiated=p in wrt_names)
+        current[p] = p
+        if p in wrt_names:
+            depends.add(p)
+    gates: List[Gate] = []
+    versions: Dict[str, int] = {}
+    filename = "<s2sgrad-explain %s>" % name
+
+    def compiled(node, mode):
+        tree = gast.gast_to_ast(node)
+        if mode == "eval":
+            return compile(ast.fix_missing_locations(ast.Expression(body=tree)), filename, "eval")
+        return compile(ast.fix_missing_locations(ast.Module(body=[tree], type_ignores=[])),
+                       filename, "exec")
+
+    def unsupported(stmt, what):
+        origin = getattr(stmt, "s2s_origin", stmt)
+        return parsed.info.error(
+            ExplainError, "explain cannot draw %s in %s" % (what, name), origin,
+            hint="explain a simpler version; the gradient itself works: see "
+                 "s2sgrad.grad(f).source")
+
+    def gate_for(stmt, context):
+        target = stmt.targets[0].id
+        expr = stmt.value
+        inputs = [n.id for n in gast.walk(expr) if isinstance(n, gast.Name)
+                  and isinstance(n.ctx, gast.Load) and n.id in current]
+        inputs = list(dict.fromkeys(inputs))
+        sources = [current[n] for n in inputs]
+        exec(compiled(stmt, "exec"), namespace)
+        active = [n for n, k in zip(inputs, sources) if k in depends]
+        label, pattern = _label_and_pattern(expr, active, inputs)
+        origin = getattr(stmt, "s2s_origin", stmt)
+        count = versions.get(target, 0 if target not in variables else 1)
+        key = target if count == 0 else "%s#%d" % (target, count)
+        versions[target] = count + 1
+        gate = Gate(len(gates), target, _text(expr), label, pattern,
+                    parsed.info.absolute_line(origin), inputs, active, namespace[target])
+        gate.key, gate.sources, gate.context, gate.stmt = key, sources, context, stmt
+        gates.append(gate)
+        if len(gates) > MAX_GATES:
+            raise ExplainError("%s runs more than %d operations at these arguments, too many "
+                               "to draw" % (name, MAX_GATES), function=name,
+                               hint="explain it on smaller inputs or fewer iterations")
+        variables[key] = Variable(target, namespace[target], producer=gate.index)
+        variables[key].key = key
+        for k in dict.fromkeys(sources):
+            variables[k].consumers.append(gate.index)
+        current[target] = key
+        if active:
+            depends.add(key)
+
+    def run(stmts, context):
+        for stmt in stmts:
+            if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                    and isinstance(stmt.targets[0], gast.Name):
+                gate_for(stmt, context)
+            elif isinstance(stmt, gast.For):
+                if any(isinstance(n, (gast.Break, gast.Continue)) for n in gast.walk(stmt)):
+                    raise unsupported(stmt, "'break' or 'continue'")
+                if any(isinstance(n, gast.Name) and current.get(n.id) in depends
+                       for n in gast.walk(stmt.iter)):
+                    raise unsupported(stmt, "a loop over a differentiated value")
+                targets = sorted(A.names_stored(stmt.target))
+                for item in eval(compiled(stmt.iter, "eval"), namespace):
+                    namespace["__s2sgrad_item__"] = item
+                    exec(compiled(gast.Assign(targets=[stmt.target], value=gast.Name(
+                        id="__s2sgrad_item__", ctx=gast.Load(), annotation=None,
+                        type_comment=None), type_comment=None), "exec"), namespace)
+                    for t in targets:
+                        current.pop(t, None)           # loop counters are not graph values
+                    here = ", ".join("%s=%s" % (t, namespace[t]) for t in targets)
+                    run(stmt.body, (context + ", " if context else "") + here)
+                run(stmt.orelse, context)
+            elif isinstance(stmt, gast.While):
+                if any(isinstance(n, (gast.Break, gast.Continue)) for n in gast.walk(stmt)):
+                    raise unsupported(stmt, "'break' or 'continue'")
+                steps = 0
+                while eval(compiled(stmt.test, "eval"), namespace):
+                    steps += 1
+                    run(stmt.body, (context + ", " if context else "") + "step %d" % steps)
+            elif isinstance(stmt, gast.If):
+                taken = bool(eval(compiled(stmt.test, "eval"), namespace))
+                run(stmt.body if taken else stmt.orelse, context)
+            elif isinstance(stmt, (gast.Pass,)) or (isinstance(stmt, gast.Expr) and isinstance(
+                    stmt.value, gast.Constant)):
+                continue
+            else:
+                raise unsupported(stmt, "a %s statement" % type(stmt).__name__)
+
+    run(body[:-1], "")
+    if trace.output not in current or current[trace.output] not in variables:
+        raise ExplainError("%s returns a value that is not computed in it" % name, function=name)
+    out = current[trace.output]
+    if variables[out].producer is None:
+        raise ExplainError("%s returns an input unchanged; there is no graph to draw" % name,
+                           function=name)
+    if np.ndim(variables[out].value) != 0:
+        raise ExplainError("explain needs a scalar output, but %s returned shape %s"
+                           % (name, np.shape(variables[out].value)), function=name,
+                           hint="reduce the output to a scalar (e.g. np.sum)")
+
+    # Bookkeeping the gradient never touches (loop flags, conditions) is not drawn.
+    for gate in gates:
+        gate.hidden = gate.key not in depends and not any(
+            gates[c].key in depends for c in variables[gate.key].consumers)
+
+    # Backward: gates in reverse order, each sending upstream x local to its inputs.
+    grads: Dict[str, Any] = {out: 1.0}
+    numpy_name = "numpy_explain_"
+    vjps: Dict[int, Any] = {}
+    for gate in reversed(gates):
+        upstream = grads.get(gate.key)
+        gate.upstream = upstream
+        variables[gate.key].grad = upstream
+        if not gate.active or upstream is None:
+            continue
+        g = vjps.get(id(gate.stmt))
+        if g is None:
+            vjp = _gate_vjp(gate, parsed, numpy_name, compile_function, extra_globals)
+            positions = tuple(gate.inputs.index(n) for n in gate.active)
+            g = vjps[id(gate.stmt)] = grad(vjp, wrt=positions)
+        values = [variables[k].value for k in gate.sources]
+        down = g(*values, upstream)
+        for n, d in zip(gate.active, down):
+            k = gate.sources[gate.inputs.index(n)]
+            gate.downstream[n] = d
+            grads[k] = d if k not in grads else grads[k] + d
+        if np.ndim(gate.value) == 0:
+            ones = g(*values, 1.0)
+            for n, d in zip(gate.active, ones):
+                gate.local[n] = d
+    for p in wrt_names:
+        variables[p].grad = grads.get(p, 0.0 if np.ndim(variables[p].value) == 0
+                                      else np.zeros(np.shape(variables[p].value)))
+    for k, v in variables.items():
+        if v.producer is not None and v.grad is None and k in grads:
+            v.grad = grads[k]
+
+    _attach_code(gates, f, wrt_names, args)
+    return Explanation(name, params, wrt_names, variables, gates, out, digits)
+
+
+def _defaults(fn) -> Dict[str, Any]:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return {}
+    return {k: p.default for k, p in sig.parameters.items() if p.default is not p.empty}
+
+
+def _gate_vjp(gate: Gate, parsed, numpy_name: str, compile_function, extra_globals=None):
+    """``def vjp(inputs..., upstream): return sum(expr * upstream)`` bound like the user's code."""
+    upstream = "upstream_"
+    while upstream in gate.inputs:
+        upstream += "_"
+    fname = "%s_vjp" % gate.target
+    source = "def %s(%s):\n    return %s.sum((%s) * %s)\n" % (
+        fname, ", ".join(gate.inputs + [upstream]), numpy_name, gate.expr, upstream)
+    extra = dict(extra_globals or {})
+    extra[numpy_name] = np
+    return compile_function(source, fname, parsed.globals, parsed.closure,
+                            extra, "<s2sgrad-explain %s.%s>"
+                            % (parsed.info.function_name, gate.target))
+
+
+def _attach_code(gates: List[Gate], f, wrt_names, args) -> None:
+    """Attach the generated backward lines to the gate each one differentiates."""
+    try:
+        g = grad(f, wrt=tuple(wrt_names))
+        g(*args)
+        source = g.source
+    except Exception:   # the table does not depend on it
+        return
+    by_stmt: Dict[str, List[str]] = {}
+    backward = False
+    for line in source.splitlines():
+        if line.strip() == "# Backward pass":
+            backward = True
+            continue
+        if not backward or "  # " not in line:
+            continue
+        code, _, comment = line.strip().partition("  # ")
+        stmt = re.sub(r"\s+\((?:[^()]*, )?line \d+\)$", "", comment).strip()
+        by_stmt.setdefault(stmt, []).append(code)
+    for gate in gates:
+        gate.code = by_stmt.get("%s = %s" % (gate.target, gate.expr), [])
