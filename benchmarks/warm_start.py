@@ -38,7 +38,7 @@ g(*args)
 t3 = time.perf_counter()
 g(*args)
 t4 = time.perf_counter()
-from s2sgrad import diskcache
+from s2sgrad.back import diskcache
 print(json.dumps({"import_ms": (t1 - t0) * 1e3, "first_ms": (t3 - t2) * 1e3,
                   "callable_ms": (t3 - t2 - (t4 - t3)) * 1e3,
                   "loaded": diskcache.stats["loads"], "stored": diskcache.stats["stores"],

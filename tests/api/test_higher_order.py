@@ -4,7 +4,6 @@ import pytest
 
 import s2sgrad
 from s2sgrad import grad, hessian, hvp, jacobian, jvp
-from paths import ROOT as ROOT_DIR  # noqa: E402
 
 
 def fd_jacobian(f, args, i, eps=1e-6):
@@ -276,6 +275,8 @@ def test_differentiating_a_derived_transform_is_a_clear_error():
 def test_hvp_benchmark_script_runs_and_checks_itself():
     import importlib.util
     import os
+
+    from paths import ROOT as ROOT_DIR
     path = os.path.join(ROOT_DIR,
                         "benchmarks", "hvp.py")
     spec = importlib.util.spec_from_file_location("hvp_benchmark", path)

@@ -87,7 +87,7 @@ def test_new_process_loads_without_the_compiler(cachedir, tmp_path):
         import sys, json
         sys.path[:0] = [%r, %r]
         import numpy as np, s2sgrad
-        from s2sgrad import diskcache
+        from s2sgrad.back import diskcache
         import warm_mod
         g = s2sgrad.grad(warm_mod.f, wrt=(0, 1))
         gx, gy = g(np.linspace(0.1, 0.9, 3), np.array([[0.5], [-1.5]]))

@@ -10,13 +10,18 @@ import pytest
 
 from paths import ROOT, TESTS as HERE  # noqa: E402
 
+# the corpus borrows the functions of two other test modules
+for _sub in ("analysis", "api"):
+    if os.path.join(HERE, _sub) not in sys.path:
+        sys.path.append(os.path.join(HERE, _sub))
+
 # Run in a child process: every generated source for a fixed corpus, by name.
 CHILD = r"""
 import hashlib, json, os, sys
-sys.path[:0] = [%(root)r, %(here)r]
+sys.path[:0] = [%(root)r, %(here)r, os.path.join(%(here)r, 'analysis'), os.path.join(%(here)r, 'api')]
 import numpy as np
 import s2sgrad
-from s2sgrad import cache
+from s2sgrad.back import cache
 import progen, test_hygiene, test_concurrency
 
 def corpus():
