@@ -3,7 +3,7 @@
     python tools/gen_supported.py          # rewrite docs/supported.md
     python tools/gen_supported.py --check  # exit 1 if the page is stale
 
-The page is never edited by hand: tests/test_supported_docs.py fails when it is
+The page is never edited by hand: tests/e2e/test_supported_docs.py fails when it is
 out of date.
 """
 from __future__ import annotations

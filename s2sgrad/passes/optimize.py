@@ -1,7 +1,7 @@
 """Pass 5: clean-ups on the generated function -- the pass list.
 
 ``optimize_function`` runs the passes of ``s2sgrad/passes/`` (one module each,
-each with unit tests on small trees in ``tests/test_optimize.py``), in order:
+each with unit tests on small trees in ``tests/passes/``), in order:
 
 * ``propagate_copies``: ``grad_t1 = grad_t2`` and ``grad_out = 1.0`` forwarded into
   later reads, constants folded as they go; a pure right-hand side computed twice

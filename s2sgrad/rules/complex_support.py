@@ -3,7 +3,7 @@
 A rule written for real values may be wrong for complex ones (a cast to float, a
 ``sign`` where the conjugate direction is needed), so complex values reach only the
 rules listed here, each checked against finite differences along the real and the
-imaginary direction (tests/test_rules_complex.py, tests/test_rules_fft.py); any other
+imaginary direction (tests/rules/complex/, tests/rules/fft/); any other
 rule applied to a complex value is an error at generation time.
 """
 from s2sgrad.rules.registry import registered

@@ -277,9 +277,9 @@ def test_second_derivatives_of_complex_arguments_are_refused():
 def test_complex_support_table_is_tested():
     # every label marked complex-capable appears in a complex test of this file or the FFT one
     import os
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))     # tests/rules
     text = "".join(open(os.path.join(here, f), encoding="utf-8").read()
-                   for f in ("test_rules_complex.py", "test_rules_fft.py"))
+                   for f in ("complex/test_rules_complex.py", "fft/test_rules_fft.py"))
     ufuncs = {label for label, _ in _complex_ufuncs()}
     missing = []
     for label in COMPLEX_LABELS:
