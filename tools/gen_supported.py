@@ -79,8 +79,10 @@ argument's shape (broadcasting).  See `s2sgrad/custom.py`.
   through the list; a list's gradient is the list of its items' gradients.
 * `scipy.special.betainc`, `gammainc`, `gammaincc` and the gamma, chi2, beta and t
   distribution functions are differentiated in their shape parameters too (term-wise
-  differentiated power series, exact to double precision); `iv`/`ive`/`jv`/`yv`/
-  `polygamma` with respect to the argument, not the order.
+  differentiated power series, exact to double precision); the Bessel functions
+  `jv`/`jn`/`yv`/`yn`/`iv`/`ive`/`kv` in their order too for x > 0 (Schlaefli's
+  integrals by Gauss-Legendre quadrature, the series for `iv`); `polygamma` with
+  respect to the argument, not the order.
 * `np.linalg.eig`/`eigvals` assume distinct eigenvalues; a loss of the eigenvectors
   must not depend on their phases (signs).
 """

@@ -1,14 +1,16 @@
 """scipy.special (registered only when SciPy is installed).
 
-Derivatives with respect to an order or a shape parameter that have no closed
-form (the order of a Bessel function, ``a`` and ``b`` of ``betainc``) are marked
-``no_gradient``: asking for them is an error at generation time, never a silent
-zero.
+Derivatives with respect to an order or a shape parameter without a closed form are
+computed exactly by series or quadrature in runtime (``gammainc_da``, ``betainc_da``,
+``bessel_dv``); the ones s2sgrad does not compute (the order n of ``polygamma``) are
+marked ``no_gradient``: asking for them is an error at generation time, never a
+silent zero.
 """
 import numpy as np
 from scipy import special
 
-from s2sgrad.runtime import betainc_da, betainc_db, expand_reduced, gammainc_da, unbroadcast
+from s2sgrad.runtime import (bessel_dv, betainc_da, betainc_db, expand_reduced, gammainc_da,
+                             unbroadcast)
 from s2sgrad.rules.registry import elementwise, grad, no_gradient, nondifferentiable, vjp
 
 # -- logistic and log-sum-exp --------------------------------------------------------------
@@ -162,7 +164,7 @@ def betainc(result, a, b, x):
     grad[b] = grad[result] * betainc_db(a, b, x)
 
 
-# -- Bessel functions (derivative in the argument, not the order) ---------------------------------
+# -- Bessel functions (in the argument; in the order by runtime.bessel_dv, x > 0) ------------------
 
 
 @elementwise(special.j0, family="scipy.special")
@@ -178,7 +180,7 @@ def j1(result, x):
 @elementwise(special.jn, special.jv, family="scipy.special")
 def jv(result, v, x):
     grad[x] = grad[result] * 0.5 * (special.jv(v - 1, x) - special.jv(v + 1, x))
-    grad[v] = no_gradient("Bessel functions: no derivative with respect to the order")
+    grad[v] = grad[result] * bessel_dv("jv", v, x)
 
 
 @elementwise(special.y0, family="scipy.special")
@@ -191,10 +193,18 @@ def y1(result, x):
     grad[x] = grad[result] * 0.5 * (special.y0(x) - special.yv(2, x))
 
 
-@elementwise(special.yn, special.yv, family="scipy.special")
+@elementwise(special.yn, family="scipy.special")
+def yn(result, n, x):
+    # yn truncates its order to an integer: piecewise constant in n
+    grad[x] = grad[result] * 0.5 * (special.yn(np.trunc(n) - 1.0, x)
+                                    - special.yn(np.trunc(n) + 1.0, x))
+    grad[n] = no_gradient("yn: the order is truncated to an integer (use yv for a real order)")
+
+
+@elementwise(special.yv, family="scipy.special")
 def yv(result, v, x):
     grad[x] = grad[result] * 0.5 * (special.yv(v - 1, x) - special.yv(v + 1, x))
-    grad[v] = no_gradient("Bessel functions: no derivative with respect to the order")
+    grad[v] = grad[result] * bessel_dv("yv", v, x)
 
 
 @elementwise(special.i0, family="scipy.special")
@@ -210,14 +220,14 @@ def i1(result, x):
 @elementwise(special.iv, family="scipy.special")
 def iv(result, v, x):
     grad[x] = grad[result] * 0.5 * (special.iv(v - 1, x) + special.iv(v + 1, x))
-    grad[v] = no_gradient("Bessel functions: no derivative with respect to the order")
+    grad[v] = grad[result] * bessel_dv("iv", v, x)
 
 
 @elementwise(special.ive, family="scipy.special")
 def ive(result, v, x):
     grad[x] = grad[result] * (0.5 * (special.ive(v - 1, x) + special.ive(v + 1, x))
                               - np.sign(x) * result)
-    grad[v] = no_gradient("Bessel functions: no derivative with respect to the order")
+    grad[v] = grad[result] * bessel_dv("ive", v, x)
 
 
 @elementwise(special.i0e, family="scipy.special")
@@ -233,7 +243,7 @@ def i1e(result, x):
 @elementwise(special.kv, family="scipy.special")
 def kv(result, v, x):
     grad[x] = -grad[result] * 0.5 * (special.kv(v - 1, x) + special.kv(v + 1, x))
-    grad[v] = no_gradient("Bessel functions: no derivative with respect to the order")
+    grad[v] = grad[result] * bessel_dv("kv", v, x)
 
 
 # -- x log y -------------------------------------------------------------------------------------

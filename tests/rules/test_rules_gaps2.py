@@ -13,6 +13,7 @@ import s2sgrad
 from rulecheck import check_expr, pos, rand
 
 scipy = pytest.importorskip("scipy")
+import scipy.special  # noqa: E402  (scipy.special.yn in a differentiated function)
 
 
 def numeric_hessian(f, x, eps=1e-5):
@@ -340,3 +341,44 @@ def test_cdf_shape_derivatives_are_exact():
                 half = mp.betainc(v / 2, 0.5, 0, w, regularized=True) / 2
                 return half if z < 0 else 1 - half
             assert abs(t_cdf_ddf(z, df) - float(mp.diff(cdf, df))) < 1e-12
+
+
+# -- Bessel functions in their order ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", ["jv", "jn", "yv", "iv", "ive", "kv"])
+@pytest.mark.parametrize("v", [-1.7, -0.4, 0.3, 2.5])
+def test_bessel_order(fn, v):
+    check_expr("special.%s(v, x)" % fn, v=v, x=rand(4, low=0.3, high=12.0))
+
+
+@pytest.mark.parametrize("n", [0.0, 1.0, 2.3])
+def test_yn_truncates_its_order(n):
+    # yn(2.3, x) is yn(2, x): the argument's derivative uses the truncated order, and the
+    # order itself has none
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        check_expr("special.yn(n, x)", consts={"n": n}, x=rand(4, low=0.5, high=8.0))
+
+        def f(n, x):
+            return scipy.special.yn(n, x)
+        with pytest.raises(s2sgrad.UnsupportedCallError, match="truncated to an integer"):
+            s2sgrad.grad(f, wrt=0)(n, 1.5)
+
+
+def test_bessel_order_and_argument_together():
+    check_expr("special.jv(v, x) * special.kv(v, x)", v=rand(3, low=0.2, high=3.0),
+               x=rand(3, low=0.5, high=4.0))
+
+
+def test_bessel_order_derivatives_are_exact():
+    mp = pytest.importorskip("mpmath")
+    from s2sgrad.runtime import bessel_dv
+    mp.mp.dps = 20
+    for kind, f in (("jv", mp.besselj), ("yv", mp.bessely), ("iv", mp.besseli),
+                    ("kv", mp.besselk)):
+        for v, x in ((0.4, 1.0), (-0.7, 7.0), (2.5, 30.0), (-2.5, 0.3)):
+            ref = float(mp.diff(lambda u: f(u, x), v))
+            assert abs(bessel_dv(kind, v, x) - ref) <= 1e-11 * max(1.0, abs(ref))
+    assert np.isnan(bessel_dv("jv", 0.5, -1.0))       # x <= 0: not real, NaN as SciPy

@@ -69,11 +69,11 @@ def test_softmax(axis):
 
 
 def test_no_gradient_parameters_are_errors():
-    def f(v, x):
-        return np.sum(scipy.special.jv(v, x))
+    def f(n, x):
+        return np.sum(scipy.special.polygamma(n, x))
 
     assert np.isfinite(s2sgrad.grad(f, wrt=1)(2.0, 1.5))
-    with pytest.raises(s2sgrad.UnsupportedCallError, match="with respect to the order"):
+    with pytest.raises(s2sgrad.UnsupportedCallError, match="with respect to the order n"):
         s2sgrad.grad(f, wrt=0)(2.0, 1.5)
 
 
