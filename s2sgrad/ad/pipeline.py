@@ -161,14 +161,16 @@ class FrontEnd:
     output: Any = None          # the probe's result (None without example arguments)
 
 
-def front_end(fn, wrt: Sequence[int], example_args: Optional[Sequence[Any]] = None) -> FrontEnd:
+def front_end(fn, wrt: Sequence[int], example_args: Optional[Sequence[Any]] = None,
+              static_args: Optional[Dict[str, Any]] = None) -> FrontEnd:
     """parse -> grad_of markers -> primal trace -> environment, bindings -> probe."""
     parsed = rewrite_grad_of(parse_function(fn))
     params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
     wrt_names = [params[i] for i in wrt]
     # (a new parse: the trace is lowered in it, and FrontEnd.parsed keeps only the
     # function, its globals and closure for the later stages)
-    trace = build_primal_trace(parsed, wrt_names, example_args=example_args, fresh=True)
+    trace = build_primal_trace(parsed, wrt_names, example_args=example_args, fresh=True,
+                               static_args=static_args)
     env = Environment(_with_extra(parsed.globals, trace), parsed.closure, trace.local_names)
     bindings, extra = choose_bindings(parsed, trace)
     extra.update(trace.extra_globals)       # globals of inlined functions from other modules
@@ -197,8 +199,9 @@ def compile_generated(fe: FrontEnd, source: str, name: str, doc: str) -> Generat
 @gc_paused
 def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
                       example_args: Optional[Sequence[Any]] = None,
-                      tuple_output: bool = True) -> Generated:
-    fe = front_end(fn, wrt, example_args)
+                      tuple_output: bool = True,
+                      static_args: Optional[Dict[str, Any]] = None) -> Generated:
+    fe = front_end(fn, wrt, example_args, static_args)
     trace, shapes = fe.trace, fe.shapes
     if shapes is not None and mode in ("grad", "value_and_grad") and numpy.ndim(fe.output) != 0:
         raise NonScalarOutputError(

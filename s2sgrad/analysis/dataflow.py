@@ -189,8 +189,9 @@ def activity(body: List[gast.stmt], wrt: Sequence[str], output: str, env: Enviro
     ops = {id(s): known.get(id(s)) or classify(s.value, env) for s in stmts}
     targets = {id(s): assigned_value(s)[0] for s in stmts}
     # each statement's inputs, once (the fixed points below revisit every statement)
+    # (the whole value: a call of a local value -- f(a)(x) -- depends on f(a) too)
     inputs = {id(s): (ops[id(s)].differentiable_inputs() if ops[id(s)].kind != "unknown"
-                      else {n for a in ops[id(s)].inputs() for n in differentiable_loads(a)})
+                      else differentiable_loads(s.value))
               - getattr(s, "s2s_no_gradient_to", frozenset())     # see ad/shift_invariance.py
               for s in stmts}
     varied = set(wrt)

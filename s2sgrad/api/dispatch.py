@@ -28,6 +28,7 @@ generated for: a dispatcher never calls code generated for another signature.
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import keyword
 import re
@@ -101,7 +102,11 @@ def _guard(name: str, key: Any, names: _Names, key_of: Callable,
                 "(%s.dtype is %s or %s.dtype == %s)" % (name, d, name, d)]
     if type(key) is tuple and len(key) == 2 and isinstance(key[0], type):
         t, value = key
-        if t in (list, dict, tuple):
+        if getattr(t, "s2s_identity", False):
+            # a callable argument (api.Callable_): this very object
+            return ["%s is %s" % (name, names.const(value))]
+        if t in (list, dict, tuple, functools.partial, types.MethodType,
+                 types.BuiltinMethodType, types.FunctionType):
             # a container: its structure and leaves (api._key_of)
             return ["%s(%s) == %s" % (names.fixed("key_of", key_of), name, names.const(key))]
         if t in _BY_IDENTITY:

@@ -17,6 +17,7 @@ from s2sgrad.api.signature import (_MAX_VALUE_VARIANTS, _TYPE_KEYED, _VALUE_KEYE
                                    _ndarray, _reduced, _resolve_wrt, _signature, _with_values,
                                    arity)
 from s2sgrad.back import cache
+from s2sgrad.callables import is_static_value
 from s2sgrad.errors import SourceUnavailableError, WrtError
 
 # How many signatures one dispatcher checks inline; more go through the general path.
@@ -239,7 +240,7 @@ class GradientFunction(functools.partial):
         if loose != gen_key and not _FORCE_GENERIC:   # some argument keyed by its value
             seen = self._variants.setdefault(loose, set())
             if gen_key not in seen and len(seen) >= _MAX_VALUE_VARIANTS:
-                gen = self._generic()
+                gen = self._generic(args)
                 key = _reduced(full, self._dynamic)
                 if len(self._specs) < 4096:
                     self._gens[key] = gen
@@ -248,7 +249,7 @@ class GradientFunction(functools.partial):
                 return gen.function
             seen.add(gen_key)
         if _FORCE_GENERIC:
-            gen = self._generic()
+            gen = self._generic(args)
         else:
             gen = _get_or_generate(
                 self._fn, (self._mode, self._wrt, self._tuple, gen_key),
@@ -274,12 +275,23 @@ class GradientFunction(functools.partial):
         self._last = gen
         return gen.function
 
-    def _generic(self):
-        """The version generated without a probe (no shape specialization)."""
+    def _generic(self, args=None):
+        """The version generated without a probe (no shape specialization), for the
+        callables and strings among ``args`` (it is specialized on those)."""
+        statics, key = None, None
+        if args is not None and self._sig is not None:
+            names = list(self._sig.parameters)
+            found = [i for i, a in enumerate(args) if i not in self._wrt and i < len(names)
+                     and (type(a) is str or is_static_value(a))]
+            if found:
+                statics = {names[i]: args[i] for i in found}
+                key = ("static",) + tuple((i, _key_of(args[i])) for i in found)
+        options = (self._mode, self._wrt, self._tuple, None) if key is None else \
+            (self._mode, self._wrt, self._tuple, key, None)
         return _get_or_generate(
-            self._fn, (self._mode, self._wrt, self._tuple, None),
+            self._fn, options,
             lambda: _generate(_target(self._fn, None), self._wrt, self._mode, None,
-                              self._tuple))
+                              self._tuple, statics))
 
     @property
     def source(self) -> str:
@@ -352,12 +364,12 @@ def _target(fn, args):
     return concrete(fn, args)
 
 
-def _generate(fn, wrt, mode, args, tuple_output):
+def _generate(fn, wrt, mode, args, tuple_output, static_args=None):
     # Imported at the first generation, to keep `import s2sgrad` light (gast, the rules,
     # the AD modules); transforms also registers the rules for calls to s2sgrad functions.
     from s2sgrad.ad.pipeline import generate_gradient
     from s2sgrad.api import transforms  # noqa: F401
-    return generate_gradient(fn, wrt, mode, args, tuple_output)
+    return generate_gradient(fn, wrt, mode, args, tuple_output, static_args)
 
 
 def grad(f: Optional[Callable] = None, *, wrt: Wrt = 0, static=()) -> Any:

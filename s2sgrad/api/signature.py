@@ -3,12 +3,15 @@ it can carry one, and the key of a call's arguments (what the generated code is
 specialized on).  One place for every s2sgrad callable."""
 from __future__ import annotations
 
+import functools
 import inspect
+import types
 from typing import Callable, Sequence, Tuple, Union
 
 import numpy as np
 
 from s2sgrad.api.nesting import is_transform
+from s2sgrad.callables import STATIC_TYPES
 from s2sgrad.errors import WrtError
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
@@ -23,6 +26,40 @@ _VALUE_KEYED = frozenset([int, bool, str, type(None), tuple, np.int64, np.int32,
                           np.bool_])
 
 
+class Callable_:
+    """Marks a signature element ``(Callable_, f)``: the argument is the callable f
+    (compared by identity; a partial by its function and its arguments' keys)."""
+
+    s2s_identity = True     # (dispatch.py tests it with 'is')
+
+
+_LITERAL = frozenset([int, float, bool, str, type(None), complex])
+
+
+def _callable_key(a):
+    if type(a) is functools.partial:      # (not a subclass: a grad object is by identity)
+        # its function by identity, its bound arguments as any argument (the generated
+        # code reads them from the partial when it runs)
+        return (functools.partial, (_key_of(a.func), tuple(_key_of(v) for v in a.args),
+                                    tuple(sorted((k, _key_of(v)) for k, v in
+                                                 a.keywords.items()))))
+    if type(a) is types.FunctionType and a.__closure__ is None and not a.__kwdefaults__ \
+            and all(type(d) in _LITERAL for d in a.__defaults__ or ()):
+        # a function without closure cells: by its code (the code inlined), module and
+        # defaults, so a lambda made anew at each call of a training loop has one code
+        return (types.FunctionType, (a.__code__, a.__globals__.get("__name__"),
+                                     id(a.__globals__), a.__defaults__))
+    # a bound method: its function, and its object as any argument (read when it runs;
+    # a method object is made anew at each attribute access)
+    if isinstance(a, types.MethodType):
+        return (types.MethodType, (a.__func__, _key_of(a.__self__)))
+    owner = getattr(a, "__self__", None)
+    if isinstance(a, types.BuiltinMethodType) and owner is not None \
+            and not isinstance(owner, types.ModuleType):
+        return (types.BuiltinMethodType, (type(owner), a.__name__, _key_of(owner)))
+    return (Callable_, a)
+
+
 def _key_of(a, values=True):
     t = type(a)
     if t is _ndarray:
@@ -32,6 +69,8 @@ def _key_of(a, values=True):
         # their structure and leaves -- ints by value, floats by type, arrays by shape
         items = a.items() if t is dict else enumerate(a)
         return (t, tuple((k, _key_of(v, values)) for k, v in items))
+    if isinstance(a, STATIC_TYPES):
+        return _callable_key(a)
     if values and t in _VALUE_KEYED:
         try:
             hash(a)

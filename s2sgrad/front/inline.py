@@ -20,6 +20,8 @@ inlined.  Recursion is rejected with an error naming the call.
 from __future__ import annotations
 
 import ast
+import functools
+import operator
 import sys
 import types
 import weakref
@@ -35,7 +37,7 @@ from s2sgrad.front.controlflow import (generator_arguments_to_lists, lower_compr
                                        lower_jumps)
 from s2sgrad.front.desugar import expand_starred, flatten_signature, fold_displays
 from s2sgrad.front.parse import parse_function
-from s2sgrad.rules import lookup
+from s2sgrad.rules import lookup, lookup_method
 
 _LIBRARY_PREFIXES = ("numpy", "scipy", "s2sgrad", "builtins")
 _CONSTANT_TYPES = (int, float, complex, str, bool, type(None))
@@ -69,6 +71,67 @@ class _Callee:
         self.name = name
 
 
+class _Object:
+    """A value known when the code is generated (an argument's callable, a global
+    function, a dict of loss functions), and the expression that reads it at run time
+    (``losses[kind]``, a parameter's name; None for a global, bound by name)."""
+
+    def __init__(self, obj, access: Optional[gast.expr] = None):
+        self.obj = obj
+        self.access = access
+
+
+class _Partial:
+    """``functools.partial(func, *args, **keywords)`` made inside the function: the
+    callable (a descriptor) and the bound arguments (names or constants, read when
+    the partial was made)."""
+
+    def __init__(self, func, args: List[gast.expr], keywords: List[Tuple[str, gast.expr]]):
+        self.func = func
+        self.args = args
+        self.keywords = keywords
+
+
+class _Display:
+    """A dict / list / tuple display made in the function whose items are known at
+    generation time (``{"a": np.sin, "b": lambda t: t ** 3}``): the items' descriptors."""
+
+    def __init__(self, items):
+        self.items = items          # dict (constant keys) or list of descriptors
+
+
+class _Method:
+    """``f = x.sum``: a method bound to a value (its receiver saved when bound)."""
+
+    def __init__(self, receiver: gast.expr, attr: str):
+        self.receiver = receiver
+        self.attr = attr
+
+
+# What a name holding one of these means when it is called (not a runtime value).
+_NO_VALUE = (_Callee, _Partial, _Method, _Display)
+
+_SIMPLE = (str, int, float, bool, type(None), bytes)
+
+
+def _holds_callable(value, depth=0) -> bool:
+    """A callable, or a (nested) dict / list / tuple holding one."""
+    if callable(value) and not isinstance(value, type):
+        return True
+    # (containers of functions are small: a long list of numbers is not looked through)
+    if depth < 4 and isinstance(value, (list, tuple)) and len(value) <= 256:
+        return any(_holds_callable(v, depth + 1) for v in value)
+    if depth < 4 and isinstance(value, dict) and len(value) <= 256:
+        return any(_holds_callable(v, depth + 1) for v in value.values())
+    return False
+
+
+_COMPARE = {gast.Eq: operator.eq, gast.NotEq: operator.ne, gast.Lt: operator.lt,
+            gast.LtE: operator.le, gast.Gt: operator.gt, gast.GtE: operator.ge,
+            gast.Is: operator.is_, gast.IsNot: operator.is_not,
+            gast.In: lambda a, b: a in b, gast.NotIn: lambda a, b: a not in b}
+
+
 # A callee's parsed, checked and lowered definition, shared by every caller and call
 # site in the process (each site inlines a fresh copy); keyed by the function object,
 # valid while its code and defaults are the ones it was parsed from.
@@ -86,11 +149,14 @@ class Inliner:
         self.stack: List[Any] = []
         self.parsed_cache: Dict[int, Any] = {}
         self.removed_defs: Dict[str, Any] = {}   # nested def / lambda name -> (node, info)
+        self.counts: Dict[str, int] = {}      # how often each local name is assigned
+        self.scope: List[gast.stmt] = []      # the body of the function being inlined
 
     # -- statements
-    def block(self, stmts, namespace: Namespace, info, local_defs: Dict[str, _Callee],
+    def block(self, stmts, namespace: Namespace, info, local_defs: Dict[str, Any],
               caller_locals: Set[str]) -> List[gast.stmt]:
         out: List[gast.stmt] = []
+        stmts = self.fold_static_tests(stmts, namespace, local_defs, caller_locals)
         for s in stmts:
             if isinstance(s, gast.While) and not s.orelse and _CallSite(
                     self, namespace, info, local_defs, caller_locals, s).would_inline(s.test):
@@ -102,7 +168,7 @@ class Inliner:
                 s.test = A.const(True)
                 s.body = [stop] + s.body
             if isinstance(s, gast.FunctionDef):
-                local_defs[s.name] = self.nested_callee(s, namespace, info)
+                local_defs[s.name] = self.nested_callee(s, namespace, info, local_defs)
                 self.removed_defs.setdefault(s.name, (s, info))
                 continue
             if (isinstance(s, gast.Assign) and len(s.targets) == 1
@@ -113,9 +179,22 @@ class Inliner:
                                         decorator_list=[], returns=None, type_comment=None,
                                         type_params=[])
                 gast.copy_location(node, s)
-                local_defs[s.targets[0].id] = self.nested_callee(node, namespace, info)
+                local_defs[s.targets[0].id] = self.nested_callee(node, namespace, info,
+                                                                 local_defs)
                 self.removed_defs.setdefault(s.targets[0].id, (s, info))
                 continue
+            if isinstance(s, gast.For):
+                unrolled = self.unroll(s, namespace, info, local_defs, caller_locals)
+                if unrolled is not None:
+                    out.extend(self.block(unrolled, namespace, info, local_defs,
+                                          caller_locals))
+                    continue
+            if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(
+                    s.targets[0], (gast.Tuple, gast.List)):
+                split = self.split_static_tuple(s, namespace, local_defs, caller_locals)
+                if split is not None:
+                    out.extend(self.block(split, namespace, info, local_defs, caller_locals))
+                    continue
             for field in ("body", "orelse"):
                 if isinstance(getattr(s, field, None), list):
                     setattr(s, field, self.block(getattr(s, field), namespace, info, local_defs,
@@ -128,18 +207,46 @@ class Inliner:
                                      "be differentiated", s,
                                      hint="compute the condition into a variable before the "
                                           "loop and again at the end of its body")
+                s.test = calls.visit(s.test)
             elif isinstance(s, gast.If):
                 s.test = calls.visit(s.test)
             elif isinstance(s, gast.For):
                 s.iter = calls.visit(s.iter)
             elif isinstance(s, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return,
                                 gast.AnnAssign)) and s.value is not None:
+                if isinstance(s, gast.Assign) and len(s.targets) == 1 \
+                        and isinstance(s.targets[0], gast.Name):
+                    made = self.static_assignment(s, namespace, info, local_defs,
+                                                  caller_locals)
+                    if made is not None:
+                        out.extend(made)
+                        continue
                 s.value = calls.visit(s.value)
+                if isinstance(s, gast.Assign) and len(s.targets) == 1 \
+                        and isinstance(s.targets[0], gast.Name):
+                    name = s.targets[0].id
+                    found = self.static_of(s.value, namespace, local_defs, caller_locals)
+                    if found is not _MISSING and self.callable_like(found):
+                        out.extend(calls.hoisted)
+                        if self.counts.get(name, 1) > 1:
+                            # (assigned elsewhere too: which one a call means is not
+                            # known here; such a call stays unresolved)
+                            out.append(s)
+                            continue
+                        local_defs[name] = found
+                        if isinstance(found, _NO_VALUE) or (
+                                isinstance(s.value, gast.Name) and s.value.id in local_defs
+                                and isinstance(local_defs[s.value.id], _NO_VALUE)):
+                            self.removed_defs.setdefault(name, (s, info))
+                            continue      # (a name for a function: nothing to run)
+                        out.append(s)
+                        continue
             out.extend(calls.hoisted)
             out.append(s)
         return out
 
-    def nested_callee(self, node: gast.FunctionDef, namespace, info) -> _Callee:
+    def nested_callee(self, node: gast.FunctionDef, namespace, info,
+                      scope_defs: Optional[Dict[str, Any]] = None) -> _Callee:
         flatten_signature(node)
         defaults = {}
         params = [a.id for a in node.args.posonlyargs + node.args.args]
@@ -147,20 +254,517 @@ class Inliner:
             for p, d in zip(params[:node.s2s_signature["positional"]][
                     -len(node.args.defaults):], node.args.defaults):
                 defaults[p] = d
-        return _Callee(id(node), node, info, namespace, defaults, True, node.name)
+        callee = _Callee(id(node), node, info, namespace, defaults, True, node.name)
+        # what the names of its defining scope hold (a function passed to the function
+        # that made it: compose(f, g) returning lambda t: f(g(t)))
+        callee.scope_defs = scope_defs
+        return callee
+
+    # -- values known at generation time
+    def callable_like(self, desc) -> bool:
+        if isinstance(desc, _Display):
+            items = desc.items.values() if isinstance(desc.items, dict) else desc.items
+            return any(self.callable_like(d) for d in items)
+        if isinstance(desc, _NO_VALUE):
+            return True
+        return isinstance(desc, _Object) and _holds_callable(desc.obj)
+
+    def static_of(self, expr, namespace: Namespace, local_defs: Dict[str, Any],
+                  caller_locals: Set[str]):
+        """What ``expr`` is when the code is generated (a descriptor), or _MISSING when
+        it is a run-time value.  Only what every run with this signature shares:
+        callables and containers of them (arguments, globals), arguments keyed by
+        value (strings), constants, and what they select (``losses[kind]``,
+        ``rnn_step if cell == 'rnn' else lstm_step``, ``getattr(np, name)``)."""
+        cls = expr.__class__
+        if cls is gast.Name:
+            if expr.id in local_defs:
+                return local_defs[expr.id]
+            if expr.id in caller_locals:
+                return _MISSING
+            if expr.id in self.extra:
+                return _Object(self.extra[expr.id])
+            obj = namespace.resolve(expr.id)
+            if obj is _MISSING or not (_holds_callable(obj) or isinstance(
+                    obj, (types.ModuleType, type))):
+                return _MISSING     # (a global's data may change between calls)
+            return _Object(obj)
+        if cls is gast.Constant:
+            return _Object(expr.value, expr) if isinstance(expr.value, _SIMPLE) else _MISSING
+        if cls is gast.Attribute:
+            base = self.static_of(expr.value, namespace, local_defs, caller_locals)
+            if isinstance(base, _Object) and isinstance(base.obj, (types.ModuleType, type)):
+                obj = getattr(base.obj, expr.attr, _MISSING)
+                if obj is not _MISSING and (_holds_callable(obj) or isinstance(
+                        obj, (types.ModuleType, type))):
+                    return _Object(obj)
+            return _MISSING
+        if cls is gast.Subscript:
+            base = self.static_of(expr.value, namespace, local_defs, caller_locals)
+            key = self.static_of(expr.slice, namespace, local_defs, caller_locals)
+            if isinstance(base, _Display) and isinstance(key, _Object) and isinstance(
+                    key.obj, (str, int)) and not isinstance(key.obj, bool):
+                try:
+                    return base.items[key.obj]
+                except (KeyError, IndexError, TypeError):
+                    return _MISSING
+            if not (isinstance(base, _Object) and isinstance(key, _Object)
+                    and isinstance(base.obj, (dict, list, tuple))
+                    and isinstance(key.obj, (str, int)) and not isinstance(key.obj, bool)):
+                return _MISSING
+            try:
+                obj = base.obj[key.obj]
+            except (KeyError, IndexError, TypeError):
+                return _MISSING
+            access = None
+            if base.access is not None and key.access is not None:
+                access = gast.Subscript(value=A.clone(base.access), slice=A.clone(key.access),
+                                        ctx=gast.Load())
+            elif base.access is not None:
+                access = gast.Subscript(value=A.clone(base.access), slice=_literal(key.obj),
+                                        ctx=gast.Load())
+            return _Object(obj, access)
+        if cls in (gast.Dict, gast.List, gast.Tuple) and (cls is not gast.Dict or all(
+                isinstance(k, gast.Constant) for k in expr.keys)):
+            values = expr.values if cls is gast.Dict else expr.elts
+            if not any(isinstance(v, gast.Lambda) for v in values) and not any(
+                    A.dotted(v) is not None for v in values):
+                return _MISSING       # (no function in it: a run-time value)
+            items = []
+            for v in values:
+                d = self.lambda_callee(v, namespace, self.top_info, local_defs) \
+                    if isinstance(v, gast.Lambda) else self.static_of(
+                        v, namespace, local_defs, caller_locals)
+                if d is _MISSING:
+                    return _MISSING
+                items.append(d)
+            if cls is gast.Dict:
+                return _Display({k.value: d for k, d in zip(expr.keys, items)})
+            return _Display(items)
+        if cls is gast.IfExp:
+            test = self.static_of(expr.test, namespace, local_defs, caller_locals)
+            if not isinstance(test, _Object) or not isinstance(test.obj, _SIMPLE):
+                return _MISSING
+            return self.static_of(expr.body if test.obj else expr.orelse, namespace,
+                                  local_defs, caller_locals)
+        if cls is gast.Compare:
+            left = self.static_of(expr.left, namespace, local_defs, caller_locals)
+            if not isinstance(left, _Object):
+                return _MISSING
+            value = True
+            for op, right_node in zip(expr.ops, expr.comparators):
+                right = self.static_of(right_node, namespace, local_defs, caller_locals)
+                if not isinstance(right, _Object) or op.__class__ not in _COMPARE:
+                    return _MISSING
+                if not (isinstance(left.obj, _SIMPLE) and isinstance(right.obj, _SIMPLE)) \
+                        and op.__class__ not in (gast.Is, gast.IsNot):
+                    return _MISSING
+                value = value and bool(_COMPARE[op.__class__](left.obj, right.obj))
+                left = right
+            return _Object(value, A.const(value))
+        if cls is gast.BoolOp:
+            values = [self.static_of(v, namespace, local_defs, caller_locals)
+                      for v in expr.values]
+            if not all(isinstance(v, _Object) and isinstance(v.obj, _SIMPLE) for v in values):
+                return _MISSING
+            truth = [bool(v.obj) for v in values]
+            value = all(truth) if isinstance(expr.op, gast.And) else any(truth)
+            return _Object(value, A.const(value))
+        if cls is gast.UnaryOp and isinstance(expr.op, gast.Not):
+            inner = self.static_of(expr.operand, namespace, local_defs, caller_locals)
+            if isinstance(inner, _Object) and isinstance(inner.obj, _SIMPLE):
+                return _Object(not inner.obj, A.const(not inner.obj))
+            return _MISSING
+        if cls is gast.Call and not expr.keywords and len(expr.args) == 2:
+            func = self.static_of(expr.func, namespace, local_defs, caller_locals)
+            if isinstance(func, _Object) and func.obj is getattr:
+                base = self.static_of(expr.args[0], namespace, local_defs, caller_locals)
+                name = self.static_of(expr.args[1], namespace, local_defs, caller_locals)
+                if isinstance(base, _Object) and isinstance(base.obj, (types.ModuleType, type)) \
+                        and isinstance(name, _Object) and isinstance(name.obj, str):
+                    obj = getattr(base.obj, name.obj, _MISSING)
+                    if obj is not _MISSING and _holds_callable(obj):
+                        return _Object(obj)
+        return _MISSING
+
+    def fold_static_tests(self, stmts, namespace, local_defs, caller_locals):
+        """``if cell == 'rnn': ...`` on a value known at generation time: only the
+        branch taken (the generated code is specialized on that value)."""
+        out = []
+        for s in stmts:
+            if isinstance(s, gast.If):
+                test = self.static_of(s.test, namespace, local_defs, caller_locals)
+                if isinstance(test, _Object) and isinstance(test.obj, _SIMPLE) and not (
+                        isinstance(s.test, gast.Constant)):
+                    out.extend(self.fold_static_tests(s.body if test.obj else s.orelse,
+                                                      namespace, local_defs, caller_locals))
+                    continue
+            for field in ("body", "orelse"):
+                sub = getattr(s, field, None)
+                if isinstance(sub, list) and not isinstance(s, gast.FunctionDef):
+                    setattr(s, field, self.fold_static_tests(sub, namespace, local_defs,
+                                                             caller_locals) or [gast.Pass()]
+                            if field == "body" else
+                            self.fold_static_tests(sub, namespace, local_defs, caller_locals))
+            out.append(s)
+        return out
+
+    def lambda_callee(self, lam: gast.Lambda, namespace, info,
+                      scope_defs: Optional[Dict[str, Any]] = None) -> _Callee:
+        ret = gast.copy_location(gast.Return(value=lam.body), lam)
+        node = gast.FunctionDef(name="lambda_", args=lam.args, body=[ret], decorator_list=[],
+                                returns=None, type_comment=None, type_params=[])
+        gast.copy_location(node, lam)
+        return self.nested_callee(node, namespace, info, scope_defs)
+
+    def static_assignment(self, s: gast.Assign, namespace, info, local_defs,
+                          caller_locals) -> Optional[List[gast.stmt]]:
+        """``f = functools.partial(g, x, k=y)`` and ``f = x.sum`` (called later):
+        descriptors, with the bound values saved in fresh names where they are made.
+        None for any other assignment."""
+        name = s.targets[0].id
+        value = s.value
+        if self.counts.get(name, 1) > 1:
+            return None
+        calls = _CallSite(self, namespace, info, local_defs, caller_locals, s)
+        pre: List[gast.stmt] = []
+        made = self.partial_of(value, name, s, namespace, info, local_defs, caller_locals,
+                               calls, pre)
+        if made is not None:
+            local_defs[name] = made
+            self.removed_defs.setdefault(name, (s, info))
+            for p in pre:
+                _mark_origin(p, info)
+            return calls.hoisted + pre
+        if isinstance(value, gast.Attribute) and self.static_of(
+                value.value, namespace, local_defs, caller_locals) is _MISSING \
+                and _only_called(name, self.scope):
+            if lookup_method(value.attr) is None:
+                return None
+            fresh = self.names.fresh(name + "_self")
+            local_defs[name] = _Method(A.load(fresh), value.attr)
+            self.removed_defs.setdefault(name, (s, info))
+            stmt = gast.copy_location(A.assign(fresh, value.value), s)
+            _mark_origin(stmt, info)
+            # (the receiver's own calls are inlined: f = helper(x).sum)
+            return self.block([stmt], namespace, info, local_defs, caller_locals)
+        return None
+
+    def partial_of(self, value, name, s, namespace, info, local_defs, caller_locals, calls,
+                   pre) -> Optional[_Partial]:
+        """The descriptor of ``functools.partial(g, x, k=y)`` (g itself known at
+        generation time: a function, a lambda, another partial), its bound values saved
+        in fresh names (statements appended to ``pre``); None for any other value."""
+        if not (isinstance(value, gast.Call) and value.args and not any(
+                isinstance(a, gast.Starred) for a in value.args) and all(
+                k.arg is not None for k in value.keywords)):
+            return None
+        func = self.static_of(value.func, namespace, local_defs, caller_locals)
+        if not (isinstance(func, _Object) and func.obj is functools.partial):
+            return None
+        first = value.args[0]
+        if isinstance(first, gast.Lambda):
+            target = self.lambda_callee(first, namespace, info, local_defs)
+        else:
+            target = self.partial_of(first, name, s, namespace, info, local_defs,
+                                     caller_locals, calls, pre)
+            if target is None:
+                target = self.static_of(first, namespace, local_defs, caller_locals)
+        if target is _MISSING or not self.callable_like(target):
+            return None
+
+        def saved(expr, hint):
+            expr = calls.visit(expr)
+            if isinstance(expr, gast.Constant) or _static_value(expr) is not _MISSING:
+                return _folded(expr)
+            fresh = self.names.fresh(hint)
+            pre.append(gast.copy_location(A.assign(fresh, expr), s))
+            return A.load(fresh)
+        args = [saved(a, name + "_arg") for a in value.args[1:]]
+        keywords = [(k.arg, saved(k.value, name + "_" + k.arg)) for k in value.keywords]
+        if isinstance(target, _Partial):
+            # partial(partial(g, a), b) calls g(a, b)
+            given = {k for k, _ in keywords}
+            return _Partial(target.func, target.args + args,
+                            [kv for kv in target.keywords if kv[0] not in given] + keywords)
+        return _Partial(target, args, keywords)
+
+    def split_static_tuple(self, s: gast.Assign, namespace, local_defs, caller_locals):
+        """``fn, W = layer`` where ``layer`` is known (a tuple holding a function):
+        one assignment per item, so ``fn`` is known too."""
+        target = s.targets[0]
+        if not all(isinstance(t, gast.Name) for t in target.elts):
+            return None
+        names = {t.id for t in target.elts}
+        if isinstance(s.value, (gast.Tuple, gast.List)) and len(s.value.elts) == len(
+                target.elts) and not (A.names_loaded(s.value) & names) and any(
+                self.callable_like(self.static_of(e, namespace, local_defs, caller_locals))
+                for e in s.value.elts):
+            # fn, W = acts[0], params[0]
+            return [gast.copy_location(A.assign(A.store(t.id), e), s)
+                    for t, e in zip(target.elts, s.value.elts)]
+        found = self.static_of(s.value, namespace, local_defs, caller_locals)
+        if not (isinstance(found, _Object) and isinstance(found.obj, (tuple, list))
+                and len(found.obj) == len(target.elts) and _holds_callable(found.obj)):
+            return None
+        out = []
+        for k, t in enumerate(target.elts):
+            item = gast.Subscript(value=A.clone(s.value), slice=A.const(k), ctx=gast.Load())
+            out.append(gast.copy_location(A.assign(A.store(t.id), item), s))
+        return out
+
+    def unroll(self, s: gast.For, namespace, info, local_defs, caller_locals):
+        """``for fn, W in layers:`` over a sequence known at generation time that
+        holds functions (``layers`` an argument, ``zip(acts, params)``,
+        ``enumerate(layers)``): one copy of the body per item, so each call knows its
+        function.  None for any other loop."""
+        if s.orelse or any(isinstance(n, (gast.Break, gast.Continue, gast.Return))
+                           for n in A.nodes(gast.Module(body=s.body, type_ignores=[]))):
+            return None
+        it = s.iter
+        parts, wrap = [it], None
+        counted = self.counted_range(it, namespace, local_defs, caller_locals)
+        if counted is not None and isinstance(s.target, gast.Name) and s.target.id not in \
+                A.names_stored(gast.Module(body=s.body, type_ignores=[])):
+            # for i in range(len(fns)): ... fns[i](x) ...  (i a constant in each copy)
+            out: List[gast.stmt] = []
+            for k in range(counted):
+                out.extend(A.rename(A.clone(b), {s.target.id: A.const(k)}) for b in s.body)
+            if counted:
+                out.append(gast.copy_location(A.assign(A.store(s.target.id),
+                                                       A.const(counted - 1)), s))
+            return out
+        if isinstance(it, gast.Call) and not it.keywords and A.dotted(it.func) in (
+                "zip", "enumerate") and A.root_name(it.func) not in caller_locals \
+                and namespace.resolve(A.dotted(it.func)) in (zip, enumerate):
+            wrap = A.dotted(it.func)
+            parts = list(it.args)
+            if wrap == "enumerate" and len(parts) != 1:
+                return None
+        statics = [self.static_of(p, namespace, local_defs, caller_locals) for p in parts]
+        known = [d for d in statics if isinstance(d, _Object)
+                 and isinstance(d.obj, (list, tuple)) and _holds_callable(d.obj)]
+        if not known:
+            return None
+        if any(d is not _MISSING and not isinstance(d, _Object) for d in statics):
+            return None
+        for p, d in zip(parts, statics):
+            if d is _MISSING and not isinstance(p, (gast.Name, gast.Attribute)):
+                return None     # (a run-time iterable we would have to index)
+        n = min(len(d.obj) for d in known)
+        stored = A.names_stored(s.target)
+        out: List[gast.stmt] = []
+        for k in range(n):
+            items = [gast.Subscript(value=A.clone(p), slice=A.const(k), ctx=gast.Load())
+                     for p in parts]
+            if wrap == "enumerate":
+                item = gast.Tuple(elts=[A.const(k), items[0]], ctx=gast.Load())
+            elif wrap == "zip":
+                item = gast.Tuple(elts=items, ctx=gast.Load())
+            else:
+                item = items[0]
+            renames = {v: self.names.fresh(v) for v in sorted(stored)}
+            for v in renames.values():
+                self.counts[v] = 1
+            target = A.rename(A.clone(s.target), renames)
+            out.append(gast.copy_location(A.assign(target, item), s))
+            out.extend(A.rename(A.clone(b), renames) for b in s.body)
+        # the loop variables keep their last values after the loop, as in Python
+        if n:
+            for v in sorted(stored):
+                out.append(gast.copy_location(A.assign(v, A.load(renames[v])), s))
+        return out
+
+    def higher_order(self, call: gast.Call, site) -> Optional[gast.expr]:
+        """``map(f, xs, ...)`` and ``functools.reduce(f, xs[, init])`` with ``f`` known
+        at generation time: the loop they run, written out (its calls of ``f`` are
+        then inlined like any other); None for any other call."""
+        if call.keywords or len(call.args) < 2 or any(isinstance(a, gast.Starred)
+                                                      for a in call.args):
+            return None
+        namespace, local_defs, caller_locals = site.namespace, site.local_defs, \
+            site.caller_locals
+        func = self.static_of(call.func, namespace, local_defs, caller_locals)
+        if not isinstance(func, _Object) or not (func.obj is map or (
+                func.obj is functools.reduce and len(call.args) <= 3)):
+            return None
+        first = call.args[0]
+        desc = self.lambda_callee(first, namespace, site.info, local_defs) if isinstance(
+            first, gast.Lambda) else self.static_of(first, namespace, local_defs, caller_locals)
+        if desc is _MISSING or not self.callable_like(desc):
+            return None
+        f = self.expr_for(desc, namespace, local_defs, caller_locals)
+        stmt = site.stmt
+        stmts: List[gast.stmt] = []
+        new = set()
+
+        def fresh(base):
+            name = self.names.fresh(base)
+            new.add(name)
+            return name
+        if func.obj is map:
+            out = fresh("mapped")
+            items = [fresh("item") for _ in call.args[1:]]
+            target = A.store(items[0]) if len(items) == 1 else gast.Tuple(
+                elts=[A.store(v) for v in items], ctx=gast.Store())
+            it = call.args[1] if len(items) == 1 else A.call(A.load("zip"), call.args[1:])
+            append = gast.Expr(value=A.call(gast.Attribute(value=A.load(out), attr="append",
+                                                           ctx=gast.Load()),
+                                            [A.call(A.clone(f), [A.load(v) for v in items])]))
+            stmts = [A.assign(out, gast.List(elts=[], ctx=gast.Load())),
+                     gast.For(target=target, iter=it, body=[append], orelse=[],
+                              type_comment=None)]
+        else:
+            out, item = fresh("acc"), fresh("item")
+            seq = call.args[1]
+            if len(call.args) == 3:
+                stmts = [A.assign(out, call.args[2])]
+            else:
+                if not isinstance(seq, gast.Name):
+                    held = fresh("items")
+                    stmts.append(A.assign(held, seq))
+                    seq = A.load(held)
+                stmts.append(A.assign(out, gast.Subscript(value=A.clone(seq), slice=A.const(0),
+                                                          ctx=gast.Load())))
+                seq = gast.Subscript(value=A.clone(seq), slice=gast.Slice(
+                    lower=A.const(1), upper=None, step=None), ctx=gast.Load())
+            step = A.assign(out, A.call(A.clone(f), [A.load(out), A.load(item)]))
+            stmts.append(gast.For(target=A.store(item), iter=seq, body=[step], orelse=[],
+                                  type_comment=None))
+        for s in stmts:
+            for n in A.nodes(s):
+                if isinstance(n, gast.stmt):
+                    gast.copy_location(n, stmt)
+        for name in new:
+            self.counts[name] = 2
+        site.hoisted.extend(self.block(stmts, namespace, site.info, local_defs,
+                                       caller_locals | new))
+        return A.load(out)
+
+    def counted_range(self, it, namespace, local_defs, caller_locals) -> Optional[int]:
+        """n for ``range(len(S))`` with S a sequence of functions known at generation
+        time, else None."""
+        if not (isinstance(it, gast.Call) and len(it.args) == 1 and not it.keywords
+                and isinstance(it.args[0], gast.Call) and len(it.args[0].args) == 1
+                and not it.args[0].keywords):
+            return None
+        r = self.static_of(it.func, namespace, local_defs, caller_locals)
+        n = self.static_of(it.args[0].func, namespace, local_defs, caller_locals)
+        if not (isinstance(r, _Object) and r.obj is range and isinstance(n, _Object)
+                and n.obj is len):
+            return None
+        seq = self.static_of(it.args[0].args[0], namespace, local_defs, caller_locals)
+        if isinstance(seq, _Display) and isinstance(seq.items, list) and \
+                self.callable_like(seq):
+            return len(seq.items)
+        if isinstance(seq, _Object) and isinstance(seq.obj, (list, tuple)) and \
+                _holds_callable(seq.obj):
+            return len(seq.obj)
+        return None
 
     # -- resolving a call
+    def expand(self, call: gast.Call, namespace: Namespace, local_defs: Dict[str, Any],
+               caller_locals: Set[str]) -> Tuple[Optional[_Callee], gast.Call]:
+        """(the function to inline or None, the call to make): a call of a value known at
+        generation time is a call of the function it holds (a partial adds its bound
+        arguments, ``f = x.sum`` calls ``x.sum``)."""
+        for _ in range(64):
+            func = call.func
+            path = A.dotted(func)
+            plain = path is not None and path.split(".")[0] not in caller_locals \
+                and path.split(".")[0] not in local_defs and path.split(".")[0] not in self.extra
+            desc = self.static_of(func, namespace, local_defs, caller_locals)
+            if desc is _MISSING:
+                return None, call
+            if isinstance(desc, _Callee):
+                return desc, call
+            if isinstance(desc, _Method):
+                return None, gast.Call(func=gast.Attribute(value=A.clone(desc.receiver),
+                                                           attr=desc.attr, ctx=gast.Load()),
+                                       args=call.args, keywords=call.keywords)
+            if isinstance(desc, _Partial):
+                call = self.apply_partial(call, self.expr_for(desc.func, namespace, local_defs,
+                                                              caller_locals),
+                                          [A.clone(a) for a in desc.args],
+                                          [(k, A.clone(v)) for k, v in desc.keywords])
+                continue
+            obj = desc.obj
+            if type(obj) is functools.partial:     # (not a subclass: grad objects)
+                access = desc.access if desc.access is not None else A.load(
+                    self.global_for("partial", obj, namespace, caller_locals))
+
+                def part(attr, key):
+                    return gast.Subscript(value=gast.Attribute(value=A.clone(access), attr=attr,
+                                                               ctx=gast.Load()),
+                                          slice=A.const(key), ctx=gast.Load())
+                call = self.apply_partial(
+                    call, self.expr_for(_Object(obj.func), namespace, local_defs,
+                                        caller_locals),
+                    [part("args", k) for k in range(len(obj.args))],
+                    [(k, part("keywords", k)) for k in obj.keywords])
+                continue
+            if isinstance(obj, types.MethodType):
+                # obj.method: its function, with the object (read when it runs) first
+                owner = gast.Attribute(value=A.clone(desc.access), attr="__self__",
+                                       ctx=gast.Load()) if desc.access is not None else \
+                    A.load(self.global_for("self", obj.__self__, namespace, caller_locals))
+                call = gast.Call(func=self.expr_for(_Object(obj.__func__), namespace,
+                                                    local_defs, caller_locals),
+                                 args=[owner] + list(call.args), keywords=call.keywords)
+                continue
+            owner = getattr(obj, "__self__", None)
+            if isinstance(obj, types.BuiltinMethodType) and owner is not None and \
+                    desc.access is not None and not isinstance(owner, types.ModuleType):
+                # x.sum passed as an argument: a method call on its (run-time) object
+                return None, gast.Call(func=gast.Attribute(value=gast.Attribute(
+                    value=A.clone(desc.access), attr="__self__", ctx=gast.Load()),
+                    attr=obj.__name__, ctx=gast.Load()), args=call.args,
+                    keywords=call.keywords)
+            callee = self.callee_for(obj) if isinstance(obj, types.FunctionType) else None
+            if callee is not None:
+                return callee, call
+            if plain:
+                return None, call
+            return None, gast.Call(func=self.expr_for(desc, namespace, local_defs,
+                                                      caller_locals),
+                                   args=call.args, keywords=call.keywords)
+        return None, call
+
+    def apply_partial(self, call, func, args, keywords) -> gast.Call:
+        given = {k.arg for k in call.keywords}
+        return gast.Call(func=func, args=args + list(call.args),
+                         keywords=[gast.keyword(arg=k, value=v) for k, v in keywords
+                                   if k not in given] + list(call.keywords))
+
+    def expr_for(self, desc, namespace, local_defs, caller_locals) -> gast.expr:
+        """An expression naming a descriptor in the code being built."""
+        if isinstance(desc, _NO_VALUE):
+            name = self.names.fresh(getattr(desc, "name", "f"))
+            local_defs[name] = desc
+            return A.load(name)
+        obj = desc.obj
+        if desc.access is not None and not callable(obj):
+            return A.clone(desc.access)
+        # a library function reads as itself: np.tanh, not a fresh name
+        mod = getattr(obj, "__name__", None)
+        for alias, value in list(namespace.globals.items()):
+            if alias in caller_locals or alias in namespace.closure:
+                continue
+            if value is obj:
+                return A.load(alias)
+            if isinstance(value, types.ModuleType) and mod and \
+                    getattr(value, mod, None) is obj:
+                return gast.Attribute(value=A.load(alias), attr=mod, ctx=gast.Load())
+        hint = mod if isinstance(mod, str) and mod.isidentifier() else "f"
+        return A.load(self.global_for(hint, obj, namespace, caller_locals))
+
     def callee_of(self, call: gast.Call, namespace: Namespace,
-                  local_defs: Dict[str, _Callee], caller_locals: Set[str]) -> Optional[_Callee]:
-        func = call.func
-        if isinstance(func, gast.Name) and func.id in local_defs:
-            return local_defs[func.id]
-        path = A.dotted(func)
-        if path is None or path.split(".")[0] in caller_locals:
-            return None
-        obj = namespace.resolve(path)
-        if not isinstance(obj, types.FunctionType):
-            return None
+                  local_defs: Dict[str, Any], caller_locals: Set[str]) -> Optional[_Callee]:
+        return self.expand(call, namespace, local_defs, caller_locals)[0]
+
+    def callee_for(self, obj) -> Optional[_Callee]:
+        """The callee for a Python function of the user's (None: a library function,
+        one with a registered derivative, or one without source)."""
         module = getattr(obj, "__module__", None) or ""
         if module.split(".")[0] in _LIBRARY_PREFIXES:
             return None
@@ -195,7 +799,10 @@ class Inliner:
 
     # -- inlining one call
     def inline(self, callee: _Callee, call: gast.Call, info, caller_locals: Set[str],
-               caller_namespace: Namespace, site) -> Tuple[List[gast.stmt], gast.expr]:
+               caller_namespace: Namespace, site, caller_defs: Optional[Dict[str, Any]] = None
+               ) -> Tuple[List[gast.stmt], gast.expr, Any]:
+        """(statements, the value, what the value is when known at generation time:
+        a function the callee returns, for ``make_step(a)(x)``)."""
         if callee.key in self.stack:
             # Recursion is unrolled when constant arguments bound its depth (fact(3, x)):
             # each level's 'if n <= 1' is decided at generation time.
@@ -227,8 +834,22 @@ class Inliner:
                        if isinstance(s, gast.FunctionDef)}
         renames: Dict[str, str] = {}
         pre: List[gast.stmt] = self.bound_pre
+        callee_defs: Dict[str, Any] = {}
         for p in params:
             a = bound[p]
+            known = _MISSING if caller_defs is None else self.lambda_callee(
+                a, caller_namespace, info, caller_defs) if isinstance(
+                a, gast.Lambda) else self.static_of(
+                a, caller_namespace, caller_defs, caller_locals)
+            if known is not _MISSING and not self.callable_like(known):
+                known = _MISSING
+            if isinstance(known, _NO_VALUE) and p not in stored:
+                # a function passed as an argument: calls of the parameter are calls
+                # of it (no value to pass at run time)
+                renames[p] = self.names.fresh(p)
+                callee_defs[renames[p]] = known
+                self.removed_defs.setdefault(renames[p], (site, info))
+                continue
             if isinstance(a, gast.Name) and p not in stored:
                 renames[p] = a.id
             elif p not in stored and (isinstance(a, gast.Constant) or (
@@ -238,6 +859,8 @@ class Inliner:
             else:
                 renames[p] = self.names.fresh(p)
                 pre.append(gast.copy_location(A.assign(renames[p], a), site))
+            if isinstance(known, _Object) and isinstance(renames[p], str) and p not in stored:
+                callee_defs[renames[p]] = known     # (a dict of functions, say)
         for n in sorted(stored - set(params)):
             renames[n] = self.names.fresh(n)
         body = _fold_static_branches([fold_displays(A.rename(s, renames)) for s in body])
@@ -249,12 +872,21 @@ class Inliner:
         callee_locals = local_values | caller_locals if callee.nested else local_values
         namespace = callee.namespace
         self.stack.append(callee.key)
+        saved_scope = self.scope
         try:
-            local_defs: Dict[str, _Callee] = {}
+            local_defs: Dict[str, Any] = dict(caller_defs or {}) if callee.nested else {}
+            if callee.nested and getattr(callee, "scope_defs", None):
+                local_defs.update(callee.scope_defs)
+            local_defs.update(callee_defs)
+            body = self.fold_static_tests(body, namespace, local_defs,
+                                          callee_locals | nested_defs)
+            self.scope = body
+            self.counts.update(_store_counts(body))
             body = self.block(body, namespace, callee.info, local_defs,
                               callee_locals | nested_defs)
         finally:
             self.stack.pop()
+            self.scope = saved_scope
         if not callee.nested:
             body = [self.rebind_globals(s, namespace, caller_namespace, caller_locals,
                                         callee_locals) for s in body]
@@ -269,12 +901,25 @@ class Inliner:
         value = ret.value if ret.value is not None else A.const(None)
         for s in pre + body:
             _mark_origin(s, callee.info)
+        known = _MISSING
+        if isinstance(value, gast.Lambda):
+            # (a function returned as a lambda: compose(f, g) -> lambda t: f(g(t)))
+            known = self.lambda_callee(value, namespace, callee.info, local_defs)
+        elif not isinstance(value, gast.Constant):
+            known = self.static_of(value, namespace, local_defs, callee_locals | nested_defs)
+            if known is not _MISSING and not self.callable_like(known):
+                known = _MISSING
+        if isinstance(known, _NO_VALUE):
+            # a function made by the callee (a factory's closure): the caller calls it
+            name = self.names.fresh(getattr(known, "name", callee.name + "_result"))
+            self.removed_defs.setdefault(name, (site, info))
+            return pre + body, A.load(name), known
         if isinstance(value, (gast.Name, gast.Constant)):
-            return pre + body, value
+            return pre + body, value, known
         result = self.names.fresh(callee.name + "_result")
         last = gast.copy_location(A.assign(result, value), ret)
         _mark_origin(last, callee.info)
-        return pre + body + [last], A.load(result)
+        return pre + body + [last], A.load(result), known
 
     def bind(self, callee: _Callee, node, params, call: gast.Call, info, site):
         """The expression each parameter of ``callee`` takes at this call: positional
@@ -504,26 +1149,63 @@ class _CallSite(A.Transformer):
         return node
 
     def visit_Call(self, node):
+        written = self.inliner.higher_order(node, self)
+        if written is not None:
+            return written
         self.generic_visit(node)
-        callee = self.inliner.callee_of(node, self.namespace, self.local_defs,
-                                        self.caller_locals)
+        callee, node = self.inliner.expand(node, self.namespace, self.local_defs,
+                                           self.caller_locals)
         if callee is None:
             return node
-        stmts, value = self.inliner.inline(callee, node, self.info, self.caller_locals,
-                                           self.namespace, self.stmt)
+        stmts, value, known = self.inliner.inline(callee, node, self.info, self.caller_locals,
+                                                  self.namespace, self.stmt, self.local_defs)
+        if known is not _MISSING and isinstance(value, gast.Name):
+            self.local_defs[value.id] = known
         self.hoisted.extend(stmts)
         return value
 
 
-def inline_calls(body: List[gast.stmt], parsed, names: A.NameAllocator):
-    """``body`` with the user's function calls inlined, and the extra globals it reads."""
+def _store_counts(body) -> Dict[str, int]:
+    """How many statements assign each name (a def counts as one)."""
+    counts: Dict[str, int] = {}
+    for n in A.nodes(gast.Module(body=body, type_ignores=[])):
+        if isinstance(n, gast.FunctionDef):
+            counts[n.name] = counts.get(n.name, 0) + 1
+        elif isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+            counts[n.id] = counts.get(n.id, 0) + 1
+    return counts
+
+
+def _only_called(name: str, body) -> bool:
+    """``name`` is read only as the function of calls in ``body``."""
+    called = set()
+    for n in A.nodes(gast.Module(body=body, type_ignores=[])):
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == name:
+            called.add(id(n.func))
+    return all(id(n) in called for n in A.nodes(gast.Module(body=body, type_ignores=[]))
+               if isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load))
+
+
+def inline_calls(body: List[gast.stmt], parsed, names: A.NameAllocator,
+                 static_args: Optional[Dict[str, Any]] = None):
+    """``body`` with the user's function calls inlined, and the extra globals it reads.
+    ``static_args``: parameters whose values the code is specialized on (callables and
+    containers of them), by name."""
     fn = parsed.node
     namespace = Namespace(parsed.globals, parsed.closure)
     inliner = Inliner(parsed.info, namespace, names, lookup)
     inliner.stack.append(id(parsed.func))
     local = {a.id for a in fn.args.posonlyargs + fn.args.args} | A.names_stored(
         gast.Module(body=body, type_ignores=[]))
-    out = inliner.block(body, namespace, parsed.info, {}, local)
+    counts = _store_counts(body)
+    known: Dict[str, Any] = {}
+    for p, value in (static_args or {}).items():
+        if counts.get(p, 0) == 0:        # (a parameter never re-assigned)
+            known[p] = _Object(value, A.load(p))
+    body = inliner.fold_static_tests(body, namespace, known, local)
+    inliner.counts = _store_counts(body)
+    inliner.scope = body
+    out = inliner.block(body, namespace, parsed.info, known, local)
     # a nested def or lambda used other than by calling it (passed to map, returned)
     left = A.names_loaded(gast.Module(body=out, type_ignores=[])) & set(inliner.removed_defs)
     for name in sorted(left):

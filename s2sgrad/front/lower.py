@@ -728,8 +728,17 @@ def dict_names(fn: gast.FunctionDef, example_args=None) -> Set[str]:
     return found
 
 
+def static_arguments(params: List[str], wrt, args) -> Dict[str, Any]:
+    """The parameters the generated code is specialized on by value: callables and
+    containers holding them, and strings (``losses[kind]``, ``if cell == 'rnn'``)."""
+    from s2sgrad.callables import is_static_value
+    return {p: a for p, a in zip(params, args or ())
+            if p not in wrt and (isinstance(a, str) or is_static_value(a))}
+
+
 def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
-                       example_args=None, fresh: bool = False) -> PrimalTrace:
+                       example_args=None, fresh: bool = False,
+                       static_args: Optional[Dict[str, Any]] = None) -> PrimalTrace:
     """Normalize ``parsed`` into the primal trace (``example_args``, when given, tell
     which parameters are dicts).  ``parsed.node`` is left as it is, unless ``fresh``
     says it was parsed for this trace alone: it is then lowered in place, not copied."""
@@ -747,7 +756,9 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
     body = list(fn.body)
     body = lower_comprehensions(body, names, info, fn)
     body = [fold_displays(s) for s in expand_starred(body, params, example_args)]
-    body, extra_globals = inline_calls(body, parsed, names)
+    if static_args is None:
+        static_args = static_arguments(params, wrt, example_args)
+    body, extra_globals = inline_calls(body, parsed, names, static_args)
     body = normalize_control_flow(body, names, info, fn, dict_names(fn, example_args))
     body = split_unpacking(body, names)
     varied = varied_names(_with_body(fn, body), set(wrt))

@@ -4,7 +4,9 @@ from __future__ import annotations
 import ast
 import inspect
 import linecache
+import re
 import textwrap
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -36,6 +38,14 @@ class SourceInfo:
         return self.lines[lineno - 1].strip()
 
     def error(self, cls, message: str, node: Any = None, hint: Optional[str] = None):
+        # a statement inlined from another function points at that function's source
+        other = getattr(node, "s2s_info", None)
+        if other is None and getattr(node, "s2s_origin", None) is not None:
+            other = getattr(node.s2s_origin, "s2s_info", None)
+            if other is not None:
+                node = node.s2s_origin
+        if other is not None and other is not self:
+            return other.error(cls, message, node, hint)
         return cls(message, function=self.function_name, filename=self.filename,
                    lineno=self.absolute_line(node) if node is not None else self.first_lineno,
                    source_line=self.text_of(node) if node is not None else None, hint=hint)
@@ -217,12 +227,7 @@ def parse_function(fn: Callable) -> ParsedFunction:
 
 def _find_def(module: gast.Module, fn: Callable) -> Optional[gast.FunctionDef]:
     if fn.__name__ == "<lambda>":
-        lambdas = [n for n in A.walk(module) if isinstance(n, gast.Lambda)]
-        argnames = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
-        matches = [lam for lam in lambdas if [a.id for a in lam.args.args] == argnames]
-        if len(matches) != 1:
-            return None
-        return _lambda_to_def(matches[0])
+        return None          # (found by _lambda_from_lines: compared by compiled code)
     for node in module.body:
         if isinstance(node, gast.FunctionDef) and node.name == fn.__name__:
             return node
@@ -247,21 +252,99 @@ def _lambda_to_def(lam: gast.Lambda) -> gast.FunctionDef:
     return node
 
 
-def _lambda_from_lines(fn, lines, info) -> Optional[gast.FunctionDef]:
-    # Try progressively to parse from the lambda keyword on one line.
-    text = "".join(lines)
-    idx = text.find("lambda")
-    while idx >= 0:
+def _lambda_candidates(text: str) -> List[Tuple[int, str]]:
+    """(column, source) of every lambda expression starting on the first line of
+    ``text`` (the line of the lambda's code object): each one's longest prefix
+    from its ``lambda`` keyword that parses as a lambda."""
+    import ast
+    first_line = text.split("\n", 1)[0]
+    found = []
+    for match in re.finditer(r"\blambda\b", first_line):
+        idx = match.start()
         for end in range(len(text), idx, -1):
+            chunk = text[idx:end].rstrip()
+            if not chunk or chunk[-1] not in "_)]}'\"" and not chunk[-1].isalnum():
+                continue
             try:
-                expr = gast.parse(text[idx:end].strip().rstrip(",)"), mode="eval")
+                expr = ast.parse("(" + chunk + "\n)", mode="eval").body
             except SyntaxError:
                 continue
-            if isinstance(expr.body, gast.Lambda):
-                return _lambda_to_def(expr.body)
-            break
-        idx = text.find("lambda", idx + 1)
-    return None
+            if isinstance(expr, ast.Lambda):
+                found.append((idx, chunk))
+                break
+    return found
+
+
+def _code_signature(code) -> tuple:
+    """What two compilations of the same lambda share (no names of files or lines)."""
+    return (code.co_code, code.co_argcount, code.co_kwonlyargcount, code.co_varnames,
+            code.co_names, code.co_freevars, code.co_cellvars,
+            tuple(_code_signature(c) if hasattr(c, "co_code") else (type(c).__name__, repr(c))
+                  for c in code.co_consts))
+
+
+def _all_code_names(code, acc: set) -> set:
+    acc.update(code.co_names)
+    for c in code.co_consts:
+        if hasattr(c, "co_code"):
+            _all_code_names(c, acc)
+    return acc
+
+
+def _compiled_lambdas(chunk: str, fn: Callable):
+    """The code objects of the lambda ``chunk`` compiled where its free variables are
+    closure cells, as they are for ``fn``: once with the module globals it reads that
+    hold modules bound by an ``import`` (the compiler calls methods on those
+    differently), once without."""
+    free = fn.__code__.co_freevars
+    body = "def __s2sgrad_outer__():\n"
+    if free:
+        body += "    %s = None\n" % " = ".join(free)
+    body += "    return (%s\n)\n" % chunk
+    modules = sorted(n for n in _all_code_names(fn.__code__, set())
+                     if isinstance(fn.__globals__.get(n), types.ModuleType))
+    imports = "".join("import sys as %s\n" % n for n in modules)
+    found = []
+    for text in ([imports + body] if imports else []) + [body]:
+        try:
+            module = compile(text, "<lambda>", "exec", dont_inherit=True)
+        except SyntaxError:
+            return found
+        outer = next(c for c in module.co_consts if hasattr(c, "co_code"))
+        found.extend(c for c in outer.co_consts if hasattr(c, "co_code")
+                     and c.co_name == "<lambda>")
+    return found
+
+
+def _lambda_from_lines(fn, lines, info) -> Optional[gast.FunctionDef]:
+    """The lambda ``fn`` among those starting on its line, identified by its compiled
+    code (several lambdas on one line -- ``f, g = (lambda x: x ** 2), (lambda x: x ** 3)``
+    -- differ in it); None if none matches; an error if several different ones do."""
+    text = textwrap.dedent("".join(lines))
+    want = _code_signature(fn.__code__)
+    matches = []
+    for col, chunk in _lambda_candidates(text):
+        if any(_code_signature(code) == want for code in _compiled_lambdas(chunk, fn)):
+            matches.append(chunk)
+    if not matches:
+        return None
+    import ast
+
+    def meaning(chunk):
+        # (defaults are not part of it: they are read from the function object)
+        lam = ast.parse("(" + chunk + "\n)", mode="eval").body
+        return ast.dump(lam.body), [a.arg for a in lam.args.args]
+    if len({repr(meaning(m)) for m in matches}) > 1:
+        filename, lineno = _where(fn)
+        raise SourceUnavailableError(
+            "cannot tell which of the lambdas on line %d is the one to differentiate: "
+            "they compile to the same code but read differently" % lineno,
+            function="<lambda>", filename=filename, lineno=lineno or None,
+            source_line=text.split("\n", 1)[0].strip(),
+            hint="define the function with a `def` statement (or put each lambda on a "
+                 "line of its own)")
+    expr = A.parse("(" + matches[0] + "\n)").body[0].value
+    return _lambda_to_def(expr)
 
 
 def cell_lines(filename: str) -> List[str]:

@@ -332,6 +332,10 @@ def _describe(args: Sequence[Any], params: Sequence[str]) -> str:
             parts.append("%s: %s%s" % (name, a.dtype, list(a.shape)))
         elif isinstance(a, (int, np.integer, bool, np.bool_, str)) or a is None:
             parts.append("%s: %s %r" % (name, type(a).__name__, a))
+        elif callable(a):
+            # (the code inlines the function it was given)
+            parts.append("%s: %s %s" % (name, type(a).__name__, getattr(
+                a, "__qualname__", None) or getattr(a, "__name__", None) or "?"))
         else:
             parts.append("%s: %s" % (name, type(a).__name__))
     return ", ".join(parts)

@@ -85,6 +85,11 @@ class Bindings:
         return self.helper_names[name]
 
 
+def _info_of(origin, info):
+    """The source an origin statement belongs to (a callee's, once inlined)."""
+    return getattr(origin, "s2s_info", None) or info
+
+
 def comment_of(stmt, info) -> str:
     """'out = 1.0 / t2  (line 4)' for a trace statement."""
     text = _source(stmt)
@@ -616,9 +621,21 @@ class ReverseBuilder:
                     "        grad[x] = grad[result] * ...   # upstream times local gradient\n" % label)
             if label != pyname:
                 pass
-            return self.info.error(UnsupportedCallError,
-                                   "no derivative rule for '%s'" % label, origin, hint=hint)
-        return self.info.error(UnsupportedCallError,
+            return _info_of(origin, self.info).error(
+                UnsupportedCallError, "no derivative rule for '%s'" % label, origin, hint=hint)
+        value = getattr(stmt, "value", None)
+        if isinstance(value, gast.Call) and (A.dotted(value.func) is None or A.root_name(
+                value.func) in self.env.local_names) and not isinstance(value.func,
+                                                                       gast.Attribute):
+            return _info_of(origin, self.info).error(
+                UnsupportedCallError,
+                "cannot tell which function is called here: the value called is not known "
+                "when the gradient code is generated, and a differentiated value reaches it",
+                origin,
+                hint="call a Python or NumPy function by name, or pass one (a function, a "
+                     "lambda, a functools.partial, a dict or list of functions) as an "
+                     "argument: s2sgrad specializes the code on it")
+        return _info_of(origin, self.info).error(UnsupportedCallError,
                                "cannot differentiate '%s': it is not a known NumPy function, "
                                "method or attribute" % label, origin,
                                hint="use a supported NumPy function (see docs/supported.md) or "
