@@ -80,11 +80,16 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
         blocks.append(stmts)
         return [_record_constant(rec, "#ran %d" % (len(blocks) - 1))] + instrument(stmts)
 
+    from s2sgrad.analysis.names import Namespace
+    resolve = Namespace(_with_extra(parsed.globals, trace), parsed.closure).resolve
+
     def instrument(stmts):
         # new blocks around the trace's own (unchanged, shared) statements: emitting
         # reads them only, so no deep copy of the trace is needed
         out = []
         for s in stmts:
+            if isinstance(s, gast.Expr) and is_output_call(s.value, resolve):
+                continue        # print / logging: once per call, by the generated code
             if isinstance(s, (gast.If, gast.For, gast.While)):
                 s = copy.copy(s)
                 s.body = marked(s.body)
@@ -121,8 +126,10 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
     shapes.record(trace.output, out)
     # A branch (or loop body) the probe did not run may give a name it shares with the
     # branch that ran another shape: such names stay unspecialized.
+    shapes.unrun = set()        # the branches and loop bodies the first call did not run
     for k, block in enumerate(blocks):
         if shapes.get("#ran %d" % k) is None and "#ran %d" % k not in shapes.info:
+            shapes.unrun.add(id(block))
             for n in A.names_stored(gast.Module(body=block, type_ignores=[])):
                 if n in shapes.info:
                     shapes.info[n] = None
@@ -137,6 +144,25 @@ def _with_extra(globals_, trace):
     if not trace.extra_globals:
         return globals_
     return collections.ChainMap(trace.extra_globals, globals_)
+
+
+def is_output_call(expr, resolve) -> bool:
+    """``print(...)``, ``logging.info(...)``, ``log.debug(...)`` on a ``logging.Logger``,
+    ``warnings.warn(...)``: calls that only report (the probe skips them, so that a
+    first call prints once, as a plain call does)."""
+    import logging
+    import warnings
+    if not isinstance(expr, gast.Call):
+        return False
+    path = A.dotted(expr.func)
+    if path is None:
+        return False
+    obj = resolve(path)
+    if obj is builtins.print or obj is warnings.warn:
+        return True
+    if getattr(obj, "__module__", None) == "logging" and callable(obj):
+        return True
+    return isinstance(getattr(obj, "__self__", None), (logging.Logger, logging.LoggerAdapter))
 
 
 def _record_constant(rec, key):
@@ -203,7 +229,9 @@ def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
                       static_args: Optional[Dict[str, Any]] = None) -> Generated:
     fe = front_end(fn, wrt, example_args, static_args)
     trace, shapes = fe.trace, fe.shapes
-    if shapes is not None and mode in ("grad", "value_and_grad") and numpy.ndim(fe.output) != 0:
+    # (a size-1 output -- shape (1,), (1, 1) -- is a scalar, as autograd takes it)
+    if shapes is not None and mode in ("grad", "value_and_grad") and \
+            numpy.ndim(fe.output) != 0 and numpy.size(fe.output) != 1:
         raise NonScalarOutputError(
             "grad() needs a scalar output, but %r returned a value of shape %s"
             % (trace.info.function_name, numpy.shape(fe.output)),
@@ -406,7 +434,12 @@ def build_gradient_function(trace: PrimalTrace, rb: ReverseBuilder, wrt: List[st
     backward: List[gast.stmt] = []
     if out in rb.active:
         seed_name = rb.grad_name(out)
-        seed = A.assign(seed_name, A.const(1.0))
+        vi = rb.shapes.get(out) if rb.shapes is not None else None
+        if vi is not None and vi.is_array and vi.shape:
+            # a size-1 output: the seed has its shape (np.ones((1, 1)))
+            seed = A.assign(seed_name, A.call(rb.np("ones"), [A.parse_expr(repr(vi.shape))]))
+        else:
+            seed = A.assign(seed_name, A.const(1.0))
         seed.s2s_comment = "d%s/d%s = 1" % (out, out)
         if not specialized:
             check = gast.Expr(value=A.call(A.load(rb.b.helper("check_scalar_output")),
@@ -511,6 +544,14 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
                                                        attr="pop", ctx=gast.Load())))
         pop.s2s_comment = "restore %s" % _expr_source(A.as_load(restored))
         slot.append(pop)
+        if isinstance(tgt, gast.Subscript) and getattr(saved, "func", None) is not None and \
+                getattr(saved.func, "id", None) == rb.b.helper("item_before_write"):
+            # a key the write added is taken out again (the branch tests the backward
+            # pass replays, 'k in d', see the dict as it was)
+            forget = gast.Expr(value=A.call(A.load(rb.b.helper("forget_absent")),
+                                            [A.as_load(tgt.value), A.clone(tgt.slice)]))
+            pop.s2s_forget = forget
+            slot.append(forget)
         candidates.append((stmt, slot, name, saved, pop))
     if not candidates:
         return forward
@@ -523,6 +564,8 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
     for stmt, slot, name, saved, pop in candidates:
         if id(pop) not in live_pops:
             slot.remove(pop)
+            if hasattr(pop, "s2s_forget"):
+                slot.remove(pop.s2s_forget)
             continue
         if name not in stacks:
             stacks[name] = rb.names.fresh(name + "_stack")
@@ -554,18 +597,32 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
         return out
 
     new = []
+    maybe: Dict[str, Tuple[int, gast.stmt]] = {}   # name -> where a block may first assign it
+    initialized: set = set()
     for s in forward:
         if isinstance(s, (gast.If, gast.For, gast.While)):
-            # Names pushed inside a block may not exist before it first runs.
+            # Names pushed inside a block may not exist before it first runs: None
+            # before the first block that may assign them (not before a later one: the
+            # value an earlier block assigned must survive)
             inner = {name for n in A.nodes(s) for name, _ in pushes.get(id(n), [])
                      if not isinstance(n.targets[0], gast.Subscript)}
-            for name in sorted(inner - defined_before):
+            for name in sorted(inner - initialized - (defined_before - set(maybe))):
+                where, block = maybe.get(name, (len(new), s))
                 init = A.assign(name, A.const(None))
                 init.s2s_comment = "%s is first assigned inside the %s" % (
-                    name, "branch" if isinstance(s, gast.If) else "loop")
-                new.append(init)
-                defined_before.add(name)
-        new.extend(rewrite([s]))
+                    name, "branch" if isinstance(block, gast.If) else "loop")
+                new.insert(where, init)
+                for other, (k, b) in maybe.items():
+                    if k >= where:
+                        maybe[other] = (k + 1, b)
+                initialized.add(name)
+            for name in A.names_stored(s) - defined_before:
+                maybe[name] = (len(new), s)
+            new.extend(rewrite([s]))
+        else:
+            new.extend(rewrite([s]))
+            for name in A.names_stored(s):
+                maybe.pop(name, None)       # assigned for sure from here on
         defined_before |= A.names_stored(s)
     inits = []
     for name in sorted(stacks):

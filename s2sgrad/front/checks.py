@@ -36,7 +36,6 @@ _REJECTED = {
     gast.SetComp: ("set comprehensions", "use a list"),
     gast.DictComp: ("dict comprehensions", "build the dict with a loop"),
     gast.Set: ("set displays", "use a list or tuple"),
-    gast.NamedExpr: ("assignment expressions (:=)", "assign in a separate statement"),
 }
 
 

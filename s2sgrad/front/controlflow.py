@@ -461,7 +461,10 @@ class _Comprehensions(A.Transformer):
         if any(g.is_async for g in node.generators):
             raise self.info.error(UnsupportedSyntaxError, "async comprehensions cannot be "
                                   "differentiated", origin)
-        if len(node.generators) != 1 or node.generators[0].ifs:
+        from s2sgrad.front.desugar import is_dict_view
+        if len(node.generators) != 1 or node.generators[0].ifs or is_dict_view(
+                node.generators[0].iter):
+            # (a loop over d.values() is lowered as it is: lower_iterables)
             return self.lower_appending(node, name, origin)
         gen = node.generators[0]
         it = gen.iter
@@ -524,7 +527,7 @@ class _Comprehensions(A.Transformer):
 
 
 # Calls that consume an iterable once, in order: f(x for x in xs) == f([x for x in xs])
-_CONSUMERS = {"sum", "any", "all", "max", "min"}
+_CONSUMERS = {"sum", "any", "all", "max", "min", "list", "tuple"}
 
 
 class _GeneratorArguments(A.Transformer):

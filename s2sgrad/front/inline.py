@@ -23,6 +23,7 @@ import ast
 import functools
 import operator
 import sys
+import collections
 import types
 import weakref
 from typing import Any, Dict, List, Optional, Set, Tuple
@@ -35,11 +36,12 @@ from s2sgrad.errors import S2SGradError, UnsupportedSyntaxError
 from s2sgrad.front.checks import check_supported
 from s2sgrad.front.controlflow import (generator_arguments_to_lists, lower_comprehensions,
                                        lower_jumps)
-from s2sgrad.front.desugar import expand_starred, flatten_signature, fold_displays
+from s2sgrad.front.desugar import (expand_starred, flatten_signature, fold_displays,
+                                   generator_to_list, hoist_imports, hoist_walrus, lower_match)
 from s2sgrad.front.parse import parse_function
 from s2sgrad.rules import lookup, lookup_method
 
-_LIBRARY_PREFIXES = ("numpy", "scipy", "s2sgrad", "builtins")
+_LIBRARY_PREFIXES = ("numpy", "scipy", "s2sgrad", "builtins", "logging", "warnings")
 _CONSTANT_TYPES = (int, float, complex, str, bool, type(None))
 
 
@@ -248,6 +250,7 @@ class Inliner:
     def nested_callee(self, node: gast.FunctionDef, namespace, info,
                       scope_defs: Optional[Dict[str, Any]] = None) -> _Callee:
         flatten_signature(node)
+        generator_to_list(node, info)
         defaults = {}
         params = [a.id for a in node.args.posonlyargs + node.args.args]
         if node.args.defaults:
@@ -782,6 +785,8 @@ class Inliner:
             except S2SGradError:
                 return None
             parsed.node = generator_arguments_to_lists(A.clone(parsed.node))
+            generator_to_list(parsed.node, parsed.info)
+            imported = hoist_imports(parsed.node, parsed.info, parsed.globals)
             check_supported(parsed.node, parsed.info)
             defaults = {}
             npos = parsed.node.s2s_signature["positional"]
@@ -791,7 +796,9 @@ class Inliner:
                     defaults[p] = d
             defaults.update(obj.__kwdefaults__ or {})
             cached = _Callee(id(obj), parsed.node, parsed.info,
-                             Namespace(parsed.globals, parsed.closure), defaults, False,
+                             Namespace(collections.ChainMap(imported, parsed.globals)
+                                       if imported else parsed.globals, parsed.closure),
+                             defaults, False,
                              getattr(obj, "__name__", "f").replace("<lambda>", "lambda_"))
             self.parsed_cache[id(obj)] = cached
             _CALLEES[obj] = (obj.__code__, obj.__defaults__, cached)
@@ -828,7 +835,9 @@ class Inliner:
         # fresh names for the callee's locals; parameters the callee never re-assigns
         # take the argument's own name
         body = node.body
-        body = expand_starred(lower_comprehensions(body, self.names, callee.info, node))
+        body = lower_match(body, self.names, callee.info)
+        body = expand_starred(hoist_walrus(lower_comprehensions(body, self.names, callee.info,
+                                                                node), callee.info))
         stored = A.names_stored(gast.Module(body=body, type_ignores=[]))
         nested_defs = {s.name for s in A.nodes(gast.Module(body=body, type_ignores=[]))
                        if isinstance(s, gast.FunctionDef)}
@@ -1187,13 +1196,16 @@ def _only_called(name: str, body) -> bool:
 
 
 def inline_calls(body: List[gast.stmt], parsed, names: A.NameAllocator,
-                 static_args: Optional[Dict[str, Any]] = None):
+                 static_args: Optional[Dict[str, Any]] = None, imported=None):
     """``body`` with the user's function calls inlined, and the extra globals it reads.
     ``static_args``: parameters whose values the code is specialized on (callables and
-    containers of them), by name."""
+    containers of them), by name; ``imported``: what imports inside the function bound,
+    read as globals."""
     fn = parsed.node
-    namespace = Namespace(parsed.globals, parsed.closure)
+    namespace = Namespace(collections.ChainMap(imported, parsed.globals) if imported
+                          else parsed.globals, parsed.closure)
     inliner = Inliner(parsed.info, namespace, names, lookup)
+    inliner.extra.update(imported or {})
     inliner.stack.append(id(parsed.func))
     local = {a.id for a in fn.args.posonlyargs + fn.args.args} | A.names_stored(
         gast.Module(body=body, type_ignores=[]))

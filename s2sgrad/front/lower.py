@@ -27,7 +27,9 @@ from s2sgrad.errors import UnsupportedSyntaxError
 from s2sgrad.front.checks import _scattered_into, check_supported
 from s2sgrad.front.controlflow import (generator_arguments_to_lists, lower_comprehensions,
                                        normalize_control_flow)
-from s2sgrad.front.desugar import expand_starred, fold_displays, split_unpacking
+from s2sgrad.front.desugar import (bind_transforms, expand_starred, fold_displays, hoist_imports,
+                                   hoist_walrus, lower_dict_methods, lower_match,
+                                   split_several_arrays, split_unpacking, unpack_packs)
 from s2sgrad.front.inline import inline_calls
 from s2sgrad.front.parse import ParsedFunction, SourceInfo
 from s2sgrad.runtime import add_at, subtract_at
@@ -261,6 +263,10 @@ class ThreeAddress:
         if isinstance(test, gast.Constant):
             return test
         stored = A.names_stored(gast.Module(body=branches, type_ignores=[]))
+        # (and the containers they write items of: 'k' in d, then d[k] = v)
+        stored |= {A.root_name(t) for n in A.nodes(gast.Module(body=branches, type_ignores=[]))
+                   if isinstance(n, gast.Assign) for t in n.targets
+                   if isinstance(t, gast.Subscript)}
         cheap = not any(isinstance(n, (gast.Call, gast.IfExp, gast.Subscript))
                         for n in A.nodes(test))
         if cheap and not (A.names_loaded(test) & stored):
@@ -745,6 +751,7 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
     fn = parsed.node if fresh else A.clone(parsed.node)
     info = parsed.info
     fn = generator_arguments_to_lists(fn)
+    imported = hoist_imports(fn, info, parsed.globals)
     check_supported(fn, info)
     params = [a.id for a in fn.args.posonlyargs + fn.args.args]
     defaults = {}
@@ -755,15 +762,26 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
     names = A.NameAllocator(A.all_names(fn) | set(reserved))
     body = list(fn.body)
     body = lower_comprehensions(body, names, info, fn)
+    body = hoist_walrus(lower_match(body, names, info), info)
     body = [fold_displays(s) for s in expand_starred(body, params, example_args)]
     if static_args is None:
         static_args = static_arguments(params, wrt, example_args)
-    body, extra_globals = inline_calls(body, parsed, names, static_args)
-    body = normalize_control_flow(body, names, info, fn, dict_names(fn, example_args))
+    transforms: Dict[str, object] = {}
+    body = bind_transforms(body, Namespace(collections.ChainMap(imported, parsed.globals),
+                                           parsed.closure).resolve,
+                           local_names | A.names_stored(gast.Module(body=body, type_ignores=[])),
+                           names, transforms)
+    body, extra_globals = inline_calls(body, parsed, names, static_args,
+                                       dict(imported, **transforms))
+    body = unpack_packs(body)
+    dicts = dict_names(_with_body(fn, body), example_args)
+    body = lower_dict_methods(body, dicts)
+    body = normalize_control_flow(body, names, info, fn, dicts)
     body = split_unpacking(body, names)
-    varied = varied_names(_with_body(fn, body), set(wrt))
     namespace = Namespace(collections.ChainMap(extra_globals, parsed.globals)
                           if extra_globals else parsed.globals, parsed.closure)
+    body = split_several_arrays(body, namespace.resolve)
+    varied = varied_names(_with_body(fn, body), set(wrt))
     lowered = ThreeAddress(info, names, varied, local_names | A.names_stored(
         gast.Module(body=body, type_ignores=[])), namespace.resolve, extra_globals).body(body)
     ret = lowered[-1]

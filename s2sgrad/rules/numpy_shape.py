@@ -9,7 +9,8 @@ from s2sgrad.runtime import (astype_adjoint, block_adjoint, diff_adjoint, diff_w
                              gradient_adjoint, index_concatenate_adjoint, interp_fp_adjoint,
                              interp_slope, inverse_permutation, join_adjoint,
                              linspace_adjoint, meshgrid_adjoint, pad_adjoint, repeat_adjoint,
-                             rollaxis_adjoint, scatter_source, source_index, split_adjoint,
+                             rollaxis_adjoint, scatter_source, sliding_window_adjoint,
+                             source_index, split_adjoint,
                              take_adjoint, take_along_axis_adjoint, tile_adjoint, unbroadcast)
 from s2sgrad.rules.registry import grad, no_gradient, vjp
 
@@ -135,6 +136,12 @@ def rot90(result, m, k=1, axes=(0, 1)):
 @vjp(np.tile, family="shape")
 def tile(result, A, reps):
     grad[A] = tile_adjoint(grad[result], A, reps)
+
+
+@vjp(np.lib.stride_tricks.sliding_window_view, family="shape")
+def sliding_window_view(result, x, window_shape, axis=None, subok=False, writeable=False):
+    # (overlapping windows read an element several times: their gradients add up)
+    grad[x] = sliding_window_adjoint(grad[result], x, window_shape, axis)
 
 
 @vjp(np.repeat, methods=("repeat",), family="shape")

@@ -193,6 +193,8 @@ def _label(obj) -> str:
         return name
     if mod in ("_operator", "operator") and name == "getitem":
         return "x[index]"
+    if mod.startswith("numpy.lib.") and not mod.split(".")[2].startswith("_"):
+        return "np.lib.%s.%s" % (mod.split(".")[2], name)    # np.lib.stride_tricks
     if mod.startswith("numpy") or type(obj).__name__ == "ufunc":
         sub = mod.split(".")[1:] if mod.startswith("numpy.") else []
         sub = [s for s in sub if not s.startswith("_") and s not in ("core", "lib")]

@@ -132,7 +132,7 @@ def check_scalar_output(value, function_name):
     """Raise a clear error when ``grad`` is applied to a non-scalar function."""
     if type(value) is float:
         return
-    if np.ndim(value) != 0:
+    if np.ndim(value) != 0 and np.size(value) != 1:
         raise ValueError(
             "s2sgrad: grad() needs a function with a scalar output, but %r returned a value "
             "of shape %s; use s2sgrad.vjp or s2sgrad.jacobian for non-scalar outputs, or reduce "
@@ -230,7 +230,7 @@ __all__ += ["GradientList", "mT", "prod_adjoint", "cumprod_adjoint", "norm_adjoi
             "select_adjoint", "select_default_adjoint", "solve_adjoint_a",
             "convolve_adjoint", "mvn_logpdf_adjoint", "index_concatenate_adjoint",
             "gradient_adjoint", "linspace_adjoint", "rollaxis_adjoint", "partition_adjoint",
-            "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "written_part", "item_before_write", "digamma", "trigamma", "prod_items_adjoint", "dot_items", "dist_adjoint", "sequence_adjoint",
+            "multi_dot_adjoint", "matrix_power_adjoint", "sum_items_adjoint", "written_part", "item_before_write", "forget_absent", "digamma", "trigamma", "prod_items_adjoint", "dot_items", "dist_adjoint", "sequence_adjoint",
             "add_at", "subtract_at", "extremum_index", "extremum_item_adjoint",
             "extremum_item_tangent", "interp_slope",
             "interp_fp_adjoint", "svd_adjoint", "qr_adjoint", "meshgrid_adjoint",
@@ -873,6 +873,12 @@ def written_part(g, index):
     """``g[index]`` for the adjoint of a write ``y[index] = v``: where an advanced index
     names one element several times, y keeps only the last value written (NumPy's
     assignment order), so the earlier occurrences get a zero gradient."""
+    if isinstance(g, (dict, list, tuple)):
+        # a container's item (d[key] = v): written once, a gradient of its own
+        part = g[index]
+        if isinstance(part, (np.ndarray, float, np.floating)):
+            return np.array(part, dtype=np.result_type(part, np.float64))
+        return part
     part = np.array(g[index], dtype=np.result_type(g, np.float64))
     basic = (int, np.integer, slice, type(None), type(Ellipsis))
     if isinstance(index, basic) or (isinstance(index, tuple)
@@ -885,12 +891,22 @@ def written_part(g, index):
     return part
 
 
+class _Absent:
+    """What ``item_before_write`` saves for a dict key the write adds."""
+
+    def __repr__(self):
+        return "ABSENT"
+
+
+ABSENT = _Absent()
+
+
 def item_before_write(container, key):
     """A copy of ``container[key]`` saved before a write replaces it (for the backward
-    pass); None when a dict has no such key yet: the write adds it, and nothing the
-    backward pass runs before restoring it can read it."""
+    pass); ``ABSENT`` when a dict has no such key yet: the write adds it, and the
+    restore takes it out again (``forget_absent``)."""
     if isinstance(container, dict) and key not in container:
-        return None
+        return ABSENT
     item = container[key]
     if isinstance(item, (list, dict)):
         import copy
@@ -898,6 +914,12 @@ def item_before_write(container, key):
     if isinstance(item, tuple) or not isinstance(item, np.ndarray):
         return item             # immutable (a float, an int, a tuple of arrays)
     return np.copy(item)
+
+
+def forget_absent(container, key):
+    """After ``d[k] = <saved>`` restored a key the write had added: remove it."""
+    if isinstance(container, dict) and container.get(key, None) is ABSENT:
+        del container[key]
 
 
 def add_at(a, indices, b):
@@ -2395,3 +2417,46 @@ def bessel_dv(kind, v, x):
     else:
         raise ValueError("s2sgrad: no order derivative for scipy.special.%s" % kind)
     return np.where(ok, out, np.nan).reshape(shape)
+
+
+__all__ += ["sliding_window_adjoint"]
+
+
+def sliding_window_adjoint(g, x, window_shape, axis=None):
+    """The gradient of ``np.lib.stride_tricks.sliding_window_view(x, window_shape,
+    axis)``: each window's gradient added back where the window reads ``x`` (one
+    shifted slice per position in the window, so overlapping windows add up)."""
+    window = tuple(window_shape) if np.iterable(window_shape) else (window_shape,)
+    shape = np.shape(x)
+    if axis is None:
+        axes = tuple(range(len(shape)))
+    else:
+        axes = tuple(axis) if np.iterable(axis) else (axis,)
+    axes = tuple(a % len(shape) for a in axes)
+    g = np.asarray(g)
+    out = np.zeros(shape, dtype=np.result_type(g.dtype, np.float64)
+                   if g.dtype.kind != "f" else g.dtype)
+    span = list(shape)
+    for a, w in zip(axes, window):
+        span[a] -= w - 1
+    for offset in np.ndindex(*window):
+        start = [0] * len(shape)
+        for a, o in zip(axes, offset):
+            start[a] += o
+        target = tuple(slice(s, s + n) for s, n in zip(start, span))
+        out[target] += g[(Ellipsis,) + offset]
+    return out
+
+
+__all__ += ["branch_not_compiled"]
+
+
+def branch_not_compiled(kind, message, function=None, filename=None, lineno=None,
+                        source_line=None, hint=None):
+    """A branch the first call did not take, and that could not be differentiated,
+    runs: raise what Python (``NameError``) or the compiler would have raised."""
+    if kind == "NameError":
+        raise NameError(message)
+    from s2sgrad import errors
+    raise getattr(errors, kind)(message, function=function, filename=filename, lineno=lineno,
+                                source_line=source_line, hint=hint)

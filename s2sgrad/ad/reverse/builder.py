@@ -719,10 +719,10 @@ class ReverseBuilder:
 
     def backward_if(self, stmt: gast.If, in_loop: bool) -> List[gast.stmt]:
         before_def, before_priv = set(self.defined), set(self.private)
-        body = self.backward(stmt.body, in_loop)
+        body = self.backward_branch(stmt.body, in_loop)
         body_def, body_priv = self.defined, self.private
         self.defined, self.private = set(before_def), set(before_priv)
-        orelse = self.backward(stmt.orelse, in_loop)
+        orelse = self.backward_branch(stmt.orelse, in_loop)
         else_def, else_priv = self.defined, self.private
         for v in sorted(body_def - else_def):
             orelse.append(self._zero_stmt(v))
@@ -734,6 +734,46 @@ class ReverseBuilder:
         node = gast.If(test=A.clone(stmt.test), body=body, orelse=orelse)
         node.s2s_comment = comment_of(stmt, self.info)
         return [node]
+
+    def backward_branch(self, stmts: List[gast.stmt], in_loop: bool) -> List[gast.stmt]:
+        """The adjoint of one branch.  A branch the first call did not take and that
+        cannot be differentiated (an unknown call, a name nothing defines) is compiled
+        lazily, as Python runs it: its forward code becomes a statement raising, when
+        the branch runs, the error Python (NameError) or s2sgrad would have raised."""
+        unrun = getattr(self.shapes, "unrun", ())
+        if not stmts or id(stmts) not in unrun:
+            return self.backward(stmts, in_loop)
+        saved = (set(self.defined), set(self.private), set(self.zero_d), set(self.explained),
+                 len(self.restores))
+        try:
+            return self.backward(stmts, in_loop)
+        except S2SGradError as error:
+            self.defined, self.private, self.zero_d, self.explained = saved[:4]
+            del self.restores[saved[4]:]
+            stmts[:] = [self.not_compiled(stmts, error)]
+            return []
+
+    def not_compiled(self, stmts, error) -> gast.stmt:
+        from s2sgrad.analysis.names import _MISSING
+        module = gast.Module(body=stmts, type_ignores=[])
+        known = A.names_stored(self.trace.node) | set(self.trace.params)
+        undefined = [n for n in sorted(A.names_loaded(module))
+                     if n not in known and self.env.resolve(n) is _MISSING]
+        if undefined:
+            args = [A.const("NameError"), A.const("name %r is not defined" % undefined[0])]
+        else:
+            args = [A.const(type(error).__name__), A.const(error.message)] + [
+                A.const(getattr(error, f)) for f in ("function", "filename", "lineno",
+                                                     "source_line", "hint")]
+        guard = gast.Expr(value=A.call(A.load(self.b.helper("branch_not_compiled")), args))
+        guard.s2s_comment = "this branch did not run at the first call: %s" % (
+            "it names %s, which is not defined" % undefined[0] if undefined
+            else "it cannot be differentiated")
+        gast.copy_location(guard, stmts[0])
+        origin = getattr(stmts[0], "s2s_origin", None)
+        if origin is not None:
+            guard.s2s_origin = origin
+        return guard
 
     def _zero_stmt(self, v):
         s = A.assign(self.grad_name(v), self.zero_of(v))

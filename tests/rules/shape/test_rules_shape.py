@@ -33,6 +33,10 @@ EXPRS = [
     "np.take_along_axis(x, np.array([[[0, 0, 3, 1]]]), axis=2)",
     "np.diff(x)", "np.diff(x, axis=0)", "np.diff(x, n=1, axis=1)",
     "np.append(x, x[:1] * 2, axis=0)", "np.append(x[0], x[1, 0])",
+    "np.lib.stride_tricks.sliding_window_view(x, (2, 2, 3))",
+    "np.lib.stride_tricks.sliding_window_view(x, (2, 3), axis=(1, 2))",
+    "np.lib.stride_tricks.sliding_window_view(x, 3, axis=-1).max(axis=-1)",
+    "np.lib.stride_tricks.sliding_window_view(x, (2, 2), axis=(2, 2))",
 ]
 
 
