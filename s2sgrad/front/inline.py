@@ -20,10 +20,10 @@ inlined.  Recursion is rejected with an error naming the call.
 from __future__ import annotations
 
 import ast
+import collections
 import functools
 import operator
 import sys
-import collections
 import types
 import weakref
 from typing import Any, Dict, List, Optional, Set, Tuple
