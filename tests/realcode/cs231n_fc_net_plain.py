@@ -1,0 +1,15 @@
+"""CS231n: a three-layer FullyConnectedNet (no normalization, no dropout), its loss
+differentiated with respect to model.params (wrt="self.params")."""
+NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
+import numpy as np
+from _fc_net import FullyConnectedNet
+
+
+def problem():
+    np.random.seed(231)
+    N, D, H1, H2, C = 2, 15, 20, 30, 10
+    X = np.random.randn(N, D)
+    y = np.random.randint(C, size=(N,))
+    model = FullyConnectedNet([H1, H2], input_dim=D, num_classes=C,
+                              reg=3.14, weight_scale=5e-2, dtype=np.float64)
+    return dict(f=model.loss, args=(X, y), wrt="self.params", lr=1e-3)
