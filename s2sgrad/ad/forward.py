@@ -41,7 +41,7 @@ from s2sgrad.ad.gradient_control import grad_of_marker
 from s2sgrad.ad.pipeline import compile_generated, front_end, protect_arguments
 from s2sgrad.ad.reverse.builder import VIEW_CALLS, Bindings, ReverseBuilder, _source
 from s2sgrad.ad.specialize import specialize
-from s2sgrad.analysis.dataflow import Environment, Op, classify
+from s2sgrad.analysis.dataflow import Environment, Op, check_declared_constants, classify
 from s2sgrad.analysis.names import differentiable_loads
 from s2sgrad.analysis.shapes import ShapeEnv
 from s2sgrad.back.emit import Comment, emit_function
@@ -98,9 +98,11 @@ def tangent_inputs(op: Op, value: gast.expr) -> Set[str]:
         if entry is not None:
             return {n for a in op.inputs() for n in differentiable_loads(a)}
         try:
-            binding = bind(op.rule, op.args, op.keywords, lambda m, h: ValueError(m))
+            binding = bind(op.rule, op.args, op.keywords, lambda m, h: ValueError(m), op.obj)
         except ValueError:
-            return set()
+            # the call does not fit the rule: its inputs stay varied, so the tangent
+            # pass reports the call instead of giving it a zero tangent
+            return {n for a in op.inputs() for n in differentiable_loads(a)}
         return {n for p in op.rule.differentiable_params() if p in binding
                 for n in differentiable_loads(binding[p])}
     if op.kind == "unknown" and isinstance(value, gast.Call) and op.obj is not None:
@@ -157,6 +159,10 @@ class ForwardBuilder:
         self.shapes = shapes
         self.b = bindings
         self.varied = forward_varied(trace.node.body, wrt, env)
+        ops = {id(s): classify(s.value, env) for s in _walk_stmts(trace.node.body)
+               if isinstance(s, gast.Assign)}
+        check_declared_constants(trace.node.body, ops, self.varied, shapes, self.info,
+                                 UnsupportedCallError)
         self.dots: Dict[str, str] = {}
         self.private: Set[str] = set()
         for p in self.wrt:
@@ -453,7 +459,7 @@ class ForwardBuilder:
 
     def elementwise_tangent(self, s, op: Op, result: gast.expr, r: str):
         rule = op.rule
-        binding = bind(rule, op.args, op.keywords, self._fail(s))
+        binding = bind(rule, op.args, op.keywords, self._fail(s), op.obj)
         diff = rule.differentiable_params()
         temps: List[gast.stmt] = []
         terms: List[gast.expr] = []

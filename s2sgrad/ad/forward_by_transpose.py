@@ -37,7 +37,7 @@ def transpose_vjp_rule(fb, s, op, result, r):
     """
 
     rule = op.rule
-    binding = bind(rule, op.args, op.keywords, fb._fail(s))
+    binding = bind(rule, op.args, op.keywords, fb._fail(s), op.obj)
     diff = rule.differentiable_params()
     wanted = [p for p in rule.params if isinstance(binding.get(p), gast.Name)
               and binding[p].id in fb.varied and p in diff]

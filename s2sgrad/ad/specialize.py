@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Callable, Dict, Optional
 
 import gast
+import numpy as np
 
 from s2sgrad import astutil as A
 from s2sgrad.rules.templates import NOT_STATIC, static_value, value_node
@@ -266,19 +267,39 @@ def _trace_adjoint(ctx, g, a, offset=None, axis1=None, axis2=None):
 
 @specializer("einsum_adjoint")
 def _einsum_adjoint(ctx, g, subscripts, which, *operands):
-    st = _static_args(subscripts, which)
-    if st is None or not isinstance(st[0], str) or "..." in st[0]:
-        return None
     ops = [o for o in operands if not (isinstance(o, gast.Constant) and o.value is None)]
-    ins, out = _einsum_spec(st[0], [None] * len(ops))
+    st = _static_args(subscripts, which)
+    shapes = [ctx.shape(o) for o in ops]
+    if st is None or not isinstance(st[0], str) or (
+            "..." in st[0] and any(s is None for s in shapes)):
+        return _einsum_adjoint_call(ctx, g, subscripts, which, ops)
+    # ('...' spelled out in letters from the operands' known dimensions)
+    ins, out = _einsum_spec(st[0], [np.broadcast_to(0.0, s) if s is not None else None
+                                    for s in shapes])
     k = st[1]
     target = ins[k]
     others = [(s, o) for i, (s, o) in enumerate(zip(ins, ops)) if i != k]
     present = set(out) | {c for s, _ in others for c in s}
-    if len(set(target)) != len(target) or not set(target) <= present:
-        return None
-    spec = ",".join([out] + [s for s, _ in others]) + "->" + target
-    return ctx.call("einsum", [A.const(spec), g] + [o for _, o in others])
+    if len(set(target)) != len(target):      # a diagonal: written through a view
+        return _einsum_adjoint_call(ctx, g, subscripts, which, ops)
+    if set(target) <= present:
+        spec = ",".join([out] + [s for s, _ in others]) + "->" + target
+        return ctx.call("einsum", [A.const(spec), g] + [o for _, o in others])
+    # letters only this operand sums over: the gradient is constant along them
+    shape = shapes[k]
+    if shape is None:
+        return _einsum_adjoint_call(ctx, g, subscripts, which, ops)
+    reach = "".join(c for c in target if c in present)
+    spec = ",".join([out] + [s for s, _ in others]) + "->" + reach
+    h = ctx.call("einsum", [A.const(spec), g] + [o for _, o in others])
+    kept = tuple(n if c in present else 1 for c, n in zip(target, shape))
+    return ctx.call("broadcast_to", [ctx.call("reshape", [h, value_node(kept)]),
+                                     value_node(tuple(shape))])
+
+
+def _einsum_adjoint_call(ctx, g, subscripts, which, ops):
+    """The helper call with the operands the call has (not the rule's unused Nones)."""
+    return A.call(A.load(ctx.b.b.helper("einsum_adjoint")), [g, subscripts, which] + ops)
 
 
 def _tensordot_specialized(ctx, g, a, b, axes, left):

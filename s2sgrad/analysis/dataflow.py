@@ -42,7 +42,8 @@ class Op:
         if self.kind != "rule":
             return set()
         try:
-            binding = bind(self.rule, self.args, self.keywords, lambda m, h: ValueError(m))
+            binding = bind(self.rule, self.args, self.keywords, lambda m, h: ValueError(m),
+                           self.obj)
         except ValueError:
             # the call does not fit the rule (max(xs) for a rule of max(a, b)): keep its
             # inputs active so the reverse pass reports it instead of a silent zero
@@ -182,6 +183,14 @@ def activity(body: List[gast.stmt], wrt: Sequence[str], output: str, env: Enviro
              classified: Optional[Dict[int, Op]] = None) -> Set[str]:
     """Names that depend on a wrt input and that the output depends on.
     (``classified``: the caller's ``classify`` of the body's assignments, by id.)"""
+    return varied_and_active(body, wrt, output, env, classified)[1]
+
+
+def varied_and_active(body: List[gast.stmt], wrt: Sequence[str], output: str,
+                      env: Environment, classified: Optional[Dict[int, Op]] = None
+                      ) -> Tuple[Set[str], Set[str]]:
+    """(names that depend differentiably on a wrt input, those of them the output
+    depends on)."""
     # an unknown operation depends on what the primal trace says can carry a gradient
     # (x.shape, len(x), comparisons cannot), as in normalize
     stmts = list(_assignments(body))
@@ -222,4 +231,56 @@ def activity(body: List[gast.stmt], wrt: Sequence[str], output: str, env: Enviro
                 if d not in useful:
                     useful.add(d)
                     changed = True
-    return varied & useful
+    return varied, varied & useful
+
+
+def _proved_without_gradient(shapes, name: str) -> bool:
+    """Did the probe see ``name`` hold only integers, bools, strings or None?"""
+    if shapes is None:
+        return False
+    vi = shapes.get(name)
+    if vi is None:
+        return shapes.is_inert(name)
+    dt = vi.dtype
+    if isinstance(dt, type):
+        return issubclass(dt, (bool, int, str)) and not issubclass(dt, float)
+    return getattr(dt, "kind", "f") in "biuUSM"
+
+
+def check_declared_constants(body: List[gast.stmt], ops: Dict[int, Op], varied: Set[str],
+                             shapes, info, fail_class) -> None:
+    """A rule's parameter without a gradient (``subscripts`` of einsum, an ``axis``)
+    that receives a value depending differentiably on a wrt input is an error unless
+    the probe saw an integer, bool or string there: the gradient through it would be
+    dropped silently (a misread call, such as einsum's sublist form read as the
+    subscripts form, or a rule that does not differentiate that argument)."""
+    for s in _assignments(body):
+        op = ops.get(id(s))
+        if op is None or op.kind != "rule" or \
+                (getattr(op.obj, "__module__", None) or "").startswith("s2sgrad.runtime"):
+            # (the runtime helpers' rules read the calls s2sgrad writes itself, whose
+            # shape-only and piecewise-constant arguments they declare on purpose)
+            continue
+        try:
+            binding = op.binding if op.binding is not None else bind(
+                op.rule, op.args, op.keywords, lambda m, h: ValueError(m), op.obj)
+        except ValueError:
+            continue            # (the reverse pass reports the call itself)
+        diff = op.rule.differentiable_params()
+        skip = getattr(s, "s2s_no_gradient_to", frozenset())
+        for p, node in binding.items():
+            if p in diff or p in op.rule.zero_gradient:
+                continue
+            for n in sorted(A.names_loaded(node) if node.__class__ is not gast.Name
+                            else {node.id}):
+                if n in varied and n not in skip and not _proved_without_gradient(shapes, n):
+                    raise info.error(
+                        fail_class, "the derivative rule of '%s' gives its parameter %r no "
+                        "gradient, but it receives %r, which depends on the differentiated "
+                        "input (and is not an integer): its gradient would be dropped"
+                        % (op.label, p, n),
+                        getattr(s, "s2s_origin", s),
+                        hint="check the call's arguments against the function's signature; "
+                             "wrap the value in s2sgrad.stop_gradient(...) if no gradient "
+                             "should flow through it, or register a derivative with "
+                             "@s2sgrad.adjoint")

@@ -36,6 +36,9 @@ def describe(value) -> Optional[ValueInfo]:
     return None
 
 
+_INERT = (str, bytes, type(None), slice, type(Ellipsis), range)
+
+
 class ShapeEnv:
     """name -> ValueInfo, filled by the probe; ``None`` when unknown."""
 
@@ -46,12 +49,22 @@ class ShapeEnv:
         if isinstance(value, (list, tuple, dict)):
             # containers: their gradients are containers too (added item by item)
             self.__dict__.setdefault("containers", set()).add(name)
+        if isinstance(value, _INERT):
+            # (a string, None, a slice: no gradient can be carried by it)
+            self.__dict__.setdefault("inert", {}).setdefault(name, True)
+        elif name in self.__dict__.get("inert", ()):
+            self.inert[name] = False
         new = describe(value)
         if name in self.info:
             if self.info[name] != new:
                 self.info[name] = None
         else:
             self.info[name] = new
+
+    def is_inert(self, name: str) -> bool:
+        """Did the name hold only strings, None, slices (never a number or array)?"""
+        return self.__dict__.get("inert", {}).get(name, False) and \
+            self.info.get(name) is None
 
     def is_container(self, name: str) -> bool:
         return name in self.__dict__.get("containers", ())

@@ -477,6 +477,7 @@ class ThreeAddress:
         if any(k.arg == "out" for k in expr.keywords):
             self.check_effects(expr)
         expr = self.frozen_distribution(self.extremum_of_items(expr))
+        expr = self.einsum_subscripts(expr)
         func = expr.func
         root = A.root_name(func)
         if isinstance(func, gast.Attribute) and (root is None or root in self.local_names
@@ -635,6 +636,51 @@ class ThreeAddress:
         return gast.Call(func=method, args=list(expr.args) + list(inner.args),
                          keywords=list(inner.keywords) + list(expr.keywords))
 
+    def einsum_subscripts(self, expr: gast.Call) -> gast.Call:
+        """``np.einsum(A, [0, 1], B, [1, 2], [0, 2])`` (the sublist form: operands
+        interleaved with index lists, an optional output list last) ->
+        ``np.einsum('ab,bc->ac', A, B)``, the subscripts form the rule reads.  Index
+        lists held in variables cannot be spelled out here: a clear error (else the
+        rule would read the first operand as the subscripts and give it no gradient)."""
+        if (self.resolve is None or not expr.args
+                or any(isinstance(a, gast.Starred) for a in expr.args)
+                or (isinstance(expr.args[0], gast.Constant)
+                    and isinstance(expr.args[0].value, str))
+                or A.root_name(expr.func) in self.local_names
+                or self.resolve(A.dotted(expr.func) or "") is not numpy.einsum):
+            return expr
+        args = list(expr.args)
+        lists = args[1::2]
+        literal = [_einsum_sublist(s) for s in lists]
+        if not any(s is not None for s in literal):
+            return expr        # the subscripts in a variable (checked at the probe)
+        if any(s is None for s in literal) or len(args) < 2:
+            raise self.info.error(UnsupportedSyntaxError,
+                                  "np.einsum's sublist form is differentiated only with its index "
+                                  "lists written out in the call", self.origin,
+                                  hint="write the lists in the call (np.einsum(A, [0, 1], B, "
+                                       "[1, 2], [0, 2])) or use a subscripts string "
+                                       "(np.einsum('ij,jk->ik', A, B))")
+        operands = args[0::2]
+        output = None
+        if len(operands) > len(lists):          # an odd count: the last list is the output
+            output = _einsum_sublist(operands.pop())
+            if output is None:
+                raise self.info.error(UnsupportedSyntaxError,
+                                      "np.einsum's output index list is differentiated "
+                                      "written out in the call", self.origin,
+                                      hint="write the list in the call, or use a subscripts "
+                                           "string")
+        try:
+            subscripts = ",".join(_einsum_letters(s) for s in literal)
+            if output is not None:
+                subscripts += "->" + _einsum_letters(output)
+        except ValueError as exc:
+            raise self.info.error(UnsupportedSyntaxError, "np.einsum: %s" % exc, self.origin,
+                                  hint="index lists hold integers 0-51 and '...'")
+        return gast.Call(func=expr.func, args=[A.const(subscripts)] + operands,
+                         keywords=expr.keywords)
+
     def extremum_of_items(self, expr: gast.Call) -> gast.Call:
         """``max(a, b, c)`` -> ``max([a, b, c])`` (and ``min``): the builtins scan
         their arguments left to right exactly as they scan one list of them, so one
@@ -655,6 +701,38 @@ def _is_scipy_distribution(obj) -> bool:
     SciPy: its classes live in scipy.stats and derive from rv_generic."""
     return any(c.__name__ == "rv_generic" and c.__module__.startswith("scipy.stats")
                for c in type(obj).__mro__)
+
+def _einsum_sublist(node) -> Optional[list]:
+    """The items of a literal einsum index list ([0, 1], (0, Ellipsis), [..., 2]), or None."""
+    if not isinstance(node, (gast.List, gast.Tuple)):
+        return None
+    out = []
+    for e in node.elts:
+        if isinstance(e, gast.Constant) and (e.value is Ellipsis or (
+                type(e.value) is int)):
+            out.append(e.value)
+        elif isinstance(e, gast.Name) and e.id == "Ellipsis":
+            out.append(Ellipsis)
+        else:
+            return None
+    return out
+
+
+_EINSUM_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _einsum_letters(items: list) -> str:
+    """An einsum index list as subscript letters, as NumPy maps them (0-25: A-Z,
+    26-51: a-z: an implicit output sorts them the same way)."""
+    out = []
+    for i in items:
+        if i is Ellipsis:
+            out.append("...")
+        elif 0 <= i < len(_EINSUM_LETTERS):
+            out.append(_EINSUM_LETTERS[i])
+        else:
+            raise ValueError("index %d in a sublist is outside 0-51" % i)
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------

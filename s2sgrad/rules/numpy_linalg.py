@@ -13,7 +13,7 @@ from s2sgrad.runtime import (cholesky_adjoint, convolve_adjoint, cross_adjoint, 
                              pinv_adjoint, polyval_adjoint, qr_adjoint, solve_adjoint_a,
                              svd_adjoint, svd_values_adjoint, tensordot_adjoint_left,
                              tensordot_adjoint_right, trace_adjoint, unbroadcast)
-from s2sgrad.rules.registry import grad, is_complex, vjp
+from s2sgrad.rules.registry import calling_form, grad, is_complex, vjp
 
 import gast
 
@@ -61,12 +61,28 @@ def tensordot(result, a, b, axes=2):
     grad[b] = tensordot_adjoint_right(grad[result], a, b, axes)
 
 
+# (the sublist form np.einsum(A, [0, 1], B, [1, 2]) is rewritten to this one by the trace;
+# up to twelve operands: a call with more is a clear error)
 @vjp(np.einsum, family="linear algebra")
-def einsum(result, subscripts, a, b=None, c=None, d=None, out=None, optimize=False):
-    grad[a] = einsum_adjoint(grad[result], subscripts, 0, a, b, c, d)
-    grad[b] = einsum_adjoint(grad[result], subscripts, 1, a, b, c, d)
-    grad[c] = einsum_adjoint(grad[result], subscripts, 2, a, b, c, d)
-    grad[d] = einsum_adjoint(grad[result], subscripts, 3, a, b, c, d)
+def einsum(result, subscripts, a, b=None, c=None, d=None, e=None, f=None, g=None, h=None,
+           i=None, j=None, k=None, l=None, out=None, optimize=False, dtype=None, order="K",
+           casting="safe"):
+    grad[a] = einsum_adjoint(grad[result], subscripts, 0, a, b, c, d, e, f, g, h, i, j, k, l)
+    grad[b] = einsum_adjoint(grad[result], subscripts, 1, a, b, c, d, e, f, g, h, i, j, k, l)
+    grad[c] = einsum_adjoint(grad[result], subscripts, 2, a, b, c, d, e, f, g, h, i, j, k, l)
+    grad[d] = einsum_adjoint(grad[result], subscripts, 3, a, b, c, d, e, f, g, h, i, j, k, l)
+    grad[e] = einsum_adjoint(grad[result], subscripts, 4, a, b, c, d, e, f, g, h, i, j, k, l)
+    grad[f] = einsum_adjoint(grad[result], subscripts, 5, a, b, c, d, e, f, g, h, i, j, k, l)
+    grad[g] = einsum_adjoint(grad[result], subscripts, 6, a, b, c, d, e, f, g, h, i, j, k, l)
+    grad[h] = einsum_adjoint(grad[result], subscripts, 7, a, b, c, d, e, f, g, h, i, j, k, l)
+    grad[i] = einsum_adjoint(grad[result], subscripts, 8, a, b, c, d, e, f, g, h, i, j, k, l)
+    grad[j] = einsum_adjoint(grad[result], subscripts, 9, a, b, c, d, e, f, g, h, i, j, k, l)
+    grad[k] = einsum_adjoint(grad[result], subscripts, 10, a, b, c, d, e, f, g, h, i, j, k, l)
+    grad[l] = einsum_adjoint(grad[result], subscripts, 11, a, b, c, d, e, f, g, h, i, j, k, l)
+
+
+calling_form(np.einsum, "subscripts, /, *operands, out=None, optimize=False, dtype=None, "
+                        "order='K', casting='safe'")
 
 
 @vjp(np.linalg.multi_dot, family="linear algebra")

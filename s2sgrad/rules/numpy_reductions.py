@@ -72,8 +72,15 @@ def average(result, a, axis=None, weights=None, returned=False, keepdims=False):
 
 
 @vjp(np.prod, methods=("prod",), family="reductions")
-def prod(result, a, axis=None, dtype=None, out=None, keepdims=False, where=None):
-    if where is None:
+def prod(result, a, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+         where=None):
+    if initial is not None:     # initial * the product of a
+        if where is None:
+            grad[a] = prod_adjoint(grad[result] * initial, a, axis, keepdims)
+        else:
+            grad[a] = prod_adjoint(grad[result] * initial, np.where(where, a, 1.0), axis,
+                                   keepdims) * where
+    elif where is None:
         grad[a] = prod_adjoint(grad[result], a, axis, keepdims)
     else:       # where=mask: the product of np.where(mask, a, 1.0)
         grad[a] = prod_adjoint(grad[result], np.where(where, a, 1.0), axis, keepdims) * where

@@ -12,7 +12,7 @@ from s2sgrad.runtime import (astype_adjoint, block_adjoint, diff_adjoint, diff_w
                              rollaxis_adjoint, scatter_source, sliding_window_adjoint,
                              source_index, split_adjoint,
                              take_adjoint, take_along_axis_adjoint, tile_adjoint, unbroadcast)
-from s2sgrad.rules.registry import grad, no_gradient, vjp
+from s2sgrad.rules.registry import calling_form, grad, no_gradient, vjp
 
 # -- same elements, new shape (reshape back) ------------------------------------------------
 
@@ -20,6 +20,10 @@ from s2sgrad.rules.registry import grad, no_gradient, vjp
 @vjp(np.reshape, family="shape")
 def reshape(result, a, newshape=None, order="C", shape=None, copy=None):
     grad[a] = np.reshape(grad[result], np.shape(a), order=order)
+
+
+# (NumPy 2.1 renamed the second parameter: both spellings, the rule's positions)
+calling_form(np.reshape, "a, newshape=None, order='C', *, shape=None, copy=None")
 
 
 @vjp(methods=("reshape",), family="shape")
@@ -38,6 +42,11 @@ def squeeze(result, a, axis=None):
     grad[a] = np.reshape(grad[result], np.shape(a))
 
 
+# (np.atleast_1d(a, b) returns a list: the rule differentiates the one-array form)
+for _f in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
+    calling_form(_f, "a, /")
+
+
 @vjp(np.broadcast_to, family="shape")
 def broadcast_to(result, array, shape, subok=False):
     grad[array] = unbroadcast(grad[result], array)
@@ -51,6 +60,11 @@ def identity(result, a, dtype=None, *args, copy=None, order=None, subok=None, nd
         grad[a] = np.reshape(grad[result], np.shape(a))
     else:
         grad[a] = grad[result]
+
+
+# (the forms whose second positional parameter is not the rule's dtype)
+calling_form(np.copy, "a, /, *, order='K', subok=False")
+calling_form(np.real_if_close, "a, /, *, tol=100")
 
 
 @vjp(methods=("astype",), family="shape")
@@ -365,7 +379,7 @@ def full(result, shape, fill_value, dtype=None, order="C"):
     grad[fill_value] = unbroadcast(grad[result], fill_value)
 
 
-@vjp(np.full_like, family="constructors")
+@vjp(np.full_like, family="constructors", zero_gradient=("a",))
 def full_like(result, a, fill_value, dtype=None, order="K", subok=True, shape=None):
     grad[fill_value] = unbroadcast(grad[result], fill_value)
 

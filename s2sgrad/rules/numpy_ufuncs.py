@@ -190,7 +190,7 @@ def hypot(result, x, y):
     grad[y] = grad[result] * y / result
 
 
-@elementwise(np.copysign, math.copysign, family="powers")
+@elementwise(np.copysign, math.copysign, family="powers", zero_gradient=("y",))
 def copysign(result, x, y):
     grad[x] = grad[result] * np.copysign(1.0, x) * np.copysign(1.0, y)
 

@@ -60,10 +60,13 @@ def is_static(value) -> bool:  # pragma: no cover - templates are never executed
 class Rule:
     """One derivative rule: a template function plus how to apply it."""
 
-    def __init__(self, fn: Callable, kind: str, label: str):
+    def __init__(self, fn: Callable, kind: str, label: str, zero_gradient=()):
         self.fn = fn
         self.kind = kind              # 'elementwise' or 'vjp'
         self.label = label
+        # parameters that may receive floats but carry no gradient by the function's
+        # nature (copysign's y: only its sign; full_like's a: only its shape)
+        self.zero_gradient = frozenset(zero_gradient)
         self._tree: Optional[gast.FunctionDef] = None
         sig = inspect.signature(fn)
         names = list(sig.parameters)
@@ -202,19 +205,23 @@ def _label(obj) -> str:
     return (mod + "." + name) if mod else name
 
 
-def elementwise(*objs, methods=(), operator=None, family="elementwise"):
-    """Register an elementwise (broadcasting) rule for the given functions."""
+def elementwise(*objs, methods=(), operator=None, family="elementwise", zero_gradient=()):
+    """Register an elementwise (broadcasting) rule for the given functions.
+    ``zero_gradient``: parameters that carry no gradient although they may hold floats
+    (any other parameter the rule gives no gradient must not receive a value that
+    depends on a differentiated input, unless the probe saw an integer there)."""
     def deco(fn):
-        rule = Rule(fn, "elementwise", fn.__name__)
+        rule = Rule(fn, "elementwise", fn.__name__, zero_gradient)
         _register(objs, rule, methods=methods, operator=operator, family=family)
         return rule
     return deco
 
 
-def vjp(*objs, methods=(), attributes=(), operator=None, family="other"):
-    """Register a general vector-Jacobian-product rule."""
+def vjp(*objs, methods=(), attributes=(), operator=None, family="other", zero_gradient=()):
+    """Register a general vector-Jacobian-product rule (``zero_gradient``: as for
+    ``elementwise``)."""
     def deco(fn):
-        rule = Rule(fn, "vjp", fn.__name__)
+        rule = Rule(fn, "vjp", fn.__name__, zero_gradient)
         _register(objs, rule, methods=methods, attributes=attributes, operator=operator,
                   family=family)
         return rule
@@ -258,3 +265,112 @@ def lookup_operator(op_type: type):
 def registered():
     """(family, label, rule) of every registration, in table order."""
     return list(_ORDER)
+
+
+# -- the calling forms of the functions rules stand for -------------------------------
+#
+# A rule reads a call's arguments by its own parameters (positions, then keywords).  If
+# they do not line up with the real function's parameters -- a keyword the rule does not
+# know at another position, a var-positional parameter (np.einsum(*operands)) read as
+# named ones -- the rule would read one argument as another and, where it declares that
+# parameter non-differentiable, drop its gradient silently.  ``check_call_form`` binds
+# each call against the real function's signature (or the narrower form declared here)
+# and makes any disagreement a clear error.
+
+_FORMS: Dict[int, Tuple[Any, Any]] = {}
+_SIGNATURES: Dict[int, Tuple[Any, Any]] = {}
+_CHECKED: Dict[tuple, Optional[str]] = {}
+
+
+def calling_form(obj, parameters: str) -> None:
+    """Declare the calling form a rule supports for ``obj`` (Python parameter syntax,
+    ``"subscripts, /, *operands, out=None"``) where the real signature is wider or
+    unavailable; calls outside it are errors."""
+    if obj is None:
+        return
+    namespace: Dict[str, Any] = {}
+    exec("def form(%s): pass" % parameters, {}, namespace)
+    _FORMS[id(obj)] = (obj, inspect.signature(namespace["form"]))
+
+
+def _ufunc_form(uf):
+    names = ["x%d" % (i + 1) for i in range(uf.nin)]
+    return ", ".join(names) + ", /, *, out=None, where=True, casting='same_kind', " \
+        "order='K', dtype=None, subok=True, signature=None"
+
+
+def signature_of(obj):
+    """The calling form of ``obj``: declared, else its signature, else None."""
+    entry = _FORMS.get(id(obj))
+    if entry is not None and entry[0] is obj:
+        return entry[1]
+    entry = _SIGNATURES.get(id(obj))
+    if entry is not None and entry[0] is obj:
+        return entry[1]
+    sig = None
+    if isinstance(obj, np.ufunc):
+        namespace: Dict[str, Any] = {}
+        exec("def form(%s): pass" % _ufunc_form(obj), {}, namespace)
+        sig = inspect.signature(namespace["form"])
+    else:
+        try:
+            sig = inspect.signature(obj)
+        except (TypeError, ValueError):
+            sig = None
+    _SIGNATURES[id(obj)] = (obj, sig)
+    return sig
+
+
+def check_call_form(obj, rule: Rule, npositional: int, keywords: Tuple[str, ...]
+                    ) -> Optional[str]:
+    """None if the rule reads a call of ``obj`` with ``npositional`` positional
+    arguments and these keywords as the real function does; else why not."""
+    key = (id(obj), id(rule), npositional, keywords)
+    if key in _CHECKED:
+        return _CHECKED[key]
+    why = _call_form_problem(obj, rule, npositional, keywords)
+    _CHECKED[key] = why
+    return why
+
+
+def _call_form_problem(obj, rule, npositional, keywords):
+    sig = signature_of(obj)
+    if sig is None:
+        return None
+    label = _label(obj)
+    try:
+        sig.bind(*range(npositional), **{k: None for k in keywords})
+    except TypeError as exc:
+        return "this call does not match %s%s: %s" % (label, _spelled(sig), exc)
+    real = list(sig.parameters.values())
+    real_names = {p.name for p in real if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    params = [p for p in list(inspect.signature(rule.fn).parameters.values())[1:]]
+    rule_names = {p.name for p in params}
+    rule_pos = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
+                                                p.VAR_POSITIONAL)]
+    real_pos = [p for p in real if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
+                                              p.VAR_POSITIONAL)]
+    for i in range(npositional):
+        r = real_pos[min(i, len(real_pos) - 1)]
+        if r.kind != r.VAR_POSITIONAL and i >= len(real_pos):
+            break                               # (sig.bind already refused it)
+        q = rule_pos[min(i, len(rule_pos) - 1)] if rule_pos else None
+        if q is None or (q.kind != q.VAR_POSITIONAL and i >= len(rule_pos)):
+            return None                         # (bind reports too many arguments)
+        if q.kind == q.VAR_POSITIONAL or r.kind == r.POSITIONAL_ONLY:
+            continue
+        if r.kind == r.VAR_POSITIONAL:
+            # items of *%s read as named parameters: only as stand-ins for its items
+            if q.name in real_names:
+                return ("the derivative rule '%s' reads argument %d of %s as %r, but "
+                        "%s passes it in *%s" % (rule.label, i + 1, label, q.name, label,
+                                                  r.name))
+            continue
+        if q.name != r.name and (q.name in real_names or r.name in rule_names):
+            return ("the derivative rule '%s' reads argument %d of %s as %r, but %s "
+                    "takes it as %r" % (rule.label, i + 1, label, q.name, label, r.name))
+    return None
+
+
+def _spelled(sig) -> str:
+    return str(sig).replace("'", "")

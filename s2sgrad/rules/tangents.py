@@ -126,7 +126,7 @@ linear(np.vdot, np.convolve, np.correlate, positions=(0, 1))
 
 linear(np.dot, np.matmul, np.outer, np.inner, np.tensordot, np.kron, np.cross,
        _operator.matmul, methods=("dot",), operator=gast.MatMult, positions=(0, 1))
-linear(np.einsum, positions=(1, 2, 3, 4, 5, 6))
+linear(np.einsum, positions=tuple(range(1, 13)))
 linear(runtime.sum_items_adjoint, runtime.extremum_item_adjoint, runtime.extremum_item_tangent,
        runtime.sequence_adjoint, np.float64, np.float32, np.float16, builtins.list,
        builtins.tuple)

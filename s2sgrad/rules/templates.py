@@ -18,7 +18,7 @@ import gast
 from s2sgrad import astutil as A
 from s2sgrad import runtime
 from s2sgrad.errors import RuleError
-from s2sgrad.rules.registry import Rule
+from s2sgrad.rules.registry import Rule, check_call_form
 
 NOT_STATIC = object()
 
@@ -122,8 +122,14 @@ _EMPTY = inspect.Parameter.empty
 
 
 def bind(rule: Rule, positional: Sequence[gast.expr], keywords: Sequence[Tuple[str, gast.expr]],
-         fail: Callable[[str, str], Exception]) -> Dict[str, gast.expr]:
-    """Match a call's atoms to the template's parameters."""
+         fail: Callable[[str, str], Exception], obj=None) -> Dict[str, gast.expr]:
+    """Match a call's atoms to the template's parameters (for a call of the function
+    ``obj``, checked against its real calling form first)."""
+    if obj is not None:
+        why = check_call_form(obj, rule, len(positional), tuple(k for k, _ in keywords))
+        if why is not None:
+            raise fail(why, "call the function as its documentation spells it, or register "
+                            "a derivative for this form with @s2sgrad.adjoint")
     params = _parameters(rule.fn)
     bound: Dict[str, gast.expr] = {}
     pos = list(positional)

@@ -25,7 +25,8 @@ from s2sgrad import runtime
 from s2sgrad.ad.gradient_control import backward_hook
 from s2sgrad.ad.shift_invariance import mark_shift_invariance, no_gradient_to, shift_comment
 from s2sgrad.ad.specialize import specialize
-from s2sgrad.analysis.dataflow import Environment, Op, activity, classify
+from s2sgrad.analysis.dataflow import (Environment, Op, check_declared_constants,
+                                       classify, varied_and_active)
 from s2sgrad.analysis.names import appended_list
 from s2sgrad.analysis.shapes import ShapeEnv
 from s2sgrad.back.emit import Comment, to_source
@@ -124,7 +125,10 @@ class ReverseBuilder:
         self.idioms = mark_shift_invariance(trace, env, shapes)
         self.explained: Set[str] = set()
         self.ops = _classify_assignments(trace.node.body, env)
-        self.active = activity(trace.node.body, self.wrt, trace.output, env, self.ops)
+        varied, self.active = varied_and_active(trace.node.body, self.wrt, trace.output, env,
+                                                self.ops)
+        check_declared_constants(trace.node.body, self.ops, varied, shapes, self.info,
+                                 UnsupportedCallError)
         self.adj: Dict[str, str] = {}
         self.defined: Set[str] = set()
         self.private: Set[str] = set()
@@ -649,7 +653,7 @@ class ReverseBuilder:
             return self.info.error(UnsupportedCallError, msg, origin, hint=hint)
 
         binding = op.binding if op.binding is not None else \
-            bind(op.rule, op.args, op.keywords, fail)
+            bind(op.rule, op.args, op.keywords, fail, op.obj)
         if self.involves_complex(stmt, r) and not complex_supported(op.rule):
             raise fail("'%s' is not differentiated for complex values" % op.label,
                        "docs/complex.md lists the functions differentiated for complex "
