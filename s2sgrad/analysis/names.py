@@ -99,3 +99,13 @@ def appended_list(stmt) -> Optional[str]:
             and len(v.args) == 1 and not v.keywords):
         return v.func.value.id
     return None
+
+
+def popped_list(value) -> Optional[str]:
+    """'ys' for the expression ``ys.pop()`` (the last item, LIFO: what the reverse pass
+    can undo by appending it back)."""
+    if (isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute)
+            and value.func.attr == "pop" and isinstance(value.func.value, gast.Name)
+            and not value.args and not value.keywords):
+        return value.func.value.id
+    return None

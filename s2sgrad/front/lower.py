@@ -22,7 +22,7 @@ import numpy
 from s2sgrad import astutil as A
 from s2sgrad.analysis.names import (BUFFER_FUNCTIONS, INDEX_TRICKS, SHAPE_ATTRIBUTES,  # noqa: F401
                                     SHAPE_FUNCTIONS, Namespace, appended_list,
-                                    differentiable_loads)
+                                    differentiable_loads, popped_list)
 from s2sgrad.errors import UnsupportedSyntaxError
 from s2sgrad.front.checks import _scattered_into, check_supported
 from s2sgrad.front.controlflow import (generator_arguments_to_lists, lower_comprehensions,
@@ -214,6 +214,12 @@ class ThreeAddress:
         elif isinstance(stmt, gast.Expr):
             if isinstance(stmt.value, gast.Constant):
                 return  # docstring or bare constant
+            ys = popped_list(stmt.value)
+            if ys is not None and ys in self.local_names:
+                # ys.pop(): the item goes to a name, which the reverse pass appends back
+                self.assign(gast.Assign(targets=[A.store(self.names.fresh(ys + "_item"))],
+                                        value=stmt.value, type_comment=None))
+                return
             self.check_effects(stmt.value)
             scatter = self.scatter_add(stmt.value)
             if scatter is not None:

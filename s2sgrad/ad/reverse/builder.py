@@ -27,7 +27,7 @@ from s2sgrad.ad.shift_invariance import mark_shift_invariance, no_gradient_to, s
 from s2sgrad.ad.specialize import specialize
 from s2sgrad.analysis.dataflow import (Environment, Op, check_declared_constants,
                                        classify, varied_and_active)
-from s2sgrad.analysis.names import appended_list
+from s2sgrad.analysis.names import appended_list, popped_list
 from s2sgrad.analysis.shapes import ShapeEnv
 from s2sgrad.back.emit import Comment, to_source
 from s2sgrad.errors import (RULE_FAILURES, S2SGradError, UnsupportedCallError,
@@ -142,6 +142,11 @@ class ReverseBuilder:
                                       if v in bindings.helper_names)
         self.stacks: Dict[str, str] = {}
         self._container_candidates: Optional[Set[str]] = None
+        # lists the function pops (ys.pop(): a stack, such as those of generated code):
+        # their gradient is a list kept as long as the list, item for item
+        self.popped = {popped_list(s.value) for s in A.statements(
+            gast.Module(body=trace.node.body, type_ignores=[]))
+            if isinstance(s, gast.Assign)} - {None}
 
     # -- names
     def grad_name(self, v: str) -> str:
@@ -373,6 +378,8 @@ class ReverseBuilder:
             return [slot]
         if isinstance(tgt, gast.Subscript) and isinstance(tgt.value, gast.Name):
             return self.backward_write(stmt, tgt) + [slot]
+        if isinstance(tgt, gast.Name) and popped_list(stmt.value) in self.env.local_names:
+            return self.backward_pop(stmt, popped_list(stmt.value), tgt.id) + [slot]
         if not isinstance(tgt, gast.Name):
             raise self.info.error(UnsupportedSyntaxError,
                                   "assignments to %s are not supported yet"
@@ -458,9 +465,46 @@ class ReverseBuilder:
             new.append(s)
         return new
 
+    def _list_method(self, ys: str, method: str, args) -> gast.stmt:
+        return gast.Expr(value=A.call(gast.Attribute(value=A.load(ys), attr=method,
+                                                     ctx=gast.Load()), args))
+
+    def backward_pop(self, stmt, ys: str, v: str) -> List[gast.stmt]:
+        """``v = ys.pop()``: the item goes back on ys (restore semantics: before the pop,
+        ys held it) and its gradient back on grad_ys, which mirrors ys item for item
+        (a zero if no gradient reached v)."""
+        comment = comment_of(stmt, self.info)
+        out: List[gast.stmt] = []
+        if ys in self.active:
+            g = self.grad_name(ys)
+            if ys not in self.defined:
+                init = A.assign(g, A.call(A.load(self.b.helper("zeros_like_grad")),
+                                          [A.load(ys)]))
+                init.s2s_comment = "no gradient reached %s's items yet" % ys
+                out.append(init)
+                self.defined.add(ys)
+            elif ys not in self.private:
+                own = A.assign(g, A.call("list", [A.load(g)]))   # (np.array(ys)'s: an array)
+                own.s2s_comment = comment
+                out.append(own)
+            self.private.add(ys)
+            item = A.load(self.grad_name(v)) if (v in self.active and v in self.defined) \
+                else self.zero_of(v)
+            push = self._list_method(g, "append", [item])
+            push.s2s_comment = comment
+            out.append(push)
+        self.defined.discard(v)
+        self.private.discard(v)
+        undo = self._list_method(ys, "append", [A.load(v)])
+        undo.s2s_comment = "restore %s" % ys
+        out.append(undo)
+        return out
+
     def backward_append(self, stmt, ys: str) -> List[gast.stmt]:
         """``ys.append(v)``: v receives the gradient of the last item; popping the item
         restores ys to what the statements before the append saw."""
+        if ys in self.popped:
+            return self.backward_stack_append(stmt, ys)
         if ys not in self.active:
             return []
         comment = comment_of(stmt, self.info)
@@ -472,6 +516,35 @@ class ReverseBuilder:
             out += self.accumulate(v.id, item, comment)
         undo = gast.Expr(value=A.call(gast.Attribute(value=A.load(ys), attr="pop",
                                                      ctx=gast.Load())))
+        undo.s2s_comment = "restore %s" % ys
+        out.append(undo)
+        return out
+
+    def backward_stack_append(self, stmt, ys: str) -> List[gast.stmt]:
+        """``ys.append(v)`` on a list the function also pops: grad_ys mirrors ys, so
+        v's gradient is popped off it as the item is popped off ys."""
+        comment = comment_of(stmt, self.info)
+        out: List[gast.stmt] = []
+        v = stmt.value.args[0]
+        if ys in self.active and ys in self.defined:
+            g = self.grad_name(ys)
+            if ys not in self.private:
+                own = A.assign(g, A.call("list", [A.load(g)]))   # (np.array(ys)'s: an array)
+                own.s2s_comment = comment
+                out.append(own)
+                self.private.add(ys)
+            take = A.call(gast.Attribute(value=A.load(g), attr="pop", ctx=gast.Load()), [])
+            if isinstance(v, gast.Name) and v.id in self.active:
+                item = self.names.fresh("grad_item")
+                s = A.assign(item, take)
+                s.s2s_comment = comment
+                out.append(s)
+                out += self.accumulate(v.id, A.load(item), comment)
+            else:
+                drop = gast.Expr(value=take)
+                drop.s2s_comment = comment
+                out.append(drop)
+        undo = self._list_method(ys, "pop", [])
         undo.s2s_comment = "restore %s" % ys
         out.append(undo)
         return out
@@ -824,10 +897,19 @@ class ReverseBuilder:
         # Gradients carried around the loop must exist before the reversed loop.
         saved = (set(self.defined), set(self.private), list(self.restores))
         probe_restores = len(self.restores)
-        self.backward(stmt.body, in_loop=True)
-        touched = set(self.defined) | (saved[0] - self.defined)
-        carried = {v for v in touched if v in saved[0] or self._live_into(v, stmt)}
-        del self.restores[probe_restores:]
+        carried: Set[str] = set()
+        while True:
+            # (to a fixed point: a gradient a trip defines for the next one -- grad_s
+            # below -- may be what brings a gradient to another name -- x:
+            # u = u + s * s; s = x * 2.0 -- which is then carried too)
+            self.defined, self.private = saved[0] | carried, set(saved[1])
+            self.backward(stmt.body, in_loop=True)
+            touched = set(self.defined) | (saved[0] - self.defined)
+            found = {v for v in touched if v in saved[0] or self._live_into(v, stmt)}
+            del self.restores[probe_restores:]
+            if found <= carried:
+                break
+            carried |= found
         self.defined, self.private = set(saved[0]), set(saved[1])
         pre: List[gast.stmt] = []
         for v in sorted(carried - self.defined):
