@@ -20,10 +20,18 @@ example arguments as it writes it, and keeps a statement only if
 So any disagreement between s2sgrad and finite differences (or autograd) on a
 generated program is a bug, not an artefact of the test.
 
-    python tests/progen.py SEED [--no-control-flow] [--extended]    # print one program
+    python tests/progen.py SEED [--no-control-flow] [--extended] [--all]    # print one
+
+``features=`` (``ALL_FEATURES``) adds the constructs that found silent bugs in code
+written by others: lambdas (several on one line, in dicts, closing over locals),
+closures and factories, callables passed as arguments (and a callable parameter),
+``functools.partial``, a list of (W, b) tuples, an int parameter the program is
+called with over 20+ values, writes into array arguments, seeded random draws and
+``np.einsum`` in both calling forms.
 """
 from __future__ import annotations
 
+import functools
 import linecache
 import random
 import re
@@ -35,6 +43,12 @@ import numpy as np
 
 MARGIN = 1e-3
 LIMIT = 1e3
+
+# Optional constructs (``features=``): the kinds of code that found silent bugs in
+# programs written by others (issue #13).  ``ALL_FEATURES`` is what a soak run uses;
+# the default suite turns a feature on once main has the fix for what it finds.
+ALL_FEATURES = ("lambda", "closure", "callable-arg", "partial", "tuples", "int-arg",
+                "arg-write", "random", "einsum")
 
 SHAPES = [(), (3,), (1, 3), (2, 1), (2, 3)]
 PLAIN_NAMES = ["a", "b", "h", "z", "u", "v", "p", "q", "r", "m", "k", "acc", "hidden", "y2",
@@ -54,6 +68,8 @@ class Program:
     args: Tuple[Any, ...]
     wrt: Tuple[int, ...]
     features: List[str] = field(default_factory=list)
+    # parameters that take several integer values (the program is called with each)
+    int_params: Tuple[int, ...] = ()
 
     _counter = [0]
 
@@ -63,7 +79,8 @@ class Program:
         filename = "<progen seed=%d #%d>" % (self.seed, Program._counter[0])
         lines = self.source.splitlines(True)
         linecache.cache[filename] = (len(self.source), None, lines, filename)
-        ns: Dict[str, Any] = {"np": numpy_module, "__name__": "progen_program"}
+        ns: Dict[str, Any] = {"np": numpy_module, "functools": functools,
+                              "__name__": "progen_program"}
         exec(compile(self.source, filename, "exec"), ns)
         return ns[self.name]
 
@@ -78,6 +95,12 @@ class Program:
 
 
 def _describe_arg(a):
+    if callable(a):
+        return " = %s" % getattr(a, "__name__", repr(a))
+    if isinstance(a, int) and not isinstance(a, bool):
+        return " = %d" % a
+    if isinstance(a, tuple):
+        return "(%s)" % ", ".join(_describe_arg(v) for v in a)
     if isinstance(a, dict):
         return "{%s}" % ", ".join("%r: %s" % (k, _describe_arg(v)) for k, v in a.items())
     if isinstance(a, list):
@@ -119,11 +142,16 @@ def _bshape(*shapes):
 
 class Generator:
     def __init__(self, seed: int, control_flow: bool = True, tricky: Optional[bool] = None,
-                 max_statements: int = 8, extended: bool = False):
+                 max_statements: int = 8, extended: bool = False, features=()):
         self.seed = seed
+        self.optional = frozenset(features)
+        self.draws: List[str] = []        # random draws emitted so far (replayed in order)
+        self.rng_seed = None
+        self.callable_param: Optional[str] = None
+        self.layers_param: Optional[str] = None
         self.extended = extended          # while loops, element-write loops, helper calls
         self.helpers: List[str] = []      # module-level helper functions (source)
-        self.helper_ns: Dict[str, Any] = {"np": np}
+        self.helper_ns: Dict[str, Any] = {"np": np, "functools": functools}
         self.rng = random.Random(seed)
         self.nrng = np.random.default_rng(seed)
         self.control_flow = control_flow
@@ -199,6 +227,8 @@ class Generator:
         r = self.rng
         kind = r.choice(["binary", "binary", "binary", "const", "unary", "unary", "reduce",
                          "shape", "select", "linalg", "power"])
+        if "einsum" in self.optional and r.random() < 0.12:
+            return self.einsum_text()
         env = self.env
         if kind == "binary":
             a = self.pick()
@@ -339,6 +369,15 @@ class Generator:
             self.viewish.add(t)
 
     def statement(self):
+        if self.optional and self.rng.random() < 0.35:
+            kinds = sorted(self.optional & {"lambda", "closure", "callable-arg", "partial",
+                                            "random", "tuples"})
+            if kinds:
+                kind = self.rng.choice(kinds)
+                {"lambda": self.lambda_stmt, "closure": self.closure_stmt,
+                 "callable-arg": self.callable_arg_stmt, "partial": self.partial_stmt,
+                 "random": self.random_stmt, "tuples": self.layers_stmt}[kind]()
+                return
         r = self.rng.random()
         if self.control_flow and r < 0.15:
             self.if_block()
@@ -353,6 +392,211 @@ class Generator:
         else:
             self.assign(1)
 
+    # -- optional constructs (ALL_FEATURES) -------------------------------------------------
+    UNARY_BODIES = ["np.sin({t}) * 0.5", "{t} * {t}", "np.tanh({t}) + 1.0",
+                    "{t} / (1.5 + {t} * {t})", "np.exp(0.3 * {t})", "np.cos({t}) - {t}"]
+    FN_NAMES = ["f", "g", "fn", "act", "sq", "cube", "op", "step", "phi", "psi"]
+
+    def fn_name(self) -> str:
+        for _ in range(50):
+            n = self.rng.choice(self.FN_NAMES) + ("" if self.rng.random() < 0.5 else
+                                                  str(self.rng.randrange(10)))
+            if n not in self.used_names:
+                self.used_names.add(n)
+                return n
+        raise _Reject("no function name")
+
+    def body_of(self, var="t"):
+        return self.rng.choice(self.UNARY_BODIES).replace("{t}", var)
+
+    def run(self, lines: List[str], results: List[str], feature: str):
+        """Run ``lines`` (function-body code, unindented) on the shadow values; keep them
+        if the values named ``results`` are fine."""
+        g: Dict[str, Any] = dict(self.helper_ns)
+        g.update({k: copy_value(v) for k, v in self.env.items()})
+        with np.errstate(all="raise"):
+            exec("\n".join(lines), g)
+        for n in results:
+            self.check_value(g[n])
+        for n in list(g):
+            if n in self.env or n in results or (n not in self.helper_ns and n != "__builtins__"):
+                self.env[n] = g[n]
+        for line in lines:
+            self.emit(1, line)
+        self.last = results[-1]
+        self.features.append(feature)
+
+    def add_helper(self, src: str):
+        self.helpers.append(src)
+        exec(src, self.helper_ns)
+
+    def _operands(self):
+        a, b = self.pick(), self.pick()
+        _bshape(np.shape(self.env[a]), np.shape(self.env[b]))
+        return a, b
+
+    def lambda_stmt(self):
+        r = self.rng
+        a, b = self._operands()
+        t = self.fresh_name()
+        form = r.choice(["pair", "dict", "closure", "module"])
+        if form == "pair":          # several lambdas on one line
+            f1, f2 = self.fn_name(), self.fn_name()
+            lines = ["%s, %s = (lambda t: %s), (lambda t: %s)" % (f1, f2, self.body_of(),
+                                                                 self.body_of()),
+                     "%s = %s(%s) %s %s(%s)" % (t, f1, a, r.choice("+-*"), f2, b)]
+        elif form == "dict":        # lambdas in a dict
+            d = self.fn_name()
+            lines = ['%s = {"p": lambda t: %s, "q": lambda t, u: %s * u}'
+                     % (d, self.body_of(), self.body_of()),
+                     '%s = %s["p"](%s) + %s["q"](%s, %s)' % (t, d, a, d, b, a)]
+        elif form == "closure":     # a lambda reading a local (maybe differentiated) value
+            f = self.fn_name()
+            lines = ["%s = lambda t: %s * %s + np.sin(%s)" % (f, self.body_of(), b, b),
+                     "%s = %s(%s)" % (t, f, a)]
+        else:                       # module-level lambdas, several on one line
+            f1, f2 = "lam%d" % len(self.helpers), "lam%db" % len(self.helpers)
+            self.add_helper("%s, %s = (lambda t: %s), (lambda t: %s)\n"
+                            % (f1, f2, self.body_of(), self.body_of()))
+            lines = ["%s = %s(%s) * %s(%s)" % (t, f1, a, f2, b)]
+        self.run(lines, [t], "lambda")
+
+    def closure_stmt(self):
+        r = self.rng
+        a, c = self._operands()
+        t = self.fresh_name()
+        if r.random() < 0.5:        # a module-level factory
+            k = len(self.helpers)
+            self.add_helper("def make%d(c):\n    def step(t):\n        return %s * c + np.sin(c)"
+                            "\n    return step\n" % (k, self.body_of()))
+            if r.random() < 0.5:
+                lines = ["%s = make%d(%s)(%s)" % (t, k, c, a)]
+            else:
+                f = self.fn_name()
+                lines = ["%s = make%d(%s)" % (f, k, c), "%s = %s(%s)" % (t, f, a)]
+        else:                       # a nested def closing over a local
+            f = self.fn_name()
+            lines = ["def %s(t):" % f, "    return %s + %s * t" % (self.body_of(), c),
+                     "%s = %s(%s)" % (t, f, a)]
+        self.run(lines, [t], "closure")
+
+    def callable_arg_stmt(self):
+        r = self.rng
+        a, b = self._operands()
+        t = self.fresh_name()
+        k = len(self.helpers)
+        self.add_helper("def apply%d(f, t, s):\n    return f(t) * s + f(s)\n" % k)
+        which = r.choice(["np.tanh", "np.sin", "lambda", "helper", "param"])
+        if which == "lambda":
+            fn = "lambda u: %s" % self.body_of("u")
+        elif which == "helper":
+            fn = "unary%d" % k
+            self.add_helper("def unary%d(u):\n    return %s\n" % (k, self.body_of("u")))
+        elif which == "param" and self.callable_param is not None:
+            fn = self.callable_param
+        else:
+            fn = "np.tanh" if which != "np.sin" else "np.sin"
+        self.run(["%s = apply%d(%s, %s, %s)" % (t, k, fn, a, b)], [t], "callable-arg")
+
+    def partial_stmt(self):
+        r = self.rng
+        a, c = self._operands()
+        t = self.fresh_name()
+        f = self.fn_name()
+        form = r.choice(["power", "multiply", "helper"])
+        if form == "power":
+            lines = ["%s = functools.partial(np.power, %s)" % (f, a),
+                     "%s = %s(%s)" % (t, f, r.choice(["2.0", "3.0", "2"]))]
+        elif form == "multiply":
+            lines = ["%s = functools.partial(np.multiply, %s)" % (f, c),
+                     "%s = %s(%s)" % (t, f, a)]
+        else:
+            k = len(self.helpers)
+            self.add_helper("def scaled%d(a, b=2.0):\n    return %s * b\n"
+                            % (k, self.body_of("a")))
+            lines = ["%s = functools.partial(scaled%d, b=%s)" % (f, k, c),
+                     "%s = %s(%s)" % (t, f, a)]
+        self.run(lines, [t], "partial")
+
+    def random_stmt(self):
+        """A seeded draw (the function creates its generator: a plain call and the
+        gradient's forward pass must see the same numbers)."""
+        r = self.rng
+        a = self.pick()
+        shape = np.shape(self.env[a])
+        lines = []
+        if self.rng_seed is None:
+            self.rng_seed = r.randrange(1000)
+            lines.append("rng = np.random.default_rng(%d)" % self.rng_seed)
+            self.used_names.add("rng")
+        draw = r.choice(["rng.normal(size=%r)" % (shape,), "(rng.random(%r) > 0.3) / 0.7"
+                         % (shape,), "rng.uniform(0.5, 1.5, size=%r)" % (shape,)])
+        # the shadow generator replays every draw emitted before this one
+        gen = np.random.default_rng(self.rng_seed)
+        for d in self.draws:
+            eval(d, {"np": np, "rng": gen})
+        value = eval(draw, {"np": np, "rng": gen})
+        t = self.fresh_name()
+        g = dict(self.env)
+        g["__draw__"] = value
+        lines.append("%s = %s * %s" % (t, a, draw))
+        with np.errstate(all="raise"):
+            new = eval("%s * __draw__" % a, {"np": np}, g)
+        self.check_value(new)
+        for line in lines:
+            self.emit(1, line)
+        self.draws.append(draw)
+        self.env[t] = new
+        self.last = t
+        self.features.append("random")
+
+    def layers_stmt(self):
+        """``for W, b in layers: h = np.tanh(h @ W + b)`` over a list of (W, b) tuples."""
+        if self.layers_param is None:
+            raise _Reject("no layers")
+        h = self.pick(lambda v: np.ndim(v) >= 1 and np.shape(v)[-1] == 3)
+        Wn, bn = "Wl", "bl"
+        lines = ["for %s, %s in %s:" % (Wn, bn, self.layers_param),
+                 "    %s = np.tanh(%s @ %s + %s)" % (h, h, Wn, bn)]
+        g = dict(self.helper_ns)
+        g.update({k: copy_value(v) for k, v in self.env.items()})
+        with np.errstate(all="raise"):
+            exec("\n".join(lines), g)
+        self.check_value(g[h])
+        for line in lines:
+            self.emit(1, line)
+        self.env[h] = g[h]
+        self.last = h
+        self.features.append("tuples")
+
+    def einsum_text(self) -> Tuple[str, List[str]]:
+        r = self.rng
+        env = self.env
+        a = self.pick(lambda v: np.ndim(v) >= 1)
+        sa = np.shape(env[a])
+        forms = []
+        if len(sa) == 2:
+            forms += [("'ij->ji', {a}", "{a}, [0, 1], [1, 0]"),
+                      ("'ij->', {a}", "{a}, [0, 1], []"),
+                      ("'ij->j', {a}", "{a}, [0, 1], [1]")]
+        others = [b for b in self.vars(lambda v: np.ndim(v) >= 1)]
+        for b in others:
+            sb = np.shape(env[b])
+            if len(sa) == 2 and sb == (sa[1],):
+                forms.append(("'ij,j->i', {a}, %s" % b, "{a}, [0, 1], %s, [1], [0]" % b))
+            if len(sa) == 1 and len(sb) == 1:
+                forms.append(("'i,j->ij', {a}, %s" % b, "{a}, [0], %s, [1], [0, 1]" % b))
+            if sb == sa:
+                forms.append(("'...i,...i->...', {a}, %s" % b,
+                              "{a}, [Ellipsis, 0], %s, [Ellipsis, 0], [Ellipsis]" % b))
+            if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:
+                forms.append(("'ij,jk->ik', {a}, %s" % b, "{a}, [0, 1], %s, [1, 2], [0, 2]" % b))
+        if not forms:
+            raise _Reject("no einsum")
+        sub, lists = r.choice(forms)
+        text = sub if r.random() < 0.5 else lists
+        return "np.einsum(%s)" % text.replace("{a}", a), ["einsum"]
+
     # -- extended statements ----------------------------------------------------------------
     HELPERS = [
         "def {h}(a, b):\n    c = a * b\n    return np.tanh(c) + a\n",
@@ -365,12 +609,15 @@ class Generator:
 
     def call_helper(self):
         if not self.helpers or self.rng.random() < 0.4:
-            k = len(self.helpers)
+            k = len(self.helpers)       # (helper<k>: k is unique among all helpers)
             src = self.rng.choice(self.HELPERS).replace("{h}", "helper%d" % k)
             self.helpers.append(src)
             exec(src, self.helper_ns)
-        k = self.rng.randrange(len(self.helpers))
-        name, src = "helper%d" % k, self.helpers[k]
+        mine = [h for h in self.helpers if h.startswith("def helper")]
+        if not mine:
+            raise _Reject("no helper")
+        src = self.rng.choice(mine)
+        name = src[len("def "):src.index("(")]
         a, b = self.pick(), self.pick()
         _bshape(np.shape(self.env[a]), np.shape(self.env[b]))
         if "np.sum(a) > 0.0" in src:
@@ -410,11 +657,13 @@ class Generator:
 
     def _snapshot(self):
         return (dict(self.env), list(self.lines), list(self.features), set(self.used_names),
-                self.last, set(self.viewish))
+                self.last, set(self.viewish), list(self.draws), self.rng_seed,
+                list(self.helpers))
 
     def _restore(self, snap):
         self.env, self.lines, self.features, self.used_names, self.last, self.viewish = \
             dict(snap[0]), list(snap[1]), list(snap[2]), set(snap[3]), snap[4], set(snap[5])
+        self.draws, self.rng_seed, self.helpers = list(snap[6]), snap[7], list(snap[8])
 
     def if_block(self):
         c = self.pick()
@@ -549,6 +798,50 @@ class Generator:
             value = np.round(self.nrng.uniform(-1.0, 1.0, size=r.choice([(3,), (3, 2), (3, 3)])), 3)
             self.env[name] = value
             args.append(copy_value(value))
+        opt = self.optional
+        int_params = []
+        if "callable-arg" in opt and r.random() < 0.3:
+            name = "act"
+            params.append(name)
+            self.used_names.add(name)
+            self.callable_param = name
+            self.env[name] = r.choice([np.tanh, np.sin])
+            args.append(self.env[name])
+        if "tuples" in opt and r.random() < 0.4:
+            name = "layers"
+            params.append(name)
+            self.used_names.add(name)
+            self.layers_param = name
+            value = [(np.round(self.nrng.uniform(-0.8, 0.8, size=(3, 3)), 3),
+                      np.round(self.nrng.uniform(-0.5, 0.5, size=(3,)), 3))
+                     for _ in range(r.randint(1, 2))]
+            self.env[name] = value
+            args.append(copy_value(value))
+            if not self.vars(lambda v: np.ndim(v) >= 1 and np.shape(v)[-1] == 3):
+                hn = "x%d" % len(params)
+                params.append(hn)
+                self.used_names.add(hn)
+                self.env[hn] = np.round(self.nrng.uniform(-1.0, 1.0, size=(2, 3)), 3)
+                args.append(copy_value(self.env[hn]))
+        if "int-arg" in opt and r.random() < 0.35:
+            int_params.append(len(params))
+            params.append("it")
+            self.used_names.add("it")
+            self.env["it"] = 3
+            args.append(3)
+        if "arg-write" in opt and r.random() < 0.3:
+            arrays = [p for p in params if isinstance(self.env.get(p), np.ndarray)
+                      and self.env[p].ndim >= 1 and self.env[p].shape[0] >= 2]
+            if arrays:
+                x = r.choice(arrays)
+                line = r.choice(["{x}[0] = np.sin({x}[-1]) * 2.0", "{x}[0] = {x}[0] * 1.5 + 0.25",
+                                 "{x}[1:] = {x}[1:] * {x}[0]"]).replace("{x}", x)
+                g = {k: copy_value(v) for k, v in self.env.items()}
+                g["np"] = np
+                exec(line, g)
+                self.env[x] = g[x]
+                self.emit(1, line)
+                self.features.append("arg-write")
         n = r.randint(2, self.max_statements)
         done = 0
         attempts = 0
@@ -570,11 +863,17 @@ class Generator:
             self.check_value(self.eval(ret))
         except (_Reject, FloatingPointError, ValueError):
             ret = "np.sum(np.tanh(%s))" % last
+        if int_params:      # an int that only enters arithmetic
+            ret = r.choice(["(%s) / (1.0 + it)", "(%s) * (1.0 + 0.1 * it)",
+                            "(%s) + 0.01 * it * np.sum(%s)" % ("%s", last)]) % ret
+            self.features.append("int-arg")
         self.emit(1, "return " + ret)
-        if self.extended and len(params) >= 2 and r.random() < 0.35:
+        packable = [i for i, a in enumerate(args) if not callable(a) and not (
+            isinstance(a, int) and not isinstance(a, bool))]
+        if self.extended and len(packable) >= 2 and r.random() < 0.35:
             # Pack some parameters into a dict or list argument (a model's parameters).
-            k = r.randint(2, len(params))
-            packed = sorted(r.sample(range(len(params)), k))
+            k = r.randint(2, len(packable))
+            packed = sorted(r.sample(packable, k))
             as_dict = r.random() < 0.5
             cname = "params" if as_dict else "weights"
             while cname in self.used_names:
@@ -590,7 +889,8 @@ class Generator:
             args = [container] + [args[i] for i in rest]
             self.lines = unpack + self.lines
             self.features.append("dict-param" if as_dict else "list-param")
-        floats = [i for i, a in enumerate(args)]
+        floats = [i for i, a in enumerate(args) if not callable(a) and not (
+            isinstance(a, int) and not isinstance(a, bool))]
         k = r.randint(1, len(floats))
         wrt = tuple(sorted(r.sample(floats, k)))
         name = "prog%d" % self.seed
@@ -599,16 +899,20 @@ class Generator:
         feats = sorted(set(self.features))
         if self.tricky:
             feats.append("tricky-names")
-        return Program(self.seed, source, name, params, tuple(args), wrt, feats)
+        if "partial" in feats:
+            source = "import functools\n\n" + source
+        return Program(self.seed, source, name, params, tuple(args), wrt, feats,
+                       tuple(params.index("it") for _ in int_params))
 
 
 def generate(seed: int, control_flow: bool = True, tricky: Optional[bool] = None,
-             extended: bool = False) -> Program:
+             extended: bool = False, features=()) -> Program:
     return Generator(seed, control_flow=control_flow, tricky=tricky,
-                     extended=extended).program()
+                     extended=extended, features=features).program()
 
 
 if __name__ == "__main__":
     seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     print(generate(seed, control_flow="--no-control-flow" not in sys.argv,
-                   extended="--extended" in sys.argv))
+                   extended="--extended" in sys.argv,
+                   features=ALL_FEATURES if "--all" in sys.argv else ()))

@@ -703,12 +703,14 @@ def _split_sign(term: gast.expr):
 
 
 def _pure(stmt, env, helpers) -> bool:
+    from s2sgrad.passes.common import draws_random
     if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
         return False
     for node in gast.walk(stmt.value):
         if isinstance(node, gast.Call):
             path = A.dotted(node.func) or ""
-            if path.startswith(("np.random", "numpy.random", "print")):
+            if path.startswith(("np.random", "numpy.random", "print")) or \
+                    draws_random(node, env):
                 return False
             if isinstance(node.func, gast.Name) and node.func.id in helpers:
                 continue

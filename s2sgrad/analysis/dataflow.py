@@ -271,7 +271,7 @@ def check_declared_constants(body: List[gast.stmt], ops: Dict[int, Op], varied: 
         for p, node in binding.items():
             if p in diff or p in op.rule.zero_gradient:
                 continue
-            for n in sorted(A.names_loaded(node) if node.__class__ is not gast.Name
+            for n in sorted(differentiable_loads(node) if node.__class__ is not gast.Name
                             else {node.id}):
                 if n in varied and n not in skip and not _proved_without_gradient(shapes, n):
                     raise info.error(

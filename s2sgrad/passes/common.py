@@ -6,6 +6,7 @@ import operator
 from typing import Dict, List, Optional, Set
 
 import gast
+import numpy as np
 
 from s2sgrad import astutil as A
 
@@ -192,6 +193,25 @@ _IMPURE_NODES = frozenset({gast.Yield, gast.YieldFrom, gast.Await, gast.NamedExp
 
 
 _IMPURE_NUMPY = (".random", ".copyto", ".put", ".place", ".add.at", ".fill")
+
+# The draws of a random generator (rng.normal(...)): each call advances its stream, so
+# none may be dropped, merged or moved, whatever its result's use.
+RANDOM_METHODS = frozenset(
+    n for cls in (np.random.Generator, np.random.RandomState) for n in dir(cls)
+    if not n.startswith("_")) - frozenset(dir(np.ndarray))
+
+
+def draws_random(call, env) -> bool:
+    """Is ``call`` a method of a random generator held in a local or global name
+    (``rng.normal(size=3)``)?"""
+    func = call.func
+    if not (isinstance(func, gast.Attribute) and func.attr in RANDOM_METHODS):
+        return False
+    root = A.root_name(func)
+    if root is None or root in env.local_names:
+        return True
+    obj = env.resolve(root)
+    return isinstance(obj, (np.random.Generator, np.random.RandomState))
 _IMPURE_PREFIXES: Dict[str, tuple] = {}     # NumPy's name -> its functions with effects
 
 

@@ -8,7 +8,7 @@ import gast
 
 from s2sgrad import astutil as A
 from s2sgrad.analysis.dataflow import Environment, classify
-from s2sgrad.passes.common import _SIMPLE_STATEMENTS, _pure_expr, _reads, flatten
+from s2sgrad.passes.common import _SIMPLE_STATEMENTS, _pure_expr, _reads, draws_random, flatten
 
 
 def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",
@@ -87,7 +87,7 @@ def _pure(stmt, env: Environment) -> bool:
         if isinstance(node, gast.Call):
             op = classify(node, env)
             path = A.dotted(node.func) or ""
-            if path.startswith(_IMPURE_PREFIXES):
+            if path.startswith(_IMPURE_PREFIXES) or draws_random(node, env):
                 return False
             if op.kind not in ("rule", "constant"):
                 return False
