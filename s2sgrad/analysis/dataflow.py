@@ -274,6 +274,13 @@ def check_declared_constants(body: List[gast.stmt], ops: Dict[int, Op], varied: 
             for n in sorted(differentiable_loads(node) if node.__class__ is not gast.Name
                             else {node.id}):
                 if n in varied and n not in skip and not _proved_without_gradient(shapes, n):
+                    refusal = op.rule.refusal(p)
+                    if refusal is not None:      # the rule's own word on that parameter
+                        raise info.error(fail_class, "cannot differentiate this call to "
+                                         "'%s': %s" % (op.label, refusal),
+                                         getattr(s, "s2s_origin", s),
+                                         hint="rewrite the call, or register a derivative "
+                                              "with @s2sgrad.adjoint")
                     raise info.error(
                         fail_class, "the derivative rule of '%s' gives its parameter %r no "
                         "gradient, but it receives %r, which depends on the differentiated "

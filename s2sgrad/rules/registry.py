@@ -89,6 +89,18 @@ class Rule:
             self._tree = node
         return self._tree
 
+    def refusal(self, param: str) -> Optional[str]:
+        """The message of the template's ``if <param> ...: raise NotImplementedError(msg)``
+        (the rule refuses values of that parameter itself), else None."""
+        for node in gast.walk(self.tree):
+            if isinstance(node, gast.If) and any(
+                    isinstance(n, gast.Name) and n.id == param for n in gast.walk(node.test)):
+                for sub in node.body:
+                    if isinstance(sub, gast.Raise) and isinstance(sub.exc, gast.Call) \
+                            and sub.exc.args and isinstance(sub.exc.args[0], gast.Constant):
+                        return str(sub.exc.args[0].value)
+        return None
+
     def differentiable_params(self) -> List[str]:
         """Parameters the template assigns a gradient to (computed once per rule:
         activity analysis asks for every call of every generation)."""
@@ -295,8 +307,11 @@ def calling_form(obj, parameters: str) -> None:
 
 def _ufunc_form(uf):
     names = ["x%d" % (i + 1) for i in range(uf.nin)]
-    return ", ".join(names) + ", /, *, out=None, where=True, casting='same_kind', " \
+    form = ", ".join(names) + ", /, *, out=None, where=True, casting='same_kind', " \
         "order='K', dtype=None, subok=True, signature=None"
+    if getattr(uf, "signature", None):          # a generalized ufunc (matmul, vecdot)
+        form += ", axes=None, axis=None, keepdims=False"
+    return form
 
 
 def signature_of(obj):

@@ -518,13 +518,13 @@ def lognorm_pdf(result, x, s, loc=0.0, scale=1.0):
     grad[s] = grad[result] * result * (np.log(y) ** 2 / s ** 3 - 1.0 / s)
 
 
-@elementwise(stats.uniform.logpdf, family="scipy.stats")
+@elementwise(stats.uniform.logpdf, family="scipy.stats", zero_gradient=("x", "loc"))
 def uniform_logpdf(result, x, loc=0.0, scale=1.0):
     # constant in x inside the support; the support's edges are not differentiated
     grad[scale] = -grad[result] * np.isfinite(result) / scale
 
 
-@elementwise(stats.uniform.pdf, family="scipy.stats")
+@elementwise(stats.uniform.pdf, family="scipy.stats", zero_gradient=("x", "loc"))
 def uniform_pdf(result, x, loc=0.0, scale=1.0):
     grad[scale] = -grad[result] * result / scale
 
@@ -546,7 +546,7 @@ def mvn_pdf(result, x, mean=None, cov=1, allow_singular=False):
     grad[cov] = mvn_logpdf_adjoint(grad[result] * result, x, mean, cov, 2)
 
 
-@vjp(stats.multivariate_normal.entropy, family="scipy.stats")
+@vjp(stats.multivariate_normal.entropy, family="scipy.stats", zero_gradient=("mean",))
 def mvn_entropy(result, mean=None, cov=1, allow_singular=False):
     # half the log-determinant of 2 pi e cov: the mean does not enter
     grad[cov] = mvn_entropy_adjoint(grad[result], mean, cov)
