@@ -149,9 +149,24 @@ def loop_directional(x):
     return np.sum(LOOP_GRAD(x) * W4)
 
 
+def rows_appended(x):
+    ys = []
+    for i in range(4):
+        ys.append(np.sin(x[i] * x[(i + 1) % 4]))
+    return np.sum(np.array(ys) ** 2)
+
+
+ROWS_GRAD = grad(rows_appended)
+
+
+def rows_directional(x):
+    return np.sum(ROWS_GRAD(x) * W4)
+
+
 @pytest.mark.parametrize("f,directional", [(scatter, scatter_directional),
-                                           (loop_vector, loop_directional)],
-                         ids=["add_at", "loop"])
+                                           (loop_vector, loop_directional),
+                                           (rows_appended, rows_directional)],
+                         ids=["add_at", "loop", "appended_rows"])
 def test_reverse_over_reverse_of_arrays(f, directional):
     x = np.array([0.3, -0.5, 0.7, 0.9])
     rr = grad(directional)(x)
