@@ -708,6 +708,7 @@ def _is_scipy_distribution(obj) -> bool:
     return any(c.__name__ == "rv_generic" and c.__module__.startswith("scipy.stats")
                for c in type(obj).__mro__)
 
+
 def _einsum_sublist(node) -> Optional[list]:
     """The items of a literal einsum index list ([0, 1], (0, Ellipsis), [..., 2]), or None."""
     if not isinstance(node, (gast.List, gast.Tuple)):
