@@ -801,7 +801,7 @@ class Generator:
         opt = self.optional
         int_params = []
         if "callable-arg" in opt and r.random() < 0.3:
-            name = "act"
+            name = "act" if "act" not in self.used_names else "act_fn"
             params.append(name)
             self.used_names.add(name)
             self.callable_param = name

@@ -180,7 +180,11 @@ def check_program(prog: progen.Program, use_autograd: bool = True, check_disk: b
             call = list(prog.fresh_args())
             for k in prog.int_params:
                 call[k] = n
-            got = g(*[progen.copy_value(a) for a in call])
+            try:
+                got = g(*[progen.copy_value(a) for a in call])
+            except Exception as exc:  # noqa: BLE001 - any crash is a bug
+                fail("call %d (int argument %d) crashed: %s: %s"
+                     % (n + 1, n, type(exc).__name__, exc))
             for gi, i in zip(got, prog.wrt):
                 nums = fd_grad(f, call, i)
                 scale = max(1.0, abs(float(f(*[progen.copy_value(a) for a in call]))))
@@ -249,15 +253,22 @@ def run_soak(base, n, features, report=None):
     first line of the message), not only the first."""
     failures = []
     for seed in range(base, base + n):
-        prog = None
         try:
             prog = progen.generate(seed, control_flow=seed % 3 != 0, extended=seed % 2 == 1,
                                    features=features)
-            check_program(prog, use_autograd=seed % 4 == 0)
-        except pytest.fail.Exception as exc:
-            failures.append((seed, prog.features if prog else [], str(exc)))
         except Exception as exc:  # noqa: BLE001 - the generator itself failed
             failures.append((seed, [], "generator: %s: %s" % (type(exc).__name__, exc)))
+            continue
+        try:
+            check_program(prog, use_autograd=seed % 4 == 0)
+        except pytest.fail.Exception as exc:
+            failures.append((seed, prog.features, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a crash outside the checked calls
+            failures.append((seed, prog.features, "crashed: %s: %s\n\n%s"
+                             % (type(exc).__name__, exc, prog)))
+        if report is not None and failures and failures[-1][0] == seed:
+            with open(report, "a") as fh:          # (as found: a long run shows them early)
+                fh.write("# failed: seed %d [%s]\n" % (seed, ", ".join(failures[-1][1])))
         if report is not None and (seed - base) % 500 == 499:
             with open(report, "a") as fh:
                 fh.write("# %d programs, %d failures\n" % (seed - base + 1, len(failures)))
