@@ -102,8 +102,9 @@ def test_integers_in_such_parameters_are_proved_constant_by_the_probe(monkeypatc
     x = np.array([2.5, -1.0, 0.5, 3.0])
     check_grad(shift_by_own_entry, (x,))
     # without the probe's proof (an integer was seen there) the call is refused
-    import s2sgrad.analysis
-    monkeypatch.setattr(s2sgrad.analysis, "_proved_without_gradient", lambda shapes, n: False)
+    import s2sgrad.analysis.dataflow
+    monkeypatch.setattr(s2sgrad.analysis.dataflow, "_proved_without_gradient",
+                        lambda shapes, n: False)
     with pytest.raises(S2SGradError, match="'shift' no gradient"):
         grad(shift_by_own_entry)(np.append(x, 1.5))      # (a new signature)
 
