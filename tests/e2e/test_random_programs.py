@@ -366,6 +366,17 @@ REGRESSIONS = [
     h = act / (1.5 + b * b)
     return np.mean(h * act)
 """, (np.array([0.2, -0.4, 1.1]), np.array([[0.3], [-0.8]])), (0, 1)),
+    # seed 2002435 (soak, constructs): the gradient of a one-operand einsum is an einsum
+    # of the upstream gradient, a view of it (here of a read-only broadcast): written into
+    # in place, 'assignment destination is read-only'.
+    (2002435, """def prog2002435(x1, x2):
+    s = np.dot(x1, x2)
+    loss = np.zeros(x1.shape)
+    for r0 in range(2):
+        loss[r0] = np.sin(x1[r0]) * x2
+    a = np.einsum('ij->ji', loss)
+    return np.sum(a) + np.sum(s * s)
+""", (np.array([[0.5, -0.3, 0.8], [1.2, 0.1, -0.6]]), np.array([0.4, -0.9, 0.7])), (0, 1)),
 ]
 
 
