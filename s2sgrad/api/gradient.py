@@ -369,6 +369,9 @@ def _generate(fn, wrt, mode, args, tuple_output, static_args=None):
     # the AD modules); transforms also registers the rules for calls to s2sgrad functions.
     from s2sgrad.ad.pipeline import generate_gradient
     from s2sgrad.api import transforms  # noqa: F401
+    from s2sgrad.front import desugar
+    if grad not in desugar.TRANSFORM_MAKERS:     # grad(f)(x) inside a differentiated function
+        desugar.TRANSFORM_MAKERS.extend([grad, value_and_grad])
     return generate_gradient(fn, wrt, mode, args, tuple_output, static_args)
 
 

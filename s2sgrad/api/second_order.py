@@ -6,6 +6,7 @@ from typing import Callable, Optional
 
 from s2sgrad.api.gradient import grad
 from s2sgrad.api.transforms import JacobianFunction, TangentFunction, _Derived
+from s2sgrad.front import desugar
 
 
 class HVPFunction(_Derived):
@@ -52,3 +53,6 @@ def hessian(f: Optional[Callable] = None, *, wrt=0):
     if f is None:
         return lambda fn: HessianFunction(fn, wrt)
     return HessianFunction(f, wrt)
+
+
+desugar.TRANSFORM_MAKERS.extend([hvp, hessian])     # called inside a differentiated function

@@ -31,6 +31,7 @@ from s2sgrad.ad.vjp import generate_vjp  # noqa: F401
 from s2sgrad.api import signature as api
 from s2sgrad.api.nesting import cached, concrete, is_transform, registered  # noqa: F401
 from s2sgrad.errors import S2SGradError
+from s2sgrad.front import desugar
 from s2sgrad.rules import runtime_rules  # noqa: F401  (rules for what generated code calls)
 from s2sgrad.rules.registry import Rule, _register
 from s2sgrad.rules.tangents import tangent_rule
@@ -428,3 +429,9 @@ def _register_transform_rule(obj) -> None:
     _register((obj,), rule, family="custom")
     tangent_rule(obj)(namespace["%s_tangent" % label])
     _TRANSFORM_RULES[id(obj)] = (obj, rule)
+
+
+# grad(f)(x), jvp(f)(x, t) called inside a differentiated function (front.desugar.
+# bind_transforms builds the object at generation time; its rule is registered here)
+desugar.TRANSFORM_MAKERS.extend([jvp, vjp, jacobian])
+desugar.TRANSFORM_RULE_HOOKS.append(_register_transform_rule)

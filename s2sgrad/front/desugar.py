@@ -705,7 +705,11 @@ def lower_dict_methods(body: List[gast.stmt], dicts) -> List[gast.stmt]:
 # grad(f)(x) inside the differentiated function
 
 
-_TRANSFORMS = ("grad", "value_and_grad", "jvp", "vjp", "jacobian", "hessian", "hvp")
+# The API registers here its transforms (grad, value_and_grad, jvp, ...) and the function
+# that registers the derivative rule of an object one of them made: this layer below
+# the API cannot import it.
+TRANSFORM_MAKERS: List = []
+TRANSFORM_RULE_HOOKS: List = []
 _BUILT: dict = {}       # (transform, function, options) -> (object, transform, args)
 
 
@@ -731,8 +735,7 @@ def bind_transforms(body: List[gast.stmt], resolve, local_names, names: A.NameAl
     the transform is built now, from the function and options the source names, and
     called under a generated global name (``extra``), as a global s2sgrad function is
     (the compiler differentiates through its generated code)."""
-    import s2sgrad
-    transforms = {id(getattr(s2sgrad, t)) for t in _TRANSFORMS}
+    transforms = {id(t) for t in TRANSFORM_MAKERS}
 
     def build(call):
         if not isinstance(call, gast.Call) or id(_static_object(
@@ -754,10 +757,10 @@ def bind_transforms(body: List[gast.stmt], resolve, local_names, names: A.NameAl
                 a is not b for a, b in zip(found[2], args)):
             # one object per (transform, function, options): its derivative rule is
             # registered once (transforms.register_called_transforms)
-            from s2sgrad.api.transforms import _register_transform_rule
             found = (transform(*args, **kwargs), transform, args)
             _BUILT[key] = found
-            _register_transform_rule(found[0])
+            for hook in TRANSFORM_RULE_HOOKS:
+                hook(found[0])
         obj = found[0]
         for name, held in extra.items():
             if held is obj:

@@ -2446,17 +2446,3 @@ def sliding_window_adjoint(g, x, window_shape, axis=None):
         target = tuple(slice(s, s + n) for s, n in zip(start, span))
         out[target] += g[(Ellipsis,) + offset]
     return out
-
-
-__all__ += ["branch_not_compiled"]
-
-
-def branch_not_compiled(kind, message, function=None, filename=None, lineno=None,
-                        source_line=None, hint=None):
-    """A branch the first call did not take, and that could not be differentiated,
-    runs: raise what Python (``NameError``) or the compiler would have raised."""
-    if kind == "NameError":
-        raise NameError(message)
-    from s2sgrad import errors
-    raise getattr(errors, kind)(message, function=function, filename=filename, lineno=lineno,
-                                source_line=source_line, hint=hint)

@@ -839,12 +839,15 @@ class ReverseBuilder:
         undefined = [n for n in sorted(A.names_loaded(module))
                      if n not in known and self.env.resolve(n) is _MISSING]
         if undefined:
-            args = [A.const("NameError"), A.const("name %r is not defined" % undefined[0])]
+            exc = A.call("NameError", [A.const("name %r is not defined" % undefined[0])])
         else:
-            args = [A.const(type(error).__name__), A.const(error.message)] + [
-                A.const(getattr(error, f)) for f in ("function", "filename", "lineno",
-                                                     "source_line", "hint")]
-        guard = gast.Expr(value=A.call(A.load(self.b.helper("branch_not_compiled")), args))
+            cls = self.names.fresh(type(error).__name__)
+            self.b.extra[cls] = type(error)
+            exc = A.call(A.load(cls), [A.const(error.message)], [
+                (f, A.const(getattr(error, f))) for f in ("function", "filename", "lineno",
+                                                          "source_line", "hint")])
+        # (raised when the branch runs: the error Python or s2sgrad would have raised)
+        guard = gast.Raise(exc=exc, cause=None)
         guard.s2s_comment = "this branch did not run at the first call: %s" % (
             "it names %s, which is not defined" % undefined[0] if undefined
             else "it cannot be differentiated")
