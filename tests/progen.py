@@ -326,7 +326,7 @@ class Generator:
 
     def assign(self, indent: int, reassign_ok=True, keep_shape=False):
         text, value, feats = self.expression()
-        if "shape" in feats or "index" in feats:
+        if "shape" in feats or "index" in feats or "einsum" in feats:
             self.viewish.update(n for n in self.vars() if n in _identifiers(text))
             self.viewish.add("__pending__")
         targets = self.vars()
@@ -688,7 +688,7 @@ class Generator:
             for _ in range(n - 1):
                 self.assign(2, reassign_ok=False)
             text, value, feats = self.expression(want_shape=shape)
-            if "shape" in feats or "index" in feats:
+            if "shape" in feats or "index" in feats or "einsum" in feats:
                 self.viewish.add(target)
                 self.viewish.update(n for n in self.vars() if n in _identifiers(text))
             self.emit(2, "%s = %s" % (target, text))

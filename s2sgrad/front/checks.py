@@ -121,6 +121,8 @@ def _aliased_name(expr) -> Optional[str]:
         if not isinstance(f, gast.Attribute):
             return None
         module = isinstance(f.value, gast.Name) and f.value.id in ("np", "numpy")
+        if module and f.attr == "einsum" and len(expr.args) == 2:
+            return _aliased_name(expr.args[1])        # np.einsum('ij->ji', b): a view
         if module and f.attr in _VIEW_FUNCTIONS and expr.args:
             return _aliased_name(expr.args[0])        # np.reshape(b, ...)
         if not module and f.attr in _VIEW_METHODS:

@@ -121,3 +121,15 @@ def test_subscripts_in_a_variable_still_work():
         return np.sum(np.einsum(s, a, b) ** 2)
 
     check_grad(f, (rand(2, 3), rand(3, 4)), wrt=(0, 1))
+
+
+def test_in_place_update_of_an_array_a_one_operand_einsum_views_is_refused():
+    # np.einsum('ij->ji', x) is a view of x: x *= ... changes it too (soak seed 2005666:
+    # the gradient was silently wrong)
+    def f(x0):
+        h = np.einsum('ij->ji', x0)
+        x0 *= -x0
+        return np.sum(h ** 3)
+
+    with pytest.raises(s2sgrad.S2SGradError, match="may share its memory"):
+        s2sgrad.grad(f)(rand(2, 3))
