@@ -56,7 +56,7 @@ run_row() {
 'numpy', numpy.__version__, 'gast', gast.__version__, 'astor', astor.__version__)"
     # A private disk cache per row: entries are per Python version anyway.
     cd "$ROOT" && S2SGRAD_CACHE_DIR="$venv/s2sgrad-cache" PYTHONPATH="$ROOT" \
-      PYTHONDONTWRITEBYTECODE=1 timeout 900 "$venv/bin/python" -m pytest -q -p no:cacheprovider \
+      PYTHONDONTWRITEBYTECODE=1 timeout 1800 "$venv/bin/python" -m pytest -q -p no:cacheprovider \
       -o "filterwarnings=error::DeprecationWarning:s2sgrad" tests
   } >"$log" 2>&1
 }
