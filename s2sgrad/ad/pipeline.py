@@ -31,6 +31,7 @@ from s2sgrad.front.lower import PrimalTrace, build_primal_trace
 from s2sgrad.front.parse import ParsedFunction, parse_function
 from s2sgrad.passes.comments import refresh_comments, trace_definitions
 from s2sgrad.passes.optimize import ShapeOracle, eliminate_dead_forward, optimize_function
+from s2sgrad.objects import AttrKey, is_object
 
 
 @dataclass
@@ -121,8 +122,8 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
     probe = compile_function(source, fn.name, parsed.globals, parsed.closure,
                              dict(trace.extra_globals, **{rec: shapes.record}),
                              "<s2sgrad-probe %s>" % trace.info.function_name)
-    out = probe(*[copy.deepcopy(a) if isinstance(a, (numpy.ndarray, list, dict, tuple)) else a
-                  for a in args])     # the probe must not write into the caller's arrays
+    # the probe must not write into the caller's arrays, containers or objects
+    out = probe(*[_private_copy(a) for a in args])
     shapes.record(trace.output, out)
     # A branch (or loop body) the probe did not run may give a name it shares with the
     # branch that ran another shape: such names stay unspecialized.
@@ -138,6 +139,17 @@ def probe_shapes(parsed: ParsedFunction, trace: PrimalTrace, args: Sequence[Any]
                 if key in shapes.info:
                     shapes.info[key] = None
     return shapes, out
+
+
+def _private_copy(a):
+    if isinstance(a, (numpy.ndarray, list, dict, tuple)):
+        return copy.deepcopy(a)
+    if is_object(a):
+        try:
+            return copy.deepcopy(a)
+        except Exception:       # (an object holding a lock, a file: not copyable)
+            return a
+    return a
 
 
 def _with_extra(globals_, trace):
@@ -192,11 +204,14 @@ def front_end(fn, wrt: Sequence[int], example_args: Optional[Sequence[Any]] = No
     """parse -> grad_of markers -> primal trace -> environment, bindings -> probe."""
     parsed = rewrite_grad_of(parse_function(fn))
     params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
-    wrt_names = [params[i] for i in wrt]
+    # wrt="self.params": (parameter, attribute names), an alias the trace defines
+    wrt_names = [params[i] if not isinstance(i, tuple) else (params[i[0]], i[1]) for i in wrt]
     # (a new parse: the trace is lowered in it, and FrontEnd.parsed keeps only the
     # function, its globals and closure for the later stages)
     trace = build_primal_trace(parsed, wrt_names, example_args=example_args, fresh=True,
                                static_args=static_args)
+    wrt_names = [trace.wrt_aliases.get(w, w) if isinstance(w, tuple) else w
+                 for w in wrt_names]
     env = Environment(_with_extra(parsed.globals, trace), parsed.closure, trace.local_names)
     bindings, extra = choose_bindings(parsed, trace)
     extra.update(trace.extra_globals)       # globals of inlined functions from other modules
@@ -489,7 +504,8 @@ def final_gradient(rb: ReverseBuilder, p: str, backward: List[gast.stmt]) -> gas
         if dtype != "float64":
             fn = "asarray" if p in rb.private else "array"
             return A.call(rb.np(fn), [g], [("dtype", rb.np(dtype))])
-        if p not in rb.private:
+        if p not in rb.private or tuple(vi.shape) == ():
+            # (a 0-d array argument: a reduction's result is a NumPy scalar)
             return A.call(rb.np("array"), [g])
     elif p in rb.zero_d and vi.dtype in (float, int):
         return A.call(A.load("float"), [g])     # a Python float argument gets a float
@@ -513,6 +529,12 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
         if (id(stmt), name) in first_definitions:
             continue
         tgt = stmt.targets[0]
+        if isinstance(tgt, gast.Subscript) and \
+                getattr(tgt.slice, "value", None).__class__ is AttrKey:
+            # obj.name = v: the backward pass reads attributes only through the names
+            # the trace read them into, and the object keeps what the forward pass
+            # wrote, as after a call of the function itself
+            continue
         loop = loop_locals.get((id(stmt), name))
         node = getattr(loop, "s2s_backward_loop", None)
         if node is not None:

@@ -144,7 +144,10 @@ def classify(expr: gast.expr, env: Environment) -> Op:
         obj = env.resolve(path) if path else _MISSING
         label = path or "call"
         if obj is _MISSING:
-            return Op("unknown", args=list(expr.args), keywords=keywords, label=label)
+            # a local callable (an object, a function value) depends on what built it
+            callee = [func] if A.root_name(func) in env.local_names else []
+            return Op("unknown", args=callee + list(expr.args), keywords=keywords,
+                      label=label)
         rule = lookup(obj)
         if rule is NONDIFFERENTIABLE:
             return Op("constant", label=label, obj=obj)
@@ -203,6 +206,10 @@ def varied_and_active(body: List[gast.stmt], wrt: Sequence[str], output: str,
                       else differentiable_loads(s.value))
               - getattr(s, "s2s_no_gradient_to", frozenset())     # see ad/shift_invariance.py
               for s in stmts}
+    # obj.cache = v where the function never reads an attribute of that name back:
+    # an effect for the caller to see, no gradient path (objects.py)
+    read_back = _attributes_read(body)
+    stmts = [s for s in stmts if not _write_only_attribute(s, read_back)]
     varied = set(wrt)
     changed = True
     while changed:
@@ -291,3 +298,18 @@ def check_declared_constants(body: List[gast.stmt], ops: Dict[int, Op], varied: 
                              "wrap the value in s2sgrad.stop_gradient(...) if no gradient "
                              "should flow through it, or register a derivative with "
                              "@s2sgrad.adjoint")
+
+
+def _attributes_read(body) -> Set[str]:
+    from s2sgrad.objects import AttrKey
+    return {n.slice.value for n in A.nodes(gast.Module(body=body, type_ignores=[]))
+            if n.__class__ is gast.Subscript and isinstance(n.ctx, gast.Load)
+            and getattr(n.slice, "value", None).__class__ is AttrKey}
+
+
+def _write_only_attribute(stmt, read_back: Set[str]) -> bool:
+    from s2sgrad.objects import AttrKey
+    tgt = stmt.targets[0]
+    return tgt.__class__ is gast.Subscript and \
+        getattr(tgt.slice, "value", None).__class__ is AttrKey and \
+        tgt.slice.value not in read_back

@@ -12,6 +12,8 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
+from s2sgrad.objects import is_object
+
 UNKNOWN = None
 
 
@@ -46,7 +48,9 @@ class ShapeEnv:
         self.info: Dict[str, Optional[ValueInfo]] = {}
 
     def record(self, name: str, value) -> None:
-        if isinstance(value, (list, tuple, dict)):
+        if is_object(value):
+            self.__dict__.setdefault("objects", {})[name] = type(value)
+        if isinstance(value, (list, tuple, dict)) or is_object(value):
             # containers: their gradients are containers too (added item by item)
             self.__dict__.setdefault("containers", set()).add(name)
         if isinstance(value, _INERT):
@@ -65,6 +69,10 @@ class ShapeEnv:
         """Did the name hold only strings, None, slices (never a number or array)?"""
         return self.__dict__.get("inert", {}).get(name, False) and \
             self.info.get(name) is None
+
+    def object_class(self, name: str):
+        """The class of the object ``name`` held (objects.py), else None."""
+        return self.__dict__.get("objects", {}).get(name)
 
     def is_container(self, name: str) -> bool:
         return name in self.__dict__.get("containers", ())

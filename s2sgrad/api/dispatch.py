@@ -106,8 +106,10 @@ def _guard(name: str, key: Any, names: _Names, key_of: Callable,
             # a callable argument (api.Callable_): this very object
             return ["%s is %s" % (name, names.const(value))]
         if t in (list, dict, tuple, functools.partial, types.MethodType,
-                 types.BuiltinMethodType, types.FunctionType):
-            # a container: its structure and leaves (api._key_of)
+                 types.BuiltinMethodType, types.FunctionType) or (
+                type(value) is tuple and t not in value_keyed):
+            # a container: its structure and leaves; an object: its class and its
+            # attributes' structure (api._key_of, objects.signature_of)
             return ["%s(%s) == %s" % (names.fixed("key_of", key_of), name, names.const(key))]
         if t in _BY_IDENTITY:
             return ["%s is %s" % (name, names.const(value))]

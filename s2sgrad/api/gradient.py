@@ -15,7 +15,8 @@ from s2sgrad.api.nesting import cached, concrete, registered
 from s2sgrad.api.signature import (_MAX_VALUE_VARIANTS, _TYPE_KEYED, _VALUE_KEYED, Wrt,
                                    _check_differentiable, _key_of, _located, _loose_signature,
                                    _ndarray, _reduced, _resolve_wrt, _signature, _with_values,
-                                   arity)
+                                   arity, _holds_object, _shifted)
+from s2sgrad.objects import is_object
 from s2sgrad.back import cache
 from s2sgrad.callables import is_static_value
 from s2sgrad.errors import SourceUnavailableError, WrtError
@@ -65,6 +66,17 @@ class GradientFunction(functools.partial):
         if not callable(fn):
             raise TypeError("s2sgrad.%s expects a function, got %r" % (mode, fn))
         self.__wrapped__ = fn
+        self._made_from = (fn, wrt)
+        self._static_spec = static
+        self._bound = None
+        if inspect.ismethod(fn) and inspect.isfunction(fn.__func__):
+            # a bound method (model.loss): its function, called with the object first;
+            # wrt indices count the arguments the caller passes, 'self.params' names
+            # an attribute of the object
+            self._bound = (fn.__self__,)
+            fn = fn.__func__
+            wrt = _shifted(wrt)
+            static = _shifted(static)
         self._fn = fn
         self._mode = mode
         self._wrt, self._tuple = _resolve_wrt(fn, wrt)
@@ -88,11 +100,11 @@ class GradientFunction(functools.partial):
             self._sig = None
         self._dispatch = self._call             # a generated dispatcher after a 2nd call
         self._dispatched: tuple = ()            # the keys the dispatcher checks
-        self._dispatchable = dispatch.dispatchable(self._sig)
+        self._dispatchable = dispatch.dispatchable(self._sig) and self._bound is None
         # updated=(): never copy the wrapped object's __dict__ (an s2sgrad function's
         # own state when this is grad of grad)
         functools.update_wrapper(self, fn, updated=())
-        self.__wrapped__ = fn
+        self.__wrapped__ = self._made_from[0]
 
     _s2sgrad_function = True       # (nesting.is_transform)
 
@@ -113,6 +125,8 @@ class GradientFunction(functools.partial):
 
     def _call(self, *args, **kwargs):
         """The general path: bind, build the signature key, look it up, generate."""
+        if self._bound is not None:
+            args = self._bound + args
         if kwargs or len(args) != self._nparams:
             args = self._bind(args, kwargs)
         # _signature(args), inlined; floats only (the common scalar case): their types
@@ -136,11 +150,12 @@ class GradientFunction(functools.partial):
     def __reduce__(self):
         """Copies and pickles are new grad objects of the same function (their code
         is generated again, or found in the cache)."""
-        return (GradientFunction, (self._fn, self._wrt if self._tuple else self._wrt[0],
-                                   self._mode, tuple(sorted(self._static))))
+        return (GradientFunction, self._made_from + (self._mode, self._static_spec))
 
     def _key(self, args) -> tuple:
         """The key the code for ``args`` is kept under (what ``_call`` computes)."""
+        if self._bound is not None:
+            args = self._bound + tuple(args)
         key = _signature(args)
         if self._static:
             key = _with_values(key, args, self._static)
@@ -237,7 +252,11 @@ class GradientFunction(functools.partial):
                 tuple(sorted(self._static)))
         dynamic = cache.recall(self._fn, memo)
         gen_key = full if dynamic is None else _reduced(full, dynamic)
-        if loose != gen_key and not _FORCE_GENERIC:   # some argument keyed by its value
+        if loose != gen_key and not _FORCE_GENERIC and not any(
+                is_object(a) or isinstance(a, (list, tuple, dict)) and _holds_object(a)
+                for a in args):
+            # some argument is keyed by its value (objects are not: their methods are
+            # resolved on the first call's object, which the generic version has not)
             seen = self._variants.setdefault(loose, set())
             if gen_key not in seen and len(seen) >= _MAX_VALUE_VARIANTS:
                 gen = self._generic(args)

@@ -13,6 +13,7 @@ import numpy as np
 from s2sgrad.api.nesting import is_transform
 from s2sgrad.callables import STATIC_TYPES
 from s2sgrad.errors import WrtError
+from s2sgrad.objects import is_object, signature_of
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 
@@ -77,6 +78,9 @@ def _key_of(a, values=True):
         except TypeError:
             return t
         return (t, a)
+    if t not in _TYPE_KEYED and is_object(a):
+        # an object: its class and its attributes' structure (see objects.py)
+        return signature_of(a, _key_of, values)
     return t
 
 
@@ -166,6 +170,14 @@ def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
         if isinstance(item, bool) or not isinstance(item, (int, str)):
             raise WrtError("wrt entries must be ints or parameter names; got %r" % (item,),
                            **_located(fn), hint="for example wrt=(0, 'b')")
+        path = ()
+        if isinstance(item, str) and "." in item:
+            # an attribute path: wrt="self.params" (see objects.py)
+            item, *attrs = item.split(".")
+            path = tuple(attrs)
+            if not all(a.isidentifier() for a in path):
+                raise WrtError("wrt=%r is not an attribute path" % (".".join((item,) + path),),
+                               **_located(fn), hint="for example wrt='self.params'")
         if isinstance(item, str):
             if item not in positional:
                 raise WrtError("%r is not a parameter of %s; its parameters are %s"
@@ -181,11 +193,28 @@ def _resolve_wrt(fn: Callable, wrt: Wrt) -> Tuple[Tuple[int, ...], bool]:
                                % (idx, name, len(positional), "positional " if plain else ""),
                                **_located(fn),
                                hint="use an index from 0 to %d" % (len(positional) - 1))
-        if idx in out:
-            raise WrtError("parameter %r is listed twice in wrt" % positional[idx],
-                           **_located(fn), hint="list each parameter once")
-        out.append(idx)
+        entry = (idx, path) if path else idx
+        if entry in out:
+            raise WrtError("parameter %r is listed twice in wrt" % ".".join(
+                (positional[idx],) + path), **_located(fn), hint="list each parameter once")
+        out.append(entry)
     return tuple(out), not single
+
+
+def _holds_object(a, depth=0) -> bool:
+    items = a.values() if isinstance(a, dict) else a
+    return depth < 3 and any(is_object(v) or isinstance(v, (list, tuple, dict))
+                             and _holds_object(v, depth + 1) for v in items)
+
+
+def _shifted(wrt):
+    """wrt of a bound method's caller (0 is its first argument after self) as wrt of
+    its function."""
+    if isinstance(wrt, int) and not isinstance(wrt, bool):
+        return wrt + 1
+    if isinstance(wrt, (tuple, list)):
+        return type(wrt)(_shifted(w) if isinstance(w, int) else w for w in wrt)
+    return wrt
 
 
 def _float_leaves(a) -> bool:
@@ -194,6 +223,8 @@ def _float_leaves(a) -> bool:
     if not len(items):
         return False
     for v in items:
+        if is_object(v):
+            continue            # its attributes' gradients (objects.py)
         if isinstance(v, (list, tuple, dict)):
             if not _float_leaves(v):
                 return False
@@ -212,8 +243,20 @@ def _check_differentiable(fn, wrt, args):
     name = getattr(fn, "__name__", "function")
     params = list(inspect.signature(fn).parameters)
     for i in wrt:
+        path = ()
+        if isinstance(i, tuple):
+            i, path = i
         a = args[i]
         pname = params[i] if i < len(params) else str(i)
+        for attr in path:
+            if not is_object(a) or not hasattr(a, attr):
+                raise WrtError("wrt=%r: %s has no attribute %r" % (
+                    ".".join((pname,) + path), type(a).__name__, attr), **_located(fn),
+                    hint="name an attribute the object holds, e.g. wrt='self.params'")
+            a = getattr(a, attr)
+            pname = pname + "." + attr
+        if is_object(a):
+            continue        # its gradient holds its attributes' (see objects.py)
         if (isinstance(a, (complex, np.complexfloating)) or (
                 isinstance(a, np.ndarray) and a.dtype.kind == "c")) and _is_transform(fn):
             raise WrtError("argument %r of %s is complex: second derivatives (hessian, hvp, "

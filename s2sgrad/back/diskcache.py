@@ -380,6 +380,19 @@ def _describe_options(options: Hashable) -> str:
     return one(options)
 
 
+def _classes_in(options) -> List[type]:
+    found: Dict[type, None] = {}
+
+    def walk(v):
+        if isinstance(v, tuple):
+            for x in v:
+                walk(x)
+        elif isinstance(v, type) and v.__module__ != "builtins" and _is_library(v) is None:
+            found[v] = None
+    walk(options)
+    return list(found)
+
+
 def key_material(fn: Callable, options: Hashable) -> str:
     """Everything the generated code depends on, as text (raises Uncacheable)."""
     fn = _unwrap(fn)
@@ -390,7 +403,21 @@ def key_material(fn: Callable, options: Hashable) -> str:
            "numpy %s" % numpy.__version__,
            "s2sgrad %s" % compiler_fingerprint(),
            "options %s" % _describe_options(options)]
-    _function_fingerprint(fn, out, {id(fn): None})
+    seen = {id(fn): None}
+    _function_fingerprint(fn, out, seen)
+    # the classes of the objects the signature names: their methods are inlined
+    for cls in _classes_in(options):
+        out.append("class %s.%s" % (cls.__module__, cls.__qualname__))
+        for base in cls.__mro__:
+            if _is_library(base) is not None or base.__module__ == "builtins":
+                continue
+            for name in sorted(vars(base)):
+                member = vars(base)[name]
+                if isinstance(member, (staticmethod, classmethod)):
+                    member = member.__func__
+                if isinstance(member, types.FunctionType) and id(member) not in seen:
+                    seen[id(member)] = None
+                    _function_fingerprint(member, out, seen)
     rules = _user_rules()
     if rules:
         out.append("rules\n" + rules)

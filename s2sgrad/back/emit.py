@@ -22,6 +22,8 @@ import astor.op_util as _astor_ops
 import gast
 from astor.string_repr import pretty_string as _astor_pretty_string
 
+from s2sgrad.objects import AttrKey
+
 
 class Comment(gast.stmt):
     """A full-line comment in generated code."""
@@ -61,6 +63,10 @@ for _name in dir(gast):
 def _to_ast(node):
     """``gast.gast_to_ast(node)`` (without source positions, which printing ignores)."""
     cls = node.__class__
+    if cls is gast.Subscript and getattr(node.slice, "value", None).__class__ is AttrKey:
+        # an object's attribute (objects.py)
+        return ast.Attribute(value=_to_ast(node.value), attr=str(node.slice.value),
+                             ctx=_to_ast(node.ctx))
     twin = _SAME_FIELDS.get(cls)
     if twin is not None:
         fields = cls._fields
@@ -207,6 +213,11 @@ class _Printer:
             self.end(start)
         elif kind == "Subscript":
             self.expr(node.value, _HIGHEST)
+            key = getattr(node.slice, "value", None)
+            if key.__class__ is AttrKey:         # an object's attribute (objects.py)
+                out.append(".")
+                out.append(str(key))
+                return
             out.append("[")
             self.expr(node.slice, _P.Subscript)
             out.append("]")

@@ -76,15 +76,9 @@ def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
                                      hint="take the item out, write into it, and put it back "
                                           "as a new value: w = %s.copy(); w[...] = v; "
                                           "%s = w" % (_source_of(t.value), _source_of(t.value)))
-                if base is not t and not isinstance(base, gast.Name):
-                    # y.flat[i] = v, y.T[0] = v, f(y)[0] = v: a write into a view
-                    raise info.error(UnsupportedSyntaxError,
-                                     "writing into '%s' (a view or attribute of an array) "
-                                     "cannot be differentiated" % A.dotted(base)
-                                     if A.dotted(base) else "writing into the result of an "
-                                     "expression cannot be differentiated", node,
-                                     hint="index the array itself: y[i] = v (for y.flat[k], "
-                                          "y[np.unravel_index(k, y.shape)] = v)")
+            # (self.cache[k] = v may write into an object's attribute: decided once the
+            # objects are known, by check_item_writes)
+            check_item_writes(node, info, attributes=False)
         if isinstance(node, rejected) and id(node) not in unpacked:
             for cls, (what, hint) in _REJECTED.items():
                 if isinstance(node, cls):
@@ -99,6 +93,27 @@ def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
                                  hint="write the computation directly in the function")
     check_inplace_aliasing(fn, info)
     check_writes_through_views(fn, info)
+
+
+def check_item_writes(node, info, attributes: bool = True) -> None:
+    """y.flat[i] = v, y.T[0] = v, f(y)[0] = v: a write into a view is an error (an
+    attribute of an object is an item once the objects are known: objects.py)."""
+    for t in (node.targets if isinstance(node, gast.Assign) else [node.target]):
+        base = t
+        while isinstance(base, gast.Subscript):
+            base = base.value
+        if base is t or isinstance(base, gast.Name):
+            continue
+        if not attributes and isinstance(base, gast.Attribute) and A.root_name(base):
+            continue
+        where = getattr(node, "s2s_info", None) or info
+        raise where.error(UnsupportedSyntaxError,
+                          "writing into '%s' (a view or attribute of an array) "
+                          "cannot be differentiated" % A.dotted(base)
+                          if A.dotted(base) else "writing into the result of an "
+                          "expression cannot be differentiated", node,
+                          hint="index the array itself: y[i] = v (for y.flat[k], "
+                               "y[np.unravel_index(k, y.shape)] = v)")
 
 
 # Expressions whose value may share memory with an array named in them.

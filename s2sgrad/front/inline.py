@@ -24,6 +24,7 @@ import collections
 import functools
 import operator
 import sys
+import copy
 import types
 import weakref
 from typing import Any, Dict, List, Optional, Set, Tuple
@@ -40,6 +41,8 @@ from s2sgrad.front.desugar import (expand_starred, flatten_signature, fold_displ
                                    generator_to_list, hoist_imports, hoist_walrus, lower_match)
 from s2sgrad.front.parse import parse_function
 from s2sgrad.rules import lookup, lookup_method
+from s2sgrad.objects import (NOT_AN_ATTRIBUTE, AttrKey, attribute_of, is_instance_attribute,
+                             is_object, method_of)
 
 _LIBRARY_PREFIXES = ("numpy", "scipy", "s2sgrad", "builtins", "logging", "warnings")
 _CONSTANT_TYPES = (int, float, complex, str, bool, type(None))
@@ -153,6 +156,11 @@ class Inliner:
         self.removed_defs: Dict[str, Any] = {}   # nested def / lambda name -> (node, info)
         self.counts: Dict[str, int] = {}      # how often each local name is assigned
         self.scope: List[gast.stmt] = []      # the body of the function being inlined
+        # name -> what the first call says it holds (objects and the containers that
+        # lead to them; objects.py): method calls on it are inlined, its attributes
+        # become items
+        self.static: Dict[str, Any] = {}
+        self.written_attributes: Set[Any] = set()
 
     # -- statements
     def block(self, stmts, namespace: Namespace, info, local_defs: Dict[str, Any],
@@ -185,6 +193,20 @@ class Inliner:
                                                                  local_defs)
                 self.removed_defs.setdefault(s.targets[0].id, (s, info))
                 continue
+            if isinstance(s, gast.If) and self.static:
+                taken = self.static_test(s.test)
+                if taken is not _MISSING:
+                    # if self.use_dropout: ... -- decided by the object's attributes,
+                    # which the signature keys (objects.py): only the branch taken
+                    out.extend(self.block(s.body if taken else s.orelse, namespace, info,
+                                          local_defs, caller_locals))
+                    continue
+            if isinstance(s, gast.For):
+                unrolled = self.loop_over_objects(s, namespace, info, caller_locals)
+                if unrolled is not None:
+                    out.extend(self.block(unrolled, namespace, info, local_defs,
+                                          caller_locals))
+                    continue
             if isinstance(s, gast.For):
                 unrolled = self.unroll(s, namespace, info, local_defs, caller_locals)
                 if unrolled is not None:
@@ -197,10 +219,17 @@ class Inliner:
                 if split is not None:
                     out.extend(self.block(split, namespace, info, local_defs, caller_locals))
                     continue
+            before = dict(self.static) if isinstance(s, (gast.If, gast.For, gast.While)) \
+                else None
             for field in ("body", "orelse"):
                 if isinstance(getattr(s, field, None), list):
                     setattr(s, field, self.block(getattr(s, field), namespace, info, local_defs,
                                                  caller_locals))
+            if before is not None:
+                # a name a branch or loop rebinds holds what it held before, or not
+                for n in A.names_stored(s):
+                    if n in self.static and before.get(n, _MISSING) is not self.static[n]:
+                        del self.static[n]
             calls = _CallSite(self, namespace, info, local_defs, caller_locals, s)
             if isinstance(s, gast.While):
                 if calls.would_inline(s.test):
@@ -244,8 +273,167 @@ class Inliner:
                         out.append(s)
                         continue
             out.extend(calls.hoisted)
+            if self.static or namespace is not None:
+                s = self.object_attributes(s, namespace, caller_locals)
             out.append(s)
         return out
+
+    # -- objects (objects.py)
+    def object_of(self, expr, namespace: Namespace, caller_locals: Set[str]):
+        """What the first call says ``expr`` holds (an object, a container on the way to
+        one, or ``Typed(cls)`` when only the class is known), else _MISSING."""
+        if isinstance(expr, gast.Name):
+            if expr.id in self.static:
+                return self.static[expr.id]
+            if expr.id in caller_locals or namespace is None:
+                return _MISSING
+            found = namespace.resolve(expr.id)
+            return found if is_object(found) else _MISSING
+        if isinstance(expr, gast.Attribute) or (
+                isinstance(expr, gast.Subscript) and _attr_key(expr) is not None):
+            base = self.object_of(expr.value, namespace, caller_locals)
+            if not is_object(base):
+                return _MISSING
+            found = attribute_of(base, expr.attr if isinstance(expr, gast.Attribute)
+                                 else _attr_key(expr))
+            return _MISSING if found is NOT_AN_ATTRIBUTE else found
+        if isinstance(expr, gast.Subscript):
+            base = self.object_of(expr.value, namespace, caller_locals)
+            if not isinstance(base, (list, tuple, dict)):
+                return _MISSING
+            if isinstance(expr.slice, gast.Constant):
+                try:
+                    return base[expr.slice.value]
+                except (KeyError, IndexError, TypeError):
+                    return _MISSING
+            items = list(base.values() if isinstance(base, dict) else base)
+            kinds = {type(v) for v in items}
+            if items and len(kinds) == 1 and is_object(items[0]):
+                return Typed(items[0].__class__)      # any item: one class
+            return _MISSING
+        if isinstance(expr, gast.Call) and not expr.keywords:
+            path = A.dotted(expr.func)
+            if path and path.split(".")[0] not in caller_locals and namespace is not None:
+                cls = namespace.resolve(path)
+                if isinstance(cls, type) and (getattr(cls, "__module__", "") or "").split(
+                        ".")[0] not in _LIBRARY_PREFIXES + ("functools", "collections"):
+                    return Typed(cls)
+        return _MISSING
+
+    def static_test(self, expr):
+        """The value of a test on the non-float attributes (bool, int, str, None) of the
+        objects the function receives, else _MISSING: the signature keys those values,
+        so the test is decided once per signature."""
+        if isinstance(expr, gast.Constant):
+            return expr.value
+        if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.Not):
+            v = self.static_test(expr.operand)
+            return _MISSING if v is _MISSING else not v
+        if isinstance(expr, gast.BoolOp):
+            values = [self.static_test(v) for v in expr.values]
+            if any(v is _MISSING for v in values):
+                return _MISSING
+            out = values[0]
+            for v in values[1:]:
+                out = (out and v) if isinstance(expr.op, gast.And) else (out or v)
+            return out
+        if isinstance(expr, gast.Compare) and len(expr.ops) == 1:
+            left = self.static_test(expr.left)
+            right = self.static_test(expr.comparators[0])
+            if left is _MISSING or right is _MISSING:
+                return _MISSING
+            op = _COMPARISONS.get(type(expr.ops[0]))
+            return _MISSING if op is None else op(left, right)
+        if isinstance(expr, gast.Attribute) or (isinstance(expr, gast.Subscript)
+                                                and _attr_key(expr) is not None):
+            path = []
+            node = expr
+            while isinstance(node, gast.Attribute) or (
+                    isinstance(node, gast.Subscript) and _attr_key(node) is not None):
+                path.append(node.attr if isinstance(node, gast.Attribute) else _attr_key(node))
+                node = node.value
+            if not isinstance(node, gast.Name) or node.id not in self.static:
+                return _MISSING
+            value = self.static[node.id]
+            for name in reversed(path):
+                if not is_object(value) or (id(value), name) in self.written_attributes:
+                    return _MISSING
+                value = attribute_of(value, name)
+            if value is None or type(value) in (bool, int, str):
+                return value
+        return _MISSING
+
+    def class_of(self, expr, namespace, caller_locals):
+        found = self.object_of(expr, namespace, caller_locals)
+        if isinstance(found, Typed):
+            return found.cls, None
+        if is_object(found):
+            return type(found), found
+        return None, None
+
+    def loop_over_objects(self, s: gast.For, namespace, info, caller_locals):
+        """``for layer in self.layers:`` over objects of one class: ``layer``'s class is
+        known; over objects of several classes: the loop unrolled (one copy of the body
+        per object, each calling its own methods)."""
+        seq, target, counter = s.iter, s.target, None
+        if isinstance(seq, gast.Call) and len(seq.args) == 1 and not seq.keywords and \
+                isinstance(seq.func, gast.Name) and seq.func.id not in caller_locals and \
+                namespace is not None and namespace.resolve(seq.func.id) is enumerate and \
+                isinstance(target, gast.Tuple) and len(target.elts) == 2 and \
+                all(isinstance(e, gast.Name) for e in target.elts):
+            # for i, layer in enumerate(self.layers)
+            seq, counter, target = seq.args[0], target.elts[0], target.elts[1]
+        items = self.object_of(seq, namespace, caller_locals)
+        if not isinstance(items, (list, tuple)) or not items or \
+                not all(is_object(v) for v in items) or not isinstance(target, gast.Name):
+            for n in A.names_stored(s.target):
+                self.static.pop(n, None)
+            return None
+        if len({type(v) for v in items}) == 1:
+            self.static[target.id] = Typed(type(items[0]))
+            return None
+        if s.orelse or any(isinstance(n, (gast.Break, gast.Continue, gast.Return))
+                           for n in A.nodes(gast.Module(body=s.body, type_ignores=[]))):
+            raise info.error(UnsupportedSyntaxError,
+                             "a loop over objects of different classes (%s) is unrolled, and "
+                             "its body cannot break, continue or return"
+                             % ", ".join(sorted({type(v).__name__ for v in items})), s,
+                             hint="move the early exit after the loop")
+        if not _is_path(seq):
+            return None
+        out: List[gast.stmt] = []
+        for k in range(len(items)):
+            if counter is not None:
+                out.append(gast.copy_location(A.assign(counter.id, A.const(k)), s))
+            out.append(gast.copy_location(A.assign(target.id, gast.Subscript(
+                value=A.clone(seq), slice=A.const(k), ctx=gast.Load())), s))
+            out.extend(A.clone(t) for t in s.body)
+        return out
+
+    def object_attributes(self, stmt, namespace, caller_locals):
+        """``obj.name`` -> the item ``obj[AttrKey('name')]`` for objects the first call
+        knows; the static map follows the assignment."""
+        rewrite = _ObjectAttributes(self, namespace, caller_locals)
+        for field in ("targets", "target", "value", "test", "iter"):
+            v = getattr(stmt, field, None)
+            if isinstance(v, list):
+                setattr(stmt, field, [rewrite.visit(t) for t in v])
+            elif isinstance(v, gast.AST):
+                setattr(stmt, field, rewrite.visit(v))
+        if isinstance(stmt, gast.Assign):
+            found = _MISSING
+            if len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
+                found = self.object_of(stmt.value, namespace, caller_locals)
+            for t in stmt.targets:
+                for n in A.names_stored(t):
+                    if found is not _MISSING and isinstance(t, gast.Name):
+                        self.static[n] = found
+                    else:
+                        self.static.pop(n, None)
+        elif isinstance(stmt, (gast.AugAssign, gast.AnnAssign)):
+            for n in A.names_stored(stmt.target):
+                self.static.pop(n, None)
+        return stmt
 
     def nested_callee(self, node: gast.FunctionDef, namespace, info,
                       scope_defs: Optional[Dict[str, Any]] = None) -> _Callee:
@@ -670,7 +858,11 @@ class Inliner:
                caller_locals: Set[str]) -> Tuple[Optional[_Callee], gast.Call]:
         """(the function to inline or None, the call to make): a call of a value known at
         generation time is a call of the function it holds (a partial adds its bound
-        arguments, ``f = x.sum`` calls ``x.sum``)."""
+        arguments, ``f = x.sum`` calls ``x.sum``; ``obj.method(x)`` on an object the
+        first call knows is its class's function, objects.py)."""
+        method = self.method_callee(call, namespace, caller_locals)
+        if method is not None:
+            return method, call
         for _ in range(64):
             func = call.func
             path = A.dotted(func)
@@ -773,6 +965,42 @@ class Inliner:
             return None
         if self.rule_lookup(obj) is not None:
             return None      # a registered derivative (e.g. @s2sgrad.adjoint) wins
+        return self.parsed_callee(obj)
+
+    def method_callee(self, call: gast.Call, namespace, caller_locals) -> Optional[_Callee]:
+        """``obj.method(x)`` / ``obj(x)`` on an object the first call knows: its class's
+        function, with ``obj`` as its first argument (a static method: without)."""
+        func = call.func
+        if isinstance(func, gast.Attribute):
+            receiver, name = func.value, func.attr
+        else:
+            receiver, name = func, "__call__"
+        cls, obj = self.class_of(receiver, namespace, caller_locals)
+        if cls is None:
+            return None
+        if isinstance(func, gast.Attribute) and obj is not None and \
+                attribute_of(obj, name) is not NOT_AN_ATTRIBUTE:
+            # a callable stored on the instance (self.net(x)): an object's __call__
+            receiver, name = func, "__call__"
+            cls, obj = self.class_of(receiver, namespace, caller_locals)
+            if cls is None:
+                return None
+        found = method_of(cls, name)
+        if found is None:
+            return None
+        fn, binds_self = found
+        if self.rule_lookup(fn) is not None:
+            return None
+        callee = self.parsed_callee(fn)
+        if callee is None:
+            return None
+        bound = copy.copy(callee)
+        bound.receiver = receiver if binds_self else None
+        # (the names of its values: forward_result0, or dense_result for Dense.__call__)
+        bound.name = cls.__name__.lower() if name == "__call__" else callee.name
+        return bound
+
+    def parsed_callee(self, obj) -> Optional[_Callee]:
         cached = self.parsed_cache.get(id(obj))
         if cached is None:
             entry = _CALLEES.get(obj)
@@ -825,6 +1053,11 @@ class Inliner:
                                             "depth with a constant argument (f(3, x))")
         if len(self.stack) > 200:
             raise info.error(UnsupportedSyntaxError, "calls nested too deeply to inline", site)
+        receiver = getattr(callee, "receiver", None)
+        if receiver is not None:
+            # obj.method(x) -> method(obj, x)
+            call = gast.Call(func=call.func, args=[A.clone(receiver)] + list(call.args),
+                             keywords=call.keywords)
         node = A.clone(callee.node)
         params = [a.id for a in node.args.posonlyargs + node.args.args]
         # the globals the callee reads must not be shadowed by fresh names
@@ -867,7 +1100,9 @@ class Inliner:
                 renames[p] = a          # a constant argument (or *args' tuple) is substituted
             else:
                 renames[p] = self.names.fresh(p)
-                pre.append(gast.copy_location(A.assign(renames[p], a), site))
+                # (obj.layer(x): the receiver's attributes as items, as in the caller)
+                pre.append(self.object_attributes(gast.copy_location(
+                    A.assign(renames[p], a), site), caller_namespace, caller_locals))
             if isinstance(known, _Object) and isinstance(renames[p], str) and p not in stored:
                 callee_defs[renames[p]] = known     # (a dict of functions, say)
         for n in sorted(stored - set(params)):
@@ -1082,6 +1317,12 @@ class _LiveGlobals(A.Transformer):
 
 MAX_RECURSION = 32
 
+import operator as _op  # noqa: E402
+
+_COMPARISONS = {gast.Eq: _op.eq, gast.NotEq: _op.ne, gast.Is: _op.is_, gast.IsNot: _op.is_not,
+                gast.Lt: _op.lt, gast.LtE: _op.le, gast.Gt: _op.gt, gast.GtE: _op.ge,
+                gast.In: lambda a, b: a in b, gast.NotIn: lambda a, b: a not in b}
+
 
 def _static_value(node):
     """The value of an expression of constants only (3 - 1, n <= 1 after binding n = 3)."""
@@ -1196,16 +1437,22 @@ def _only_called(name: str, body) -> bool:
 
 
 def inline_calls(body: List[gast.stmt], parsed, names: A.NameAllocator,
-                 static_args: Optional[Dict[str, Any]] = None, imported=None):
+                 static_args: Optional[Dict[str, Any]] = None, imported=None,
+                 example_args=None):
     """``body`` with the user's function calls inlined, and the extra globals it reads.
     ``static_args``: parameters whose values the code is specialized on (callables and
     containers of them), by name; ``imported``: what imports inside the function bound,
-    read as globals."""
+    read as globals; ``example_args`` (the first call's) tell the classes of objects:
+    their methods are inlined too, and their attributes become items (objects.py)."""
     fn = parsed.node
     namespace = Namespace(collections.ChainMap(imported, parsed.globals) if imported
                           else parsed.globals, parsed.closure)
     inliner = Inliner(parsed.info, namespace, names, lookup)
     inliner.extra.update(imported or {})
+    params = [a.id for a in fn.args.posonlyargs + fn.args.args]
+    for p, a in zip(params, example_args or ()):
+        if _holds_objects(a):
+            inliner.static[p] = a
     inliner.stack.append(id(parsed.func))
     local = {a.id for a in fn.args.posonlyargs + fn.args.args} | A.names_stored(
         gast.Module(body=body, type_ignores=[]))
@@ -1228,3 +1475,153 @@ def inline_calls(body: List[gast.stmt], parsed, names: A.NameAllocator,
                          % name, node, hint="call it directly, or define it at module level "
                                             "and register a derivative with @s2sgrad.adjoint")
     return out, inliner.extra
+
+
+class Typed:
+    """An object of which only the class is known (an item of a list of objects of one
+    class, an object constructed in the function)."""
+    __slots__ = ("cls",)
+
+    def __init__(self, cls):
+        self.cls = cls
+
+
+def _holds_objects(value, depth=0) -> bool:
+    if is_object(value):
+        return True
+    if depth < 3 and isinstance(value, (list, tuple)):
+        return any(_holds_objects(v, depth + 1) for v in value)
+    if depth < 3 and isinstance(value, dict):
+        return any(_holds_objects(v, depth + 1) for v in value.values())
+    return False
+
+
+def _attr_key(node) -> Optional[str]:
+    """The attribute name of an item ``obj[AttrKey('name')]``, else None."""
+    key = getattr(node.slice, "value", None)
+    return key if key.__class__ is AttrKey else None
+
+
+class _ObjectAttributes(A.Transformer):
+    """``obj.name`` -> ``obj[AttrKey('name')]`` where ``obj`` is an object the first call
+    knows and ``name`` plain data on it (not a property, a method, a class constant)."""
+
+    def __init__(self, inliner, namespace, caller_locals):
+        self.inliner = inliner
+        self.namespace = namespace
+        self.caller_locals = caller_locals
+
+    def visit_Lambda(self, node):
+        return node
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        cls, obj = self.inliner.class_of(node.value, self.namespace, self.caller_locals)
+        if cls is None:
+            return node
+        store = isinstance(node.ctx, gast.Store)
+        written = self.inliner.written_attributes
+        key = (id(obj) if obj is not None else cls, node.attr)
+        if not is_instance_attribute(cls, obj, node.attr, store) and not (
+                key in written and is_instance_attribute(cls, obj, node.attr, True)):
+            return node         # a method, property or class attribute: read as it is
+        if store:
+            written.add(key)    # (read back later in the function: an item too)
+        return gast.copy_location(gast.Subscript(value=node.value,
+                                                 slice=A.const(AttrKey(node.attr)),
+                                                 ctx=node.ctx), node)
+
+
+def _attribute_path(node) -> Optional[Tuple[str, Tuple[str, ...]]]:
+    """(name, attributes) of ``self[AttrKey('params')][AttrKey('W')]``-like nodes."""
+    attrs: List[str] = []
+    while isinstance(node, gast.Subscript) and _attr_key(node) is not None:
+        attrs.append(_attr_key(node))
+        node = node.value
+    if not attrs or not isinstance(node, gast.Name):
+        return None
+    return node.id, tuple(reversed(attrs))
+
+
+def attribute_aliases(body: List[gast.stmt], paths, names: A.NameAllocator, info, fn):
+    """wrt="self.params": the trace reads ``self.params`` once, at the top, into a name
+    (``self_params``) that is then differentiated like a parameter; every read of the
+    path becomes a read of that name.  A write to the path (or a rebinding of ``self``)
+    would make the name stale: an error."""
+    aliases = {}
+    for path in paths:
+        aliases[path] = names.fresh("_".join((path[0],) + tuple(path[1])))
+    for n in A.nodes(gast.Module(body=body, type_ignores=[])):
+        if isinstance(n, (gast.Subscript, gast.Name)) and isinstance(n.ctx, gast.Store):
+            found = _attribute_path(n) if isinstance(n, gast.Subscript) else (n.id, ())
+            if found is None:
+                continue
+            for (root, attrs), alias in aliases.items():
+                if found[0] == root and tuple(attrs[:len(found[1])]) == found[1]:
+                    raise info.error(UnsupportedSyntaxError,
+                                     "the function assigns %s, which it is differentiated "
+                                     "with respect to (wrt=%r)" % (".".join(
+                                         (found[0],) + found[1]), ".".join((root,) + attrs)),
+                                     getattr(n, "s2s_origin", None) or n,
+                                     hint="differentiate with respect to what the function "
+                                          "reads, not what it rebinds")
+
+    class Alias(A.Transformer):
+        def visit_Subscript(self, node):
+            found = _attribute_path(node)
+            if found is not None and isinstance(node.ctx, gast.Load):
+                key = (found[0], found[1])
+                if key in aliases:
+                    return A.load(aliases[key])
+            self.generic_visit(node)
+            return node
+
+    body = [Alias().visit(s) for s in body]
+    # any other use of the object (passed whole, aliased, read by getattr) could reach
+    # the path unseen: a silent zero gradient, so an error instead
+    roots: Dict[str, Set[str]] = {}
+    for root, attrs in aliases:
+        if attrs:
+            roots.setdefault(root, set()).add(attrs[0])
+    for stmt in body:
+        for n in A.nodes(stmt):
+            if not isinstance(n, gast.Name) or n.id not in roots or \
+                    not isinstance(n.ctx, gast.Load):
+                continue
+            parent = _parent_item(stmt, n)
+            if parent is not None and _attr_key(parent) not in roots[n.id]:
+                continue        # self.reg, self.bn_params: another attribute
+            path = next(".".join((r,) + a) for r, a in aliases if r == n.id)
+            where = getattr(stmt, "s2s_info", None) or info
+            raise where.error(UnsupportedSyntaxError,
+                              "'%s' is used here in a way s2sgrad cannot follow to %s "
+                              "(wrt=%r)" % (n.id, path, path),
+                              getattr(stmt, "s2s_origin", None) or stmt,
+                              hint="read the attribute where it is used (%s), or "
+                                   "differentiate with respect to the whole object "
+                                   "(wrt=%r)" % (path, n.id))
+    prologue = []
+    for (root, attrs), alias in aliases.items():
+        read: gast.expr = A.load(root)
+        for a in attrs:
+            read = gast.Subscript(value=read, slice=A.const(AttrKey(a)), ctx=gast.Load())
+        # (reverse.py gives it no adjoint)
+        prologue.append(gast.copy_location(A.assign(alias, read), fn))
+    return prologue + body, aliases
+
+
+def _parent_item(stmt, name):
+    """The ``name[AttrKey(...)]`` node around ``name`` in ``stmt``, if any."""
+    for n in A.nodes(stmt):
+        if isinstance(n, gast.Subscript) and n.value is name and _attr_key(n) is not None:
+            return n
+    return None
+
+
+def _is_path(node) -> bool:
+    """A name, attribute or constant-index chain (evaluating it twice is harmless)."""
+    while isinstance(node, (gast.Attribute, gast.Subscript)):
+        if isinstance(node, gast.Subscript) and not isinstance(node.slice, gast.Constant):
+            return False
+        node = node.value
+    return isinstance(node, gast.Name)

@@ -14,7 +14,7 @@ import builtins
 import collections
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 import gast
 import numpy
@@ -24,7 +24,7 @@ from s2sgrad.analysis.names import (BUFFER_FUNCTIONS, INDEX_TRICKS, SHAPE_ATTRIB
                                     SHAPE_FUNCTIONS, Namespace, appended_list,
                                     differentiable_loads, popped_list)
 from s2sgrad.errors import UnsupportedSyntaxError
-from s2sgrad.front.checks import _scattered_into, check_supported
+from s2sgrad.front.checks import _scattered_into, check_item_writes, check_supported
 from s2sgrad.front.controlflow import (generator_arguments_to_lists, lower_comprehensions,
                                        normalize_control_flow)
 from s2sgrad.front.desugar import (bind_transforms, expand_starred, fold_displays, hoist_imports,
@@ -48,6 +48,8 @@ class PrimalTrace:
     local_names: Set[str] = field(default_factory=set)
     # globals read by inlined functions from other modules: generated name -> object
     extra_globals: Dict[str, object] = field(default_factory=dict)
+    # wrt="self.params": (parameter, attribute path) -> the name the trace reads it into
+    wrt_aliases: Dict[object, str] = field(default_factory=dict)
 
 
 def _selection(expr: gast.BoolOp, first: gast.expr) -> gast.IfExp:
@@ -857,12 +859,21 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
                            local_names | A.names_stored(gast.Module(body=body, type_ignores=[])),
                            names, transforms)
     body, extra_globals = inline_calls(body, parsed, names, static_args,
-                                       dict(imported, **transforms))
+                                       dict(imported, **transforms), example_args)
+    for node in A.nodes(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, (gast.Assign, gast.AugAssign)):
+            check_item_writes(node, info)
     body = unpack_packs(body)
     dicts = dict_names(_with_body(fn, body), example_args)
     body = lower_dict_methods(body, dicts)
     body = normalize_control_flow(body, names, info, fn, dicts)
     body = split_unpacking(body, names)
+    wrt_aliases: Dict[Tuple[str, Tuple[str, ...]], str] = {}
+    if any(isinstance(w, tuple) for w in wrt):
+        from s2sgrad.front.inline import attribute_aliases
+        body, wrt_aliases = attribute_aliases(body, [w for w in wrt if isinstance(w, tuple)],
+                                              names, info, fn)
+        wrt = [wrt_aliases.get(w, w) if isinstance(w, tuple) else w for w in wrt]
     namespace = Namespace(collections.ChainMap(extra_globals, parsed.globals)
                           if extra_globals else parsed.globals, parsed.closure)
     body = split_several_arrays(body, namespace.resolve)
@@ -876,7 +887,8 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
     fn.body = lowered
     return PrimalTrace(node=fn, params=params, defaults=defaults, output=ret.value.id,
                        info=info, names=names, varied=varied_names(fn, set(wrt)),
-                       local_names=local_names_of(fn), extra_globals=extra_globals)
+                       local_names=local_names_of(fn), extra_globals=extra_globals,
+                       wrt_aliases=wrt_aliases)
 
 
 def _with_body(fn, body):

@@ -6,7 +6,10 @@ by the NumPy expression they stand for.  They remain for the generic version and
 for the cases a shape alone cannot decide.  Everything here is importable with
 NumPy alone, so exported gradient modules can carry a copy of this file.
 """
+import copy
+import dataclasses
 import math
+import types
 
 import numpy as np
 
@@ -139,6 +142,41 @@ def check_scalar_output(value, function_name):
             "the output (e.g. np.sum)" % (function_name, np.shape(value)))
 
 
+# Objects (s2sgrad/objects.py): here, for exported code needs them without the package.
+_PLAIN = (np.ndarray, np.generic, list, tuple, dict, int, float, complex, str, bytes,
+          bool, type(None), set, frozenset, range, slice)
+
+
+def is_object(x) -> bool:
+    """An instance of a user class (not an array, number, string, container, module,
+    function or class): its attributes are items, its methods are inlined."""
+    if isinstance(x, _PLAIN) or isinstance(x, (types.ModuleType, type, types.FunctionType,
+                                               types.BuiltinFunctionType, types.MethodType,
+                                               np.ufunc)):
+        return False
+    module = getattr(type(x), "__module__", "") or ""
+    if module.split(".")[0] in ("numpy", "scipy", "builtins", "s2sgrad", "functools"):
+        return False
+    return hasattr(x, "__dict__") and not callable(getattr(type(x), "__getitem__", None))
+
+
+class ObjectGradient(dict):
+    """The gradient of an object: its attributes' gradients, by name; read and written
+    as attributes (``grad_self.params['W1']``) or as items (``g['params']``)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+    def __repr__(self):
+        return "ObjectGradient(%s)" % dict.__repr__(self)
+
+
 def zeros_like_grad(x):
     """A zero gradient shaped like ``x``: float zeros for arrays, 0.0 for scalars."""
     if isinstance(x, np.ndarray):
@@ -148,6 +186,9 @@ def zeros_like_grad(x):
         return [zeros_like_grad(v) for v in x]
     if isinstance(x, dict):
         return {k: zeros_like_grad(v) for k, v in x.items()}
+    if is_object(x):
+        # an object: its attributes' gradients (objects.py)
+        return ObjectGradient((k, zeros_like_grad(v)) for k, v in vars(x).items())
     return 0.0
 
 
@@ -179,10 +220,24 @@ def copy_argument(x):
     return x
 
 
+def object_gradient(g, like):
+    """The gradient of object ``like`` from its attributes' gradients ``g``: for a
+    dataclass, an instance of the same class (its other fields as they are); for any
+    other object, an ObjectGradient (attribute access, like the object's)."""
+    items = {k: as_gradient(g[k], v) for k, v in vars(like).items()
+             if k in g and not isinstance(v, (str, bytes, int, type(None)))}
+    if dataclasses.is_dataclass(like):
+        out = copy.copy(like)
+        for k, v in items.items():
+            object.__setattr__(out, k, v)
+        return out
+    return ObjectGradient(items)
+
+
 def add_gradients(a, b):
     """``a + b`` for gradients of lists, tuples and dicts: item by item."""
     if isinstance(a, dict):
-        return {k: add_gradients(a[k], b[k]) if k in b else a[k] for k in a}
+        return type(a)((k, add_gradients(a[k], b[k]) if k in b else a[k]) for k in a)
     if isinstance(a, (list, tuple)):
         return [add_gradients(u, v) for u, v in zip(a, b)]
     return a + b
@@ -194,7 +249,7 @@ def own_gradient(g):
     if isinstance(g, (list, tuple)):
         return [own_gradient(v) for v in g]
     if isinstance(g, dict):
-        return {k: own_gradient(v) for k, v in g.items()}
+        return type(g)((k, own_gradient(v)) for k, v in g.items())
     return np.array(g)
 
 
@@ -213,6 +268,8 @@ def as_gradient(g, like):
         return tuple(items) if isinstance(like, tuple) else items
     if isinstance(like, dict) and isinstance(g, dict):
         return {k: as_gradient(g[k], v) if k in g else g.get(k) for k, v in like.items()}
+    if isinstance(g, dict) and is_object(like):
+        return object_gradient(g, like)
     return g
 
 
@@ -907,6 +964,10 @@ def item_before_write(container, key):
     restore takes it out again (``forget_absent``)."""
     if isinstance(container, dict) and key not in container:
         return ABSENT
+    if is_object(container):
+        # an attribute (objects.py): None when the write adds it
+        value = getattr(container, key, None)
+        return value.copy() if isinstance(value, np.ndarray) else value
     item = container[key]
     if isinstance(item, (list, dict)):
         import copy

@@ -136,6 +136,9 @@ def test_unsupported_call(f, call, text):
         if f is uses_helper:          # this build inlines user-defined functions
             assert grad(f)(arg) == pytest.approx(2 * arg)
             return
+        if f is uses_method:          # and methods of objects (objects.py)
+            assert grad(f)(arg) == pytest.approx(2 * SCALER.w ** 2 * arg)
+            return
         raise AssertionError("no UnsupportedCallError for %s" % call)
 
 

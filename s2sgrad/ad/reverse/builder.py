@@ -333,6 +333,9 @@ class ReverseBuilder:
         return out
 
     def backward_stmt(self, stmt, in_loop: bool) -> List[gast.stmt]:
+        if stmt.__class__ is gast.Assign and stmt.targets[0].__class__ is gast.Name and \
+                stmt.targets[0].id in self.trace.wrt_aliases.values():
+            return []       # self_params = self.params: the gradient ends at self_params
         if isinstance(stmt, gast.Expr) and appended_list(stmt) is not None:
             return self.backward_append(stmt, appended_list(stmt))
         if isinstance(stmt, gast.Expr) or hasattr(stmt, "s2s_backward_hook"):
@@ -653,6 +656,12 @@ class ReverseBuilder:
             return []
         elts = [A.load(self.grad_name(n)) if n in self.defined else self.zero_of(n)
                 for n in names]
+        for i, n in enumerate(names):
+            if n in names[i + 1:]:
+                # a, _, _ = t: only the last '_' keeps its value; the others get no
+                # gradient, shaped like their own item (not like the name's last value)
+                elts[i] = A.call(A.load(self.b.helper("zeros_like_grad")), [gast.Subscript(
+                    value=A.load(source), slice=A.const(i), ctx=gast.Load())])
         for n in names:
             self.defined.discard(n)
             self.private.discard(n)
@@ -691,6 +700,21 @@ class ReverseBuilder:
     def unsupported(self, op: Op, stmt) -> Exception:
         origin = getattr(stmt, "s2s_origin", stmt)
         label = op.label
+        func = getattr(getattr(stmt, "value", None), "func", None)
+        receiver = func.value if isinstance(func, gast.Attribute) else func
+        cls = self.shapes.object_class(receiver.id) if isinstance(receiver, gast.Name) \
+            and self.shapes is not None else None
+        if cls is not None:
+            return self.info.error(
+                UnsupportedCallError,
+                "cannot differentiate '%s(...)': '%s' is a %s object whose %s s2sgrad did "
+                "not resolve here" % (A.dotted(func) or label, receiver.id, cls.__name__,
+                                      "method ." + func.attr + "()" if func is not receiver
+                                      else "__call__"), origin,
+                hint="methods (and __call__) are inlined on objects the function receives "
+                     "or reads from their attributes, lists and dicts; an object built "
+                     "inside the function, or taken from a list of mixed classes with a "
+                     "computed index, is not resolved")
         if op.obj is not None and callable(op.obj):
             pyname = getattr(op.obj, "__name__", label)
             hint = ("register a derivative for it:\n\n"
@@ -857,8 +881,16 @@ class ReverseBuilder:
             guard.s2s_origin = origin
         return guard
 
-    def _zero_stmt(self, v):
-        s = A.assign(self.grad_name(v), self.zero_of(v))
+    def _zero_stmt(self, v, varying=False):
+        zero = self.zero_of(v)
+        if varying and self.shapes is not None and v in self.shapes.info and \
+                self.shapes.info[v] is None and not self.shapes.is_container(v):
+            # the end of a reversed trip, for a value whose shape changes from trip to
+            # trip (layers of different widths): v holds this trip's value, the next
+            # trip adds a gradient shaped like the previous one's -- a scalar zero
+            # broadcasts to it
+            zero = A.const(0.0)
+        s = A.assign(self.grad_name(v), zero)
         s.s2s_comment = "no gradient reaches %s on this path" % v
         return s
 
@@ -944,7 +976,7 @@ class ReverseBuilder:
             body = self.backward(stmt.body, in_loop=True)
             zeroed = carried - self.defined
             for v in sorted(zeroed):
-                body.append(self._zero_stmt(v))
+                body.append(self._zero_stmt(v, varying=v not in indexed))
             at_end = (self.private | zeroed) & carried
             if private <= at_end:
                 break
