@@ -359,7 +359,7 @@ def test_a_local_callable_depends_on_what_built_it():
 
 def test_the_disk_cache_notices_an_edited_method_of_a_class_in_another_file(tmp_path):
     import importlib
-    import s2sgrad.cache
+    import s2sgrad.back.cache
     (tmp_path / "classes_lib_mod.py").write_text(
         "import numpy as np\n\nclass Scale:\n    def __init__(self):\n        self.w = np.ones(2)\n\n"
         "    def apply(self, x):\n        return self.w * x * 2.0\n")
@@ -376,7 +376,7 @@ def test_the_disk_cache_notices_an_edited_method_of_a_class_in_another_file(tmp_
             "    def apply(self, x):\n        return self.w * x * 3.0\n")
         importlib.invalidate_caches()
         lib = importlib.reload(lib)
-        s2sgrad.cache.clear()           # a new process: only the disk cache is left
+        s2sgrad.back.cache.clear()           # a new process: only the disk cache is left
         np.testing.assert_allclose(grad(mod.loss, wrt=1)(lib.Scale(), x), [3.0, 3.0])
     finally:
         sys.path.remove(str(tmp_path))
