@@ -573,6 +573,7 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
             forget = gast.Expr(value=A.call(A.load(rb.b.helper("forget_absent")),
                                             [A.as_load(tgt.value), A.clone(tgt.slice)]))
             pop.s2s_forget = forget
+            forget.s2s_forgets = True       # (reads nothing for _live_pops: its pop's)
             slot.append(forget)
         candidates.append((stmt, slot, name, saved, pop))
     if not candidates:
@@ -699,6 +700,8 @@ def _live_pops(backward, pops: Dict[int, str], views: Dict[str, set]) -> set:
 
     def live_before(stmts, live):
         for s in reversed(_flat(stmts)):
+            if getattr(s, "s2s_forgets", False):
+                continue        # (the key its own pop restored: not a reader of it)
             if id(s) in pops:
                 name = pops[id(s)]
                 if name in live:

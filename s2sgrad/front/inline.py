@@ -154,6 +154,7 @@ class Inliner:
         self.stack: List[Any] = []
         self.parsed_cache: Dict[int, Any] = {}
         self.removed_defs: Dict[str, Any] = {}   # nested def / lambda name -> (node, info)
+        self.top_locals: Set[str] = set()     # the differentiated function's own names
         self.counts: Dict[str, int] = {}      # how often each local name is assigned
         self.scope: List[gast.stmt] = []      # the body of the function being inlined
         # name -> what the first call says it holds (objects and the containers that
@@ -1257,7 +1258,10 @@ class Inliner:
             for name, o in list(caller_ns.globals.items()):
                 if o is obj and name not in caller_locals and name not in caller_ns.closure:
                     return name
-            if caller_ns.resolve(hint) is _MISSING and hint not in caller_locals:
+            if caller_ns.resolve(hint) is _MISSING and hint not in caller_locals and \
+                    hint not in self.top_locals:
+                # (not a name of the function being differentiated: a bound method's
+                # object is not its 'self')
                 self.extra[hint] = obj
                 return hint
         name = self.names.fresh(hint)
@@ -1456,6 +1460,7 @@ def inline_calls(body: List[gast.stmt], parsed, names: A.NameAllocator,
     inliner.stack.append(id(parsed.func))
     local = {a.id for a in fn.args.posonlyargs + fn.args.args} | A.names_stored(
         gast.Module(body=body, type_ignores=[]))
+    inliner.top_locals = local
     counts = _store_counts(body)
     known: Dict[str, Any] = {}
     for p, value in (static_args or {}).items():

@@ -2,7 +2,6 @@
 build their parameter slots in a WeightsParser and take the flat parameter vector in
 forward_pass; the net iterates its heterogeneous list of layers. The convolution is
 written with loops instead of autograd.scipy.signal.convolve."""
-NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
 import numpy as np
 import numpy.random as npr
 

@@ -1,6 +1,5 @@
 """autograd's examples/neural_net.py style: parameters as a list of (weights, biases)
 tuples, log-softmax with logsumexp, an L2-regularized log posterior."""
-NEEDS = "a loop whose shapes change from trip to trip (layers of different widths), fix on branch classes-full (not landed)"
 AUTOGRAD = True
 import numpy as np
 import numpy.random as npr

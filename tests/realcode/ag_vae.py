@@ -1,6 +1,5 @@
 """autograd's examples/variational_autoencoder.py style: the encoder and decoder as
 lists of (W, b), unpack_gaussian_params, the sampler calling rs.randn(*mean.shape)."""
-NEEDS = "a loop whose shapes change from trip to trip (layers of different widths), fix on branch classes-full (not landed)"
 import numpy as np
 import numpy.random as npr
 

@@ -1,6 +1,5 @@
 """CS224n word2vec.py: negSamplingLossAndGradient (the negative samples drawn before,
 passed in as indices), with its hand-written gradient loop (np.add.at style)."""
-NEEDS = "unpacking into a repeated name (loss, _, _ = f(...)), fix on branch classes-full (not landed)"
 import numpy as np
 
 

@@ -1,7 +1,6 @@
 """CS231n assignment 3 rnn.py: CaptioningRNN.loss (image features -> h0, word
 embeddings, an RNN over the caption, temporal affine scores, masked temporal softmax),
 with self.params, self._null, self.cell_type; wrt="self.params"."""
-NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
 from builtins import object
 import numpy as np
 

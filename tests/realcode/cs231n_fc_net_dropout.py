@@ -1,5 +1,4 @@
 """CS231n: FullyConnectedNet with dropout (seeded, as the notebook's gradient check)."""
-NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
 import numpy as np
 from _fc_net import FullyConnectedNet
 

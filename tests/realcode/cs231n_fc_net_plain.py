@@ -1,6 +1,5 @@
 """CS231n: a three-layer FullyConnectedNet (no normalization, no dropout), its loss
 differentiated with respect to model.params (wrt="self.params")."""
-NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
 import numpy as np
 from _fc_net import FullyConnectedNet
 

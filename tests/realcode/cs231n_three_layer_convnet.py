@@ -1,6 +1,5 @@
 """CS231n assignment 2 cnn.py: ThreeLayerConvNet (conv - relu - 2x2 max pool - affine -
 relu - affine - softmax) on the naive layers, tiny inputs; wrt="self.params"."""
-NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
 from builtins import object
 import numpy as np
 

@@ -1,7 +1,6 @@
 """CS231n assignment 2 (2017) fc_net.py TwoLayerNet: self.params, self.reg, a
 loss(X, y) method calling the layer library; differentiated as model.loss with
 wrt="self.params" and compared with the course's own backward (loss_and_grads)."""
-NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
 from builtins import object
 import numpy as np
 

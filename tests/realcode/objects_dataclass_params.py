@@ -1,6 +1,5 @@
 """Parameters in a dataclass (JAX/Flax-style pytree of arrays): the gradient is an
 instance of the same dataclass."""
-NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
 from dataclasses import dataclass
 
 import numpy as np

@@ -1,5 +1,4 @@
 """A layer object's own weight as the variable: grad(mse, wrt="layer.W")."""
-NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
 import numpy as np
 
 

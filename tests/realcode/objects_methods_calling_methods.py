@@ -1,7 +1,6 @@
 """An autoencoder class whose loss() calls encode() and decode(), each calling a
 private helper method, and caches its last code on self (an attribute write the
 caller sees after the call)."""
-NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
 import numpy as np
 
 

@@ -2,7 +2,6 @@
 loss, an SGD-with-momentum optimizer class that updates the same dict in place, and a
 Trainer whose fit() loops over epochs and minibatches calling grad on the model's
 bound loss method."""
-NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
 import numpy as np
 from s2sgrad import value_and_grad
 

@@ -1,7 +1,6 @@
 """A recurrent model written as classes: an RNNCell object applied over time by a
 SequenceModel (self.cell(x_t, h) in a loop), then a readout; differentiated with
 respect to the whole model (wrt="self": the gradient has the model's attributes)."""
-NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
 import numpy as np
 
 

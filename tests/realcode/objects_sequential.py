@@ -1,7 +1,6 @@
 """A PyTorch-flavoured MLP in plain NumPy: layer objects with __call__, held in a list
 that the model's forward iterates (objects of different classes: the loop is unrolled);
 differentiated with respect to the layers (wrt="self.layers")."""
-NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
 import numpy as np
 
 

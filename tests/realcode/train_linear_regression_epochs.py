@@ -1,6 +1,5 @@
 """A training script as tutorials write it: minibatch SGD over epochs on a linear
 model, the loss a plain function of (w, b, X, y)."""
-NEEDS = "a 0-d array argument gets a 0-d array gradient (not a NumPy scalar), fix on branch classes-full (not landed)"
 import numpy as np
 from s2sgrad import value_and_grad
 

@@ -1,6 +1,5 @@
 """A scikit-learn-flavoured estimator: fit() runs epochs of minibatch gradient descent
 on its own coef_ / intercept_, with s2sgrad on the bound method (wrt attribute paths)."""
-NEEDS = "classes and methods (wrt='self.params', bound methods, objects as arguments), branch classes-full (not landed)"
 import numpy as np
 from s2sgrad import grad
 

@@ -1,7 +1,6 @@
 """A variational autoencoder in plain NumPy: Gaussian encoder, Bernoulli decoder, the
 reparameterization trick with noise drawn outside the loss (fixed per step), and the
 negative ELBO averaged over the batch."""
-NEEDS = "a loop whose shapes change from trip to trip (layers of different widths), fix on branch classes-full (not landed)"
 AUTOGRAD = True
 import numpy as np
 
