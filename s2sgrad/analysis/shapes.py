@@ -53,8 +53,10 @@ class ShapeEnv:
         if isinstance(value, (list, tuple, dict)) or is_object(value):
             # containers: their gradients are containers too (added item by item)
             self.__dict__.setdefault("containers", set()).add(name)
-        if isinstance(value, _INERT):
-            # (a string, None, a slice: no gradient can be carried by it)
+        if isinstance(value, _INERT) or (type(value) is tuple and all(
+                isinstance(v, (int, np.integer)) for v in value)):
+            # (a string, None, a slice, a shape tuple of ints: no gradient can be
+            # carried by it)
             self.__dict__.setdefault("inert", {}).setdefault(name, True)
         elif name in self.__dict__.get("inert", ()):
             self.inert[name] = False
