@@ -24,6 +24,10 @@ from s2sgrad import value_and_grad  # noqa: E402
 WEIGHT_DECAY = 1e-4
 
 
+# Files the examples write go here (git ignores it: .gitignore).
+OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "output")
+
+
 def loss(W1, b1, W2, b2, X, Y):
     """Mean softmax cross-entropy of a tanh MLP, plus L2 weight decay."""
     h = np.tanh(X @ W1 + b1)
@@ -115,7 +119,9 @@ def main(argv=None):
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--quick", action="store_true",
                         help="2 epochs (smoke test; also S2SGRAD_EXAMPLES_QUICK=1)")
-    parser.add_argument("--plot", default="mlp_digits.png", help="where to save the PNG")
+    parser.add_argument("--plot", default=os.path.join(OUTPUT, "mlp_digits.png"),
+                        help="where to save the PNG (default: examples/output/, which git "
+                             "ignores)")
     parser.add_argument("--no-progress", action="store_true")
     ns = parser.parse_args(argv)
     quick = ns.quick or os.environ.get("S2SGRAD_EXAMPLES_QUICK") == "1"
@@ -123,6 +129,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     params, history, g = train(epochs=epochs, hidden=ns.hidden, progress=not ns.no_progress)
     elapsed = time.perf_counter() - t0
+    os.makedirs(os.path.dirname(os.path.abspath(ns.plot)), exist_ok=True)
     plot(history, ns.plot)
     acc = history["test_acc"][-1]
     print("test accuracy %.4f after %d epochs (%.1f s); plot saved to %s"

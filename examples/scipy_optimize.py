@@ -87,12 +87,18 @@ def main(argv=None):
     parser.add_argument("--method", default="BFGS", help="scipy.optimize.minimize method")
     parser.add_argument("--quick", action="store_true",
                         help="small sizes only (smoke test; also S2SGRAD_EXAMPLES_QUICK=1)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="do not report each run on stderr as it finishes")
     ns = parser.parse_args(argv)
     sizes = [5, 10] if ns.quick or os.environ.get("S2SGRAD_EXAMPLES_QUICK") == "1" else ns.n
     rows = []
-    for n in sizes:
-        for jac in ("s2sgrad", "finite differences"):
-            rows.append(run(n, jac, ns.method))
+    runs = [(n, jac) for n in sizes for jac in ("s2sgrad", "finite differences")]
+    for k, (n, jac) in enumerate(runs):
+        rows.append(run(n, jac, ns.method))
+        if not ns.no_progress:      # the n = 200 finite-difference run takes seconds
+            print("[%d/%d] n=%d, %s: %d iterations, %.2f s"
+                  % (k + 1, len(runs), n, jac, rows[-1]["iters"], rows[-1]["time"]),
+                  file=sys.stderr, flush=True)
     print("scipy.optimize.minimize(method=%r) on the n-dimensional Rosenbrock function"
           % ns.method)
     print(table(rows))

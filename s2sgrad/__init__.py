@@ -9,6 +9,9 @@ from s2sgrad.errors import (NonScalarOutputError, RuleError, S2SGradError,
 
 
 __all__ = ["grad", "value_and_grad", "source", "adjoint", "explain", "jvp", "vjp", "jacobian", "hessian", "hvp",
+           "elementwise_grad", "check_grads",
+           "tree_map", "tree_flatten", "tree_unflatten", "tree_leaves", "tree_structure",
+           "ravel_pytree",
            "stop_gradient", "grad_of", "tangent_rule", "S2SGradError", "SourceUnavailableError",
            "UnsupportedSyntaxError", "UnsupportedCallError", "NonScalarOutputError",
            "WrtError", "RuleError", "__version__"]
@@ -19,7 +22,10 @@ __all__ = ["grad", "value_and_grad", "source", "adjoint", "explain", "jvp", "vjp
 _LAZY = {"adjoint": "api.custom", "explain": "tools.explain", "grad_of": "api.transforms",
          "hessian": "api.second_order", "hvp": "api.second_order", "jacobian": "api.transforms",
          "jvp": "api.transforms", "stop_gradient": "api.transforms", "vjp": "api.transforms",
-         "tangent_rule": "rules.tangents"}
+         "tangent_rule": "rules.tangents", "check_grads": "api.check",
+         "elementwise_grad": "api.check", "tree_map": "api.tree", "tree_flatten": "api.tree",
+         "tree_unflatten": "api.tree", "tree_leaves": "api.tree", "tree_structure": "api.tree",
+         "ravel_pytree": "api.tree"}
 
 
 def __getattr__(name):

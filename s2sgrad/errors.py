@@ -6,7 +6,12 @@ from typing import Optional
 
 
 class S2SGradError(Exception):
-    """Base class of all s2sgrad errors."""
+    """Base class of all s2sgrad errors.
+
+    The message names the function, its file and line, the offending source line
+    and a hint; the same pieces are attributes (``function``, ``filename``,
+    ``lineno``, ``source_line``, ``hint``, ``message``).  Catch this class to catch
+    every error s2sgrad raises about the code it is given."""
 
     def __init__(self, message: str, *, function: Optional[str] = None,
                  filename: Optional[str] = None, lineno: Optional[int] = None,
@@ -39,27 +44,34 @@ class S2SGradError(Exception):
 
 
 class SourceUnavailableError(S2SGradError):
-    """The function's source cannot be read (builtin, C extension, REPL)."""
+    """The function's source cannot be read: a builtin or C function, a function typed
+    at the plain ``python`` prompt or made by ``exec``.  Define it in a file or a
+    notebook cell, or give it a derivative with :func:`s2sgrad.adjoint`."""
 
 
 class UnsupportedSyntaxError(S2SGradError):
-    """A Python construct the compiler does not differentiate."""
+    """A Python construct the compiler does not differentiate (see docs/supported.md
+    and docs/controlflow.md for what is); the error points at the line."""
 
 
 class UnsupportedCallError(S2SGradError):
-    """A call to a function with no derivative rule and no source."""
+    """A call, method or attribute with no derivative rule and no Python source to
+    differentiate; register one with :func:`s2sgrad.adjoint`."""
 
 
 class NonScalarOutputError(S2SGradError, ValueError):
-    """`grad` of a function whose output is not a scalar."""
+    """``grad`` of a function whose output is not a scalar (also a ``ValueError``):
+    reduce it, use ``vjp`` / ``jacobian``, or ``has_aux=True`` for ``return loss, aux``."""
 
 
 class WrtError(S2SGradError, ValueError):
-    """A bad `wrt` specification or a non-differentiable argument."""
+    """A bad ``wrt`` / ``argnums`` (out of range, repeated, both given) or a
+    differentiated argument that is not a float (also a ``ValueError``)."""
 
 
 class RuleError(S2SGradError):
-    """A malformed derivative rule template."""
+    """A malformed derivative template (``@adjoint``, ``@tangent_rule``), reported at
+    the template's own file and line."""
 
 
 # What a derivative rule's own code may raise while it is applied to a call it does not

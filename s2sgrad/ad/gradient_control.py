@@ -27,7 +27,16 @@ from s2sgrad.rules import nondifferentiable
 
 
 def stop_gradient(x):
-    """The value passes unchanged; no derivative flows through it (in either mode)."""
+    """``x`` unchanged; no derivative flows through it (in either mode).
+
+    Example:
+        >>> import numpy as np
+        >>> from s2sgrad import grad, stop_gradient
+        >>> def f(x):
+        ...     return x * stop_gradient(x)      # d/dx is x, not 2 x
+        >>> grad(f)(3.0)
+        3.0
+    """
     return x
 
 
@@ -65,6 +74,17 @@ def grad_of(value):
     of ``h`` have contributed), with ``g`` bound to that gradient; whatever ``g``
     holds at the end replaces it.  Forward mode ignores the block.  Called
     normally, the function runs the block on ``h`` itself and discards it.
+
+    Example:
+        >>> import numpy as np
+        >>> import s2sgrad
+        >>> def f(x):
+        ...     y = 3.0 * x
+        ...     with s2sgrad.grad_of(y) as g:
+        ...         g = np.clip(g, -1.0, 1.0)
+        ...     return np.sum(y * y)
+        >>> s2sgrad.grad(f)(np.array([0.1, 2.0]))     # 3 * clip(2 y)
+        array([1.8, 3. ])
     """
     return _GradOfBlock(value)
 

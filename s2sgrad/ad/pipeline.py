@@ -200,7 +200,8 @@ class FrontEnd:
 
 
 def front_end(fn, wrt: Sequence[int], example_args: Optional[Sequence[Any]] = None,
-              static_args: Optional[Dict[str, Any]] = None) -> FrontEnd:
+              static_args: Optional[Dict[str, Any]] = None,
+              has_aux: bool = False) -> FrontEnd:
     """parse -> grad_of markers -> primal trace -> environment, bindings -> probe."""
     parsed = rewrite_grad_of(parse_function(fn))
     params = [a.id for a in parsed.node.args.posonlyargs + parsed.node.args.args]
@@ -209,7 +210,7 @@ def front_end(fn, wrt: Sequence[int], example_args: Optional[Sequence[Any]] = No
     # (a new parse: the trace is lowered in it, and FrontEnd.parsed keeps only the
     # function, its globals and closure for the later stages)
     trace = build_primal_trace(parsed, wrt_names, example_args=example_args, fresh=True,
-                               static_args=static_args)
+                               static_args=static_args, has_aux=has_aux)
     wrt_names = [trace.wrt_aliases.get(w, w) if isinstance(w, tuple) else w
                  for w in wrt_names]
     env = Environment(_with_extra(parsed.globals, trace), parsed.closure, trace.local_names)
@@ -241,9 +242,19 @@ def compile_generated(fe: FrontEnd, source: str, name: str, doc: str) -> Generat
 def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
                       example_args: Optional[Sequence[Any]] = None,
                       tuple_output: bool = True,
-                      static_args: Optional[Dict[str, Any]] = None) -> Generated:
-    fe = front_end(fn, wrt, example_args, static_args)
+                      static_args: Optional[Dict[str, Any]] = None,
+                      has_aux: bool = False) -> Generated:
+    fe = front_end(fn, wrt, example_args, static_args, has_aux=has_aux)
     trace, shapes = fe.trace, fe.shapes
+    if shapes is not None and mode in ("grad", "value_and_grad") and \
+            isinstance(fe.output, (tuple, list)):
+        raise NonScalarOutputError(
+            "grad() needs a scalar output, but %r returned a %s of %d values"
+            % (trace.info.function_name, type(fe.output).__name__, len(fe.output)),
+            function=trace.info.function_name, filename=trace.info.filename,
+            lineno=trace.info.first_lineno,
+            hint="to return auxiliary values next to the loss (return loss, aux), pass "
+                 "has_aux=True: grad(f, has_aux=True) returns (gradient, aux)")
     # (a size-1 output -- shape (1,), (1, 1) -- is a scalar, as autograd takes it)
     if shapes is not None and mode in ("grad", "value_and_grad") and \
             numpy.ndim(fe.output) != 0 and numpy.size(fe.output) != 1:
@@ -468,8 +479,13 @@ def build_gradient_function(trace: PrimalTrace, rb: ReverseBuilder, wrt: List[st
     for p in wrt:
         results.append(final_gradient(rb, p, backward))
     grads = results[0] if not tuple_output else gast.Tuple(elts=results, ctx=gast.Load())
+    # has_aux=True: (gradients, aux), or ((value, aux), gradients), as in JAX
+    output = A.load(out) if trace.aux is None else \
+        gast.Tuple(elts=[A.load(out), A.load(trace.aux)], ctx=gast.Load())
     if mode == "value_and_grad":
-        value = gast.Tuple(elts=[A.load(out), grads], ctx=gast.Load())
+        value = gast.Tuple(elts=[output, grads], ctx=gast.Load())
+    elif trace.aux is not None:
+        value = gast.Tuple(elts=[grads, A.load(trace.aux)], ctx=gast.Load())
     else:
         value = grads
     live = A.names_loaded(gast.Module(body=backward, type_ignores=[])) | A.names_loaded(value)

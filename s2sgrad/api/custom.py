@@ -41,6 +41,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+from s2sgrad.api.tracebacks import boundary
 from s2sgrad.back import cache
 from s2sgrad.errors import RuleError
 from s2sgrad.rules.registry import (Rule, _register, grad,  # noqa: F401  (template notation)
@@ -49,16 +50,39 @@ from s2sgrad.rules.registry import (Rule, _register, grad,  # noqa: F401  (templ
 __all__ = ["adjoint", "is_static"]
 
 
+@boundary
 def adjoint(fn: Any, *, elementwise: bool = False, family: str = "custom") -> Callable:
-    """Register the decorated template as the derivative of ``fn``.
+    """Register the decorated template as the derivative (reverse mode) of ``fn``.
+
+    The template's first parameter is ``fn``'s result, the others its arguments;
+    ``grad[result]`` is the upstream gradient and ``grad[x] = ...`` the gradient
+    flowing to ``x``.  The template is inlined into generated code (nothing is
+    called at run time) and wins over differentiating ``fn``'s own source; it also
+    gives derivatives to functions with no Python source.  Forward mode transposes
+    it unless a :func:`tangent_rule` is registered too.  Check a new template with
+    :func:`check_grads`.
 
     ``elementwise=True`` says the gradients the template writes are shaped like the
     result and must be summed back to each argument's shape (broadcasting), as for
     ufuncs; by default they are already shaped like their argument.
+
+    Example:
+        >>> import numpy as np
+        >>> from s2sgrad import adjoint, grad
+        >>> def softplus(x):
+        ...     return np.log1p(np.exp(x))
+        >>> @adjoint(softplus)
+        ... def _(result, x):
+        ...     grad[x] = grad[result] / (1.0 + np.exp(-x))
+        >>> def loss(x):
+        ...     return np.sum(softplus(x))
+        >>> grad(loss)(np.array([0.0]))
+        array([0.5])
     """
     if not callable(fn):
         raise TypeError("s2sgrad.adjoint expects the function to differentiate, got %r" % (fn,))
 
+    @boundary
     def register(template: Callable) -> Callable:
         label = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
         rule = Rule(template, "elementwise" if elementwise else "vjp", label)

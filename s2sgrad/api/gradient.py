@@ -15,7 +15,8 @@ from s2sgrad.api.nesting import cached, concrete, registered
 from s2sgrad.api.signature import (_MAX_VALUE_VARIANTS, _TYPE_KEYED, _VALUE_KEYED, Wrt,
                                    _check_differentiable, _key_of, _located, _loose_signature,
                                    _ndarray, _reduced, _resolve_wrt, _signature, _with_values,
-                                   arity, _holds_object, _shifted)
+                                   _choose_wrt, arity, _holds_object, _shifted)
+from s2sgrad.api.tracebacks import boundary, filtering, hide_frames
 from s2sgrad.objects import is_object
 from s2sgrad.back import cache
 from s2sgrad.callables import is_static_value
@@ -62,7 +63,7 @@ class GradientFunction(functools.partial):
     def _dispatch(self):
         self._dispatch = self._call
 
-    def __init__(self, fn: Callable, wrt: Wrt, mode: str, static=()):
+    def __init__(self, fn: Callable, wrt: Wrt, mode: str, static=(), has_aux: bool = False):
         if not callable(fn):
             raise TypeError("s2sgrad.%s expects a function, got %r" % (mode, fn))
         self.__wrapped__ = fn
@@ -79,6 +80,9 @@ class GradientFunction(functools.partial):
             static = _shifted(static)
         self._fn = fn
         self._mode = mode
+        self._has_aux = bool(has_aux)
+        # what the caches key the generated code on (has_aux changes what it returns)
+        self._kind = mode + "+aux" if has_aux else mode
         self._wrt, self._tuple = _resolve_wrt(fn, wrt)
         self._static = _resolve_static(fn, static)
         # int arguments that only enter arithmetic: keyed by type, not value (the
@@ -124,33 +128,41 @@ class GradientFunction(functools.partial):
         return registered(gen)
 
     def _call(self, *args, **kwargs):
-        """The general path: bind, build the signature key, look it up, generate."""
-        if self._bound is not None:
-            args = self._bound + args
-        if kwargs or len(args) != self._nparams:
-            args = self._bind(args, kwargs)
-        # _signature(args), inlined; floats only (the common scalar case): their types
-        key = tuple(map(type, args))
-        if not _TYPE_KEYED.issuperset(key):
-            key = tuple([(a.shape, a.dtype) if (t := type(a)) is _ndarray
-                         else t if t in _TYPE_KEYED else _key_of(a) for a in args])
-        if self._static:
-            key = _with_values(key, args, self._static)
-        if self._dynamic:
-            key = _reduced(key, self._dynamic)
-        compiled = self._specs.get(key)
-        if compiled is None or (self._code is not None and self._fn.__code__ is not self._code):
-            compiled = self._respecialize(args, key)
-        elif self._dispatchable and key not in self._dispatched \
-                and len(self._dispatched) < _DISPATCH_LIMIT:
-            # a signature called again: from now on the dispatcher checks it inline
-            self._redispatch(key)
-        return compiled(*args)
+        """The general path: bind, build the signature key, look it up, generate.
+        An exception leaves it without s2sgrad's frames (tracebacks.py)."""
+        try:
+            if self._bound is not None:
+                args = self._bound + args
+            if kwargs or len(args) != self._nparams:
+                args = self._bind(args, kwargs)
+            # _signature(args), inlined; floats only (the common scalar case): their types
+            key = tuple(map(type, args))
+            if not _TYPE_KEYED.issuperset(key):
+                key = tuple([(a.shape, a.dtype) if (t := type(a)) is _ndarray
+                             else t if t in _TYPE_KEYED else _key_of(a) for a in args])
+            if self._static:
+                key = _with_values(key, args, self._static)
+            if self._dynamic:
+                key = _reduced(key, self._dynamic)
+            compiled = self._specs.get(key)
+            if compiled is None or (self._code is not None
+                                    and self._fn.__code__ is not self._code):
+                compiled = self._respecialize(args, key)
+            elif self._dispatchable and key not in self._dispatched \
+                    and len(self._dispatched) < _DISPATCH_LIMIT:
+                # a signature called again: from now on the dispatcher checks it inline
+                self._redispatch(key)
+            return compiled(*args)
+        except Exception as exc:
+            if filtering():
+                hide_frames(exc)
+            raise
 
     def __reduce__(self):
         """Copies and pickles are new grad objects of the same function (their code
         is generated again, or found in the cache)."""
-        return (GradientFunction, self._made_from + (self._mode, self._static_spec))
+        return (GradientFunction, self._made_from + (self._mode, self._static_spec,
+                                                     self._has_aux))
 
     def _key(self, args) -> tuple:
         """The key the code for ``args`` is kept under (what ``_call`` computes)."""
@@ -248,7 +260,7 @@ class GradientFunction(functools.partial):
         loose = _loose_signature(args)
         # which int arguments the code depends on by value, once known for this
         # signature (by this object or another grad of the same function)
-        memo = (self._mode, self._wrt, self._tuple, "dynamic", loose,
+        memo = (self._kind, self._wrt, self._tuple, "dynamic", loose,
                 tuple(sorted(self._static)))
         dynamic = cache.recall(self._fn, memo)
         gen_key = full if dynamic is None else _reduced(full, dynamic)
@@ -271,9 +283,9 @@ class GradientFunction(functools.partial):
             gen = self._generic(args)
         else:
             gen = _get_or_generate(
-                self._fn, (self._mode, self._wrt, self._tuple, gen_key),
+                self._fn, (self._kind, self._wrt, self._tuple, gen_key),
                 lambda: _generate(_target(self._fn, args), self._wrt, self._mode, args,
-                                  self._tuple))
+                                  self._tuple, has_aux=self._has_aux))
         if dynamic is None:
             dynamic = frozenset(getattr(gen, "dynamic", ())) - self._static
             cache.remember(self._fn, memo, dynamic)
@@ -305,14 +317,15 @@ class GradientFunction(functools.partial):
             if found:
                 statics = {names[i]: args[i] for i in found}
                 key = ("static",) + tuple((i, _key_of(args[i])) for i in found)
-        options = (self._mode, self._wrt, self._tuple, None) if key is None else \
-            (self._mode, self._wrt, self._tuple, key, None)
+        options = (self._kind, self._wrt, self._tuple, None) if key is None else \
+            (self._kind, self._wrt, self._tuple, key, None)
         return _get_or_generate(
             self._fn, options,
             lambda: _generate(_target(self._fn, None), self._wrt, self._mode, None,
-                              self._tuple, statics))
+                              self._tuple, statics, self._has_aux))
 
     @property
+    @boundary
     def source(self) -> str:
         """The generated gradient code (for the last argument signature seen)."""
         if self._last is None:
@@ -383,7 +396,7 @@ def _target(fn, args):
     return concrete(fn, args)
 
 
-def _generate(fn, wrt, mode, args, tuple_output, static_args=None):
+def _generate(fn, wrt, mode, args, tuple_output, static_args=None, has_aux=False):
     # Imported at the first generation, to keep `import s2sgrad` light (gast, the rules,
     # the AD modules); transforms also registers the rules for calls to s2sgrad functions.
     from s2sgrad.ad.pipeline import generate_gradient
@@ -391,34 +404,123 @@ def _generate(fn, wrt, mode, args, tuple_output, static_args=None):
     from s2sgrad.front import desugar
     if grad not in desugar.TRANSFORM_MAKERS:     # grad(f)(x) inside a differentiated function
         desugar.TRANSFORM_MAKERS.extend([grad, value_and_grad])
+    if has_aux:
+        return generate_gradient(fn, wrt, mode, args, tuple_output, static_args, has_aux=True)
     return generate_gradient(fn, wrt, mode, args, tuple_output, static_args)
 
 
-def grad(f: Optional[Callable] = None, *, wrt: Wrt = 0, static=()) -> Any:
-    """Gradient of a scalar function.
+def _transform(f, wrt, argnums, has_aux, static, mode):
+    if f is None:
+        return lambda fn: GradientFunction(fn, _choose_wrt(fn, wrt, argnums, mode), mode,
+                                           static, has_aux)
+    return GradientFunction(f, _choose_wrt(f, wrt, argnums, mode), mode, static, has_aux)
 
-    ``grad(f)``, ``grad(f, wrt=(0, 'b'))``, ``@grad`` and ``@grad(wrt=...)`` all
-    work.  ``wrt`` is a positional index or parameter name (one gradient) or a
-    tuple of those (a tuple of gradients, in that order).  ``static`` names
-    arguments (positions or names) whose value keys the generated code: one
-    version per value.  By default an int argument is keyed by value only when it
-    changes a shape, a loop, a branch or an index; one that only enters arithmetic
-    (a step counter in ``lr / (1 + step)``) is an ordinary runtime value.
+
+@boundary
+def grad(f: Optional[Callable] = None, *, wrt: Optional[Wrt] = None,
+         argnums: Optional[Wrt] = None, has_aux: bool = False, static=()) -> Any:
+    """The gradient of a function with a scalar output, as generated Python code.
+
+    ``grad(f)``, ``grad(f, wrt=(0, "b"))``, ``@grad`` and ``@grad(wrt=...)`` all work.
+    The returned callable takes ``f``'s arguments and returns the gradient of ``f``
+    with respect to the argument(s) named by ``wrt``; its ``.source`` is the
+    generated code (reverse mode: a forward pass, then a backward pass).
+
+    Args:
+        f: a Python function whose source s2sgrad can read, returning a float
+            (or a 0-d array).
+        wrt: which argument(s) to differentiate: a positional index or a parameter
+            name (the result is one gradient), or a tuple/list of them (a tuple of
+            gradients, in that order).  Default ``0``.
+        argnums: another name for ``wrt`` (JAX's); give one of the two.
+        has_aux: ``f`` returns a pair ``(output, aux)``; only ``output`` is
+            differentiated, and the callable returns ``(gradient, aux)``.  ``aux`` may
+            be any value or container, including arrays computed from the inputs
+            (returned as values: no gradient flows through them).
+        static: arguments (positions or names) whose value keys the generated
+            code: one version per value.  By default an int argument is keyed by
+            value only when it changes a shape, a loop, a branch or an index; one
+            that only enters arithmetic (a step counter in ``lr / (1 + step)``) is
+            an ordinary runtime value.
+
+    Returns:
+        A callable with ``f``'s parameters.  A gradient has the shape and float
+        dtype of its argument; a dict / list / tuple argument (a pytree of floats
+        and float arrays) gets a gradient of the same structure.
+
+    Raises:
+        S2SGradError: (a subclass of it) on the first call, when the function uses
+            something s2sgrad cannot differentiate; the message names the function,
+            file, line and source line, with a hint.
+
+    Example:
+        >>> import numpy as np
+        >>> from s2sgrad import grad
+        >>> def loss(w, x):
+        ...     return np.sum(np.tanh(x @ w) ** 2)
+        >>> dloss = grad(loss)                  # d loss / d w
+        >>> dloss(np.ones(3), np.eye(3)).round(4)
+        array([0.6397, 0.6397, 0.6397])
+        >>> def with_stats(w, x):
+        ...     y = np.tanh(x @ w)
+        ...     return np.sum(y ** 2), {"mean": np.mean(y)}
+        >>> g, aux = grad(with_stats, has_aux=True)(np.ones(3), np.eye(3))
+        >>> round(float(aux["mean"]), 4)
+        0.7616
     """
-    if f is None:
-        return lambda fn: GradientFunction(fn, wrt, "grad", static)
-    return GradientFunction(f, wrt, "grad", static)
+    return _transform(f, wrt, argnums, has_aux, static, "grad")
 
 
-def value_and_grad(f: Optional[Callable] = None, *, wrt: Wrt = 0, static=()) -> Any:
-    """Like :func:`grad`, but the callable returns ``(value, gradients)``."""
-    if f is None:
-        return lambda fn: GradientFunction(fn, wrt, "value_and_grad", static)
-    return GradientFunction(f, wrt, "value_and_grad", static)
+@boundary
+def value_and_grad(f: Optional[Callable] = None, *, wrt: Optional[Wrt] = None,
+                   argnums: Optional[Wrt] = None, has_aux: bool = False, static=()) -> Any:
+    """Like :func:`grad`, but the callable returns ``(value, gradient)``.
+
+    The value is computed by the same forward pass as the gradient (``f`` is not
+    called a second time).  With ``has_aux=True`` it returns
+    ``((value, aux), gradient)``, as JAX does.  ``wrt`` / ``argnums`` / ``static`` as
+    in :func:`grad`.
+
+    Example:
+        >>> import numpy as np
+        >>> from s2sgrad import value_and_grad
+        >>> def f(x):
+        ...     return np.sum(x ** 2)
+        >>> value, g = value_and_grad(f)(np.array([1.0, 2.0]))
+        >>> float(value), g
+        (5.0, array([2., 4.]))
+    """
+    return _transform(f, wrt, argnums, has_aux, static, "value_and_grad")
 
 
+@boundary
 def source(obj: Any) -> str:
-    """The generated source of an s2sgrad-transformed function."""
+    """The generated source of an s2sgrad-transformed function (same as ``g.source``).
+
+    It is the code generated for the last argument signature the function was
+    called with (types, shapes, dtypes); before any call, the generic version that
+    works for any shapes (with runtime helpers where shapes decide).
+
+    Example:
+        >>> import numpy as np
+        >>> from s2sgrad import grad, source
+        >>> def f(w, x):
+        ...     y = np.tanh(w * x)
+        ...     return y * y
+        >>> g = grad(f)
+        >>> _ = g(0.5, 2.0)
+        >>> print(source(g))
+        def f_grad(w, x):
+            # Forward pass
+            y0 = w * x
+            y = np.tanh(y0)
+            # Backward pass
+            grad_y = y + y  # y * y  (line 3)
+            grad_y0 = grad_y * (1.0 - y * y)  # y = np.tanh(y0)  (line 2)
+            grad_w = grad_y0 * x  # y0 = w * x  (line 2)
+            return grad_w
+        <BLANKLINE>
+    """
     if hasattr(obj, "source") and isinstance(getattr(type(obj), "source", None), property):
         return obj.source
     raise TypeError("s2sgrad.source expects a function returned by s2sgrad (grad, "

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from s2sgrad.api.gradient import grad
+from s2sgrad.api.signature import _choose_wrt
+from s2sgrad.api.tracebacks import boundary
 from s2sgrad.api.transforms import JacobianFunction, TangentFunction, _Derived
 from s2sgrad.front import desugar
 
@@ -20,19 +22,30 @@ class HVPFunction(_Derived):
     def _inner(self):
         return self._jvp
 
+    @boundary
     def __call__(self, *args):
         return self._jvp(*args)
 
 
-def hvp(f: Optional[Callable] = None, *, wrt=0):
-    """Hessian-vector product ``(*args, v) -> H(args) @ v`` without forming H.
+@boundary
+def hvp(f: Optional[Callable] = None, *, wrt=None, argnums=None):
+    """Hessian-vector product ``hvp(f)(*args, v) -> H(args) @ v`` without forming H.
 
     Computed forward-over-reverse: the generated gradient code is differentiated
-    in forward mode (``.source`` shows that code).
+    in forward mode (``.source`` shows that code).  ``wrt`` / ``argnums`` as in
+    :func:`s2sgrad.grad`.
+
+    Example:
+        >>> import numpy as np
+        >>> from s2sgrad import hvp
+        >>> def f(x):
+        ...     return np.sum(x ** 3)
+        >>> hvp(f)(np.array([1.0, 2.0]), np.array([1.0, 1.0]))    # diag(6 x) @ v
+        array([ 6., 12.])
     """
     if f is None:
-        return lambda fn: HVPFunction(fn, wrt)
-    return HVPFunction(f, wrt)
+        return lambda fn: HVPFunction(fn, _choose_wrt(fn, wrt, argnums, "hvp"))
+    return HVPFunction(f, _choose_wrt(f, wrt, argnums, "hvp"))
 
 
 class HessianFunction(_Derived):
@@ -44,15 +57,31 @@ class HessianFunction(_Derived):
     def _inner(self):
         return self._jac._jvp
 
+    @boundary
     def __call__(self, *args):
         return self._jac(*args)
 
 
-def hessian(f: Optional[Callable] = None, *, wrt=0):
-    """The Hessian of a scalar function, forward-over-reverse (one HVP per input entry)."""
+@boundary
+def hessian(f: Optional[Callable] = None, *, wrt=None, argnums=None):
+    """The Hessian of a scalar function, of shape ``x.shape + x.shape``.
+
+    Forward-over-reverse: the generated gradient is differentiated in forward mode,
+    one Hessian-vector product per input entry (use :func:`hvp` when only
+    products are needed).  ``wrt`` / ``argnums`` as in :func:`s2sgrad.grad`.
+
+    Example:
+        >>> import numpy as np
+        >>> from s2sgrad import hessian
+        >>> def f(x):
+        ...     return x[0] ** 2 * x[1]
+        >>> hessian(f)(np.array([1.0, 3.0]))
+        array([[6., 2.],
+               [2., 0.]])
+    """
     if f is None:
-        return lambda fn: HessianFunction(fn, wrt)
-    return HessianFunction(f, wrt)
+        return lambda fn: HessianFunction(fn, _choose_wrt(fn, wrt, argnums, "hessian"))
+    return HessianFunction(f, _choose_wrt(f, wrt, argnums, "hessian"))
 
 
 desugar.TRANSFORM_MAKERS.extend([hvp, hessian])     # called inside a differentiated function

@@ -287,3 +287,16 @@ def _check_differentiable(fn, wrt, args):
                        **_located(fn),
                        hint="pass a float value, e.g. %s(...) with %s=%s"
                             % (name, pname, "3.0" if np.ndim(a) == 0 else "x.astype(float)"))
+
+
+def _choose_wrt(fn, wrt, argnums, name):
+    """``argnums`` is JAX's spelling of ``wrt``; both at once is an error; neither is 0."""
+    if argnums is None:
+        return 0 if wrt is None else wrt
+    if wrt is not None:
+        raise WrtError("%s() got both wrt=%r and argnums=%r; argnums is another name for "
+                       "wrt, pass one of them" % (name, wrt, argnums),
+                       **(_located(fn) if fn is not None else {}),
+                       hint="for example %s(f, wrt=(0, 1)) or %s(f, argnums=(0, 1))"
+                            % (name, name))
+    return argnums

@@ -29,6 +29,7 @@ from s2sgrad.ad.gradient_control import (backward_hook, grad_of, grad_of_marker,
                                          rewrite_grad_of, stop_gradient)
 from s2sgrad.ad.vjp import generate_vjp  # noqa: F401
 from s2sgrad.api import signature as api
+from s2sgrad.api.tracebacks import boundary
 from s2sgrad.api.nesting import cached, concrete, is_transform, registered  # noqa: F401
 from s2sgrad.errors import S2SGradError
 from s2sgrad.front import desugar
@@ -103,7 +104,8 @@ class Transform:
                 api._check_differentiable(self._fn, self._wrt, args)
             target = concrete(self._fn, args)
             gen = cached(self._fn, (self.kind, self._wrt, self._tuple, key),
-                         lambda: self._generate(target, args), disk=self.kind == "vjp")
+                         lambda: self._generate(target, args),
+                         disk=self.kind in ("vjp", "vjp+aux"))
             self._gens[key] = gen
         self._last = gen
         return gen
@@ -117,6 +119,7 @@ class Transform:
         return f
 
     @property
+    @boundary
     def source(self) -> str:
         """The generated code (for the last argument signature seen)."""
         if self._last is None:
@@ -160,6 +163,7 @@ class JVPFunction(Transform):
             self.__signature__ = self._sig.replace(
                 parameters=params + [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)])
 
+    @boundary
     def __call__(self, *args):
         if not args:
             raise TypeError("%s: expected the function's arguments followed by a tangent"
@@ -190,39 +194,77 @@ def _tangent_like(t, x):
 
 
 class VJPFunction(Transform):
-    """``(*args) -> (value, pullback)``; split-mode reverse."""
+    """``(*args) -> (value, pullback)``; split-mode reverse (``(value, pullback, aux)``
+    with ``has_aux=True``)."""
 
     kind = "vjp"
 
+    def __init__(self, fn: Callable, wrt, kind: Optional[str] = None, has_aux: bool = False):
+        super().__init__(fn, wrt, kind)
+        self._has_aux = bool(has_aux)
+        if has_aux:
+            self.kind = "vjp+aux"           # what the caches key the code on
+
+    @boundary
     def __call__(self, *args):
         args = self._bind(args)
         return self._compiled_for(args)(*args)
 
     def _generate(self, target, args):
+        if self._has_aux:
+            return generate_vjp(target, self._wrt, args, self._tuple, has_aux=True)
         return generate_vjp(target, self._wrt, args, self._tuple)
 
 
-def jvp(f: Optional[Callable] = None, *, wrt=0):
+@boundary
+def jvp(f: Optional[Callable] = None, *, wrt=None, argnums=None):
     """Forward mode: ``jvp(f)(*args, tangent) -> (f(*args), J @ tangent)``.
 
-    With a tuple ``wrt`` the tangent is a tuple (one entry per differentiated
-    argument).  ``.source`` shows the generated tangent code.
+    The generated code computes each value and its tangent (``dot_x = ...``) side
+    by side, in one pass.  With a tuple ``wrt`` the tangent is a tuple (one entry
+    per differentiated argument).  ``wrt`` / ``argnums`` as in
+    :func:`s2sgrad.grad`; ``.source`` shows the generated tangent code.
+
+    Example:
+        >>> import numpy as np
+        >>> from s2sgrad import jvp
+        >>> def f(x):
+        ...     return x ** 3
+        >>> value, tangent = jvp(f)(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+        >>> tangent
+        array([3., 0.])
     """
+    from s2sgrad.api.signature import _choose_wrt
     if f is None:
-        return lambda fn: JVPFunction(fn, wrt)
-    return JVPFunction(f, wrt)
+        return lambda fn: JVPFunction(fn, _choose_wrt(fn, wrt, argnums, "jvp"))
+    return JVPFunction(f, _choose_wrt(f, wrt, argnums, "jvp"))
 
 
-def vjp(f: Optional[Callable] = None, *, wrt=0):
+@boundary
+def vjp(f: Optional[Callable] = None, *, wrt=None, argnums=None, has_aux: bool = False):
     """Split-mode reverse: ``vjp(f)(*args) -> (value, pullback)``.
 
-    ``pullback(cotangent)`` runs only the backward sweep, on values saved by the
-    forward sweep, and returns the gradient(s) of ``<cotangent, f(*args)>``.
-    The cotangent has the output's shape (a tuple for tuple outputs).
+    The forward sweep runs at the call; ``pullback(cotangent)`` runs only the
+    backward sweep, on the values the forward sweep saved, and returns the
+    gradient(s) of ``<cotangent, f(*args)>`` (any number of times).  The cotangent
+    has the output's shape (a tuple for tuple outputs).  ``wrt`` / ``argnums`` as in
+    :func:`s2sgrad.grad`.  With ``has_aux=True``, ``f`` returns ``(output, aux)``
+    and the call returns ``(value, pullback, aux)``, as in JAX.
+
+    Example:
+        >>> import numpy as np
+        >>> from s2sgrad import vjp
+        >>> def f(x):
+        ...     return np.sin(x) * 2.0
+        >>> y, pullback = vjp(f)(np.array([0.0, 1.0]))
+        >>> pullback(np.array([1.0, 1.0])).round(4)
+        array([2.    , 1.0806])
     """
+    from s2sgrad.api.signature import _choose_wrt
     if f is None:
-        return lambda fn: VJPFunction(fn, wrt)
-    return VJPFunction(f, wrt)
+        return lambda fn: VJPFunction(fn, _choose_wrt(fn, wrt, argnums, "vjp"),
+                                      has_aux=has_aux)
+    return VJPFunction(f, _choose_wrt(f, wrt, argnums, "vjp"), has_aux=has_aux)
 
 
 # --------------------------------------------------------------------------
@@ -241,6 +283,7 @@ class _Derived:
         self.__wrapped__ = fn
 
     @property
+    @boundary
     def source(self) -> str:
         return self._inner().source
 
@@ -270,6 +313,7 @@ class JacobianFunction(_Derived):
             return self._vjp
         return self._jvp
 
+    @boundary
     def __call__(self, *args):
         args = self._jvp._bind(args)
         wrt, tuple_wrt = self._jvp._wrt, self._jvp._tuple
@@ -367,17 +411,30 @@ def _stack_rows(rows, value, x):
     return arr.reshape(np.shape(value) + np.shape(x))
 
 
-def jacobian(f: Optional[Callable] = None, *, wrt=0, mode: str = "auto"):
+@boundary
+def jacobian(f: Optional[Callable] = None, *, wrt=None, argnums=None, mode: str = "auto"):
     """The Jacobian, of shape ``f(*args).shape + x.shape``.
 
     ``mode="forward"`` builds it column by column with the generated JVP (one
     pass per input entry), ``mode="reverse"`` row by row with the generated
     pullback (one forward sweep, one backward sweep per output entry);
     ``"auto"`` picks forward when the input has fewer entries than the output.
+    ``wrt`` / ``argnums`` as in :func:`s2sgrad.grad`; with a tuple of them the
+    result is a tuple of Jacobians (for tuple outputs: ``J[i][k] = d out_i / d x_k``).
+
+    Example:
+        >>> import numpy as np
+        >>> from s2sgrad import jacobian
+        >>> def f(x):
+        ...     return np.array([x[0] * x[1], np.sin(x[0])])
+        >>> jacobian(f)(np.array([0.0, 2.0]))
+        array([[2., 0.],
+               [1., 0.]])
     """
+    from s2sgrad.api.signature import _choose_wrt
     if f is None:
-        return lambda fn: JacobianFunction(fn, wrt, mode)
-    return JacobianFunction(f, wrt, mode)
+        return lambda fn: JacobianFunction(fn, _choose_wrt(fn, wrt, argnums, "jacobian"), mode)
+    return JacobianFunction(f, _choose_wrt(f, wrt, argnums, "jacobian"), mode)
 
 
 _TRANSFORM_RULES: Dict[int, Any] = {}

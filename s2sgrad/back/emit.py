@@ -15,12 +15,20 @@ import ast
 import linecache
 import math
 import types
+import warnings
 from typing import Any, Dict, List, Tuple
 
-import astor
-import astor.op_util as _astor_ops
 import gast
-from astor.string_repr import pretty_string as _astor_pretty_string
+
+with warnings.catch_warnings():
+    # astor 0.8.1 builds its precedence table with getattr(ast, "Num", None) and the like
+    # at import: a DeprecationWarning on Python 3.12 / 3.13, None on 3.14 (those classes
+    # are gone).  We never print those nodes (Constant only), so the table is complete.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import astor
+    import astor.code_gen as _astor_code_gen
+    import astor.op_util as _astor_ops
+    from astor.string_repr import pretty_string as _astor_pretty_string
 
 from s2sgrad.objects import AttrKey
 
@@ -105,7 +113,64 @@ def to_source(node) -> str:
     try:
         return _Printer().source(node)
     except _Unsupported:
-        return astor.to_source(_to_ast(node), pretty_source=_one_line)
+        return astor.to_source(_to_ast(node), pretty_source=_one_line,
+                               source_generator_class=_Generator)
+
+
+def _fstring_text(parts) -> str:
+    """The text between the quotes of an f-string: ``parts`` are strings (escaped
+    here) and ``(expression source, conversion, format spec text)`` triples."""
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part.replace("{", "{{").replace("}", "}}"))
+            continue
+        expr, conversion, spec = part
+        out.append("{" + (" " if expr.startswith("{") else "") + expr)
+        if conversion not in (-1, None):
+            out.append("!" + chr(conversion))
+        if spec is not None:
+            out.append(":" + spec)
+        out.append("}")
+    return "".join(out)
+
+
+class _Generator(_astor_code_gen.SourceGenerator):
+    """astor's printer with f-strings printed here: astor 0.8.1 tells their literal
+    parts by ``isinstance(value, ast.Str)``, a DeprecationWarning on 3.12 / 3.13 and
+    an AttributeError on 3.14 (``ast.Str`` is gone)."""
+
+    def visit_JoinedStr(self, node):
+        precedence = self.get__pp(node)
+        embedded = (precedence > _P.Expr) + (precedence >= _P.Assign)
+        self.write("")
+        res_index, str_index = self.colinfo
+        current = self.result[res_index:]
+        if str_index:
+            current[0] = current[0][str_index:]
+        text = _fstring_text(self._fstring_parts(node))
+        text = "f" + self.pretty_string(text, embedded, "".join(current), False)
+        self.write(text)
+        lf = text.rfind("\n") + 1
+        if lf:
+            self.colinfo = len(self.result) - 1, lf
+
+    def _fstring_parts(self, node):
+        parts = []
+        for value in node.values:
+            kind = value.__class__.__name__
+            if kind == "Constant" and isinstance(value.value, str):
+                parts.append(value.value)
+            elif kind == "FormattedValue":
+                spec = None
+                if value.format_spec is not None:
+                    spec = _fstring_text(self._fstring_parts(value.format_spec))
+                expr = astor.to_source(value.value, pretty_source=_one_line,
+                                       source_generator_class=_Generator).strip()
+                parts.append((expr, value.conversion, spec))
+            else:
+                raise ValueError("invalid node %s inside an f-string" % kind)
+        return parts
 
 
 class _Unsupported(Exception):
@@ -268,8 +333,33 @@ class _Printer:
         elif kind == "Starred":
             out.append("*")
             self.expr(node.value, _HIGHEST)
+        elif kind == "JoinedStr":
+            current = "".join(out)
+            embedded = (pp > _P.Expr) + (pp >= _P.Assign)
+            text = _astor_pretty_string(_fstring_text(self.fstring_parts(node)), embedded,
+                                        current, False)
+            if "\n" in text:
+                raise _Unsupported("multi-line f-string")
+            out.append("f" + text)
         else:
             raise _Unsupported(kind)
+
+    def fstring_parts(self, node):
+        parts = []
+        for value in node.values:
+            kind = value.__class__.__name__
+            if kind == "Constant" and isinstance(value.value, str):
+                parts.append(value.value)
+            elif kind == "FormattedValue":
+                spec = None
+                if value.format_spec is not None:
+                    spec = _fstring_text(self.fstring_parts(value.format_spec))
+                inner = _Printer()
+                inner.expr(value.value, _P.Comma)
+                parts.append(("".join(inner.out), value.conversion, spec))
+            else:
+                raise _Unsupported(kind)
+        return parts
 
     def start(self, p, pp, keep=False) -> Tuple[int, bool]:
         """astor's ``delimit``: '(' now, dropped at the end unless needed."""

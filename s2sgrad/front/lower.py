@@ -24,6 +24,7 @@ from s2sgrad.analysis.names import (BUFFER_FUNCTIONS, INDEX_TRICKS, SHAPE_ATTRIB
                                     SHAPE_FUNCTIONS, Namespace, appended_list,
                                     differentiable_loads, popped_list)
 from s2sgrad.errors import UnsupportedSyntaxError
+from s2sgrad.front.auxiliary import keep_aux, split_returns
 from s2sgrad.front.checks import _scattered_into, check_item_writes, check_supported
 from s2sgrad.front.controlflow import (generator_arguments_to_lists, lower_comprehensions,
                                        normalize_control_flow)
@@ -50,6 +51,8 @@ class PrimalTrace:
     extra_globals: Dict[str, object] = field(default_factory=dict)
     # wrt="self.params": (parameter, attribute path) -> the name the trace reads it into
     wrt_aliases: Dict[object, str] = field(default_factory=dict)
+    # has_aux=True: the name holding the auxiliary value returned next to the output
+    aux: Optional[str] = None
 
 
 def _selection(expr: gast.BoolOp, first: gast.expr) -> gast.IfExp:
@@ -831,7 +834,8 @@ def static_arguments(params: List[str], wrt, args) -> Dict[str, Any]:
 
 def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
                        example_args=None, fresh: bool = False,
-                       static_args: Optional[Dict[str, Any]] = None) -> PrimalTrace:
+                       static_args: Optional[Dict[str, Any]] = None,
+                       has_aux: bool = False) -> PrimalTrace:
     """Normalize ``parsed`` into the primal trace (``example_args``, when given, tell
     which parameters are dicts).  ``parsed.node`` is left as it is, unless ``fresh``
     says it was parsed for this trace alone: it is then lowered in place, not copied."""
@@ -848,6 +852,9 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
     local_names = local_names_of(fn)
     names = A.NameAllocator(A.all_names(fn) | set(reserved))
     body = list(fn.body)
+    aux = None
+    if has_aux:                 # return output, aux: only output is differentiated
+        body, aux = split_returns(body, names, info)
     body = lower_comprehensions(body, names, info, fn)
     body = hoist_walrus(lower_match(body, names, info), info)
     body = [fold_displays(s) for s in expand_starred(body, params, example_args)]
@@ -877,6 +884,8 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
     namespace = Namespace(collections.ChainMap(extra_globals, parsed.globals)
                           if extra_globals else parsed.globals, parsed.closure)
     body = split_several_arrays(body, namespace.resolve)
+    if has_aux:
+        body, aux = keep_aux(body, names, aux)
     varied = varied_names(_with_body(fn, body), set(wrt))
     lowered = ThreeAddress(info, names, varied, local_names | A.names_stored(
         gast.Module(body=body, type_ignores=[])), namespace.resolve, extra_globals).body(body)
@@ -888,7 +897,7 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
     return PrimalTrace(node=fn, params=params, defaults=defaults, output=ret.value.id,
                        info=info, names=names, varied=varied_names(fn, set(wrt)),
                        local_names=local_names_of(fn), extra_globals=extra_globals,
-                       wrt_aliases=wrt_aliases)
+                       wrt_aliases=wrt_aliases, aux=aux)
 
 
 def _with_body(fn, body):

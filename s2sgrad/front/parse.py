@@ -106,7 +106,12 @@ def _source_lines(fn: Callable):
     function), the ``ast`` parse of the dedented lines (the same as parsing them again).
     """
     fn = inspect.unwrap(fn)
-    lines, lnum = inspect.findsource(fn)
+    from s2sgrad.front.ipython_cells import magic_cell_lines
+    cell = magic_cell_lines(fn)         # a def in an IPython %%time / %%timeit cell
+    if cell is not None:
+        lines, lnum = cell, fn.__code__.co_firstlineno - 1
+    else:
+        lines, lnum = inspect.findsource(fn)
     found = _def_block(lines, lnum) if fn.__name__ != "<lambda>" else None
     if found is None:
         return inspect.getblock(lines[lnum:]), lnum + 1, None

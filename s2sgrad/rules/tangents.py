@@ -79,7 +79,30 @@ def _keys(objs, methods, attributes, operator):
 
 
 def tangent_rule(*objs, methods=(), attributes=(), operator=None):
-    """Register a forward-mode template for the given functions/methods."""
+    """Register a forward-mode (tangent) template for the given functions / methods.
+
+    Written like an :func:`adjoint` template, with ``tangent[x]`` the tangent of
+    input ``x`` and ``tangent[result] = ...`` the result's; a term reading the
+    tangent of an input that carries none is dropped.  Without one, forward mode
+    derives the tangent from the reverse rule (reading elementwise rules forwards,
+    transposing the others).
+
+    Example:
+        >>> import numpy as np
+        >>> from s2sgrad import adjoint, jvp, tangent_rule
+        >>> def softplus2(x):
+        ...     return np.log1p(np.exp(x))
+        >>> @adjoint(softplus2)
+        ... def _(result, x):
+        ...     grad[x] = grad[result] / (1.0 + np.exp(-x))
+        >>> @tangent_rule(softplus2)
+        ... def _(result, x):
+        ...     tangent[result] = tangent[x] / (1.0 + np.exp(-x))
+        >>> def f(x):
+        ...     return softplus2(x)
+        >>> jvp(f)(np.array([0.0]), np.array([2.0]))[1]
+        array([1.])
+    """
     def deco(fn):
         rule = Rule(fn, "tangent", fn.__name__)
         for k in _keys(objs, methods, attributes, operator):

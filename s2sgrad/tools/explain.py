@@ -30,6 +30,8 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+
+from s2sgrad.api.tracebacks import boundary
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import gast
@@ -42,7 +44,10 @@ from s2sgrad.errors import S2SGradError
 from s2sgrad.front.lower import build_primal_trace
 from s2sgrad.front.parse import parse_function
 
-MAX_GATES = 400
+MAX_GATES = 5000
+# Loops running more trips than this are drawn with their first trips and the last
+# one, and the trips between folded into one node (``explain(..., unroll=N)``).
+UNROLL = 4
 VALUE_COLOR = "#2e7d32"      # green, as the CS231n figures
 GRAD_COLOR = "#c62828"       # red
 
@@ -72,6 +77,29 @@ class Gate:
     context: str = ""                 # loop counters when it ran ("i=2")
     hidden: bool = False              # inactive bookkeeping (loop flags): not shown
     stmt: Any = None
+    loop: Optional[Tuple[int, int]] = None    # (outermost loop run, its trip) it ran in
+
+
+@dataclass
+class LoopRun:
+    """One execution of an outermost loop statement: what folding needs to say."""
+    header: str                       # "for t in range(xs.shape[0])"
+    line: Optional[int]
+    trips: int = 0
+
+
+@dataclass
+class Fold:
+    """The middle trips of a long loop, drawn as one node."""
+    index: int                        # display number (after the gates' numbers)
+    run: LoopRun
+    first: int                        # first and last folded trip (0-based)
+    last: int
+    gates: List[Gate]
+
+    @property
+    def label(self) -> str:
+        return "trips %d..%d" % (self.first, self.last)
 
 
 @dataclass
@@ -207,12 +235,22 @@ def _constant_gate(expr, name: str) -> Optional[str]:
     return None
 
 
+def _sum_text(parts: List[str]) -> str:
+    """``a + b + c``; a long sum (a loop's weight gradients) as its ends and a count."""
+    if len(parts) <= 5:
+        return " + ".join(parts)
+    return " + ".join(parts[:2]) + " + ... (%d more) + %s" % (len(parts) - 3, parts[-1])
+
+
 class Explanation:
     """The computational graph of one evaluation of ``f``, with its gradients."""
 
     def __init__(self, function_name: str, params: List[str], wrt: List[str],
                  variables: Dict[str, Variable], gates: List[Gate], output: str,
-                 digits: int = 3):
+                 digits: int = 3, loops: Optional[List[LoopRun]] = None,
+                 unroll: Optional[int] = UNROLL):
+        self.loops = loops or []
+        self.unroll = unroll
         self.function_name = function_name
         self.params = params
         self.wrt = wrt
@@ -247,6 +285,53 @@ class Explanation:
     def __getitem__(self, name: str) -> Variable:
         return self.variables[name]
 
+    # -- folding long loops -------------------------------------------------------
+
+    def shown(self) -> List[Any]:
+        """What is drawn, in forward order: gates, and a ``Fold`` in place of the
+        middle trips of each loop that ran more than ``unroll`` trips (the first
+        ``unroll - 1`` trips and the last one stay; every value and gradient is
+        still computed, ``gates`` has them all)."""
+        folds: Dict[int, Fold] = {}
+        out: List[Any] = []
+        keep = self.unroll
+        for g in self.gates:
+            if g.hidden:
+                continue
+            if keep is not None and g.loop is not None:
+                run_no, trip = g.loop
+                run = self.loops[run_no]
+                first, last = max(keep - 1, 1), run.trips - 2
+                if run.trips > keep + 1 and first <= trip <= last:
+                    fold = folds.get(run_no)
+                    if fold is None:
+                        fold = folds[run_no] = Fold(len(self.gates) + len(folds), run,
+                                                    first, last, [])
+                        out.append(fold)
+                    fold.gates.append(g)
+                    continue
+            out.append(g)
+        return out
+
+    @staticmethod
+    def _fold_edges(fold: Fold):
+        """(entering, leaving): the values flowing into the folded trips from outside
+        them, as (source key, input name, summed downstream gradient), and the keys
+        the folded trips compute that later gates read."""
+        inside = {g.key for g in fold.gates}
+        entering: Dict[str, Tuple[str, Any]] = {}
+        for g in fold.gates:
+            for name, source in zip(g.inputs, g.sources):
+                if source in inside:
+                    continue
+                d = g.downstream.get(name) if name in g.active else None
+                old = entering.get(source)
+                if old is None:
+                    entering[source] = (name, d)
+                elif d is not None:
+                    entering[source] = (name, d if old[1] is None else old[1] + d)
+        return entering, inside
+
     # -- text -------------------------------------------------------------------
 
     def rows(self) -> List[Tuple[str, ...]]:
@@ -260,11 +345,16 @@ class Explanation:
             used = [c for c in v.consumers if p in self.gates[c].downstream]
             if len(used) > 1 and v.differentiated:
                 parts = [f(self.gates[c].downstream.get(p)) for c in used]
-                note = "fan-out sums: " + " + ".join(parts)
+                note = "fan-out sums: " + _sum_text(parts)
             rows.append((p, "input", f(v.value), "", "", f(v.grad) if v.differentiated
                          else "(no gradient)", "", note, ""))
-        for g in self.gates:
-            if g.hidden:
+        for g in self.shown():
+            if isinstance(g, Fold):
+                entering, _ = self._fold_edges(g)
+                rows.append(("...", "trips %d..%d of %d folded (%d operations)"
+                             % (g.first, g.last, g.run.trips, len(g.gates)),
+                             "", "", "", "", "", "%s (line %s); explain(..., unroll=None) "
+                             "draws every trip" % (g.run.header, g.run.line), ""))
                 continue
             v = self.variables[g.key]
             notes = []
@@ -272,8 +362,8 @@ class Explanation:
                 notes.append(g.pattern)
             used = [c for c in v.consumers if g.target in self.gates[c].downstream]
             if len(used) > 1 and v.grad is not None:
-                notes.append("fan-out sums: " + " + ".join(
-                    f(self.gates[c].downstream.get(g.target)) for c in used))
+                notes.append("fan-out sums: " + _sum_text(
+                    [f(self.gates[c].downstream.get(g.target)) for c in used]))
             first = True
             shown = g.active or [""]
             code = list(g.code)
@@ -373,13 +463,26 @@ class Explanation:
                 color = "black" if self.variables[p].differentiated else "gray40"
                 lines.append('  "in:%s" [shape=plaintext, label="%s", fontcolor="%s"];'
                              % (p, p, color))
-        shown = [g for g in self.gates if not g.hidden]
-        for g in shown:
+        items = self.shown()
+        folded: Dict[str, int] = {}           # key computed in a fold -> its node
+        for item in items:
+            if isinstance(item, Fold):
+                for g in item.gates:
+                    folded[g.key] = item.index
+                lines.append('  "gate:%d" [shape=box, style=dashed, label="%s\\n%s\\n'
+                             '(%d operations)", tooltip="%s, line %s"];'
+                             % (item.index, html.escape(item.run.header).replace('"', '\\"'),
+                                item.label, len(item.gates),
+                                html.escape(item.run.header).replace('"', '\\"'),
+                                item.run.line))
+                continue
+            g = item
             lines.append('  "gate:%d" [shape=%s, width=0.45, label="%s", tooltip="%s = %s"];'
                          % (g.index, "circle" if len(g.label) <= 4 else "ellipse",
                             html.escape(g.label).replace('"', '\\"'), g.key,
                             html.escape(g.expr).replace('"', '\\"')))
         out_gate = self.variables[self.output].producer
+        out_gate = folded.get(self.output, out_gate)
 
         def edge_label(key: str, value, grad) -> str:
             grad_text = f(grad) if grad is not None else "&#160;"
@@ -390,13 +493,29 @@ class Explanation:
                 '</tr></table>>];' % (key, VALUE_COLOR, f(value), GRAD_COLOR, grad_text))
             return key
 
-        for g in shown:
+        def source_node(name, source):
+            v = self.variables[source]
+            if v.producer is None:
+                return '"in:%s"' % name
+            return '"gate:%d"' % folded.get(source, v.producer)
+
+        for item in items:
+            if isinstance(item, Fold):
+                entering, _ = self._fold_edges(item)
+                for source, (name, d) in entering.items():
+                    key = edge_label("edge:%s:%d" % (source, item.index),
+                                     self.variables[source].value, d)
+                    lines.append('  %s -> "%s" [arrowhead=none];'
+                                 % (source_node(name, source), key))
+                    lines.append('  "%s" -> "gate:%d";' % (key, item.index))
+                continue
+            g = item
             for name, source in zip(g.inputs, g.sources):
                 v = self.variables[source]
-                src = '"in:%s"' % name if v.producer is None else '"gate:%d"' % v.producer
                 key = edge_label("edge:%s:%d" % (source, g.index), v.value,
                                  g.downstream.get(name) if name in g.active else None)
-                lines.append('  %s -> "%s" [arrowhead=none];' % (src, key))
+                lines.append('  %s -> "%s" [arrowhead=none];' % (source_node(name, source),
+                                                                 key))
                 lines.append('  "%s" -> "gate:%d";' % (key, g.index))
         if out_gate is not None:
             v = self.variables[self.output]
@@ -467,14 +586,33 @@ def _is_float_arg(a: Any) -> bool:
     return isinstance(a, np.ndarray) and a.dtype.kind == "f"
 
 
-def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explanation:
+@boundary
+def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3,
+            unroll: Optional[int] = UNROLL) -> Explanation:
     """Show how the gradient of ``f`` flows through its computational graph at ``args``.
 
     ``wrt`` is as for :func:`s2sgrad.grad` (index, name or tuple of those); the
     default is every float argument.  Python ints passed for differentiated
     parameters are treated as floats.  ``f`` returns a scalar; loops are drawn
     unrolled and branches as taken at ``args`` (a name assigned again becomes a
-    new node: ``h``, ``h#1``, ...).  At most ``MAX_GATES`` operations are drawn.
+    new node: ``h``, ``h#1``, ...).  A loop running more than ``unroll`` trips
+    shows its first ``unroll - 1`` trips and its last one, with the trips between
+    folded into one node (a dashed box in the picture, a ``...`` row in the table);
+    ``unroll=None`` draws every trip.  Every value and gradient is computed either
+    way (``.gates`` lists them all).  At most ``MAX_GATES`` operations are run.
+
+    Example:
+        >>> import numpy as np
+        >>> from s2sgrad import explain
+        >>> def neuron(w, x, b):
+        ...     return 1.0 / (1.0 + np.exp(-(w * x + b)))
+        >>> e = explain(neuron, 2.0, -1.0, -3.0)
+        >>> round(float(e.value), 4), {k: round(float(v), 4) for k, v in e.gradients.items()}
+        (0.0067, {'w': -0.0066, 'x': 0.0133, 'b': 0.0066})
+
+    The result prints as a table (``str(e)``), displays as HTML in Jupyter, and
+    ``e.to_dot()`` is a Graphviz picture (``e.to_svg(path)`` / ``e.to_png(path)``
+    need Graphviz's ``dot`` program).
     """
 
     parsed = parse_function(f)
@@ -525,6 +663,7 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
         if p in wrt_names:
             depends.add(p)
     gates: List[Gate] = []
+    loops: List[LoopRun] = []
     versions: Dict[str, int] = {}
     filename = "<s2sgrad-explain %s>" % name
 
@@ -542,7 +681,7 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
             hint="explain a simpler version; the gradient itself works: see "
                  "s2sgrad.grad(f).source")
 
-    def gate_for(stmt, context):
+    def gate_for(stmt, context, loop):
         target = stmt.targets[0].id
         expr = stmt.value
         inputs = [n.id for n in gast.walk(expr) if isinstance(n, gast.Name)
@@ -559,6 +698,7 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
         gate = Gate(len(gates), target, _text(expr), label, pattern,
                     parsed.info.absolute_line(origin), inputs, active, namespace[target])
         gate.key, gate.sources, gate.context, gate.stmt = key, sources, context, stmt
+        gate.loop = loop
         gates.append(gate)
         if len(gates) > MAX_GATES:
             raise ExplainError("%s runs more than %d operations at these arguments, too many "
@@ -572,11 +712,27 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
         if active:
             depends.add(key)
 
-    def run(stmts, context):
+    def loop_run(stmt, loop):
+        """A new LoopRun when ``stmt`` is an outermost loop; ``loop`` otherwise."""
+        if loop is not None:
+            return None
+        origin = getattr(stmt, "s2s_origin", stmt)
+        text = parsed.info.text_of(origin) if origin is not None else None
+        header = (text or "loop").strip().splitlines()[0].rstrip(":")
+        loops.append(LoopRun(header, parsed.info.absolute_line(origin)))
+        return len(loops) - 1
+
+    def trip(run_no, k, loop):
+        if run_no is None:
+            return loop
+        loops[run_no].trips = k + 1
+        return (run_no, k)
+
+    def run(stmts, context, loop=None):
         for stmt in stmts:
             if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
                     and isinstance(stmt.targets[0], gast.Name):
-                gate_for(stmt, context)
+                gate_for(stmt, context, loop)
             elif isinstance(stmt, gast.For):
                 if any(isinstance(n, (gast.Break, gast.Continue)) for n in gast.walk(stmt)):
                     raise unsupported(stmt, "'break' or 'continue'")
@@ -584,7 +740,8 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
                        for n in gast.walk(stmt.iter)):
                     raise unsupported(stmt, "a loop over a differentiated value")
                 targets = sorted(A.names_stored(stmt.target))
-                for item in eval(compiled(stmt.iter, "eval"), namespace):
+                run_no = loop_run(stmt, loop)
+                for k, item in enumerate(eval(compiled(stmt.iter, "eval"), namespace)):
                     namespace["__s2sgrad_item__"] = item
                     exec(compiled(gast.Assign(targets=[stmt.target], value=gast.Name(
                         id="__s2sgrad_item__", ctx=gast.Load(), annotation=None,
@@ -592,18 +749,28 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
                     for t in targets:
                         current.pop(t, None)           # loop counters are not graph values
                     here = ", ".join("%s=%s" % (t, namespace[t]) for t in targets)
-                    run(stmt.body, (context + ", " if context else "") + here)
-                run(stmt.orelse, context)
+                    run(stmt.body, (context + ", " if context else "") + here,
+                        trip(run_no, k, loop))
+                run(stmt.orelse, context, loop)
             elif isinstance(stmt, gast.While):
                 if any(isinstance(n, (gast.Break, gast.Continue)) for n in gast.walk(stmt)):
                     raise unsupported(stmt, "'break' or 'continue'")
                 steps = 0
+                run_no = loop_run(stmt, loop)
                 while eval(compiled(stmt.test, "eval"), namespace):
                     steps += 1
-                    run(stmt.body, (context + ", " if context else "") + "step %d" % steps)
+                    run(stmt.body, (context + ", " if context else "") + "step %d" % steps,
+                        trip(run_no, steps - 1, loop))
+            elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name) \
+                    and current.get(stmt.target.id) not in depends \
+                    and not any(isinstance(n, gast.Name) and current.get(n.id) in depends
+                                for n in gast.walk(stmt.value)):
+                # bookkeeping (a while loop's trip count): run, not drawn
+                exec(compiled(stmt, "exec"), namespace)
+                current.pop(stmt.target.id, None)
             elif isinstance(stmt, gast.If):
                 taken = bool(eval(compiled(stmt.test, "eval"), namespace))
-                run(stmt.body if taken else stmt.orelse, context)
+                run(stmt.body if taken else stmt.orelse, context, loop)
             elif isinstance(stmt, (gast.Pass,)) or (isinstance(stmt, gast.Expr) and isinstance(
                     stmt.value, gast.Constant)):
                 continue
@@ -660,7 +827,7 @@ def explain(f: Callable, *args: Any, wrt: Any = None, digits: int = 3) -> Explan
             v.grad = grads[k]
 
     _attach_code(gates, f, wrt_names, args)
-    return Explanation(name, params, wrt_names, variables, gates, out, digits)
+    return Explanation(name, params, wrt_names, variables, gates, out, digits, loops, unroll)
 
 
 def _defaults(fn) -> Dict[str, Any]:

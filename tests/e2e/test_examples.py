@@ -83,3 +83,30 @@ def test_complex_models_quick(tmp_path):
     energies = out.split("E = ")[1]
     e, e0 = float(energies.split(";")[0]), float(energies.split("E0 = ")[1].split()[0])
     assert e0 <= e < e0 + 0.05
+
+
+def test_outputs_go_to_the_ignored_output_folder(tmp_path):
+    for mod in ("sklearn", "matplotlib"):
+        pytest.importorskip(mod)
+    png = os.path.join(EXAMPLES, "output", "mlp_digits.png")
+    if os.path.exists(png):
+        os.remove(png)
+    proc = run("mlp_digits.py", "--no-progress", cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "plot saved to %s" % png in proc.stdout
+    with open(png, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.iterdir())           # nothing written where it was run
+    if os.path.isdir(os.path.join(ROOT, ".git")) or os.path.isfile(os.path.join(ROOT, ".git")):
+        ignored = subprocess.run(["git", "check-ignore", "-q", png], cwd=ROOT)
+        assert ignored.returncode == 0, "examples/output/ must be ignored by git"
+
+
+def test_scipy_optimize_reports_progress(tmp_path):
+    pytest.importorskip("scipy")
+    proc = run("scipy_optimize.py", cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("[")]
+    assert lines[0].startswith("[1/4] n=5, s2sgrad:") and lines[-1].startswith("[4/4] n=10,")
+    quiet = run("scipy_optimize.py", "--no-progress", cwd=str(tmp_path))
+    assert not [line for line in quiet.stderr.splitlines() if line.startswith("[")]
