@@ -27,8 +27,11 @@ CASES = {
             return np.sum(helper(y))
 
         def helper(y):
-            import os
-            return y * 2.0
+            try:
+                z = y * 2.0
+            except ValueError:
+                z = y
+            return z
 
         g = s2sgrad.grad(f)
         g(np.ones(3))
