@@ -54,6 +54,7 @@ def _build(root, site):
 
 def test_site_builds_strictly(tmp_path):
     proc = _build(ROOT, tmp_path / "site")
+    # a page added under docs/ must also be listed in mkdocs.yml's nav
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (tmp_path / "site" / "api" / "index.html").exists()
 
