@@ -657,3 +657,15 @@ class NameAllocator:
         taken.add(name)
         self._next[base] = k + 1
         return name
+
+
+def splice(stmts) -> List[gast.stmt]:
+    """Statements with nested lists spliced in place (builders return a statement or a
+    list of them).  ``passes.common.flatten`` does this and drops emptied blocks too."""
+    out: List[gast.stmt] = []
+    for s in stmts:
+        if isinstance(s, list):
+            out.extend(splice(s))
+        else:
+            out.append(s)
+    return out

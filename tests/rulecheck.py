@@ -104,3 +104,22 @@ def pos(*shape):
 def spd(n, batch=()):
     a = RNG.standard_normal(batch + (n, n))
     return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def numeric_hessian(f, x, eps=1e-5):
+    """Central differences of s2sgrad's gradient (itself checked by the rule tests)."""
+    import s2sgrad
+    g = s2sgrad.grad(f)
+    cols = []
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[i] = eps
+        cols.append(np.ravel((g(x + e) - g(x - e)) / (2 * eps)))
+    return np.array(cols).T.reshape(np.shape(x) * 2)
+
+
+def check_hessian(f, x, rtol=1e-5, atol=1e-6):
+    """s2sgrad.hessian(f)(x) against finite differences of the gradient."""
+    import s2sgrad
+    np.testing.assert_allclose(s2sgrad.hessian(f)(x), numeric_hessian(f, x), rtol=rtol,
+                               atol=atol)

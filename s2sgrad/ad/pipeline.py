@@ -1,9 +1,17 @@
-"""The compiler as a list of named passes.
+"""The compiler as a list of named passes, per mode.
 
-    parse -> normalize (primal trace) -> probe (shapes) -> analyze (activity)
-          -> reverse (adjoints, stacks) -> optimize -> emit -> compile
+Every mode starts with the same front end (``front_end``: parse, grad_of blocks,
+primal trace, environment and bindings, the probe on the first call's arguments) and
+ends the same way (``compile_generated``: emit, bind the helpers, compile):
 
-``generate_gradient`` runs them for one (function, wrt, mode, signature).
+    grad, value_and_grad (``generate_gradient`` below):
+        front_end -> reverse.builder (backward sweep) -> reverse.restores (stacks)
+        -> reverse.assemble (the function) -> passes.optimize -> comments -> compile
+    jvp (``ad/forward.generate_jvp``):
+        front_end -> forward.ForwardBuilder (tangents interleaved) -> dead code -> compile
+    vjp (``ad/vjp.generate_vjp``):
+        front_end -> reverse.builder -> reverse.restores -> forward sweep + nested
+        pullback -> passes.optimize (each) -> compile
 """
 from __future__ import annotations
 
@@ -21,17 +29,18 @@ from s2sgrad import astutil as A
 from s2sgrad import runtime
 from s2sgrad.ad.gcpause import gc_paused
 from s2sgrad.ad.gradient_control import rewrite_grad_of
+from s2sgrad.ad.reverse.assemble import build_gradient_function
 from s2sgrad.ad.reverse.builder import VIEW_CALLS, Bindings, ReverseBuilder
 from s2sgrad.analysis.dataflow import Environment
 from s2sgrad.analysis.shapes import ShapeEnv, describe
 from s2sgrad.analysis.staticargs import dynamic_int_params
-from s2sgrad.back.emit import Comment, Line, compile_function, emit_function, to_source
+from s2sgrad.back.emit import Line, compile_function, emit_function
 from s2sgrad.errors import NonScalarOutputError
 from s2sgrad.front.lower import PrimalTrace, build_primal_trace
 from s2sgrad.front.parse import ParsedFunction, parse_function
 from s2sgrad.passes.comments import refresh_comments, trace_definitions
-from s2sgrad.passes.optimize import ShapeOracle, eliminate_dead_forward, optimize_function
-from s2sgrad.objects import AttrKey, is_object
+from s2sgrad.objects import is_object
+from s2sgrad.passes.optimize import ShapeOracle, optimize_function
 
 
 @dataclass
@@ -450,363 +459,3 @@ def shape_oracle(rb: ReverseBuilder) -> ShapeOracle:
     unshadowed = {n for n in ("zip", "reversed", "range", "len")
                   if rb.env.resolve(n) is getattr(builtins, n)}
     return ShapeOracle(shapes, floating, rb.b.numpy_name, wide, unshadowed, float64)
-
-
-def build_gradient_function(trace: PrimalTrace, rb: ReverseBuilder, wrt: List[str], mode: str,
-                            tuple_output: bool, specialized: bool) -> gast.FunctionDef:
-    body = trace.node.body
-    forward = body[:-1]
-    out = trace.output
-    backward: List[gast.stmt] = []
-    if out in rb.active:
-        seed_name = rb.grad_name(out)
-        vi = rb.shapes.get(out) if rb.shapes is not None else None
-        if vi is not None and vi.is_array and vi.shape:
-            # a size-1 output: the seed has its shape (np.ones((1, 1)))
-            seed = A.assign(seed_name, A.call(rb.np("ones"), [A.parse_expr(repr(vi.shape))]))
-        else:
-            seed = A.assign(seed_name, A.const(1.0))
-        seed.s2s_comment = "d%s/d%s = 1" % (out, out)
-        if not specialized:
-            check = gast.Expr(value=A.call(A.load(rb.b.helper("check_scalar_output")),
-                                           [A.load(out), A.const(trace.info.function_name)]))
-            backward.append(check)
-        backward.append(seed)
-        rb.defined.add(out)
-        backward += rb.backward(forward)
-    forward = insert_restores(rb, forward, backward)
-    results = []
-    for p in wrt:
-        results.append(final_gradient(rb, p, backward))
-    grads = results[0] if not tuple_output else gast.Tuple(elts=results, ctx=gast.Load())
-    # has_aux=True: (gradients, aux), or ((value, aux), gradients), as in JAX
-    output = A.load(out) if trace.aux is None else \
-        gast.Tuple(elts=[A.load(out), A.load(trace.aux)], ctx=gast.Load())
-    if mode == "value_and_grad":
-        value = gast.Tuple(elts=[output, grads], ctx=gast.Load())
-    elif trace.aux is not None:
-        value = gast.Tuple(elts=[grads, A.load(trace.aux)], ctx=gast.Load())
-    else:
-        value = grads
-    live = A.names_loaded(gast.Module(body=backward, type_ignores=[])) | A.names_loaded(value)
-    forward = eliminate_dead_forward(forward, live, rb.env)
-    fn = copy.copy(trace.node)
-    fn.name = trace.info.function_name.replace("<lambda>", "lambda_") + (
-        "_grad" if mode == "grad" else "_value_and_grad")
-    fn.body = ([Comment("Forward pass")] + forward + [Comment("Backward pass")] + backward
-               + [gast.Return(value=value)])
-    return fn
-
-
-def final_gradient(rb: ReverseBuilder, p: str, backward: List[gast.stmt]) -> gast.expr:
-    vi = rb.shapes.get(p) if rb.shapes is not None else None
-    # The parameter as passed, not what its name holds at the end: ``x = f(x)`` may
-    # have changed its shape or type (or made it unknown).
-    entry = getattr(rb.shapes, "params", {}).get(p) if rb.shapes is not None else None
-    if entry is not None:
-        vi = entry
-    if p not in rb.defined:
-        if entry is None:
-            return rb.zero_of(p)
-        if not entry.is_array:
-            return A.const(0.0)
-        kws = [] if str(entry.dtype) == "float64" else [("dtype", rb.np(str(entry.dtype)))]
-        return A.call(rb.np("zeros"), [A.parse_expr(repr(tuple(entry.shape)))], kws)
-    g = A.load(rb.grad_name(p))
-    if vi is None:
-        return A.call(A.load(rb.b.helper("as_gradient")), [g, A.load(p)])
-    if vi.is_array:
-        dtype = str(vi.dtype)
-        if dtype != "float64":
-            fn = "asarray" if p in rb.private else "array"
-            return A.call(rb.np(fn), [g], [("dtype", rb.np(dtype))])
-        if p not in rb.private or tuple(vi.shape) == ():
-            # (a 0-d array argument: a reduction's result is a NumPy scalar)
-            return A.call(rb.np("array"), [g])
-    elif p in rb.zero_d and vi.dtype in (float, int):
-        return A.call(A.load("float"), [g])     # a Python float argument gets a float
-    return g
-
-
-def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> List[gast.stmt]:
-    """Push overwritten values the backward pass reads; pop them after their adjoint.
-
-    A top-level first definition overwrites nothing and is skipped; an element
-    write ``y[i] = v`` saves and restores only the element (``y[i]``).
-    """
-    if not rb.restores:         # nothing the backward pass reads is overwritten
-        return forward
-    first_definitions = _first_definitions(forward, set(rb.trace.params))
-    loop_locals = _loop_locals(forward, set(rb.trace.params))
-    candidates = []   # (stmt, slot, name, saved, pop)
-    after: Dict[int, List[Tuple[str, gast.expr]]] = {}   # pushes of the value just assigned
-    at_top = set()
-    for stmt, slot, name, in_loop in rb.restores:
-        if (id(stmt), name) in first_definitions:
-            continue
-        tgt = stmt.targets[0]
-        if isinstance(tgt, gast.Subscript) and \
-                getattr(tgt.slice, "value", None).__class__ is AttrKey:
-            # obj.name = v: the backward pass reads attributes only through the names
-            # the trace read them into, and the object keeps what the forward pass
-            # wrote, as after a call of the function itself
-            continue
-        loop = loop_locals.get((id(stmt), name))
-        node = getattr(loop, "s2s_backward_loop", None)
-        if node is not None:
-            # A value each trip computes before reading it: push it once computed and pop
-            # it at the top of the reversed trip (no push of the previous trip's value).
-            pop = A.assign(name, A.call(gast.Attribute(value=A.load(name + "_stack"),
-                                                       attr="pop", ctx=gast.Load())))
-            pop.s2s_comment = "restore %s" % name
-            node.body.insert(0, pop)      # (visited last to first: ends in source order)
-            at_top.add(id(pop))
-            candidates.append((stmt, node.body, name, A.load(name), pop))
-            continue
-        if isinstance(tgt, gast.Subscript):
-            saved = A.as_load(tgt)
-            vi = rb.shapes.get(name) if rb.shapes is not None else None
-            if vi is not None and vi.is_array:
-                saved = A.call(gast.Attribute(value=saved, attr="copy", ctx=gast.Load()))
-            elif (rb.shapes is None or rb.shapes.is_container(name)) and \
-                    not isinstance(tgt.slice, (gast.Slice, gast.Tuple)):
-                # a list or dict item: a dict key the write adds has no old value
-                saved = A.call(A.load(rb.b.helper("item_before_write")),
-                               [A.as_load(tgt.value), A.clone(tgt.slice)])
-            else:
-                saved = A.call(rb.np("copy"), [saved])
-            restored = A.as_store(tgt)
-        else:
-            saved, restored = A.load(name), A.store(name)
-        pop = A.assign(restored, A.call(gast.Attribute(value=A.load(name + "_stack"),
-                                                       attr="pop", ctx=gast.Load())))
-        pop.s2s_comment = "restore %s" % _expr_source(A.as_load(restored))
-        slot.append(pop)
-        if isinstance(tgt, gast.Subscript) and getattr(saved, "func", None) is not None and \
-                getattr(saved.func, "id", None) == rb.b.helper("item_before_write"):
-            # a key the write added is taken out again (the branch tests the backward
-            # pass replays, 'k in d', see the dict as it was)
-            forget = gast.Expr(value=A.call(A.load(rb.b.helper("forget_absent")),
-                                            [A.as_load(tgt.value), A.clone(tgt.slice)]))
-            pop.s2s_forget = forget
-            forget.s2s_forgets = True       # (reads nothing for _live_pops: its pop's)
-            slot.append(forget)
-        candidates.append((stmt, slot, name, saved, pop))
-    if not candidates:
-        return forward
-    # A pop is kept only when the backward pass reads the restored value before
-    # overwriting it again (liveness over the backward sweep).
-    live_pops = _live_pops(backward, {id(c[4]): c[2] for c in candidates},
-                           _views(forward))
-    pushes: Dict[int, List[Tuple[str, gast.expr]]] = {}
-    stacks: Dict[str, str] = {}
-    for stmt, slot, name, saved, pop in candidates:
-        if id(pop) not in live_pops:
-            slot.remove(pop)
-            if hasattr(pop, "s2s_forget"):
-                slot.remove(pop.s2s_forget)
-            continue
-        if name not in stacks:
-            stacks[name] = rb.names.fresh(name + "_stack")
-        pop.value.func.value.id = stacks[name]
-        (after if id(pop) in at_top else pushes).setdefault(id(stmt), []).append((name, saved))
-    if not pushes and not after:
-        return forward
-    defined_before = set(rb.trace.params)
-
-    def rewrite(stmts):
-        out = []
-        for s in stmts:
-            if isinstance(s, (gast.If, gast.For, gast.While)):
-                s.body = rewrite(s.body)
-                s.orelse = rewrite(s.orelse)
-            for name, saved in pushes.get(id(s), []):
-                push = gast.Expr(value=A.call(gast.Attribute(
-                    value=A.load(stacks[name]), attr="append", ctx=gast.Load()), [saved]))
-                push.s2s_comment = "save %s for the backward pass" % _expr_source(
-                    A.as_load(s.targets[0]) if isinstance(s.targets[0], gast.Subscript)
-                    else A.load(name))
-                out.append(push)
-            out.append(s)
-            for name, saved in after.get(id(s), []):
-                push = gast.Expr(value=A.call(gast.Attribute(
-                    value=A.load(stacks[name]), attr="append", ctx=gast.Load()), [saved]))
-                push.s2s_comment = "save %s for the backward pass" % name
-                out.append(push)
-        return out
-
-    new = []
-    maybe: Dict[str, Tuple[int, gast.stmt]] = {}   # name -> where a block may first assign it
-    initialized: set = set()
-    for s in forward:
-        if isinstance(s, (gast.If, gast.For, gast.While)):
-            # Names pushed inside a block may not exist before it first runs: None
-            # before the first block that may assign them (not before a later one: the
-            # value an earlier block assigned must survive)
-            inner = {name for n in A.nodes(s) for name, _ in pushes.get(id(n), [])
-                     if not isinstance(n.targets[0], gast.Subscript)}
-            for name in sorted(inner - initialized - (defined_before - set(maybe))):
-                where, block = maybe.get(name, (len(new), s))
-                init = A.assign(name, A.const(None))
-                init.s2s_comment = "%s is first assigned inside the %s" % (
-                    name, "branch" if isinstance(block, gast.If) else "loop")
-                new.insert(where, init)
-                for other, (k, b) in maybe.items():
-                    if k >= where:
-                        maybe[other] = (k + 1, b)
-                initialized.add(name)
-            for name in A.names_stored(s) - defined_before:
-                maybe[name] = (len(new), s)
-            new.extend(rewrite([s]))
-        else:
-            new.extend(rewrite([s]))
-            for name in A.names_stored(s):
-                maybe.pop(name, None)       # assigned for sure from here on
-        defined_before |= A.names_stored(s)
-    inits = []
-    for name in sorted(stacks):
-        inits.append(A.assign(stacks[name], gast.List(elts=[], ctx=gast.Load())))
-    return inits + new
-
-
-def _views(forward) -> Dict[str, set]:
-    """name -> the arrays it may be a view of (v = y[i], v = y.T, v = y.reshape(...))."""
-
-    def sources(v) -> set:
-        if isinstance(v, gast.Name):
-            return {v.id}
-        if isinstance(v, (gast.Subscript, gast.Attribute)):
-            return sources(v.value)
-        if isinstance(v, gast.Call):
-            f = v.func
-            name = f.attr if isinstance(f, gast.Attribute) else getattr(f, "id", "")
-            if name in VIEW_CALLS:
-                found = sources(f.value) if isinstance(f, gast.Attribute) else set()
-                return found | (sources(v.args[0]) if v.args else set())
-        return set()
-
-    views: Dict[str, set] = {}
-    for s in A.nodes(gast.Module(body=forward, type_ignores=[])):
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-            found = sources(s.value) - {s.targets[0].id}
-            if found:
-                views.setdefault(s.targets[0].id, set()).update(found)
-    changed = True
-    while changed:
-        changed = False
-        for k, roots in views.items():
-            more = set().union(*[views.get(r, set()) for r in roots]) - roots - {k}
-            if more:
-                roots |= more
-                changed = True
-    return views
-
-
-def _live_pops(backward, pops: Dict[int, str], views: Dict[str, set]) -> set:
-    """The pops whose restored value some later backward statement reads (reading a
-    view of an array counts as reading the array)."""
-    keep = set()
-    plain_loads = A.names_loaded
-
-    def loads(node):
-        found = plain_loads(node)
-        for n in list(found):
-            found |= views.get(n, set())
-        return found
-
-    def live_before(stmts, live):
-        for s in reversed(_flat(stmts)):
-            if getattr(s, "s2s_forgets", False):
-                continue        # (the key its own pop restored: not a reader of it)
-            if id(s) in pops:
-                name = pops[id(s)]
-                if name in live:
-                    keep.add(id(s))
-                tgt = s.targets[0]
-                if isinstance(tgt, gast.Name):
-                    live = live - {name}
-                else:
-                    live = live | loads(tgt.slice)
-            elif isinstance(s, gast.If):
-                live = live_before(s.body, live) | live_before(s.orelse, live) | \
-                    loads(s.test)
-            elif isinstance(s, (gast.For, gast.While)):
-                after, at_end = live, live
-                for _ in range(4):
-                    at_start = live_before(s.body, at_end)
-                    if after | at_start <= at_end:
-                        break
-                    at_end = after | at_start
-                live = after | at_start | loads(getattr(s, "iter", None) or s.test)
-            elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-                live = (live - {s.targets[0].id}) | loads(s.value)
-            else:
-                live = live | loads(s)
-        return live
-
-    live_before(backward, set())
-    return keep
-
-
-def _loop_locals(forward, params) -> Dict[Tuple[int, str], Any]:
-    """(assignment, name) -> loop, for names assigned once in the whole function, at the
-    top level of a loop body, and not read in that body before the assignment."""
-    stores: Dict[str, int] = {}
-    for n in A.node_list(gast.Module(body=forward, type_ignores=[])):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
-            stores[n.id] = stores.get(n.id, 0) + 1
-        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
-            stores[n.target.id] = stores.get(n.target.id, 0) + 1
-    found: Dict[Tuple[int, str], Any] = {}
-    for loop in A.statements(gast.Module(body=forward, type_ignores=[])):
-        if not isinstance(loop, (gast.For, gast.While)):
-            continue
-        read: set = set()
-        for s in loop.body:
-            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-                v = s.targets[0].id
-                if stores.get(v) == 1 and v not in params and v not in read \
-                        and v not in A.names_loaded(s.value):
-                    found[(id(s), v)] = loop
-            read |= A.names_loaded(s)
-    return found
-
-
-def _first_definitions(stmts, defined) -> set:
-    """Assignments to a name that no earlier statement (or earlier loop trip) may
-    have defined: they overwrite nothing, so there is nothing to save."""
-    first, overwriting = set(), set()
-
-    def walk(stmts, maybe):
-        for s in stmts:
-            if isinstance(s, gast.Assign):
-                tgt = s.targets[0]
-                if isinstance(tgt, (gast.Name, gast.Tuple, gast.List)):
-                    for n in A.names_stored(tgt):
-                        (overwriting if n in maybe else first).add((id(s), n))
-                maybe = maybe | A.names_stored(tgt)
-            elif isinstance(s, gast.If):
-                maybe = walk(s.body, maybe) | walk(s.orelse, maybe)
-            elif isinstance(s, (gast.For, gast.While)):
-                entry = maybe | (A.names_stored(s.target) if isinstance(s, gast.For) else set())
-                maybe = walk(s.body, entry | walk(s.body, entry))   # a second trip
-            else:
-                maybe = maybe | A.names_stored(s)
-        return maybe
-
-    walk(stmts, set(defined))
-    return first - overwriting
-
-
-def _expr_source(node) -> str:
-    return to_source(node).strip()
-
-
-def _flat(stmts):
-    out = []
-    for s in stmts:
-        if isinstance(s, list):
-            out.extend(_flat(s))
-        else:
-            out.append(s)
-    return out

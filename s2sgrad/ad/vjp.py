@@ -15,9 +15,10 @@ import gast
 from s2sgrad import astutil as A
 from s2sgrad.ad import pipeline
 from s2sgrad.ad.gcpause import gc_paused
-from s2sgrad.ad.pipeline import (compile_generated, final_gradient, front_end, insert_restores,
-                                 protect_arguments)
+from s2sgrad.ad.pipeline import compile_generated, front_end, protect_arguments
+from s2sgrad.ad.reverse.assemble import final_gradient
 from s2sgrad.ad.reverse.builder import ReverseBuilder
+from s2sgrad.ad.reverse.restores import insert_restores
 from s2sgrad.analysis.dataflow import activity
 from s2sgrad.back.emit import Comment, emit_stmts
 from s2sgrad.passes import optimize
@@ -81,7 +82,7 @@ def generate_vjp(fn, wrt: Sequence[int], example_args=None, tuple_output: bool =
         elif isinstance(node, gast.AugAssign):
             bwd_assigned |= A.names_stored(node.target)
     shared = sorted((bwd_assigned & fwd_names) - {ct})
-    stacks = {s.targets[0].id for s in _flatten(forward) if isinstance(s, gast.Assign)
+    stacks = {s.targets[0].id for s in A.splice(forward) if isinstance(s, gast.Assign)
               and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.List)
               and not s.value.elts}
     shared = sorted(set(shared) | (stacks & A.names_loaded(gast.Module(body=backward,
@@ -166,13 +167,3 @@ def _walk(stmts):
             sub = getattr(s, field_name, None)
             if isinstance(sub, list):
                 yield from _walk(sub)
-
-
-def _flatten(stmts):
-    out = []
-    for s in stmts:
-        if isinstance(s, list):
-            out.extend(_flatten(s))
-        else:
-            out.append(s)
-    return out

@@ -1,6 +1,6 @@
 """Real-valued gaps of issue #18: np.cross with axisa/axisb/axisc/axis and 2-component
 vectors, np.row_stack, one-pair and scalar pad widths, np.diff along an axis of length 1
-(and prepend=/append=), np.inner of 0-d operands, np.fft.fftshift/ifftshift,
+(and prepend=/append=), np.inner of 0-d operands,
 scipy.linalg.solve_banded, frozen SciPy distributions -- each against finite
 differences (random cotangents), forward mode and, where nonzero, second derivatives;
 and a rule failing on a call it does not handle is a clear s2sgrad error."""
@@ -147,22 +147,6 @@ def test_inner_with_scalars_generic_version():
     got = generate_gradient(f, (0, 1), "grad", None, True).function(a, b)
     np.testing.assert_allclose(got[0], np.sum(2 * a * b * b), rtol=1e-12)
     np.testing.assert_allclose(got[1], 2 * a * a * b, rtol=1e-12)
-
-
-# -- np.fft.fftshift / ifftshift ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("call", ["np.fft.fftshift(a)", "np.fft.ifftshift(a)",
-                                  "np.fft.fftshift(a, axes=0)", "np.fft.ifftshift(a, axes=(1,))",
-                                  "np.fft.fftshift(a, (0, 1))", "np.fft.ifftshift(a, -1)"])
-@pytest.mark.parametrize("shape", [(4, 5), (3, 6)], ids=str)
-def test_fftshift(call, shape):
-    check_expr(call, a=rand(*shape))
-
-
-def test_fftshift_hessian():
-    check_hessian(lambda a: np.sum(np.fft.fftshift(a * a, axes=0) * np.arange(15.0).reshape(
-        5, 3)), rand(5, 3))
 
 
 # -- scipy.linalg.solve_banded ---------------------------------------------------------------------

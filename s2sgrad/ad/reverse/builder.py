@@ -1025,16 +1025,6 @@ def _jumps_out(stmts) -> bool:
     return False
 
 
-def _flatten(stmts) -> List[gast.stmt]:
-    out = []
-    for s in stmts:
-        if isinstance(s, list):
-            out.extend(_flatten(s))
-        else:
-            out.append(s)
-    return out
-
-
 def _index_value(index: gast.expr) -> gast.expr:
     """A subscript as a plain value (``slice(None)`` for ``:``), for np.add.at."""
     def conv(p):

@@ -4,10 +4,10 @@ directions (random complex cotangents), forward mode (jvp), split reverse mode (
 and second derivatives of real models built on them."""
 import numpy as np
 import pytest
+from complexcheck import check_complex_expr, crand
+from rulecheck import check_expr, check_hessian, rand
 
 import s2sgrad
-from complexcheck import check_complex_expr, crand
-from rulecheck import check_expr, rand
 
 NORMS = [None, "backward", "ortho", "forward"]
 
@@ -138,3 +138,19 @@ def test_fft_specialized_source_is_readable():
     ("np.fft.fftshift(x)", "c", (2, 3)), ("np.fft.ifftshift(x)", "c", (2, 3))])
 def test_fft_family_defaults(expr, kind, shape):
     check_complex_expr(expr, x=crand(*shape) if kind == "c" else rand(*shape))
+
+
+# -- np.fft.fftshift / ifftshift ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call", ["np.fft.fftshift(a)", "np.fft.ifftshift(a)",
+                                  "np.fft.fftshift(a, axes=0)", "np.fft.ifftshift(a, axes=(1,))",
+                                  "np.fft.fftshift(a, (0, 1))", "np.fft.ifftshift(a, -1)"])
+@pytest.mark.parametrize("shape", [(4, 5), (3, 6)], ids=str)
+def test_fftshift(call, shape):
+    check_expr(call, a=rand(*shape))
+
+
+def test_fftshift_hessian():
+    check_hessian(lambda a: np.sum(np.fft.fftshift(a * a, axes=0) * np.arange(15.0).reshape(
+        5, 3)), rand(5, 3))
