@@ -49,7 +49,6 @@ from s2sgrad.errors import (RULE_FAILURES, RuleError, S2SGradError, UnsupportedC
                             UnsupportedSyntaxError, rule_failure)
 from s2sgrad.front.lower import PrimalTrace
 from s2sgrad.passes.optimize import flatten
-from s2sgrad.rules import runtime_rules  # noqa: F401  (rules for what generated code calls)
 from s2sgrad.rules import Rule
 from s2sgrad.rules.complex_support import complex_supported
 from s2sgrad.rules.tangents import Linear, lookup_tangent, rule_key_for

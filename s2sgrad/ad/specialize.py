@@ -14,7 +14,7 @@ import numpy as np
 
 from s2sgrad import astutil as A
 from s2sgrad.rules.templates import NOT_STATIC, static_value, value_node
-from s2sgrad.runtime import _einsum_spec, _tensordot_axes
+from s2sgrad.runtime.numpy_linalg import _einsum_spec, _tensordot_axes
 
 SPECIALIZERS: Dict[str, Callable] = {}
 

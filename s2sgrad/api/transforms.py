@@ -33,7 +33,6 @@ from s2sgrad.api.tracebacks import boundary
 from s2sgrad.api.nesting import cached, concrete, is_transform, registered  # noqa: F401
 from s2sgrad.errors import S2SGradError
 from s2sgrad.front import desugar
-from s2sgrad.rules import runtime_rules  # noqa: F401  (rules for what generated code calls)
 from s2sgrad.rules.registry import Rule, _register
 from s2sgrad.rules.tangents import tangent_rule
 

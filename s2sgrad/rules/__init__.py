@@ -1,12 +1,16 @@
 """The derivative table.  Importing this package registers every built-in NumPy rule,
-family by family.  The SciPy families are registered once SciPy has been imported (by
+family by family (each family module holds its reverse rules, its forward-mode marks
+and templates, and the rules of its runtime helpers), then ``core`` (what the
+compiler itself emits).  The SciPy families are registered once SciPy has been imported (by
 the code being differentiated), so importing s2sgrad never pays for importing SciPy."""
 import sys
 
 from s2sgrad.rules import (numpy_ufuncs, numpy_reductions, numpy_linalg, numpy_shape,  # noqa: F401
                            numpy_selection, numpy_ufunc_methods, numpy_array_api,
-                           numpy_constants, numpy_special, numpy_complex, numpy_fft,
-                           helper_rules)
+                           numpy_constants, numpy_special, numpy_complex, numpy_fft)
+# what the compiler itself emits: after the families (a family's rule for a NumPy
+# function wins over core's)
+from s2sgrad.rules import core  # noqa: F401,E402
 from s2sgrad.rules.registry import (NONDIFFERENTIABLE, Rule, elementwise, grad, is_static,
                                     lookup, lookup_attribute, lookup_method, lookup_operator,
                                     nondifferentiable, registered, vjp)

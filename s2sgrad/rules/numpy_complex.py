@@ -9,6 +9,7 @@ holomorphic and conjugate explicitly.
 import numpy as np
 
 from s2sgrad.rules.registry import elementwise, grad, is_complex, vjp
+from s2sgrad.rules.tangents import linear
 
 
 @elementwise(np.conj, np.conjugate, methods=("conj", "conjugate"), family="complex")
@@ -42,3 +43,10 @@ def angle(result, z, deg=False):
     elif is_complex(z):
         grad[z] = -1j * grad[result] * np.conj(z) / np.where(z == 0, 1.0,
                                                              np.real(z * np.conj(z)))
+
+
+# -- forward mode: linear marks (the tangent is the operation applied to the tangent)
+# and tangent templates (see tangents.py)
+
+
+linear(attributes=("imag",))

@@ -5,9 +5,10 @@ transforms are linear; runtime.fft_adjoint applies their transposes step by step
 """
 import numpy as np
 
-from s2sgrad.runtime import fft_adjoint
-
+from s2sgrad import runtime
 from s2sgrad.rules.registry import grad, vjp
+from s2sgrad.rules.tangents import linear
+from s2sgrad.runtime import fft_adjoint, fft_apply
 
 
 @vjp(np.fft.fftshift, family="fft")
@@ -91,3 +92,32 @@ def irfft2(result, a, s=None, axes=(-2, -1), norm=None):
 @vjp(np.fft.irfftn, family="fft")
 def irfftn(result, a, s=None, axes=None, norm=None):
     grad[a] = fft_adjoint(grad[result], a, "irfftn", s, axes, norm)
+
+
+# -- second derivatives: the rules of this family's runtime helpers (grad of grad,
+# Hessians; each helper is linear or bilinear in the gradient it carries)
+
+
+# fft_adjoint and fft_apply are each other's transpose in g (a linear map's transpose's
+# transpose is the map)
+@vjp(runtime.fft_adjoint, family="runtime")
+def fft_adjoint_rule(result, g, x, name, n=None, axes=None, norm=None):
+    grad[g] = fft_apply(grad[result], x, name, n, axes, norm)
+
+
+@vjp(runtime.fft_apply, family="runtime")
+def fft_apply_rule(result, g, x, name, n=None, axes=None, norm=None):
+    grad[g] = fft_adjoint(grad[result], g, name, n, axes, norm)
+
+
+# -- forward mode: linear marks (the tangent is the operation applied to the tangent)
+# and tangent templates (see tangents.py)
+
+
+linear(np.fft.fftshift, np.fft.ifftshift)
+
+
+# the Fourier transforms are (real-)linear, and so are their transposes in g
+linear(np.fft.fft, np.fft.ifft, np.fft.rfft, np.fft.irfft, np.fft.hfft, np.fft.ihfft, np.fft.fft2,
+       np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft2, np.fft.rfftn, np.fft.irfft2,
+       np.fft.irfftn, runtime.fft_adjoint, runtime.fft_apply)

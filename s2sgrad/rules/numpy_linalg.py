@@ -3,19 +3,24 @@
 ``mT(x)`` is the transpose of the last two axes (``x.T`` for a matrix), so the
 rules also hold for stacks of matrices.
 """
-import numpy as np
-
-from s2sgrad.runtime import (cholesky_adjoint, convolve_adjoint, cross_adjoint, eig_adjoint,
-                             diag_adjoint, diagonal_adjoint, dot_adjoint_left,
-                             dot_adjoint_right, eigh_adjoint, einsum_adjoint, kron_adjoint,
-                             lstsq_gram, lstsq_residual_gradient, mT, matmul_adjoint_left,
-                             matmul_adjoint_right, matrix_power_adjoint, multi_dot_adjoint,
-                             pinv_adjoint, polyval_adjoint, qr_adjoint, solve_adjoint_a,
-                             svd_adjoint, svd_values_adjoint, tensordot_adjoint_left,
-                             tensordot_adjoint_right, trace_adjoint, unbroadcast)
-from s2sgrad.rules.registry import calling_form, grad, is_complex, vjp
+import operator as _operator
 
 import gast
+import numpy as np
+
+from s2sgrad import runtime
+from s2sgrad.rules.registry import calling_form, grad, is_complex, nondifferentiable, vjp
+from s2sgrad.rules.tangents import linear, tangent, tangent_rule
+from s2sgrad.runtime import (cholesky_adjoint, cholesky_adjoint_vjp, convolve_adjoint,
+                             convolve_window, cross_adjoint, diag_adjoint, diagonal_adjoint,
+                             dot_adjoint_left, dot_adjoint_right, eig_adjoint, eigh_adjoint,
+                             einsum_adjoint, kron_adjoint, lstsq_gram, lstsq_residual_gradient,
+                             lstsq_residual_weights, matmul_adjoint_left, matmul_adjoint_right,
+                             matrix_power_adjoint, mT, multi_dot_adjoint, pinv_adjoint,
+                             polyval_adjoint, qr_adjoint, solve_adjoint_a, svd_adjoint,
+                             svd_values_adjoint, svd_values_curvature, svd_values_tangent,
+                             tensordot_adjoint_left, tensordot_adjoint_right, trace_adjoint,
+                             unbroadcast)
 
 # -- products ---------------------------------------------------------------------------------
 
@@ -247,3 +252,197 @@ def svd(result, a, full_matrices=True, compute_uv=True, hermitian=False):
     else:
         # result is (u, s, vh); distinct nonzero singular values
         grad[a] = svd_adjoint(grad[result], a, result, full_matrices)
+
+
+# -- second derivatives: the rules of this family's runtime helpers (grad of grad,
+# Hessians; each helper is linear or bilinear in the gradient it carries)
+
+
+@vjp(runtime.mT, family="runtime")
+def mT_rule(result, x):
+    grad[x] = np.swapaxes(grad[result], -1, -2)
+
+
+@vjp(runtime.diag_adjoint, family="runtime")
+def diag_adjoint_rule(result, g, v, k=0):
+    grad[g] = np.array(np.diag(grad[result], k))      # np.diag of a matrix is a view
+
+
+@vjp(runtime.diagonal_adjoint, family="runtime")
+def diagonal_adjoint_rule(result, g, a, offset=0, axis1=0, axis2=1):
+    grad[g] = np.diagonal(grad[result], offset, axis1, axis2)
+
+
+@vjp(runtime.trace_adjoint, family="runtime")
+def trace_adjoint_rule(result, g, a, offset=0, axis1=0, axis2=1):
+    grad[g] = np.trace(grad[result], offset, axis1, axis2)
+
+
+# <G, tensordot_adjoint_left(g, a, b)> = <g, tensordot(G, b)>: bilinear in (g, b)
+@vjp(runtime.tensordot_adjoint_left, family="runtime")
+def tensordot_adjoint_left_rule(result, g, a, b, axes=2):
+    grad[g] = np.tensordot(grad[result], b, axes)
+    grad[b] = tensordot_adjoint_right(g, grad[result], b, axes)
+
+
+@vjp(runtime.tensordot_adjoint_right, family="runtime")
+def tensordot_adjoint_right_rule(result, g, a, b, axes=2):
+    grad[g] = np.tensordot(a, grad[result], axes)
+    grad[a] = tensordot_adjoint_left(g, a, grad[result], axes)
+
+
+# solve_adjoint_a(gb, x) = -gb x^T (an outer product for a vector x)
+@vjp(runtime.solve_adjoint_a, family="runtime")
+def solve_adjoint_a_rule(result, gb, x):
+    grad[gb] = -np.matmul(grad[result], x)
+    grad[x] = -np.matmul(mT(grad[result]), gb)
+
+
+# convolve_adjoint is linear in g and in the other operand; convolve_window (what the
+# convolution computes, cropped to the gradient's shape) is its transpose
+@vjp(runtime.convolve_adjoint, family="runtime")
+def convolve_adjoint_rule(result, g, a, v, mode="full", which=0, correlate=False):
+    if which == 0:
+        grad[g] = convolve_window(grad[result], v, np.shape(g), correlate)
+        grad[v] = convolve_adjoint(g, grad[result], v, mode, 1, correlate)
+    else:
+        grad[g] = convolve_window(a, grad[result], np.shape(g), correlate)
+        grad[a] = convolve_adjoint(g, a, grad[result], mode, 0, correlate)
+
+
+@vjp(runtime.convolve_window, family="runtime")
+def convolve_window_rule(result, a, v, shape, correlate=False):
+    grad[a] = convolve_adjoint(grad[result], a, v, "full", 0, correlate)
+    grad[v] = convolve_adjoint(grad[result], a, v, "full", 1, correlate)
+
+
+# np.linalg.lstsq's helpers: the Gram matrix a.T a (the rank only checks), and the
+# residuals' gradient 2 r g, bilinear in (g, r)
+@vjp(runtime.lstsq_gram, family="runtime")
+def lstsq_gram_rule(result, a, rank):
+    grad[a] = np.matmul(a, grad[result] + mT(grad[result]))
+
+
+@vjp(runtime.lstsq_residual_gradient, family="runtime")
+def lstsq_residual_gradient_rule(result, g, r):
+    grad[g] = lstsq_residual_weights(grad[result], r, g)
+    grad[r] = lstsq_residual_gradient(g, grad[result])
+
+
+@vjp(runtime.lstsq_residual_weights, family="runtime")
+def lstsq_residual_weights_rule(result, g, r, like):
+    grad[g] = lstsq_residual_gradient(grad[result], r)
+    grad[r] = lstsq_residual_gradient(grad[result], g)
+
+
+# svd_values_adjoint(g, a) = U diag(g) V^T: the g part transposes to the singular values'
+# tangent; the a part is exact only where g is zero (see svd_values_curvature)
+@vjp(runtime.svd_values_adjoint, family="runtime")
+def svd_values_adjoint_rule(result, g, a):
+    grad[g] = svd_values_tangent(grad[result], a)
+    grad[a] = svd_values_curvature(g, a)
+
+
+nondifferentiable(runtime.svd_values_curvature, family="runtime")
+
+
+# second derivatives of the Cholesky factorization (np.linalg.cholesky, scipy.linalg's
+# cholesky / cho_factor) and of scipy.linalg.cho_solve's factor gradient
+@vjp(runtime.cholesky_adjoint, family="runtime")
+def cholesky_adjoint_rule(result, g, L):
+    grad[g] = cholesky_adjoint_vjp(grad[result], g, L, 0)
+    grad[L] = cholesky_adjoint_vjp(grad[result], g, L, 1)
+
+
+# cross_adjoint(g, a, b, ..., 0) is J_a(b)^T g, bilinear in (g, b): <G, J_a(b)^T g> is
+# <cross(G, b), g>; which=1 likewise with cross(a, G)
+@vjp(runtime.cross_adjoint, family="runtime")
+def cross_adjoint_rule(result, g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, which=0):
+    if which == 0:
+        grad[g] = unbroadcast(np.cross(grad[result], b, axisa, axisb, axisc, axis), g)
+        grad[b] = cross_adjoint(g, grad[result], b, axisa, axisb, axisc, axis, 1)
+    else:
+        grad[g] = unbroadcast(np.cross(a, grad[result], axisa, axisb, axisc, axis), g)
+        grad[a] = cross_adjoint(g, a, grad[result], axisa, axisb, axisc, axis, 0)
+
+
+# <G, dot_adjoint_left(g, a, b)> = <g, dot(G, b)>: bilinear in (g, b)
+@vjp(runtime.dot_adjoint_left, family="runtime")
+def dot_adjoint_left_rule(result, g, a, b):
+    grad[g] = np.dot(grad[result], b)
+    grad[b] = dot_adjoint_right(g, grad[result], b)
+
+
+# <G, dot_adjoint_right(g, a, b)> = <g, dot(a, G)>: bilinear in (g, a)
+@vjp(runtime.dot_adjoint_right, family="runtime")
+def dot_adjoint_right_rule(result, g, a, b):
+    grad[g] = np.dot(a, grad[result])
+    grad[a] = dot_adjoint_left(g, a, grad[result])
+
+
+@vjp(runtime.matmul_adjoint_left, family="runtime")
+def matmul_adjoint_left_rule(result, g, a, b):
+    grad[g] = unbroadcast(np.matmul(grad[result], b), g)
+    grad[b] = matmul_adjoint_right(g, grad[result], b)
+
+
+@vjp(runtime.matmul_adjoint_right, family="runtime")
+def matmul_adjoint_right_rule(result, g, a, b):
+    grad[g] = unbroadcast(np.matmul(a, grad[result]), g)
+    grad[a] = matmul_adjoint_left(g, a, grad[result])
+
+
+# -- forward mode: linear marks (the tangent is the operation applied to the tangent)
+# and tangent templates (see tangents.py)
+
+
+linear(np.trace, np.diagonal, np.diag, np.triu, np.tril, methods=("trace", "diagonal"))
+
+
+# np.append is jointly linear (a concatenation), not bilinear: its tangent comes from
+# transposing the reverse rule
+linear(np.vdot, np.convolve, np.correlate, positions=(0, 1))
+
+
+linear(np.dot, np.matmul, np.outer, np.inner, np.tensordot, np.kron, np.cross, _operator.matmul,
+       methods=("dot",), operator=gast.MatMult, positions=(0, 1))
+
+
+linear(np.einsum, positions=tuple(range(1, 13)))
+
+
+linear(runtime.dot_adjoint_left, runtime.matmul_adjoint_left, positions=(0, 2))
+
+
+linear(runtime.dot_adjoint_right, runtime.matmul_adjoint_right, positions=(0, 1))
+
+
+linear(runtime.lstsq_residual_gradient, runtime.lstsq_residual_weights, positions=(0, 1))
+
+
+@tangent_rule(np.linalg.eigh)
+def tangent_eigh(result, a, UPLO="L"):
+    tangent[result] = runtime.eigh_tangent(tangent[a], result)
+
+
+@tangent_rule(np.linalg.eigvalsh)
+def tangent_eigvalsh(result, a, UPLO="L"):
+    # (the eigenvectors, which eigvalsh does not return, give the eigenvalues' tangent)
+    tangent[result] = runtime.eigh_tangent(tangent[a], np.linalg.eigh(a))[0]
+
+
+@tangent_rule(np.linalg.eig)
+def tangent_eig(result, a):
+    tangent[result] = runtime.eig_tangent(tangent[a], result)
+
+
+@tangent_rule(np.linalg.eigvals)
+def tangent_eigvals(result, a):
+    tangent[result] = runtime.eig_tangent(tangent[a], np.linalg.eig(a))[0]
+
+
+@tangent_rule(np.linalg.lstsq)
+def tangent_lstsq(result, a, b, rcond=None):
+    # one term per input (a list: the terms add item by item)
+    tangent[result] = runtime.lstsq_tangent(tangent[a], 0.0, a, b, result)
+    tangent[result] += runtime.lstsq_tangent(0.0, tangent[b], a, b, result)

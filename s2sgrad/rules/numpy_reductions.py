@@ -8,11 +8,14 @@ import builtins
 
 import numpy as np
 
-from s2sgrad.runtime import (average_weights, cov_adjoint, quantile_adjoint,
-                             sum_items_adjoint, trapezoid_adjoint, cumprod_adjoint,
-                             expand_reduced, norm_adjoint, prod_adjoint, reduced_count,
-                             route_to_extremum, unbroadcast, unreduce)
-from s2sgrad.rules.registry import grad, no_gradient, vjp
+from s2sgrad import runtime
+from s2sgrad.rules.registry import grad, is_complex, no_gradient, nondifferentiable, vjp
+from s2sgrad.rules.tangents import linear, tangent, tangent_rule
+from s2sgrad.runtime import (average_weights, cov_adjoint, cov_cross, cumprod_adjoint,
+                             cumprod_curvature, cumprod_tangent, expand_reduced, mT, norm_adjoint,
+                             prod_adjoint, prod_curvature, quantile_adjoint, reduced_count,
+                             route_to_extremum, sum_items_adjoint, trapezoid_adjoint, unbroadcast,
+                             unreduce)
 
 # -- sums and means (sum distributes) ------------------------------------------------------
 
@@ -245,3 +248,113 @@ def trapezoid(result, y, x=None, dx=1.0, axis=-1):
 @vjp(np.linalg.norm, family="reductions")
 def norm(result, x, ord=None, axis=None, keepdims=False):
     grad[x] = norm_adjoint(grad[result], x, result, ord, axis, keepdims)
+
+
+# -- second derivatives: the rules of this family's runtime helpers (grad of grad,
+# Hessians; each helper is linear or bilinear in the gradient it carries)
+
+
+# norm_adjoint for the 2-norm / Frobenius norm: expand(g) * x / expand(r)
+@vjp(runtime.norm_adjoint, family="runtime")
+def norm_adjoint_rule(result, g, x, r, ord=None, axis=None, keepdims=False, kind=None):
+    if is_complex(x):
+        # (the transpose in g, for forward mode: Re(sum(G * conj(x))) / r for the 2-norm)
+        if ord is None or ord == "fro" or (ord == 2 and (kind == "vector" or (
+                axis is not None and not isinstance(axis, tuple)))):
+            grad[g] = np.sum(grad[result] * np.conj(x), axis=axis, keepdims=keepdims) / r
+        else:
+            grad[g] = no_gradient("forward mode of this norm of a complex value is not "
+                                  "supported")
+        grad[x] = no_gradient("second derivatives of norms of complex values are not supported")
+        grad[r] = no_gradient("second derivatives of norms of complex values are not supported")
+    elif ord is None or ord == "fro" or (ord == 2 and (kind == "vector" or (
+            axis is not None and not isinstance(axis, tuple)))):
+        ge = expand_reduced(g, x, axis, keepdims)
+        re = expand_reduced(r, x, axis, keepdims)
+        grad[g] = np.sum(grad[result] * x, axis=axis, keepdims=keepdims) / r
+        grad[x] = grad[result] * ge / re
+        grad[r] = -np.sum(grad[result] * ge * x, axis=axis, keepdims=keepdims) / (r * r)
+    else:
+        grad[g] = no_gradient("second derivatives of this norm are not supported")
+        grad[x] = no_gradient("second derivatives of this norm are not supported")
+        grad[r] = no_gradient("second derivatives of this norm are not supported")
+
+
+# cov_adjoint(g, m) is bilinear in (g, m): (g + g.T) @ centred(m) / (n - ddof)
+@vjp(runtime.cov_adjoint, family="runtime")
+def cov_adjoint_rule(result, g, m, rowvar=True, bias=False, ddof=None):
+    cross = cov_cross(grad[result], m, rowvar, bias, ddof)
+    grad[g] = np.reshape(cross + mT(cross), np.shape(g))
+    grad[m] = cov_adjoint(g, grad[result], rowvar, bias, ddof)
+
+
+# prod_adjoint(g, a) = g * (product of the other entries): linear in g; how it moves
+# with a is prod_curvature, a symmetric map (its own adjoint)
+@vjp(runtime.prod_adjoint, family="runtime")
+def prod_adjoint_rule(result, g, a, axis=None, keepdims=False):
+    grad[g] = np.sum(grad[result] * prod_adjoint(1.0, a, axis, True), axis=axis,
+                     keepdims=keepdims)
+    grad[a] = prod_curvature(grad[result] * expand_reduced(g, a, axis, keepdims), a, axis)
+
+
+@vjp(runtime.prod_curvature, family="runtime")
+def prod_curvature_rule(result, w, a, axis=None):
+    grad[w] = prod_curvature(grad[result], a, axis)
+    grad[a] = no_gradient("third derivatives of np.prod are not supported")
+
+
+# cumprod_adjoint(g, a): linear in g (its adjoint is the tangent of np.cumprod); how it
+# moves with a is cumprod_curvature, symmetric in (w, the moved entry)
+@vjp(runtime.cumprod_adjoint, family="runtime")
+def cumprod_adjoint_rule(result, g, a, axis=None):
+    grad[g] = np.reshape(cumprod_tangent(grad[result], a, axis), np.shape(g))
+    grad[a] = cumprod_curvature(grad[result], g, a, axis)
+
+
+@vjp(runtime.cumprod_tangent, family="runtime")
+def cumprod_tangent_rule(result, t, a, axis=None):
+    grad[t] = cumprod_adjoint(grad[result], a, axis)
+    grad[a] = cumprod_curvature(t, grad[result], a, axis)
+
+
+@vjp(runtime.cumprod_curvature, family="runtime")
+def cumprod_curvature_rule(result, w, g, a, axis=None):
+    grad[w] = cumprod_curvature(grad[result], g, a, axis)
+    grad[g] = no_gradient("third derivatives of np.cumprod are not supported")
+    grad[a] = no_gradient("third derivatives of np.cumprod are not supported")
+
+
+@vjp(runtime.route_to_extremum, family="runtime")
+def route_to_extremum_rule(result, g, like, extremum, axis=None, keepdims=False):
+    # route_to_extremum is linear in g (the tie pattern is locally constant)
+    hits = like == expand_reduced(extremum, like, axis, keepdims)
+    grad[g] = (np.sum(grad[result] * hits, axis=axis, keepdims=keepdims)
+               / np.sum(hits, axis=axis, keepdims=keepdims))
+
+
+nondifferentiable(runtime.reduced_count, family="runtime")
+
+
+# -- forward mode: linear marks (the tangent is the operation applied to the tangent)
+# and tangent templates (see tangents.py)
+
+
+linear(np.sum, np.mean, np.cumsum, runtime.route_to_extremum, methods=("sum", "mean", "cumsum"))
+
+
+linear(runtime.cov_adjoint, runtime.cov_cross, positions=(0, 1))
+
+
+@tangent_rule(np.max, np.amax, np.min, np.amin, methods=("max", "min"))
+def tangent_extremum(result, a, axis=None, out=None, keepdims=False):
+    # the tangent of the selected entries; ties share it equally (as the adjoint does)
+    hits = a == expand_reduced(result, a, axis, keepdims)
+    tangent[result] = (np.sum(hits * tangent[a], axis=axis, keepdims=keepdims)
+                       / np.sum(hits, axis=axis, keepdims=keepdims))
+
+
+@tangent_rule(builtins.sum)
+def tangent_builtin_sum(result, iterable, start=0):
+    # sum(items): the sum of the items' tangents (a list of them, or an array)
+    tangent[result] = sum(tangent[iterable])
+    tangent[result] += tangent[start]

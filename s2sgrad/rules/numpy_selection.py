@@ -2,9 +2,11 @@
 the value came from; entries that were cut off or replaced get none."""
 import numpy as np
 
-from s2sgrad.runtime import (choose_adjoint, partition_adjoint, scatter_source,
-                             select_adjoint, select_default_adjoint, sort_adjoint)
+from s2sgrad import runtime
 from s2sgrad.rules.registry import elementwise, grad, vjp
+from s2sgrad.rules.tangents import linear
+from s2sgrad.runtime import (choose_adjoint, partition_adjoint, scatter_source, select_adjoint,
+                             select_default_adjoint, sort_adjoint, unbroadcast)
 
 
 @elementwise(np.where, family="selection")
@@ -90,3 +92,35 @@ def unique(result, ar, return_index=False, return_inverse=False, return_counts=F
         grad[ar] = scatter_source(grad[result], ar, first)
     else:
         grad[ar] = scatter_source(grad[result][0], ar, first)
+
+
+# -- second derivatives: the rules of this family's runtime helpers (grad of grad,
+# Hessians; each helper is linear or bilinear in the gradient it carries)
+
+
+@vjp(runtime.sort_adjoint, family="runtime")
+def sort_adjoint_rule(result, g, a, axis=-1):
+    # sort_adjoint scatters g through a's sorting permutation; its adjoint gathers
+    if axis is None:
+        grad[g] = np.reshape(np.take(np.ravel(grad[result]),
+                                     np.argsort(np.ravel(a), kind="stable")), np.shape(g))
+    else:
+        grad[g] = np.take_along_axis(grad[result], np.argsort(a, axis=axis, kind="stable"),
+                                     axis)
+
+
+# choose_adjoint and block_adjoint split g into the choices' / blocks' gradients; their
+# adjoints put the pieces together again
+@vjp(runtime.choose_adjoint, family="runtime")
+def choose_adjoint_rule(result, g, a, choices, mode="raise"):
+    grad[g] = unbroadcast(np.choose(a, grad[result], mode=mode), g)
+
+
+# -- forward mode: linear marks (the tangent is the operation applied to the tangent)
+# and tangent templates (see tangents.py)
+
+
+linear(np.choose, positions=(1,))
+
+
+linear(runtime.choose_adjoint)

@@ -1,18 +1,21 @@
 """Shape, joining, splitting and indexing: the gradient is the upstream gradient
 moved back to where each input element went (reshaped, transposed, sliced,
 summed over copies)."""
+import builtins
 import operator
 
 import numpy as np
 
-from s2sgrad.runtime import (astype_adjoint, block_adjoint, diff_adjoint, diff_window_adjoint,
-                             gradient_adjoint, index_concatenate_adjoint, interp_fp_adjoint,
-                             interp_slope, inverse_permutation, join_adjoint,
-                             linspace_adjoint, meshgrid_adjoint, pad_adjoint, repeat_adjoint,
-                             rollaxis_adjoint, scatter_source, sliding_window_adjoint,
-                             source_index, split_adjoint,
-                             take_adjoint, take_along_axis_adjoint, tile_adjoint, unbroadcast)
-from s2sgrad.rules.registry import calling_form, grad, no_gradient, vjp
+from s2sgrad import runtime
+from s2sgrad.rules.registry import calling_form, grad, no_gradient, nondifferentiable, vjp
+from s2sgrad.rules.tangents import linear, tangent, tangent_rule
+from s2sgrad.runtime import (astype_adjoint, block_adjoint, diff_adjoint, diff_window,
+                             diff_window_adjoint, gather_source, gradient_adjoint,
+                             index_concatenate_adjoint, interp_fp_adjoint, interp_slope,
+                             inverse_permutation, join_adjoint, linspace_adjoint, meshgrid_adjoint,
+                             pad_adjoint, repeat_adjoint, rollaxis_adjoint, scatter_source,
+                             sliding_window_adjoint, source_index, split_adjoint, take_adjoint,
+                             take_along_axis_adjoint, tile_adjoint, unbroadcast)
 
 # -- same elements, new shape (reshape back) ------------------------------------------------
 
@@ -424,3 +427,125 @@ def arange(result, start, stop=None, step=None, dtype=None):
         grad[start] = np.sum(grad[result])
     if step is not None:
         grad[step] = np.sum(grad[result] * np.arange(np.size(result)))
+
+
+# -- second derivatives: the rules of this family's runtime helpers (grad of grad,
+# Hessians; each helper is linear or bilinear in the gradient it carries)
+
+
+@vjp(runtime.take_adjoint, family="runtime")
+def take_adjoint_rule(result, g, a, indices, axis=None):
+    grad[g] = np.take(grad[result], indices, axis)
+
+
+@vjp(runtime.take_along_axis_adjoint, family="runtime")
+def take_along_axis_adjoint_rule(result, g, a, indices, axis):
+    grad[g] = np.take_along_axis(grad[result], indices, axis)
+
+
+@vjp(runtime.pad_adjoint, family="runtime")
+def pad_adjoint_rule(result, g, a, pad_width):
+    grad[g] = np.pad(grad[result], pad_width)
+
+
+@vjp(runtime.tile_adjoint, family="runtime")
+def tile_adjoint_rule(result, g, a, reps):
+    grad[g] = np.tile(grad[result], reps)
+
+
+@vjp(runtime.repeat_adjoint, family="runtime")
+def repeat_adjoint_rule(result, g, a, repeats, axis=None):
+    if axis is None:
+        grad[g] = np.reshape(np.repeat(np.ravel(grad[result]), repeats), np.shape(g))
+    else:
+        grad[g] = np.repeat(grad[result], repeats, axis)
+
+
+# join_adjoint splits g into the pieces of a joined list; its adjoint joins them again
+@vjp(runtime.join_adjoint, family="runtime")
+def join_adjoint_rule(result, g, arrays, kind="concatenate", axis=0):
+    if kind == "concatenate":
+        grad[g] = np.concatenate(grad[result], axis)
+    elif kind == "stack":
+        grad[g] = np.stack(grad[result], axis)
+    elif kind == "hstack":
+        grad[g] = np.hstack(grad[result])
+    elif kind == "vstack":
+        grad[g] = np.vstack(grad[result])
+    elif kind == "dstack":
+        grad[g] = np.dstack(grad[result])
+    else:
+        grad[g] = np.column_stack(grad[result])
+
+
+# copies of input entries: scatter_source and gather_source are each other's adjoint;
+# the positions (source_index, accumulate_source) are piecewise constant
+@vjp(runtime.scatter_source, family="runtime")
+def scatter_source_rule(result, g, like, source):
+    grad[g] = unbroadcast(gather_source(grad[result], source), g)
+
+
+@vjp(runtime.gather_source, family="runtime")
+def gather_source_rule(result, x, source):
+    grad[x] = scatter_source(grad[result], x, source)
+
+
+@vjp(runtime.diff_adjoint, family="runtime")
+def diff_adjoint_rule(result, g, n=1, axis=-1):
+    grad[g] = np.diff(grad[result], n, axis)
+
+
+nondifferentiable(runtime.source_index, family="runtime")
+
+
+@vjp(runtime.block_adjoint, family="runtime")
+def block_adjoint_rule(result, g, arrays):
+    grad[g] = np.block(grad[result])
+
+
+# diff_window_adjoint and diff_window are each other's transpose in g
+@vjp(runtime.diff_window_adjoint, family="runtime")
+def diff_window_adjoint_rule(result, g, a, n=1, axis=-1, prepend=None, append=None):
+    grad[g] = diff_window(grad[result], n, axis, prepend, append)
+
+
+@vjp(runtime.diff_window, family="runtime")
+def diff_window_rule(result, g, n=1, axis=-1, prepend=None, append=None):
+    grad[g] = diff_window_adjoint(grad[result], g, n, axis, prepend, append)
+
+
+# -- forward mode: linear marks (the tangent is the operation applied to the tangent)
+# and tangent templates (see tangents.py)
+
+
+linear(builtins.float, np.asarray, np.array, np.ascontiguousarray, np.copy, np.reshape,
+       np.transpose, np.ravel, np.squeeze, np.expand_dims, np.broadcast_to, np.moveaxis,
+       np.swapaxes, np.flip, np.fliplr, np.flipud, np.rot90, np.atleast_1d, np.atleast_2d, np.real,
+       np.tile, np.repeat, np.lib.stride_tricks.sliding_window_view, operator.getitem,
+       methods=("reshape", "transpose", "ravel", "flatten", "squeeze", "copy", "swapaxes", "repeat"),
+       attributes=("T", "real"))
+
+
+linear(np.roll, np.take, np.take_along_axis, np.concatenate, np.stack, np.hstack, np.vstack,
+       getattr(np, "row_stack", None), np.dstack, np.column_stack, np.split, np.array_split,
+       np.hsplit, np.vsplit, np.dsplit, methods=("item", "take"))
+
+
+# operations that copy entries of their input (and the helpers their rules call)
+linear(np.resize, np.delete, runtime.scatter_source, runtime.gather_source, runtime.diff_adjoint,
+       runtime.diff_window, runtime.diff_window_adjoint)
+
+
+linear(np.compress, np.extract, positions=(1,))
+
+
+linear(np.block, runtime.block_adjoint)
+
+
+@tangent_rule(np.diff)
+def tangent_diff(result, a, n=1, axis=-1, prepend=None, append=None):
+    # linear in a; the constant padding's tangent is zero
+    if prepend is None and append is None:
+        tangent[result] = np.diff(tangent[a], n, axis)
+    else:
+        tangent[result] = runtime.diff_window(tangent[a], n, axis, prepend, append)

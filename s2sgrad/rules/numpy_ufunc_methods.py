@@ -4,10 +4,10 @@ the functions they stand for."""
 import numpy as np
 
 from s2sgrad import runtime
-from s2sgrad.runtime import (accumulate_source, cumprod_adjoint, expand_reduced,
-                             outer_adjoint, prod_adjoint, route_to_extremum,
-                             take_along_axis_adjoint, unbroadcast, unreduce)
-from s2sgrad.rules.registry import grad, vjp
+from s2sgrad.rules.registry import grad, nondifferentiable, vjp
+from s2sgrad.runtime import (accumulate_source, cumprod_adjoint, expand_reduced, outer_adjoint,
+                             prod_adjoint, route_to_extremum, take_along_axis_adjoint, unbroadcast,
+                             unreduce)
 
 
 @vjp(np.add.outer, family="ufunc methods")
@@ -85,3 +85,10 @@ def add_at(result, a, indices, b):
 def subtract_at(result, a, indices, b):
     grad[a] = grad[result]
     grad[b] = -unbroadcast(grad[result][indices], b)
+
+
+# -- second derivatives: the rules of this family's runtime helpers (grad of grad,
+# Hessians; each helper is linear or bilinear in the gradient it carries)
+
+
+nondifferentiable(runtime.accumulate_source, family="runtime")

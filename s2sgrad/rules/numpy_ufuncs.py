@@ -6,14 +6,18 @@ Read each one as upstream gradient ``grad[result]`` times local gradient.
 """
 import builtins
 import math
+import operator as _operator
 
 import gast
 import numpy as np
 
-from s2sgrad.runtime import (digamma, dist_adjoint, extremum_item_adjoint, trigamma,
-                             prod_items_adjoint, sequence_adjoint, sum_items_adjoint)
+from s2sgrad import runtime
 from s2sgrad.rules.registry import (elementwise, grad, is_complex, is_static, no_gradient,
                                     nondifferentiable, vjp)
+from s2sgrad.rules.tangents import linear, tangent, tangent_rule
+from s2sgrad.runtime import (digamma, dist_adjoint, extremum_item_adjoint, extremum_item_tangent,
+                             prod_items_adjoint, sequence_adjoint, sum_items_adjoint, trigamma,
+                             unbroadcast)
 
 # -- arithmetic (add distributes, mul swaps) --------------------------------------
 
@@ -397,3 +401,71 @@ nondifferentiable(
     np.sign, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
     np.floor_divide, np.heaviside, np.signbit, math.floor, math.ceil, math.trunc,
     methods=("round",), family="zero gradient")
+
+
+# -- second derivatives: the rules of this family's runtime helpers (grad of grad,
+# Hessians; each helper is linear or bilinear in the gradient it carries)
+
+
+# The builtins' helpers: linear in the gradient (or tangents) they carry; the items
+# decide only shapes and which item the extremum picked.
+@vjp(runtime.sum_items_adjoint, family="runtime")
+def sum_items_adjoint_rule(result, g, items):
+    grad[g] = unbroadcast(sum(grad[result]), g)
+
+
+@vjp(runtime.extremum_item_adjoint, family="runtime")
+def extremum_item_adjoint_rule(result, g, items, extremum):
+    grad[g] = extremum_item_tangent(grad[result], items, extremum)
+
+
+@vjp(runtime.extremum_item_tangent, family="runtime")
+def extremum_item_tangent_rule(result, tangents, items, extremum):
+    grad[tangents] = extremum_item_adjoint(grad[result], items, extremum)
+
+
+# -- forward mode: linear marks (the tangent is the operation applied to the tangent)
+# and tangent templates (see tangents.py)
+
+
+linear(_operator.neg, _operator.pos)
+
+
+linear(runtime.sum_items_adjoint, runtime.extremum_item_adjoint, runtime.extremum_item_tangent,
+       runtime.sequence_adjoint, np.float64, np.float32, np.float16, builtins.list, builtins.tuple)
+
+
+@tangent_rule(math.fsum)
+def tangent_math_fsum(result, iterable):
+    tangent[result] = sum(tangent[iterable])
+
+
+@tangent_rule(math.prod)
+def tangent_math_prod(result, iterable, start=1):
+    tangent[result] = runtime.dot_items(runtime.prod_items_adjoint(1.0, iterable, start),
+                                        tangent[iterable])
+    tangent[result] += tangent[start] * result / start
+
+
+@tangent_rule(math.dist)
+def tangent_math_dist(result, p, q):
+    tangent[result] = runtime.dot_items(runtime.dist_adjoint(1.0, p, q, result), tangent[p])
+    tangent[result] += -runtime.dot_items(runtime.dist_adjoint(1.0, p, q, result), tangent[q])
+
+
+@tangent_rule(builtins.max)
+def tangent_builtin_max(result, x, y=None):
+    if y is None:       # max(items): the tangent of the item returned
+        tangent[result] = extremum_item_tangent(tangent[x], x, result)
+    else:               # max(x, y) returns x unless y > x
+        tangent[result] = tangent[x] * (x >= y)
+        tangent[result] += tangent[y] * (x < y)
+
+
+@tangent_rule(builtins.min)
+def tangent_builtin_min(result, x, y=None):
+    if y is None:
+        tangent[result] = extremum_item_tangent(tangent[x], x, result)
+    else:
+        tangent[result] = tangent[x] * (x <= y)
+        tangent[result] += tangent[y] * (x > y)

@@ -5,10 +5,13 @@ import numpy as np
 from scipy import linalg as sla
 from scipy import signal
 
-from s2sgrad.runtime import (banded_outer_adjoint, banded_transpose, cho_solve_adjoint,
-                             cholesky_adjoint, convolve_adjoint, lu_factor_adjoint,
-                             lu_solve_adjoint, mT, solve_adjoint_a)
+from s2sgrad import runtime
 from s2sgrad.rules.registry import grad, is_static, vjp
+from s2sgrad.rules.tangents import tangent, tangent_rule
+from s2sgrad.runtime import (banded_matvec, banded_outer_adjoint, banded_transpose,
+                             cho_solve_adjoint, cho_solve_adjoint_vjp, cholesky_adjoint,
+                             convolve_adjoint, lu_factor_adjoint, lu_solve_adjoint, mT,
+                             solve_adjoint_a)
 
 
 @vjp(signal.convolve, signal.fftconvolve, family="signal")
@@ -142,3 +145,89 @@ def solve_banded(result, l_and_u, ab, b, overwrite_ab=False, overwrite_b=False,
     gb = sla.solve_banded(l_and_u[::-1], banded_transpose(l_and_u, ab), grad[result])
     grad[b] = gb
     grad[ab] = banded_outer_adjoint(l_and_u, ab, gb, result)
+
+
+# -- second derivatives: the rules of this family's runtime helpers (grad of grad,
+# Hessians; each helper is linear or bilinear in the gradient it carries)
+
+
+@vjp(runtime.cho_solve_adjoint, family="runtime")
+def cho_solve_adjoint_rule(result, gb, x, c_and_lower):
+    grad[gb] = cho_solve_adjoint_vjp(grad[result], gb, x, c_and_lower, 0)
+    grad[x] = cho_solve_adjoint_vjp(grad[result], gb, x, c_and_lower, 1)
+    grad[c_and_lower] = cho_solve_adjoint_vjp(grad[result], gb, x, c_and_lower, 2)
+
+
+# band storage: banded_transpose is a partial permutation (its adjoint is its inverse,
+# the transpose back); banded_outer_adjoint (-gb x^T on the band) and banded_matvec are
+# bilinear and each other's adjoints
+@vjp(runtime.banded_transpose, family="runtime")
+def banded_transpose_rule(result, l_and_u, ab):
+    grad[ab] = banded_transpose(l_and_u[::-1], grad[result])
+
+
+@vjp(runtime.banded_outer_adjoint, family="runtime")
+def banded_outer_adjoint_rule(result, l_and_u, ab, gb, x):
+    grad[gb] = -banded_matvec(l_and_u, grad[result], x)
+    grad[x] = -banded_matvec(l_and_u[::-1], banded_transpose(l_and_u, grad[result]), gb)
+
+
+@vjp(runtime.banded_matvec, family="runtime")
+def banded_matvec_rule(result, l_and_u, ab, x):
+    grad[ab] = -banded_outer_adjoint(l_and_u, ab, grad[result], x)
+    grad[x] = banded_matvec(l_and_u[::-1], banded_transpose(l_and_u, ab), grad[result])
+
+
+# -- forward mode: linear marks (the tangent is the operation applied to the tangent)
+# and tangent templates (see tangents.py)
+
+
+@tangent_rule(sla.cho_factor)
+def tangent_cho_factor(result, a, lower=False, overwrite_a=False, check_finite=True):
+    tangent[result] = runtime.cho_factor_tangent(tangent[a], result)
+
+
+@tangent_rule(sla.cho_solve)
+def tangent_cho_solve(result, c_and_lower, b, overwrite_b=False, check_finite=True):
+    tangent[result] = runtime.cho_solve_tangent(tangent[c_and_lower], 0.0, c_and_lower, result)
+    tangent[result] += runtime.cho_solve_tangent(0.0, tangent[b], c_and_lower, result)
+
+
+@tangent_rule(sla.lu_factor)
+def tangent_lu_factor(result, a, overwrite_a=False, check_finite=True):
+    tangent[result] = runtime.lu_factor_tangent(tangent[a], result)
+
+
+@tangent_rule(sla.lu_solve)
+def tangent_lu_solve(result, lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    tangent[result] = runtime.lu_solve_tangent(tangent[lu_and_piv], 0.0, lu_and_piv, result,
+                                               trans)
+    tangent[result] += runtime.lu_solve_tangent(0.0, tangent[b], lu_and_piv, result, trans)
+
+
+@tangent_rule(runtime.cho_solve_adjoint)
+def tangent_cho_solve_adjoint(result, gb, x, c_and_lower):
+    # a list result (factor, flag): the terms add item by item
+    tangent[result] = runtime.cho_solve_adjoint_tangent(tangent[gb], 0.0, 0.0, gb, x,
+                                                        c_and_lower)
+    tangent[result] += runtime.cho_solve_adjoint_tangent(0.0, tangent[x], 0.0, gb, x,
+                                                         c_and_lower)
+    tangent[result] += runtime.cho_solve_adjoint_tangent(0.0, 0.0, tangent[c_and_lower], gb,
+                                                         x, c_and_lower)
+
+
+@tangent_rule(runtime.lu_solve_adjoint)
+def tangent_lu_solve_adjoint(result, gb, x, lu_and_piv, trans=0):
+    tangent[result] = runtime.lu_solve_adjoint_tangent(tangent[gb], 0.0, 0.0, gb, x,
+                                                       lu_and_piv, trans)
+    tangent[result] += runtime.lu_solve_adjoint_tangent(0.0, tangent[x], 0.0, gb, x,
+                                                        lu_and_piv, trans)
+    tangent[result] += runtime.lu_solve_adjoint_tangent(0.0, 0.0, tangent[lu_and_piv], gb, x,
+                                                        lu_and_piv, trans)
+
+
+@tangent_rule(runtime.lu_factor_adjoint)
+def tangent_lu_factor_adjoint(result, g, lu_and_piv):
+    tangent[result] = runtime.lu_factor_adjoint_tangent(tangent[g], 0.0, g, lu_and_piv)
+    tangent[result] += runtime.lu_factor_adjoint_tangent(0.0, tangent[lu_and_piv], g,
+                                                         lu_and_piv)

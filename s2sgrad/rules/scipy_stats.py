@@ -8,9 +8,11 @@ standardized point ``(x - loc) / scale``.
 import numpy as np
 from scipy import special, stats
 
-from s2sgrad.runtime import (betainc_da, betainc_db, gammainc_da, mvn_entropy_adjoint,
-                             mvn_logpdf_adjoint, t_cdf_ddf)
+from s2sgrad import runtime
 from s2sgrad.rules.registry import elementwise, grad, no_gradient, vjp
+from s2sgrad.runtime import (betainc_da, betainc_db, gammainc_da, mvn_entropy_adjoint,
+                             mvn_entropy_curvature, mvn_logpdf_adjoint, mvn_logpdf_curvature,
+                             t_cdf_ddf)
 
 # -- normal ------------------------------------------------------------------------------------
 
@@ -577,3 +579,23 @@ def dirichlet_pdf(result, x, alpha):
 def poisson_sf(result, k, mu, loc=0):
     grad[mu] = grad[result] * stats.poisson.pmf(np.floor(k - loc), mu)
     grad[k] = no_gradient("poisson: k is a count, it has no derivative")
+
+
+# -- second derivatives: the rules of this family's runtime helpers (grad of grad,
+# Hessians; each helper is linear or bilinear in the gradient it carries)
+
+
+# mvn_entropy_adjoint(g, mean, cov) is linear in g; its curvature in cov has a helper
+@vjp(runtime.mvn_entropy_adjoint, family="runtime")
+def mvn_entropy_adjoint_rule(result, g, mean, cov):
+    grad[g] = np.sum(grad[result] * mvn_entropy_adjoint(1.0, mean, cov))
+    grad[cov] = mvn_entropy_curvature(grad[result], g, mean, cov)
+
+
+# the multivariate normal log-density's gradient: its curvature has a helper
+@vjp(runtime.mvn_logpdf_adjoint, family="runtime")
+def mvn_logpdf_adjoint_rule(result, g, x, mean, cov, which):
+    grad[g] = mvn_logpdf_curvature(grad[result], g, x, mean, cov, which, 0)
+    grad[x] = mvn_logpdf_curvature(grad[result], g, x, mean, cov, which, 1)
+    grad[mean] = mvn_logpdf_curvature(grad[result], g, x, mean, cov, which, 2)
+    grad[cov] = mvn_logpdf_curvature(grad[result], g, x, mean, cov, which, 3)

@@ -1,4 +1,4 @@
-"""Second derivatives through the helpers the rules call (rules/helper_rules.py):
+"""Second derivatives through the helpers the rules call (their rules: in each family module):
 s2sgrad.hessian against finite differences of s2sgrad.grad."""
 import numpy as np
 import pytest
