@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import s2sgrad
-from rulecheck import rand
+from rulecheck import numeric_hessian, rand
 
 W = rand(4, 4)
 
@@ -61,21 +61,11 @@ FUNCS = [norm_f, sort_f, sort_axis_f, take_f, take_along_f, pad_tile_repeat_f, d
          tensordot_f, solve_f, inv_batched_f]
 
 
-def _numeric_hessian(f, x, eps=1e-5):
-    g = s2sgrad.grad(f)
-    cols = []
-    for i in range(x.size):
-        e = np.zeros_like(x)
-        e.flat[i] = eps
-        cols.append((g(x + e) - g(x - e)) / (2 * eps))
-    return np.array(cols).T
-
-
 @pytest.mark.parametrize("f", FUNCS, ids=lambda f: f.__name__)
 def test_hessian(f):
     x = rand(5) + np.array([0.0, 0.1, 0.2, 0.3, 0.4]) * 3
     h = s2sgrad.hessian(f)(x)
-    np.testing.assert_allclose(h, _numeric_hessian(f, x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h, numeric_hessian(f, x), rtol=1e-5, atol=1e-6)
 
 
 def join_f(x):
@@ -84,5 +74,5 @@ def join_f(x):
 
 def test_hessian_stack_concatenate():
     x = rand(5)
-    np.testing.assert_allclose(s2sgrad.hessian(join_f)(x), _numeric_hessian(join_f, x),
+    np.testing.assert_allclose(s2sgrad.hessian(join_f)(x), numeric_hessian(join_f, x),
                                rtol=1e-5, atol=1e-6)
