@@ -23,7 +23,7 @@ INTRO = """\
 
 Every function, method, attribute and operator below has a derivative rule in
 `s2sgrad/rules/` (one short template per primitive, ordered by family), tested
-against finite differences in `tests/test_rules_*.py`.  Calling anything else on
+against finite differences in `tests/rules/<family>/`.  Calling anything else on
 a differentiated value is an error at generation time that names the function,
 file and line and shows how to register a derivative with `@s2sgrad.adjoint`.
 
@@ -59,7 +59,7 @@ def _(result, x, y):
 
 `grad[result]` of a tuple result is the tuple of its items' gradients (zeros for
 items nobody used); `@adjoint(f, elementwise=True)` sums each gradient back to its
-argument's shape (broadcasting).  See `s2sgrad/custom.py`.
+argument's shape (broadcasting).  See `s2sgrad/api/custom.py`.
 
 ## Notes and limits
 
