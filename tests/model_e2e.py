@@ -1,6 +1,6 @@
 """A small model using most of what the control-flow issue covers (helper with a keyword
 argument and a branch on a string, nested container parameters, a loop with break,
-enumerate, a generator consumed by sum), for tests/test_subroutines.py.  ``np`` is
+enumerate, a generator consumed by sum), for tests/front/test_subroutines.py.  ``np`` is
 injected so that the same source runs on NumPy and on autograd.numpy."""
 SOURCE = '''
 def layer(h, W, b, act="tanh"):

@@ -1,4 +1,4 @@
-"""Functions in another module, for tests/test_subroutines.py (imported as numpy as xp,
+"""Functions in another module, for tests/front/test_subroutines.py (imported as numpy as xp,
 with a module constant the caller does not have)."""
 import numpy as xp
 

@@ -3,10 +3,10 @@
     python tools/gen_api.py          # rewrite docs/api.md
     python tools/gen_api.py --check  # exit 1 if the page is stale
 
-The page is never edited by hand: tests/test_api_docs.py fails when it is out of
+The page is never edited by hand: tests/tools/test_api_docs.py fails when it is out of
 date, and when a public name has no docstring example.  The docstrings are the
 source (``help(s2sgrad.grad)`` shows the same text); their examples are doctests
-run by tests/test_api_jax_style.py.  Conversion: ``Args:`` / ``Returns:`` /
+run by tests/api/test_api_jax_style.py.  Conversion: ``Args:`` / ``Returns:`` /
 ``Raises:`` / ``Example:`` sections become bold headings (arguments a list), ``>>>``
 examples and ``::`` literal blocks become code blocks, reST roles (``:func:`grad```)
 become links to the entry, double backquotes single ones.

@@ -8,7 +8,7 @@ source is registered in ``linecache``) is what gets differentiated.  So
 ``grad(f).source``, and ``hvp(f).source`` is forward mode over it.
 
 How an s2sgrad function is nested is in ``nesting.py``; split-mode code generation is
-in ``ad/reverse/split.py``, ``stop_gradient`` and ``grad_of`` in
+in ``ad/vjp.py``, ``stop_gradient`` and ``grad_of`` in
 ``ad/gradient_control.py``, forward mode through rules with no tangent in
 ``ad/forward_by_transpose.py``; their public names are re-exported here.
 """

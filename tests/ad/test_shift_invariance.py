@@ -1,4 +1,4 @@
-"""Shift-invariant idioms (s2sgrad/idioms.py): the max shift of log-softmax, softmax
+"""Shift-invariant idioms (s2sgrad/ad/shift_invariance.py): the max shift of log-softmax, softmax
 and logsumexp gets no gradient -- only when the proof holds."""
 import linecache
 import os

@@ -1,4 +1,4 @@
-"""The per-call dispatcher (s2sgrad/dispatch.py): after a signature's second call,
+"""The per-call dispatcher (s2sgrad/api/dispatch.py): after a signature's second call,
 ``grad(f)(*args)`` goes through a generated function that tests the signature inline.
 Every test compares against the general path (``GradientFunction._call``, which
 builds the key and looks it up) or against finite differences, across signature

@@ -135,4 +135,4 @@ def test_filtering_in_process_keeps_the_exception_catchable():
         s2sgrad.grad(f)(np.ones(2))
     import traceback
     text = "".join(traceback.format_exception(info.type, info.value, info.tb))
-    assert "s2sgrad/pipeline.py" not in text
+    assert "s2sgrad/ad/pipeline.py" not in text

@@ -419,7 +419,7 @@ class Model:
 
 
 def test_bound_method_is_differentiated_with_respect_to_its_arguments():
-    # (bound methods were rejected before classes were supported: tests/test_classes.py)
+    # (bound methods were rejected before classes were supported: tests/front/test_classes.py)
     m = Model()
     np.testing.assert_allclose(grad(m.loss)(X), 2 * m.w * X, rtol=1e-14)
     np.testing.assert_allclose(grad(m.loss, wrt="self.w")(X), X * X, rtol=1e-14)
