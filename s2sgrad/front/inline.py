@@ -483,13 +483,30 @@ class Inliner:
             return _Object(obj)
         if cls is gast.Constant:
             return _Object(expr.value, expr) if isinstance(expr.value, _SIMPLE) else _MISSING
-        if cls is gast.Attribute:
+        attr = expr.attr if cls is gast.Attribute else (
+            _attr_key(expr) if cls is gast.Subscript else None)
+        if attr is not None:
             base = self.static_of(expr.value, namespace, local_defs, caller_locals)
-            if isinstance(base, _Object) and isinstance(base.obj, (types.ModuleType, type)):
+            if cls is gast.Attribute and isinstance(base, _Object) and \
+                    isinstance(base.obj, (types.ModuleType, type)):
                 obj = getattr(base.obj, expr.attr, _MISSING)
                 if obj is not _MISSING and (_holds_callable(obj) or isinstance(
                         obj, (types.ModuleType, type))):
                     return _Object(obj)
+                return _MISSING
+            # an object's attribute holding a callable (self.act = np.tanh): known at the
+            # first call (the signature keys it), read where the call runs
+            owner = base.obj if isinstance(base, _Object) else self.object_of(
+                expr.value, namespace, caller_locals)
+            if not is_object(owner) or (id(owner), attr) in self.written_attributes:
+                return _MISSING     # (an attribute the function assigns: a run-time value)
+            test = self.static_test(expr)
+            if test is not _MISSING:    # a str/bool/None setting the signature keys
+                return _Object(test, A.const(test))
+            found = attribute_of(owner, attr)
+            if found is not NOT_AN_ATTRIBUTE and not isinstance(found, Typed) and \
+                    not is_object(found) and _holds_callable(found):
+                return _Object(found, A.clone(expr))
             return _MISSING
         if cls is gast.Subscript:
             base = self.static_of(expr.value, namespace, local_defs, caller_locals)
@@ -1530,6 +1547,11 @@ class _ObjectAttributes(A.Transformer):
         if not is_instance_attribute(cls, obj, node.attr, store) and not (
                 key in written and is_instance_attribute(cls, obj, node.attr, True)):
             return node         # a method, property or class attribute: read as it is
+        if not store and key not in written and obj is not None:
+            value = attribute_of(obj, node.attr)
+            if callable(value) and not isinstance(value, type) and not is_object(value):
+                return node     # a function held by the object (self.act = np.tanh):
+                #                 known at the first call, resolved where it is called
         if store:
             written.add(key)    # (read back later in the function: an item too)
         return gast.copy_location(gast.Subscript(value=node.value,
