@@ -31,6 +31,7 @@ from s2sgrad.ad.gcpause import gc_paused
 from s2sgrad.ad.gradient_control import rewrite_grad_of
 from s2sgrad.ad.reverse.assemble import build_gradient_function
 from s2sgrad.ad.reverse.builder import VIEW_CALLS, Bindings, ReverseBuilder
+from s2sgrad.ad.reverse.checkpoint import checkpoint_loops
 from s2sgrad.analysis.dataflow import Environment
 from s2sgrad.analysis.shapes import ShapeEnv, describe
 from s2sgrad.analysis.staticargs import dynamic_int_params
@@ -252,7 +253,8 @@ def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
                       example_args: Optional[Sequence[Any]] = None,
                       tuple_output: bool = True,
                       static_args: Optional[Dict[str, Any]] = None,
-                      has_aux: bool = False) -> Generated:
+                      has_aux: bool = False,
+                      checkpoint: Optional[int] = None) -> Generated:
     fe = front_end(fn, wrt, example_args, static_args, has_aux=has_aux)
     trace, shapes = fe.trace, fe.shapes
     if shapes is not None and mode in ("grad", "value_and_grad") and \
@@ -287,8 +289,12 @@ def generate_gradient(fn, wrt: Sequence[int], mode: str = "grad",
     rb = ReverseBuilder(trace, fe.wrt, fe.env, shapes, fe.bindings)
     definitions = trace_definitions(trace.node.body)
     node = build_gradient_function(trace, rb, fe.wrt, mode, tuple_output, shapes is not None)
-    node = optimize_function(node, shape_oracle(rb), set(fe.bindings.helper_names.values()),
-                             shapes_known=shapes is not None)
+    oracle = shape_oracle(rb)
+    helpers = set(fe.bindings.helper_names.values())
+    node = optimize_function(node, oracle, helpers, shapes_known=shapes is not None,
+                             keep_loop_trips=checkpoint is not None)
+    if checkpoint is not None:      # grad(f, checkpoint=...): long loops recomputed
+        node = checkpoint_loops(node, checkpoint, trace.info, oracle.numpy_name, helpers)
     node = refresh_comments(node, definitions)
     node = protect_arguments(fe, node)
     gen = compile_generated(fe, emit_function(node), node.name,

@@ -63,7 +63,8 @@ class GradientFunction(functools.partial):
     def _dispatch(self):
         self._dispatch = self._call
 
-    def __init__(self, fn: Callable, wrt: Wrt, mode: str, static=(), has_aux: bool = False):
+    def __init__(self, fn: Callable, wrt: Wrt, mode: str, static=(), has_aux: bool = False,
+                 checkpoint=None):
         if not callable(fn):
             raise TypeError("s2sgrad.%s expects a function, got %r" % (mode, fn))
         self.__wrapped__ = fn
@@ -82,7 +83,9 @@ class GradientFunction(functools.partial):
         self._mode = mode
         self._has_aux = bool(has_aux)
         # what the caches key the generated code on (has_aux changes what it returns)
-        self._kind = mode + "+aux" if has_aux else mode
+        self._checkpoint = check_checkpoint(checkpoint)
+        self._kind = (mode + "+aux" if has_aux else mode) + (
+            "" if self._checkpoint is None else "+checkpoint%d" % self._checkpoint)
         self._wrt, self._tuple = _resolve_wrt(fn, wrt)
         self._static = _resolve_static(fn, static)
         # int arguments that only enter arithmetic: keyed by type, not value (the
@@ -162,7 +165,7 @@ class GradientFunction(functools.partial):
         """Copies and pickles are new grad objects of the same function (their code
         is generated again, or found in the cache)."""
         return (GradientFunction, self._made_from + (self._mode, self._static_spec,
-                                                     self._has_aux))
+                                                     self._has_aux, self._checkpoint))
 
     def _key(self, args) -> tuple:
         """The key the code for ``args`` is kept under (what ``_call`` computes)."""
@@ -285,7 +288,8 @@ class GradientFunction(functools.partial):
             gen = _get_or_generate(
                 self._fn, (self._kind, self._wrt, self._tuple, gen_key),
                 lambda: _generate(_target(self._fn, args), self._wrt, self._mode, args,
-                                  self._tuple, has_aux=self._has_aux))
+                                  self._tuple, has_aux=self._has_aux,
+                                  checkpoint=self._checkpoint))
         if dynamic is None:
             dynamic = frozenset(getattr(gen, "dynamic", ())) - self._static
             cache.remember(self._fn, memo, dynamic)
@@ -322,7 +326,7 @@ class GradientFunction(functools.partial):
         return _get_or_generate(
             self._fn, options,
             lambda: _generate(_target(self._fn, None), self._wrt, self._mode, None,
-                              self._tuple, statics, self._has_aux))
+                              self._tuple, statics, self._has_aux, self._checkpoint))
 
     @property
     @boundary
@@ -343,6 +347,19 @@ class GradientFunction(functools.partial):
     def __repr__(self):
         return "<s2sgrad %s of %s wrt %s>" % (self._mode, getattr(self._fn, "__qualname__", "?"),
                                              self._wrt if self._tuple else self._wrt[0])
+
+
+def check_checkpoint(checkpoint) -> Optional[int]:
+    """``checkpoint=`` of grad: None/False (off), True (segments of sqrt(trips): 0
+    here) or a segment length (an int >= 1)."""
+    if checkpoint is None or checkpoint is False:
+        return None
+    if checkpoint is True:
+        return 0
+    if type(checkpoint) is int and checkpoint >= 1:
+        return checkpoint
+    raise ValueError("checkpoint= must be True (segments of sqrt(trips) trips), a segment "
+                     "length (an int >= 1), or False/None; got %r" % (checkpoint,))
 
 
 def _resolve_static(fn: Callable, static) -> frozenset:
@@ -396,7 +413,8 @@ def _target(fn, args):
     return concrete(fn, args)
 
 
-def _generate(fn, wrt, mode, args, tuple_output, static_args=None, has_aux=False):
+def _generate(fn, wrt, mode, args, tuple_output, static_args=None, has_aux=False,
+              checkpoint=None):
     # Imported at the first generation, to keep `import s2sgrad` light (gast, the rules,
     # the AD modules); transforms also registers the rules for calls to s2sgrad functions.
     from s2sgrad.ad.pipeline import generate_gradient
@@ -404,21 +422,22 @@ def _generate(fn, wrt, mode, args, tuple_output, static_args=None, has_aux=False
     from s2sgrad.front import desugar
     if grad not in desugar.TRANSFORM_MAKERS:     # grad(f)(x) inside a differentiated function
         desugar.TRANSFORM_MAKERS.extend([grad, value_and_grad])
-    if has_aux:
-        return generate_gradient(fn, wrt, mode, args, tuple_output, static_args, has_aux=True)
-    return generate_gradient(fn, wrt, mode, args, tuple_output, static_args)
+    return generate_gradient(fn, wrt, mode, args, tuple_output, static_args,
+                             has_aux=has_aux, checkpoint=checkpoint)
 
 
-def _transform(f, wrt, argnums, has_aux, static, mode):
+def _transform(f, wrt, argnums, has_aux, static, mode, checkpoint=None):
     if f is None:
         return lambda fn: GradientFunction(fn, _choose_wrt(fn, wrt, argnums, mode), mode,
-                                           static, has_aux)
-    return GradientFunction(f, _choose_wrt(f, wrt, argnums, mode), mode, static, has_aux)
+                                           static, has_aux, checkpoint)
+    return GradientFunction(f, _choose_wrt(f, wrt, argnums, mode), mode, static, has_aux,
+                            checkpoint)
 
 
 @boundary
 def grad(f: Optional[Callable] = None, *, wrt: Optional[Wrt] = None,
-         argnums: Optional[Wrt] = None, has_aux: bool = False, static=()) -> Any:
+         argnums: Optional[Wrt] = None, has_aux: bool = False, static=(),
+         checkpoint=None) -> Any:
     """The gradient of a function with a scalar output, as generated Python code.
 
     ``grad(f)``, ``grad(f, wrt=(0, "b"))``, ``@grad`` and ``@grad(wrt=...)`` all work.
@@ -442,6 +461,10 @@ def grad(f: Optional[Callable] = None, *, wrt: Optional[Wrt] = None,
             value only when it changes a shape, a loop, a branch or an index; one
             that only enters arithmetic (a step counter in ``lr / (1 + step)``) is
             an ordinary runtime value.
+        checkpoint: ``True`` trades time for memory on long loops: the forward loop
+            keeps its state every sqrt(trips) trips only, and the backward pass
+            recomputes each segment (an int: segments of that many trips).  The
+            gradient is the same to the last bit; see docs/checkpointing.md.
 
     Returns:
         A callable with ``f``'s parameters.  A gradient has the shape and float
@@ -468,18 +491,19 @@ def grad(f: Optional[Callable] = None, *, wrt: Optional[Wrt] = None,
         >>> round(float(aux["mean"]), 4)
         0.7616
     """
-    return _transform(f, wrt, argnums, has_aux, static, "grad")
+    return _transform(f, wrt, argnums, has_aux, static, "grad", checkpoint)
 
 
 @boundary
 def value_and_grad(f: Optional[Callable] = None, *, wrt: Optional[Wrt] = None,
-                   argnums: Optional[Wrt] = None, has_aux: bool = False, static=()) -> Any:
+                   argnums: Optional[Wrt] = None, has_aux: bool = False, static=(),
+                   checkpoint=None) -> Any:
     """Like :func:`grad`, but the callable returns ``(value, gradient)``.
 
     The value is computed by the same forward pass as the gradient (``f`` is not
     called a second time).  With ``has_aux=True`` it returns
-    ``((value, aux), gradient)``, as JAX does.  ``wrt`` / ``argnums`` / ``static`` as
-    in :func:`grad`.
+    ``((value, aux), gradient)``, as JAX does.  ``wrt`` / ``argnums`` / ``static`` /
+    ``checkpoint`` as in :func:`grad`.
 
     Example:
         >>> import numpy as np
@@ -490,7 +514,7 @@ def value_and_grad(f: Optional[Callable] = None, *, wrt: Optional[Wrt] = None,
         >>> float(value), g
         (5.0, array([2., 4.]))
     """
-    return _transform(f, wrt, argnums, has_aux, static, "value_and_grad")
+    return _transform(f, wrt, argnums, has_aux, static, "value_and_grad", checkpoint)
 
 
 @boundary

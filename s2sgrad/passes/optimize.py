@@ -56,10 +56,12 @@ __all__ = ["ShapeOracle", "Simplify", "assign_first_slice", "batch_loop_accumula
 
 
 def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
-                      helpers: Set[str] = frozenset(), shapes_known: bool = False
-                      ) -> gast.FunctionDef:
+                      helpers: Set[str] = frozenset(), shapes_known: bool = False,
+                      keep_loop_trips: bool = False) -> gast.FunctionDef:
     """Every clean-up, in order.  ``oracle`` says which names are floating (and,
-    when ``shapes_known``, their shapes: that enables ``elide_broadcasts``)."""
+    when ``shapes_known``, their shapes: that enables ``elide_broadcasts``).
+    ``keep_loop_trips``: backward loops keep iterating over the forward loop's trips
+    (checkpointing replays them by trip), not over the saved values."""
     np_name = oracle.numpy_name
     fn.body = flatten(fn.body)
     keep = _protected(fn)            # no pass adds an in-place write or a result
@@ -87,6 +89,6 @@ def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
         fn = inline_single_use_arrays(fn, oracle, keep, np_name)
         fn = reductions_as_methods(fn, oracle)
         fn = batch_loop_accumulations(fn, oracle)
-    if {"zip", "reversed"} <= oracle.builtins:
+    if {"zip", "reversed"} <= oracle.builtins and not keep_loop_trips:
         fn = iterate_stacks(fn, oracle)
     return fn

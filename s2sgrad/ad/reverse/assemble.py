@@ -48,7 +48,16 @@ def build_gradient_function(trace: PrimalTrace, rb: ReverseBuilder, wrt: List[st
     output = A.load(out) if trace.aux is None else \
         gast.Tuple(elts=[A.load(out), A.load(trace.aux)], ctx=gast.Load())
     if mode == "value_and_grad":
-        value = gast.Tuple(elts=[output, grads], ctx=gast.Load())
+        result = output
+        if any(name == out for _, _, name, _ in rb.restores) or \
+                out in A.names_stored(gast.Module(body=backward, type_ignores=[])):
+            # the backward pass restores the output's name (a loop's stack popped into
+            # it): the value is the forward pass's, kept before
+            kept = rb.names.fresh(out + "_value")
+            forward.append(A.assign(A.store(kept), A.load(out)))
+            result = A.load(kept) if trace.aux is None else \
+                gast.Tuple(elts=[A.load(kept), A.load(trace.aux)], ctx=gast.Load())
+        value = gast.Tuple(elts=[result, grads], ctx=gast.Load())
     elif trace.aux is not None:
         value = gast.Tuple(elts=[grads, A.load(trace.aux)], ctx=gast.Load())
     else:
