@@ -505,7 +505,7 @@ class Inliner:
                 return _Object(test, A.const(test))
             found = attribute_of(owner, attr)
             if found is not NOT_AN_ATTRIBUTE and not isinstance(found, Typed) and \
-                    not is_object(found) and _holds_callable(found):
+                    not _holds_objects(found) and _holds_callable(found):
                 return _Object(found, A.clone(expr))
             return _MISSING
         if cls is gast.Subscript:
