@@ -351,10 +351,3 @@ def tangent_extremum(result, a, axis=None, out=None, keepdims=False):
     hits = a == expand_reduced(result, a, axis, keepdims)
     tangent[result] = (np.sum(hits * tangent[a], axis=axis, keepdims=keepdims)
                        / np.sum(hits, axis=axis, keepdims=keepdims))
-
-
-@tangent_rule(builtins.sum)
-def tangent_builtin_sum(result, iterable, start=0):
-    # sum(items): the sum of the items' tangents (a list of them, or an array)
-    tangent[result] = sum(tangent[iterable])
-    tangent[result] += tangent[start]

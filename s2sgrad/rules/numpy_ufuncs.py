@@ -435,6 +435,15 @@ linear(runtime.sum_items_adjoint, runtime.extremum_item_adjoint, runtime.extremu
        runtime.sequence_adjoint, np.float64, np.float32, np.float16, builtins.list, builtins.tuple)
 
 
+# (here, not beside the reverse rule in numpy_reductions.py: there the name sum is that
+# module's rule for np.sum, and a template reads the globals of its module)
+@tangent_rule(builtins.sum)
+def tangent_builtin_sum(result, iterable, start=0):
+    # sum(items): the sum of the items' tangents (a list of them, or an array)
+    tangent[result] = sum(tangent[iterable])
+    tangent[result] += tangent[start]
+
+
 @tangent_rule(math.fsum)
 def tangent_math_fsum(result, iterable):
     tangent[result] = sum(tangent[iterable])
