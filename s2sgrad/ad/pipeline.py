@@ -439,6 +439,7 @@ def shape_oracle(rb: ReverseBuilder) -> ShapeOracle:
     floating = set(rb.adj.values())
     wide = set()
     float64 = set()
+    narrow: Dict[str, str] = {}
     info = rb.shapes.info if rb.shapes is not None else {}
     for name, vi in info.items():
         if vi is None or (rb.shapes is not None and rb.shapes.is_container(name)):
@@ -455,6 +456,8 @@ def shape_oracle(rb: ReverseBuilder) -> ShapeOracle:
             wide.add(name)
         if vi.is_array and kind == "f" and size == 8:
             float64.add(name)
+        if kind == "f" and size < 8:
+            narrow[name] = numpy.dtype(dt).name
     for v, g in rb.adj.items():
         if v in shapes and v in floating:
             shapes[g] = shapes[v]
@@ -462,6 +465,8 @@ def shape_oracle(rb: ReverseBuilder) -> ShapeOracle:
                 wide.add(g)
             if v in float64:
                 float64.add(g)
+        if v in narrow:
+            narrow[g] = narrow[v]
     unshadowed = {n for n in ("zip", "reversed", "range", "len")
                   if rb.env.resolve(n) is getattr(builtins, n)}
-    return ShapeOracle(shapes, floating, rb.b.numpy_name, wide, unshadowed, float64)
+    return ShapeOracle(shapes, floating, rb.b.numpy_name, wide, unshadowed, float64, narrow)

@@ -47,6 +47,19 @@ class _Ctx:
             return self.b.shapes.shape(node.id)
         return None
 
+    def narrow(self, node) -> Optional[str]:
+        """'float32' / 'float16' when the probe saw ``node`` hold such floats."""
+        if isinstance(node, gast.Name) and self.b.shapes is not None:
+            vi = self.b.shapes.get(node.id)
+            dt = getattr(vi, "dtype", None)
+            try:
+                dt = np.dtype(dt)
+            except TypeError:
+                return None
+            if dt.kind == "f" and dt.itemsize < 8:
+                return dt.name
+        return None
+
     def np(self, attr):
         return A.parse_expr("%s.%s" % (self.b.b.numpy_name, attr))
 
@@ -237,10 +250,12 @@ def _route_to_extremum(ctx, g, like, result, axis=None, keepdims=None):
     upstream = _expand_reduced(ctx, g, like, A.const(ax), A.const(kd))
     # hits is a boolean array: its .sum method (np.sum dispatches to it, slower)
     count_of = gast.Attribute(value=A.load(hits.id), attr="sum", ctx=gast.Load())
-    if ax is None:
-        count = A.call(count_of)
-    else:
-        count = A.call(count_of, [], [("axis", value_node(ax)), ("keepdims", A.const(True))])
+    kws = [] if ax is None else [("axis", value_node(ax)), ("keepdims", A.const(True))]
+    narrow = ctx.narrow(like)
+    if narrow is not None:
+        # float32 code: the count in float32 (an int64 count would make the share float64)
+        kws.append(("dtype", ctx.np(narrow)))
+    count = A.call(count_of, [], kws)
     share = gast.BinOp(left=upstream, op=gast.Div(), right=count)
     return gast.BinOp(left=A.load(hits.id), op=gast.Mult(), right=share)
 

@@ -360,7 +360,16 @@ def _total_size(v):
 
 
 def _zeros_like(x):
-    return np.zeros_like(x, dtype=float) if isinstance(x, np.ndarray) else 0.0
+    if isinstance(x, np.ndarray):
+        return np.zeros_like(x, dtype=x.dtype if x.dtype.kind in "fc" else float)
+    return 0.0
+
+
+def _stacked_dtype(parts):
+    """The Jacobian's dtype: its columns' (float32 ones give a float32 Jacobian), at
+    least float."""
+    dtype = np.result_type(*[np.asarray(p) for p in parts]) if parts else np.dtype(float)
+    return dtype if dtype.kind in "fc" else np.dtype(float)
 
 
 def _basis(x, j):
@@ -388,7 +397,7 @@ def _stack_columns(cols, value, x):
     """Jacobian of shape out.shape + x.shape from J @ e_j columns."""
     if _is_tuple(value):
         return tuple(_stack_columns([c[n] for c in cols], value[n], x) for n in range(len(value)))
-    dtype = complex if any(np.iscomplexobj(c) for c in cols) else float
+    dtype = _stacked_dtype(cols)
     arr = np.array([np.asarray(c, dtype=dtype).reshape(np.shape(value)) for c in cols])
     arr = arr.reshape(np.shape(x) + np.shape(value))
     nx = np.ndim(x)
@@ -405,7 +414,7 @@ def _stack_rows(rows, value, x):
             out.append(_stack_rows(rows[start:start + n], v, x))
             start += n
         return tuple(out)
-    dtype = complex if any(np.iscomplexobj(r) for r in rows) else float
+    dtype = _stacked_dtype(rows)
     arr = np.array([np.asarray(r, dtype=dtype).reshape(np.shape(x)) for r in rows])
     return arr.reshape(np.shape(value) + np.shape(x))
 

@@ -9,5 +9,6 @@
 * ``lowering``: a first slice update of fresh zeros assigns; reductions as methods.
 * ``batching``: per-trip weight-gradient products summed once after the loop.
 * ``stacks``: stacks read by iterating them instead of popping.
+* ``dtypes``: in float32 / float16 code, Python numbers that would widen to float64 typed.
 * ``common``: what they share (shape oracle, purity, reads and stores, liveness).
 """

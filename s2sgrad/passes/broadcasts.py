@@ -7,7 +7,7 @@ import gast
 
 from s2sgrad import astutil as A
 from s2sgrad.passes.common import (ShapeOracle, _ELEMENTWISE, _FIELDS_OF, _bcast,
-                                   _const_shape, _effects, _num, _protected)
+                                   _const_shape, _effects, _num, _protected, is_weak)
 
 
 _LAZY_CALLS = ("broadcast_to", "expand_dims")     # (the NumPy functions ``lower`` reads)
@@ -24,6 +24,13 @@ def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle,
     written = _protected(fn) if protected is None else protected
     lazy: Dict[str, tuple] = {}          # name -> its true shape
     actual: Dict[str, Optional[tuple]] = {}
+    # the statement being lowered assigns a float32 / float16 value (a gradient of a
+    # float32 primal): a broadcast Python number in it stands for a float32 one
+    narrow_target = [False]
+    weak_lazy: Set[str] = set()          # lazy names broadcasting a Python number
+
+    def weak(node):
+        return is_weak(node, weak_lazy)
 
     def shape_of(node):
         if isinstance(node, gast.Name):
@@ -92,6 +99,12 @@ def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle,
             true_b = tb if tb is not None else sb
             narrowing = (ta is None and not oracle.is_wide(la)) or (
                 tb is None and not oracle.is_wide(lb))
+            if narrowing and narrow_target[0] and (
+                    (tb is None and ta is not None and weak(la))
+                    or (ta is None and tb is not None and weak(lb))):
+                # a Python number broadcast, combined with a float32 array, in float32
+                # code: dropping the broadcast keeps the float32 the statement computes
+                narrowing = False
             t_out, a_out = _bcast(true_a, true_b), _bcast(sa, sb)
             if not (sa is None or sb is None or true_a is None or true_b is None
                     or narrowing or t_out is None):
@@ -144,6 +157,9 @@ def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle,
 
     body: List[gast.stmt] = []
     for s in fn.body:
+        narrow_target[0] = isinstance(s, (gast.Assign, gast.AugAssign)) and (
+            A.root_name(s.targets[0] if isinstance(s, gast.Assign) else s.target)
+            in oracle.narrow)
         if isinstance(s, gast.Assign) and len(s.targets) == 1 \
                 and isinstance(s.targets[0], gast.Name):
             a = s.targets[0].id
@@ -153,9 +169,12 @@ def elide_broadcasts(fn: gast.FunctionDef, oracle: ShapeOracle,
             s.value = new
             lazy.pop(a, None)
             actual.pop(a, None)
+            weak_lazy.discard(a)
             if t is not None:
                 lazy[a] = t
                 actual[a] = shape_of(new)
+                if weak(new):
+                    weak_lazy.add(a)
             body.append(s)
         elif isinstance(s, gast.AugAssign) and isinstance(s.op, _ELEMENTWISE) \
                 and A.root_name(s.target) not in lazy:

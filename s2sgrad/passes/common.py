@@ -27,7 +27,8 @@ class ShapeOracle:
     def __init__(self, shapes: Optional[Dict[str, tuple]] = None,
                  floating: Optional[Set[str]] = None, numpy_name: str = "np",
                  wide: Optional[Set[str]] = None, builtins: Optional[Set[str]] = None,
-                 float64_arrays: Optional[Set[str]] = None):
+                 float64_arrays: Optional[Set[str]] = None,
+                 narrow: Optional[Dict[str, str]] = None):
         self.shapes = dict(shapes or {})
         self.floating = set(floating or ())
         self.numpy_name = numpy_name
@@ -38,6 +39,9 @@ class ShapeOracle:
         # the user's globals or locals
         self.builtins = set(builtins or ())
         self.float64_arrays = set(float64_arrays or ())    # names holding float64 arrays
+        # names holding float32 / float16 arrays or NumPy scalars (a gradient: its
+        # primal's dtype) -> the dtype's name; passes/dtypes.py keeps their code in it
+        self.narrow = dict(narrow or {})
 
     def shape(self, name: str):
         return self.shapes.get(name)
@@ -101,6 +105,23 @@ def _num(node):
 
 
 _PLAIN_NUMBERS = frozenset({int, float})
+
+
+def is_weak(node, names=frozenset()) -> bool:
+    """``node`` computes a Python number from literals (and ``names``, known to hold
+    such numbers) alone (``-1.0 / 3``): NumPy never lets such a value decide a
+    result's precision (a float32 array times it stays float32)."""
+    cls = node.__class__
+    if cls is gast.Constant:
+        return _num(node) is not None
+    if cls is gast.Name:
+        return node.id in names
+    if cls is gast.UnaryOp:
+        return isinstance(node.op, (gast.USub, gast.UAdd)) and is_weak(node.operand, names)
+    if cls is gast.BinOp:
+        return isinstance(node.op, (gast.Add, gast.Sub, gast.Mult, gast.Div)) and \
+            is_weak(node.left, names) and is_weak(node.right, names)
+    return False
 
 
 def _number(value) -> gast.expr:

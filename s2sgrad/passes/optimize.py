@@ -23,6 +23,9 @@ each with unit tests on small trees in ``tests/passes/``), in order:
 * ``batch_loop_accumulations``: small per-trip weight-gradient products of a reversed
   loop become one product after it; ``iterate_stacks``: a stack popped once per trip
   is iterated (``for x in reversed(x_stack)``).
+* ``narrow_constants``: in float32 / float16 code, the Python numbers NumPy would turn
+  into float64 arrays (``np.broadcast_to(1.0, S)``, ``np.zeros(S)``, ``0.5 * mask``)
+  get the code's dtype: float32 in, float32 through.
 
 ``eliminate_dead_forward`` (forward statements whose values neither the backward
 pass nor the result needs) runs earlier, in ``pipeline``, before the stacks are
@@ -38,6 +41,7 @@ import gast
 from s2sgrad.passes.batching import batch_loop_accumulations
 from s2sgrad.passes.broadcasts import elide_broadcasts
 from s2sgrad.passes.common import ShapeOracle, _name_counts, _protected, flatten
+from s2sgrad.passes.dtypes import narrow_constants
 from s2sgrad.passes.deadcode import eliminate_dead_code, eliminate_dead_forward
 from s2sgrad.passes.loops import rematerialize_loop_values
 from s2sgrad.passes.lowering import assign_first_slice, reductions_as_methods
@@ -91,4 +95,5 @@ def optimize_function(fn: gast.FunctionDef, oracle: ShapeOracle,
         fn = batch_loop_accumulations(fn, oracle)
     if {"zip", "reversed"} <= oracle.builtins and not keep_loop_trips:
         fn = iterate_stacks(fn, oracle)
+    fn = narrow_constants(fn, oracle)
     return fn

@@ -106,7 +106,7 @@ def exp(result, x):
 @elementwise(np.exp2, *[f for f in (getattr(math, "exp2", None),) if f is not None],
              family="exponents and logarithms")
 def exp2(result, x):
-    grad[x] = grad[result] * result * np.log(2.0)
+    grad[x] = grad[result] * result * math.log(2.0)
 
 
 @elementwise(np.expm1, math.expm1, family="exponents and logarithms")
@@ -131,12 +131,12 @@ def math_log(result, x, base=None):
 
 @elementwise(np.log2, math.log2, family="exponents and logarithms")
 def log2(result, x):
-    grad[x] = grad[result] / (x * np.log(2.0))
+    grad[x] = grad[result] / (x * math.log(2.0))
 
 
 @elementwise(np.log10, math.log10, family="exponents and logarithms")
 def log10(result, x):
-    grad[x] = grad[result] / (x * np.log(10.0))
+    grad[x] = grad[result] / (x * math.log(10.0))
 
 
 @elementwise(np.log1p, math.log1p, family="exponents and logarithms")

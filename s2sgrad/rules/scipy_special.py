@@ -6,6 +6,8 @@ computed exactly by series or quadrature in runtime (``gammainc_da``, ``betainc_
 marked ``no_gradient``: asking for them is an error at generation time, never a
 silent zero.
 """
+import math
+
 import numpy as np
 from scipy import special
 
@@ -60,37 +62,37 @@ def log_softmax(result, x, axis=None):
 
 @elementwise(special.erf, family="scipy.special")
 def erf(result, x):
-    grad[x] = grad[result] * (2.0 / np.sqrt(np.pi)) * np.exp(-x * x)
+    grad[x] = grad[result] * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x)
 
 
 @elementwise(special.erfc, family="scipy.special")
 def erfc(result, x):
-    grad[x] = -grad[result] * (2.0 / np.sqrt(np.pi)) * np.exp(-x * x)
+    grad[x] = -grad[result] * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x)
 
 
 @elementwise(special.erfinv, family="scipy.special")
 def erfinv(result, y):
-    grad[y] = grad[result] * (np.sqrt(np.pi) / 2.0) * np.exp(result * result)
+    grad[y] = grad[result] * (math.sqrt(math.pi) / 2.0) * np.exp(result * result)
 
 
 @elementwise(special.erfcinv, family="scipy.special")
 def erfcinv(result, y):
-    grad[y] = -grad[result] * (np.sqrt(np.pi) / 2.0) * np.exp(result * result)
+    grad[y] = -grad[result] * (math.sqrt(math.pi) / 2.0) * np.exp(result * result)
 
 
 @elementwise(special.ndtr, family="scipy.special")
 def ndtr(result, x):
-    grad[x] = grad[result] * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+    grad[x] = grad[result] * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
 
 
 @elementwise(special.log_ndtr, family="scipy.special")
 def log_ndtr(result, x):
-    grad[x] = grad[result] * np.exp(-0.5 * x * x - result) / np.sqrt(2.0 * np.pi)
+    grad[x] = grad[result] * np.exp(-0.5 * x * x - result) / math.sqrt(2.0 * math.pi)
 
 
 @elementwise(special.ndtri, family="scipy.special")
 def ndtri(result, y):
-    grad[y] = grad[result] * np.sqrt(2.0 * np.pi) * np.exp(0.5 * result * result)
+    grad[y] = grad[result] * math.sqrt(2.0 * math.pi) * np.exp(0.5 * result * result)
 
 
 # -- gamma family -------------------------------------------------------------------------------
@@ -311,7 +313,7 @@ def dawsn(result, x):
 
 @elementwise(special.erfcx, family="scipy.special")
 def erfcx(result, x):
-    grad[x] = grad[result] * (2.0 * x * result - 2.0 / np.sqrt(np.pi))
+    grad[x] = grad[result] * (2.0 * x * result - 2.0 / math.sqrt(math.pi))
 
 
 # -- integrals ---------------------------------------------------------------------------------

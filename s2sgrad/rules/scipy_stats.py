@@ -5,6 +5,8 @@ shape parameters (the distribution functions' shape derivatives by the term-wise
 differentiated series of runtime.gammainc_da / betainc_da / betainc_db).  ``z`` is the
 standardized point ``(x - loc) / scale``.
 """
+import math
+
 import numpy as np
 from scipy import special, stats
 
@@ -36,7 +38,7 @@ def norm_pdf(result, x, loc=0.0, scale=1.0):
 @elementwise(stats.norm.cdf, family="scipy.stats")
 def norm_cdf(result, x, loc=0.0, scale=1.0):
     z = (x - loc) / scale
-    density = np.exp(-0.5 * z * z) / (np.sqrt(2.0 * np.pi) * scale)
+    density = np.exp(-0.5 * z * z) / (math.sqrt(2.0 * math.pi) * scale)
     grad[x] = grad[result] * density
     grad[loc] = -grad[result] * density
     grad[scale] = -grad[result] * density * z
@@ -45,7 +47,7 @@ def norm_cdf(result, x, loc=0.0, scale=1.0):
 @elementwise(stats.norm.logcdf, family="scipy.stats")
 def norm_logcdf(result, x, loc=0.0, scale=1.0):
     z = (x - loc) / scale
-    ratio = np.exp(-0.5 * z * z - result) / (np.sqrt(2.0 * np.pi) * scale)
+    ratio = np.exp(-0.5 * z * z - result) / (math.sqrt(2.0 * math.pi) * scale)
     grad[x] = grad[result] * ratio
     grad[loc] = -grad[result] * ratio
     grad[scale] = -grad[result] * ratio * z
@@ -54,7 +56,7 @@ def norm_logcdf(result, x, loc=0.0, scale=1.0):
 @elementwise(stats.norm.sf, family="scipy.stats")
 def norm_sf(result, x, loc=0.0, scale=1.0):
     z = (x - loc) / scale
-    density = np.exp(-0.5 * z * z) / (np.sqrt(2.0 * np.pi) * scale)
+    density = np.exp(-0.5 * z * z) / (math.sqrt(2.0 * math.pi) * scale)
     grad[x] = -grad[result] * density
     grad[loc] = grad[result] * density
     grad[scale] = grad[result] * density * z
@@ -63,7 +65,7 @@ def norm_sf(result, x, loc=0.0, scale=1.0):
 @elementwise(stats.norm.logsf, family="scipy.stats")
 def norm_logsf(result, x, loc=0.0, scale=1.0):
     z = (x - loc) / scale
-    ratio = np.exp(-0.5 * z * z - result) / (np.sqrt(2.0 * np.pi) * scale)
+    ratio = np.exp(-0.5 * z * z - result) / (math.sqrt(2.0 * math.pi) * scale)
     grad[x] = -grad[result] * ratio
     grad[loc] = grad[result] * ratio
     grad[scale] = grad[result] * ratio * z
@@ -72,7 +74,7 @@ def norm_logsf(result, x, loc=0.0, scale=1.0):
 @elementwise(stats.norm.ppf, family="scipy.stats")
 def norm_ppf(result, q, loc=0.0, scale=1.0):
     z = (result - loc) / scale
-    grad[q] = grad[result] * scale * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z)
+    grad[q] = grad[result] * scale * math.sqrt(2.0 * math.pi) * np.exp(0.5 * z * z)
     grad[loc] = grad[result]
     grad[scale] = grad[result] * z
 
@@ -81,7 +83,7 @@ def norm_ppf(result, q, loc=0.0, scale=1.0):
 def norm_isf(result, q, loc=0.0, scale=1.0):
     # isf(q) = ppf(1 - q)
     z = (result - loc) / scale
-    grad[q] = -grad[result] * scale * np.sqrt(2.0 * np.pi) * np.exp(0.5 * z * z)
+    grad[q] = -grad[result] * scale * math.sqrt(2.0 * math.pi) * np.exp(0.5 * z * z)
     grad[loc] = grad[result]
     grad[scale] = grad[result] * z
 

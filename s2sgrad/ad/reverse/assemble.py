@@ -8,6 +8,7 @@ import copy
 from typing import List
 
 import gast
+import numpy
 
 from s2sgrad import astutil as A
 from s2sgrad.ad.reverse.builder import ReverseBuilder
@@ -28,7 +29,10 @@ def build_gradient_function(trace: PrimalTrace, rb: ReverseBuilder, wrt: List[st
         vi = rb.shapes.get(out) if rb.shapes is not None else None
         if vi is not None and vi.is_array and vi.shape:
             # a size-1 output: the seed has its shape (np.ones((1, 1)))
-            seed = A.assign(seed_name, A.call(rb.np("ones"), [A.parse_expr(repr(vi.shape))]))
+            kws = [] if str(vi.dtype) == "float64" or numpy.dtype(vi.dtype).kind != "f" \
+                else [("dtype", rb.np(str(vi.dtype)))]
+            seed = A.assign(seed_name, A.call(rb.np("ones"), [A.parse_expr(repr(vi.shape))],
+                                              kws))
         else:
             seed = A.assign(seed_name, A.const(1.0))
         seed.s2s_comment = "d%s/d%s = 1" % (out, out)
