@@ -253,7 +253,10 @@ def _route_to_extremum(ctx, g, like, result, axis=None, keepdims=None):
     kws = [] if ax is None else [("axis", value_node(ax)), ("keepdims", A.const(True))]
     narrow = ctx.narrow(like)
     if narrow is not None:
-        # float32 code: the count in float32 (an int64 count would make the share float64)
+        # float32 code: the count a float32 array (an int64 count would make the share
+        # float64; so would a float32 scalar under NumPy 1.x's scalar promotion)
+        if ax is None:
+            kws.append(("keepdims", A.const(True)))
         kws.append(("dtype", ctx.np(narrow)))
     count = A.call(count_of, [], kws)
     share = gast.BinOp(left=upstream, op=gast.Div(), right=count)

@@ -368,7 +368,9 @@ def _zeros_like(x):
 def _stacked_dtype(parts):
     """The Jacobian's dtype: its columns' (float32 ones give a float32 Jacobian), at
     least float."""
-    dtype = np.result_type(*[np.asarray(p) for p in parts]) if parts else np.dtype(float)
+    # (the distinct dtypes only: result_type takes at most 32 arguments on NumPy 1.x)
+    dtypes = {np.asarray(p).dtype for p in parts}
+    dtype = np.result_type(*dtypes) if dtypes else np.dtype(float)
     return dtype if dtype.kind in "fc" else np.dtype(float)
 
 

@@ -318,3 +318,18 @@ def test_float16_mlp():
 
 def test_float16_rnn_loop():
     check(rnn16, _rnn_args(np.float16), (0, 1), np.float16)
+
+
+def jac_f(x):
+    return np.sin(x) * x
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_float32_jacobian_has_its_entries_dtype(mode):
+    from s2sgrad import jacobian
+    x = np.linspace(0.1, 1.0, 40).astype(np.float32)
+    with record_dtypes() as seen:
+        J = jacobian(jac_f, mode=mode)(x)
+    assert_only(seen, np.float32)
+    x64 = x.astype(np.float64)
+    assert_close(J, np.diag(np.cos(x64) * x64 + np.sin(x64)), np.float32)
