@@ -3,8 +3,15 @@
 # pyenv), with the oldest and the newest gast and NumPy that pyproject.toml declares.
 # The main .ci/run job covers the machine's own Python with the newest releases.
 #
-# Deprecation warnings raised from our code are errors (pytest filter on the s2sgrad
-# modules; warnings from NumPy/gast/astor internals are theirs and stay warnings).
+# Deprecation warnings are errors.  On most rows those raised from our code (pytest
+# filter on the s2sgrad modules).  On 3.13 with the newest releases every
+# DeprecationWarning, astor's, gast's and NumPy's included: what 3.13 and NumPy deprecate
+# is what 3.14 and the next NumPy remove (astor 0.8.1 prints f-strings through ast.Str,
+# gone in 3.14: s2sgrad prints them itself, tests/back/test_emit_fstrings.py).  The whole
+# suite passed that way on 3.13.0 + NumPy 2.5.5 (a test that calls a deprecated NumPy
+# function on purpose filters that warning itself).  The 3.12 row (gast 0.5.3, NumPy
+# 1.26) was checked so for tests/{front,api,back,passes,tools} only: "ours" until a
+# full run there is clean.
 #
 #   bash .ci/matrix.sh            # all rows, two at a time (15 minutes on 2 busy cores)
 #   bash .ci/matrix.sh py39-oldest py313-newest    # some rows
@@ -23,11 +30,13 @@ mkdir -p "$WORK"
 # astor>=0.8.1) on the oldest Python; 1.26 is the first NumPy with wheels for 3.12, so 3.12
 # gets it with the oldest gast; 3.10 and 3.13 get the newest releases.  (NumPy 1.22/1.23
 # lack np.average(keepdims=...) and more that the rules rely on: 165 failures.)
+# The last field: which DeprecationWarnings are errors ("ours": raised in s2sgrad's
+# modules; "all": any, whoever raises it).
 MATRIX=(
-  "py39-oldest|3.9|numpy==1.24.4 gast==0.5.3 astor==0.8.1"
-  "py310-newest|3.10|numpy gast astor"
-  "py312-oldest|3.12|numpy==1.26.4 gast==0.5.3 astor==0.8.1"
-  "py313-newest|3.13|numpy gast astor"
+  "py39-oldest|3.9|numpy==1.24.4 gast==0.5.3 astor==0.8.1|ours"
+  "py310-newest|3.10|numpy gast astor|ours"
+  "py312-oldest|3.12|numpy==1.26.4 gast==0.5.3 astor==0.8.1|ours"
+  "py313-newest|3.13|numpy gast astor|all"
 )
 
 find_python() {   # newest installed patch release of $1 (e.g. 3.12)
@@ -37,8 +46,9 @@ find_python() {   # newest installed patch release of $1 (e.g. 3.12)
 }
 
 run_row() {
-  local name=$1 py=$2 pins=$3 log="$WORK/$1.log"
-  local python venv="$WORK/$1"
+  local name=$1 py=$2 pins=$3 deprecations=$4 log="$WORK/$1.log"
+  local python venv="$WORK/$1" filter="error::DeprecationWarning:s2sgrad"
+  [ "$deprecations" = "all" ] && filter="error::DeprecationWarning"
   python=$(find_python "$py") || { echo "MISSING python $py for $name" >"$log"; return 2; }
   {
     echo "== $name: $python ($pins)"
@@ -57,7 +67,7 @@ run_row() {
     # A private disk cache per row: entries are per Python version anyway.
     cd "$ROOT" && S2SGRAD_CACHE_DIR="$venv/s2sgrad-cache" PYTHONPATH="$ROOT" \
       PYTHONDONTWRITEBYTECODE=1 timeout 1800 "$venv/bin/python" -m pytest -q -p no:cacheprovider \
-      -o "filterwarnings=error::DeprecationWarning:s2sgrad" tests
+      -W "$filter" tests
   } >"$log" 2>&1
 }
 
@@ -71,10 +81,10 @@ pids=()
 names=()
 for want in "${rows[@]}"; do
   for row in "${MATRIX[@]}"; do
-    IFS='|' read -r name py pins <<<"$row"
+    IFS='|' read -r name py pins deprecations <<<"$row"
     [ "$name" = "$want" ] || continue
     while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 1; done
-    run_row "$name" "$py" "$pins" &
+    run_row "$name" "$py" "$pins" "$deprecations" &
     pids+=($!)
     names+=("$name")
   done
