@@ -3,7 +3,7 @@ import importlib
 
 from s2sgrad.api.gradient import grad, source, value_and_grad
 from s2sgrad.version import __version__
-from s2sgrad.errors import (NonScalarOutputError, RuleError, S2SGradError,
+from s2sgrad.errors import (LazyArrayError, NonScalarOutputError, RuleError, S2SGradError,
                             SourceUnavailableError, UnsupportedCallError,
                             UnsupportedSyntaxError, WrtError)
 
@@ -14,7 +14,7 @@ __all__ = ["grad", "value_and_grad", "source", "adjoint", "explain", "jvp", "vjp
            "ravel_pytree",
            "stop_gradient", "grad_of", "tangent_rule", "S2SGradError", "SourceUnavailableError",
            "UnsupportedSyntaxError", "UnsupportedCallError", "NonScalarOutputError",
-           "WrtError", "RuleError", "__version__"]
+           "WrtError", "RuleError", "LazyArrayError", "__version__"]
 
 # Imported on first use: the rules tables (SciPy's among them), gast and the passes load
 # only when something is generated, so a process whose gradients all come from the disk

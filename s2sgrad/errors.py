@@ -90,3 +90,8 @@ def rule_failure(info, stmt, call: str, exc: BaseException, what: str = "derivat
                       hint="this combination of argument shapes or constant arguments is not "
                            "differentiated; rewrite the call, or register a derivative with "
                            "@s2sgrad.adjoint")
+
+
+class LazyArrayError(S2SGradError, TypeError):
+    """A construct with no lazy form for the array type passed (a Dask array): running
+    it would compute and gather the whole array into one process."""

@@ -13,6 +13,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 
 from s2sgrad.objects import is_object
+from s2sgrad.runtime.duck import has_unknown_shape, is_duck_array
 
 UNKNOWN = None
 
@@ -35,6 +36,10 @@ def describe(value) -> Optional[ValueInfo]:
         return ValueInfo((), value.dtype, False)
     if isinstance(value, (bool, int, float, complex)):
         return ValueInfo((), type(value), False)
+    if is_duck_array(value) and not has_unknown_shape(value):
+        # a Dask array (runtime/duck.py): specialized on its shape as an ndarray is;
+        # ShapeEnv.duck says which names held one
+        return ValueInfo(value.shape, value.dtype, True)
     return None
 
 
@@ -50,6 +55,9 @@ class ShapeEnv:
     def record(self, name: str, value) -> None:
         if is_object(value):
             self.__dict__.setdefault("objects", {})[name] = type(value)
+        if is_duck_array(value):
+            # the compiler emits lazy forms for these names (ad/duck.py)
+            self.__dict__.setdefault("duck", {})[name] = type(value)
         if isinstance(value, (list, tuple, dict)) or is_object(value):
             # containers: their gradients are containers too (added item by item)
             self.__dict__.setdefault("containers", set()).add(name)
@@ -71,6 +79,10 @@ class ShapeEnv:
         """Did the name hold only strings, None, slices (never a number or array)?"""
         return self.__dict__.get("inert", {}).get(name, False) and \
             self.info.get(name) is None
+
+    def duck_type(self, name: str):
+        """The type of the non-NumPy array (a Dask array) ``name`` held, else None."""
+        return self.__dict__.get("duck", {}).get(name)
 
     def object_class(self, name: str):
         """The class of the object ``name`` held (objects.py), else None."""

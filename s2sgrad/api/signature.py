@@ -14,6 +14,7 @@ from s2sgrad.api.nesting import is_transform
 from s2sgrad.callables import STATIC_TYPES
 from s2sgrad.errors import WrtError
 from s2sgrad.objects import is_object, signature_of
+from s2sgrad.runtime.duck import duck_key, has_unknown_shape, is_duck_array
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 
@@ -72,6 +73,17 @@ def _key_of(a, values=True):
         return (t, tuple((k, _key_of(v, values)) for k, v in items))
     if isinstance(a, STATIC_TYPES):
         return _callable_key(a)
+    if t not in _TYPE_KEYED and is_duck_array(a):
+        # a Dask (or other __array_function__) array: specialized on its shape and
+        # dtype as an ndarray is (runtime/duck.py)
+        if has_unknown_shape(a):
+            raise WrtError(
+                "an argument is a %s.%s of unknown shape %s: s2sgrad specializes the "
+                "generated code on the shapes of the first call"
+                % (t.__module__.split(".")[0], t.__name__, a.shape),
+                hint="give it known chunk sizes first (Dask: x.compute_chunk_sizes(), "
+                     "or build it with known chunks)")
+        return duck_key(a)
     if values and t in _VALUE_KEYED:
         try:
             hash(a)
@@ -276,6 +288,14 @@ def _check_differentiable(fn, wrt, args):
                            hint="pass a float array (e.g. x.astype(float))")
         elif isinstance(a, (float, complex, np.floating, np.complexfloating, np.ndarray)):
             continue      # complex: see docs/complex.md
+        elif is_duck_array(a) and a.dtype.kind in "f":
+            continue      # a Dask array (runtime/duck.py): its gradient is one too
+        elif is_duck_array(a):
+            raise WrtError("argument %r of %s is a %s of dtype %s, which has no gradient%s"
+                           % (pname, name, type(a).__name__, a.dtype,
+                              " here (complex duck arrays are not supported)"
+                              if a.dtype.kind == "c" else ""), **_located(fn),
+                           hint="pass a float array (e.g. x.astype(float))")
         elif isinstance(a, (list, tuple, dict)) and _float_leaves(a):
             continue      # the gradient has the same structure
         else:

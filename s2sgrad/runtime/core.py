@@ -128,8 +128,8 @@ def copy_argument(x):
     """A private copy of an argument the function writes into (the caller's arrays,
     lists and dicts are never changed): arrays copied, containers copied item by item
     (a tuple stays a tuple), anything else (numbers, strings) returned as is."""
-    if isinstance(x, np.ndarray):
-        return x.copy()
+    if isinstance(x, np.ndarray) or hasattr(type(x), "__array_function__"):
+        return x.copy()         # (a Dask array too: a new lazy array, its writes its own)
     if isinstance(x, list):
         return [copy_argument(v) for v in x]
     if isinstance(x, tuple):
@@ -169,6 +169,8 @@ def own_gradient(g):
         return [own_gradient(v) for v in g]
     if isinstance(g, dict):
         return type(g)((k, own_gradient(v)) for k, v in g.items())
+    if not isinstance(g, np.ndarray) and hasattr(type(g), "__array_function__"):
+        return g.copy()         # a Dask array: np.array would compute it
     return np.array(g)
 
 
@@ -178,6 +180,11 @@ def as_gradient(g, like):
         dtype = like.dtype if like.dtype.kind in "fc" else np.float64
         out = np.array(np.broadcast_to(g, like.shape), dtype=dtype)
         return out
+    if hasattr(type(like), "__array_function__") and hasattr(like, "shape"):
+        # a Dask array: lazily, keeping its chunks (np.array would compute it)
+        dtype = like.dtype if like.dtype.kind in "fc" else np.float64
+        g = np.zeros_like(like, dtype=dtype) + g if np.shape(g) != like.shape else g
+        return g.astype(dtype) if g.dtype != dtype else g.copy()
     if isinstance(like, (float, int)) and not isinstance(like, bool):
         # (a real argument's gradient is real: the real part, docs/complex.md)
         return float(np.real(g)) if np.ndim(g) == 0 else g
