@@ -18,6 +18,9 @@ whole array into one process instead, or fail; when the probe saw a duck array
                                  on the workers, not shipped as one NumPy array)
 * ``return ..., float(grad_b)`` -> ``grad_b`` (the gradient of a float argument is a
                                  lazy 0-d array; ``float()`` would compute it)
+* ``np.add.at(grad_E, idx, g)`` (the gradient of a gather ``E[idx]``, one integer
+  array of rows) -> ``grad_E = scatter_add(grad_E, idx, g)`` (runtime/duck.py: each
+  chunk of rows scattered on its worker, the blocks summed)
 * the gradient of a chunked argument is rechunked like it (``grad_X.rechunk(X.chunks)``,
   a no-op when an einsum or tensordot did not change the chunks)
 
@@ -37,7 +40,7 @@ import numpy
 from s2sgrad import astutil as A
 from s2sgrad.back.emit import to_source
 from s2sgrad.errors import LazyArrayError
-from s2sgrad.runtime.duck import LAZY_HELPERS
+from s2sgrad.runtime.duck import LAZY_HELPERS, scatter_add
 
 __all__ = ["duck_types", "lazy_forms", "check_lazy"]
 
@@ -81,7 +84,9 @@ def _is_numpy(path: Optional[str], numpy_name: str, resolve) -> Optional[object]
 
 
 class _Rewriter(gast.NodeTransformer):
-    def __init__(self, numpy_name, resolve, zeros_for, shaped):
+    def __init__(self, numpy_name, resolve, zeros_for, shaped, scatter=None, rows=None):
+        self.scatter = scatter          # the generated name of runtime.duck.scatter_add
+        self.rows = rows                # is this index expression one array of row indices?
         self.numpy_name = numpy_name
         self.resolve = resolve
         self.zeros_for = zeros_for      # grad name -> the duck primal whose shape it has
@@ -104,6 +109,21 @@ class _Rewriter(gast.NodeTransformer):
             if k.startswith("s2s_"):        # the comment and origin of the statement
                 setattr(new, k, v)
         return new
+
+    def visit_Expr(self, node):
+        self.generic_visit(node)
+        call = node.value
+        # np.add.at(g, idx, v) (the gradient of a gather g[idx]) -> g = scatter_add(g,
+        # idx, v): each chunk of rows scattered where it lives, the blocks summed
+        if self.scatter and self._np(call) == "add.at" and len(call.args) == 3 \
+                and not call.keywords and isinstance(call.args[0], gast.Name) \
+                and self.rows(call.args[1]):
+            new = A.assign(call.args[0].id, A.call(A.load(self.scatter()), list(call.args)))
+            for k, v in vars(node).items():
+                if k.startswith("s2s_"):
+                    setattr(new, k, v)
+            return new
+        return node
 
     def visit_Assign(self, node):
         self.generic_visit(node)
@@ -163,13 +183,35 @@ def _number(e) -> bool:
         and not isinstance(e.value, bool)
 
 
+def _row_index(shapes):
+    """Is an index expression one integer array over the first axis (a name the probe
+    saw holding a 1-d integer array, or a list of ints)?"""
+    def rows(e) -> bool:
+        if isinstance(e, gast.Name):
+            vi = shapes.get(e.id)
+            return vi is not None and vi.is_array and len(vi.shape) == 1 and \
+                numpy.dtype(vi.dtype).kind in "iu"
+        if isinstance(e, (gast.List, gast.Tuple)) and isinstance(e, gast.List):
+            return bool(e.elts) and all(isinstance(x, gast.Constant) and type(x.value) is int
+                                        for x in e.elts)
+        return False
+    return rows
+
+
 def lazy_forms(node: gast.FunctionDef, shapes, adj: dict, numpy_name: str,
-               resolve) -> gast.FunctionDef:
+               resolve, bind=None) -> gast.FunctionDef:
     """Rewrite generated function ``node`` into forms that stay lazy on the duck arrays
-    the probe saw (see the module docstring).  ``adj``: primal name -> gradient name."""
+    the probe saw (see the module docstring).  ``adj``: primal name -> gradient name;
+    ``bind(name, value)``: binds a global of the generated code, returning its name."""
     ducks = duck_types(shapes)
     if not ducks:
         return node
+    bound = {}
+
+    def scatter():
+        if "scatter_add" not in bound:
+            bound["scatter_add"] = bind("scatter_add", scatter_add)
+        return bound["scatter_add"]
     zeros_for = {g: v for v, g in adj.items() if v in ducks}
     params = [a.id for a in node.args.posonlyargs + node.args.args]
     shaped = {}
@@ -177,7 +219,8 @@ def lazy_forms(node: gast.FunctionDef, shapes, adj: dict, numpy_name: str,
         vi = shapes.get(p)
         if p in ducks and vi is not None and vi.shape not in shaped:
             shaped[vi.shape] = (p, vi.dtype)
-    _Rewriter(numpy_name, resolve, zeros_for, shaped).visit(node)
+    _Rewriter(numpy_name, resolve, zeros_for, shaped, scatter if bind else None,
+              _row_index(shapes)).visit(node)
     # a gradient with respect to a chunked argument has the argument's chunks (an
     # einsum or a tensordot may have split it along the other operand's chunks)
     regrid = {g: v for v, g in adj.items() if v in params and v in ducks

@@ -313,7 +313,12 @@ def lazy_arrays(fe: FrontEnd, rb: ReverseBuilder, node: gast.FunctionDef) -> gas
     and a clear error for a construct that would compute them (ad/duck.py)."""
     if not duck_types(fe.shapes):
         return node
-    node = lazy_forms(node, fe.shapes, rb.adj, fe.bindings.numpy_name, fe.env.resolve)
+    def bind(name, value):
+        fresh = fe.trace.names.fresh(name)
+        fe.extra[fresh] = value
+        return fresh
+
+    node = lazy_forms(node, fe.shapes, rb.adj, fe.bindings.numpy_name, fe.env.resolve, bind)
     check_lazy(node, fe.shapes, fe.bindings.helper_names, fe.bindings.numpy_name,
                fe.env.resolve, fe.trace.info)
     return node

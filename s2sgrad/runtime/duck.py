@@ -11,7 +11,7 @@ time, the constructs it has no lazy form for (``ad/duck.py``).
 """
 import numpy as np
 
-__all__ = ["is_duck_array", "duck_key", "has_unknown_shape", "LAZY_HELPERS"]
+__all__ = ["is_duck_array", "duck_key", "has_unknown_shape", "LAZY_HELPERS", "scatter_add"]
 
 # The runtime helpers (runtime/__init__.py) known to stay lazy on a Dask array: they
 # use only functions Dask implements and never convert their input to NumPy
@@ -48,3 +48,40 @@ def duck_key(a) -> tuple:
     code is specialized on them; a Dask array's chunks are not part of it: the same
     code serves any chunking)."""
     return (type(a), a.shape, a.dtype)
+
+
+def scatter_add(buffer, index, value):
+    """``buffer`` plus ``value``'s rows added into the rows ``index`` names, repeated
+    indices adding up: ``np.add.at(buffer, index, value)`` as a new array, for a
+    ``value`` (or ``index``) that is a Dask array.  Each chunk of rows is scattered into
+    a buffer-shaped block by the worker that holds it, and the blocks are summed (a
+    tree reduction): nothing is gathered into one process but buffer-sized blocks.
+    ``index``: one integer array (or list) over ``buffer``'s first axis."""
+    if not (is_duck_array(value) or is_duck_array(index)):
+        out = np.array(buffer, dtype=np.result_type(buffer, value))
+        np.add.at(out, index, value)
+        return out
+    import dask
+    import dask.array as da
+    if not all(isinstance(a, da.Array) or not is_duck_array(a) for a in (index, value)):
+        raise TypeError("scatter_add: a lazy scatter-add is implemented for Dask arrays; "
+                        "got %s" % type(value).__name__)
+    shape = tuple(buffer.shape)
+    dtype = np.result_type(buffer.dtype, value.dtype)
+    m = index.shape[0] if hasattr(index, "shape") else len(index)
+    value = da.broadcast_to(da.asarray(value), (m,) + shape[1:])
+    value = value.rechunk({i: -1 for i in range(1, value.ndim)})     # rows only
+    if isinstance(index, da.Array):
+        index = index.rechunk((value.chunks[0],))
+    else:
+        index = da.from_array(np.asarray(index), chunks=(value.chunks[0],))
+    parts = [da.from_delayed(dask.delayed(_scatter_block)(i, v, shape, dtype), shape,
+                             dtype=dtype)
+             for i, v in zip(index.to_delayed().ravel(), value.to_delayed().ravel())]
+    return buffer + da.stack(parts).sum(axis=0)
+
+
+def _scatter_block(index, value, shape, dtype):
+    out = np.zeros(shape, dtype=dtype)
+    np.add.at(out, index, value)
+    return out

@@ -203,16 +203,36 @@ def test_writing_into_a_dask_argument_leaves_the_callers_array_alone(rng):
     np.testing.assert_array_equal(Xd.compute(), X)
 
 
-def test_a_scatter_add_is_refused_with_the_construct_and_the_array_type(rng):
-    def embedding(E, idx, X):
-        return np.sum((E[idx] * X) ** 2)
+def embedding(E, idx, X):
+    return np.sum((E[idx] * X) ** 2) + np.sum(E[[0, 2, 2]] ** 2)
 
-    E, X, idx = rng.normal(size=(5, 3)), rng.normal(size=(4, 3)), np.array([0, 2, 2, 1])
+
+def test_scatter_add_of_a_gather_stays_lazy(rng):
+    # the gradient of E[idx] adds rows at repeated indices (np.add.at for NumPy): on
+    # Dask, each chunk of rows is scattered where it lives and the blocks are summed
+    E, X = rng.normal(size=(5, 3)), rng.normal(size=(8, 3))
+    idx = np.array([0, 2, 2, 1, 4, 0, 0, 3])
+    g = check_against_references(embedding, (E, idx, X), (E, idx, chunked(X, 4)), (0, 2))
+    assert "scatter_add(grad_E, idx, " in g.source
+    # the indices themselves a Dask array: E[idx] on a NumPy E computes idx (in the
+    # function itself), so E is a Dask array too
+    Ed = da.from_array(E, chunks=(5, 3))
+    got = dask.compute(*lazily(grad(embedding, wrt=(0, 2)), Ed, da.from_array(idx, chunks=3),
+                               chunked(X, 4)))
+    for a, b in zip(got, grad(embedding, wrt=(0, 2))(E, idx, X)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_a_scatter_add_without_a_lazy_form_is_refused(rng):
+    def columns(E, idx, X):
+        return np.sum((E[:, idx] * X) ** 2)
+
+    E, X, idx = rng.normal(size=(3, 5)), rng.normal(size=(3, 4)), np.array([0, 2, 2, 1])
     with pytest.raises(LazyArrayError) as info:
-        grad(embedding)(E, idx, chunked(X))
+        grad(columns)(E, idx, chunked(X))
     text = str(info.value)
-    assert "np.add.at" in text and "Dask Array" in text and "embedding" in text
-    assert "t0 = E[idx]" in text            # the statement it comes from
+    assert "np.add.at" in text and "Dask Array" in text and "columns" in text
+    assert "E[:, idx]" in text            # the statement it comes from
 
 
 def test_a_function_dask_does_not_implement_is_refused(rng):
