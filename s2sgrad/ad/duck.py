@@ -199,10 +199,11 @@ def _row_index(shapes):
 
 
 def lazy_forms(node: gast.FunctionDef, shapes, adj: dict, numpy_name: str,
-               resolve, bind=None) -> gast.FunctionDef:
+               resolve, bind=None, params=None) -> gast.FunctionDef:
     """Rewrite generated function ``node`` into forms that stay lazy on the duck arrays
     the probe saw (see the module docstring).  ``adj``: primal name -> gradient name;
-    ``bind(name, value)``: binds a global of the generated code, returning its name."""
+    ``bind(name, value)``: binds a global of the generated code, returning its name;
+    ``params``: the parameters of the differentiated function (default: ``node``'s)."""
     ducks = duck_types(shapes)
     if not ducks:
         return node
@@ -213,7 +214,8 @@ def lazy_forms(node: gast.FunctionDef, shapes, adj: dict, numpy_name: str,
             bound["scatter_add"] = bind("scatter_add", scatter_add)
         return bound["scatter_add"]
     zeros_for = {g: v for v, g in adj.items() if v in ducks}
-    params = [a.id for a in node.args.posonlyargs + node.args.args]
+    if params is None:
+        params = [a.id for a in node.args.posonlyargs + node.args.args]
     shaped = {}
     for p in params:
         vi = shapes.get(p)

@@ -15,7 +15,7 @@ import gast
 from s2sgrad import astutil as A
 from s2sgrad.ad import pipeline
 from s2sgrad.ad.gcpause import gc_paused
-from s2sgrad.ad.pipeline import compile_generated, front_end, protect_arguments
+from s2sgrad.ad.pipeline import compile_generated, front_end, lazy_arrays, protect_arguments
 from s2sgrad.ad.reverse.assemble import final_gradient
 from s2sgrad.ad.reverse.builder import ReverseBuilder
 from s2sgrad.ad.reverse.restores import insert_restores
@@ -109,6 +109,9 @@ def generate_vjp(fn, wrt: Sequence[int], example_args=None, tuple_output: bool =
     bwd_fn = gast.FunctionDef(name=pb_name, args=None, body=pb_body + [gast.Return(value=grads)],
                               decorator_list=[], returns=None, type_comment=None)
     bwd_fn = _optimize_backward(bwd_fn, rb, shapes is not None)
+    # Dask arrays (ad/duck.py): the pullback gets the lazy forms and the check (the
+    # forward sweep is the user's own code)
+    bwd_fn = lazy_arrays(fe, rb.adj, bwd_fn, params)
     args = ", ".join(params)
     lines = ["def %s(%s):" % (fn_name, args)]
     emit_stmts([Comment("Forward sweep (runs now)")] + fwd_fn.body[:-1], 1, lines)

@@ -251,3 +251,48 @@ def test_unknown_chunk_sizes_and_non_float_arrays_are_clear_errors(rng):
         grad(logreg)(np.ones(3), masked, np.ones(6))
     with pytest.raises(s2sgrad.WrtError, match="dtype int64"):
         grad(logreg, wrt=1)(np.ones(3), X.astype(np.int64), np.ones(6))
+
+
+def test_vjp_and_jvp_are_lazy(rng):
+    def layer(W, X):
+        return np.tanh(X @ W)
+
+    W, X = rng.normal(size=(3, 4)), rng.normal(size=(10, 3))
+    Xd = chunked(X, 2)
+    ct = rng.normal(size=(10, 4))
+    value, pullback = lazily(s2sgrad.vjp(layer, wrt=(0, 1)), W, Xd)
+    gW, gX = lazily(pullback, da.from_array(ct, chunks=(5, 4)))
+    assert isinstance(value, da.Array) and isinstance(gW, da.Array)
+    assert isinstance(gX, da.Array) and gX.chunks == Xd.chunks
+    rv, rpb = s2sgrad.vjp(layer, wrt=(0, 1))(W, X)
+    rW, rX = rpb(ct)
+    np.testing.assert_allclose(value.compute(), rv, rtol=1e-12)
+    np.testing.assert_allclose(gW.compute(), rW, rtol=1e-10)
+    np.testing.assert_allclose(gX.compute(), rX, rtol=1e-10)
+    # the pullback's ct.T @ (...) against finite differences of <ct, layer(W, X)>
+    num, noise = _numeric_grad_and_noise(lambda W_: np.sum(ct * layer(W_, X)), (W,), 0, 1e-6)
+    assert np.all(np.abs(gW.compute() - num) <= 1e-8 + 1e-6 * np.abs(num) + noise)
+
+    tangent = rng.normal(size=(3, 4))
+    value, jv = lazily(s2sgrad.jvp(layer, wrt=0), W, Xd, tangent)
+    assert isinstance(jv, da.Array)
+    rv, rjv = s2sgrad.jvp(layer, wrt=0)(W, X, tangent)
+    np.testing.assert_allclose(jv.compute(), rjv, rtol=1e-10)
+    h = 1e-6
+    fd = (layer(W + h * tangent, X) - layer(W - h * tangent, X)) / (2 * h)
+    np.testing.assert_allclose(jv.compute(), fd, rtol=1e-6, atol=1e-8)
+
+
+def test_hessian_vector_product_on_dask_data(rng):
+    X = rng.normal(size=(30, 4))
+    y = (rng.random(30) > 0.5).astype(float)
+    w, v = rng.normal(size=4) * 0.3, rng.normal(size=4)
+    hv = lazily(s2sgrad.hvp(logreg), w, chunked(X, 3), chunked(y, 3), v)
+    hv = hv[1] if isinstance(hv, tuple) else hv
+    ref = s2sgrad.hvp(logreg)(w, X, y, v)
+    ref = ref[1] if isinstance(ref, tuple) else ref
+    np.testing.assert_allclose(np.asarray(dask.compute(hv)[0]), ref, rtol=1e-10)
+    # against finite differences of the gradient along v
+    g = grad(logreg)
+    fd = (g(w + 1e-6 * v, X, y) - g(w - 1e-6 * v, X, y)) / 2e-6
+    np.testing.assert_allclose(ref, fd, rtol=1e-5, atol=1e-8)
