@@ -84,7 +84,9 @@ def _is_numpy(path: Optional[str], numpy_name: str, resolve) -> Optional[object]
 
 
 class _Rewriter(gast.NodeTransformer):
-    def __init__(self, numpy_name, resolve, zeros_for, shaped, scatter=None, rows=None):
+    def __init__(self, numpy_name, resolve, zeros_for, shaped, scatter=None, rows=None,
+                 plain=frozenset()):
+        self.plain = plain              # names the probe saw holding NumPy values only
         self.scatter = scatter          # the generated name of runtime.duck.scatter_add
         self.rows = rows                # is this index expression one array of row indices?
         self.numpy_name = numpy_name
@@ -102,6 +104,8 @@ class _Rewriter(gast.NodeTransformer):
 
     def visit_AugAssign(self, node):
         self.generic_visit(node)
+        if A.root_name(node.target) in self.plain:
+            return node         # the function's own in-place update of a NumPy value
         new = A.assign(A.as_store(A.clone(node.target)),
                        gast.BinOp(left=A.as_load(A.clone(node.target)), op=node.op,
                                   right=node.value))
@@ -152,7 +156,8 @@ class _Rewriter(gast.NodeTransformer):
                     ("dtype", A.parse_expr("%s.float64" % self.numpy_name))]
                 return A.call(A.parse_expr("%s.full_like" % self.numpy_name),
                               [A.load(ref[0]), node.args[0]], kws)
-        if name in ("copy", "array", "asarray") and len(node.args) == 1:
+        if name in ("copy", "array", "asarray") and len(node.args) == 1 and \
+                isinstance(node.args[0], gast.Name) and node.args[0].id not in self.plain:
             dtype = [k.value for k in node.keywords if k.arg == "dtype"]
             others = [k for k in node.keywords if k.arg not in ("dtype", "copy")]
             if others:
@@ -181,6 +186,15 @@ def _number(e) -> bool:
         e = e.operand
     return isinstance(e, gast.Constant) and isinstance(e.value, (int, float)) \
         and not isinstance(e.value, bool)
+
+
+def _plain(shapes) -> frozenset:
+    """The names the probe saw holding NumPy arrays, numbers or containers only (never
+    a duck array): their NumPy forms stay."""
+    ducks = duck_types(shapes)
+    names = {n for n, vi in shapes.info.items() if vi is not None and n not in ducks}
+    return frozenset(names | {n for n in shapes.__dict__.get("containers", ())
+                              if n not in ducks})
 
 
 def _row_index(shapes):
@@ -222,7 +236,7 @@ def lazy_forms(node: gast.FunctionDef, shapes, adj: dict, numpy_name: str,
         if p in ducks and vi is not None and vi.shape not in shaped:
             shaped[vi.shape] = (p, vi.dtype)
     _Rewriter(numpy_name, resolve, zeros_for, shaped, scatter if bind else None,
-              _row_index(shapes)).visit(node)
+              _row_index(shapes), _plain(shapes)).visit(node)
     # a gradient with respect to a chunked argument has the argument's chunks (an
     # einsum or a tensordot may have split it along the other operand's chunks)
     regrid = {g: v for v, g in adj.items() if v in params and v in ducks
@@ -275,6 +289,7 @@ def check_lazy(node: gast.FunctionDef, shapes, helper_names: dict, numpy_name: s
     spaces = {t: namespace_of(t) for t in set(ducks.values())}
     helpers = {v: k for k, v in helper_names.items()}
     known_plain = {n for n, vi in shapes.info.items() if vi is not None and n not in ducks}
+    # (containers are not: a list of Dask arrays is checked as one)
 
     def refuse(stmt, what, why, hint):
         origin = getattr(stmt, "s2s_origin", None)

@@ -296,3 +296,18 @@ def test_hessian_vector_product_on_dask_data(rng):
     g = grad(logreg)
     fd = (g(w + 1e-6 * v, X, y) - g(w - 1e-6 * v, X, y)) / 2e-6
     np.testing.assert_allclose(ref, fd, rtol=1e-5, atol=1e-8)
+
+
+def test_the_functions_own_numpy_forms_are_left_alone(rng):
+    # np.array of a display, an in-place update of a NumPy value: the function's own
+    # code, not rewritten for the Dask arguments
+    def f(w, X):
+        scale = np.array([1.0, 2.0, 0.5])
+        shift = np.zeros(3)
+        shift += 0.25
+        z = X * (w * scale) + shift
+        return np.sum(np.sin(z) ** 2)
+
+    w, X = rng.normal(size=3), rng.normal(size=(6, 3))
+    g = check_against_references(f, (w, X), (w, chunked(X)), (0, 1))
+    assert "scale = np.array([1.0, 2.0, 0.5])" in g.source
