@@ -146,10 +146,10 @@ class _Rewriter(gast.NodeTransformer):
         if name == "broadcast_to" and len(node.args) == 2 and _number(node.args[0]):
             # a constant spread over a Dask array's shape (the seed of a mean): made
             # chunk by chunk like that array, not shipped as one NumPy array
-            try:
-                shape = tuple(gast.literal_eval(node.args[1]))
-            except (ValueError, TypeError):
-                shape = None
+            s = node.args[1]
+            shape = tuple(e.value for e in s.elts) if isinstance(s, gast.Tuple) and all(
+                isinstance(e, gast.Constant) and type(e.value) is int for e in s.elts) \
+                else None
             ref = self.shaped.get(shape)
             if ref is not None:
                 kws = [] if ref[1] == numpy.float64 else [
