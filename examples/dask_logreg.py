@@ -1,6 +1,6 @@
 """Logistic regression on more data than one Dask worker may hold, gradients by s2sgrad.
 
-    python examples/dask_logreg.py                     # 2M x 20 (320 MB), 2 workers of 128 MB
+    python examples/dask_logreg.py                     # 4M x 20 (640 MB), 2 workers of 400 MB
     python examples/dask_logreg.py --rows 50_000_000   # 50M x 20: 8 GB of float64
     python examples/dask_logreg.py --quick             # smoke test (also S2SGRAD_EXAMPLES_QUICK=1)
 
@@ -70,19 +70,19 @@ def plot(losses, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=lambda s: int(s.replace("_", "")), default=2_000_000,
-                        help="rows of the lazily generated dataset (default 2M; try 50M)")
+    parser.add_argument("--rows", type=lambda s: int(s.replace("_", "")), default=4_000_000,
+                        help="rows of the lazily generated dataset (default 4M; try 50M)")
     parser.add_argument("--features", type=int, default=20)
-    parser.add_argument("--chunk-rows", type=int, default=250_000)
+    parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--lr", type=float, default=2.0, help="gradient-descent step size")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--memory-limit", default="128MB", help="per worker")
+    parser.add_argument("--memory-limit", default="400MB", help="per worker")
     parser.add_argument("--sample", type=int, default=20_000,
                         help="rows of the NumPy comparison sample")
     parser.add_argument("--plot", default=os.path.join(OUTPUT, "dask_logreg.png"))
     parser.add_argument("--quick", action="store_true",
-                        help="smoke test: 200k rows, 2 steps")
+                        help="smoke test: 200k rows in chunks of 50k, 2 steps")
     parser.add_argument("--no-progress", action="store_true")
     ns = parser.parse_args(argv)
     if ns.quick or os.environ.get("S2SGRAD_EXAMPLES_QUICK") == "1":
