@@ -32,7 +32,8 @@ GROUPS = [
                                                  "grad_of"]),
     ("Seeing the computation", ["explain"]),
     ("Errors", ["S2SGradError", "SourceUnavailableError", "UnsupportedSyntaxError",
-                "UnsupportedCallError", "NonScalarOutputError", "WrtError", "RuleError"]),
+                "UnsupportedCallError", "NonScalarOutputError", "WrtError", "RuleError",
+                "LazyArrayError"]),
 ]
 
 INTRO = """\
