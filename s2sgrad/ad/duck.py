@@ -134,10 +134,13 @@ class _Rewriter(gast.NodeTransformer):
         t = node.targets[0]
         if isinstance(t, gast.Name) and t.id in self.zeros_for \
                 and self._np(node.value) == "zeros":
-            primal = self.zeros_for[t.id]
-            kws = [k for k in node.value.keywords if k.arg == "dtype"]
+            primal, dtype = self.zeros_for[t.id]
+            kws = [(k.arg, k.value) for k in node.value.keywords if k.arg == "dtype"]
+            if not kws and numpy.dtype(dtype) != numpy.float64:
+                # (np.zeros(shape) is float64 whatever the primal's dtype)
+                kws = [("dtype", A.parse_expr("%s.float64" % self.numpy_name))]
             node.value = A.call(A.parse_expr("%s.zeros_like" % self.numpy_name),
-                                [A.load(primal)], [(k.arg, k.value) for k in kws])
+                                [A.load(primal)], kws)
         return node
 
     def visit_Call(self, node):
@@ -227,7 +230,8 @@ def lazy_forms(node: gast.FunctionDef, shapes, adj: dict, numpy_name: str,
         if "scatter_add" not in bound:
             bound["scatter_add"] = bind("scatter_add", scatter_add)
         return bound["scatter_add"]
-    zeros_for = {g: v for v, g in adj.items() if v in ducks}
+    zeros_for = {g: (v, shapes.get(v).dtype) for v, g in adj.items()
+                 if v in ducks and shapes.get(v) is not None}
     if params is None:
         params = [a.id for a in node.args.posonlyargs + node.args.args]
     shaped = {}

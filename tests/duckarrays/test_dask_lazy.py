@@ -311,3 +311,18 @@ def test_the_functions_own_numpy_forms_are_left_alone(rng):
     w, X = rng.normal(size=3), rng.normal(size=(6, 3))
     g = check_against_references(f, (w, X), (w, chunked(X)), (0, 1))
     assert "scale = np.array([1.0, 2.0, 0.5])" in g.source
+
+
+def test_float32_dask_arguments(rng):
+    # the gradient has the argument's dtype, as for NumPy arguments
+    def f(w, X):
+        y = X * w
+        y[:, 0] = 0.0
+        return np.sum(np.tanh(y) ** 2)
+
+    w, X = rng.normal(size=3).astype(np.float32), rng.normal(size=(6, 3)).astype(np.float32)
+    gw, gX = lazily(grad(f, wrt=(0, 1)), w, chunked(X))
+    rw, rX = grad(f, wrt=(0, 1))(w, X)
+    assert gX.dtype == rX.dtype == np.float32 and gw.dtype == rw.dtype
+    np.testing.assert_allclose(gX.compute(), rX, rtol=1e-6)
+    np.testing.assert_allclose(gw.compute(), rw, rtol=1e-5)
