@@ -39,9 +39,11 @@ from s2sgrad.ad.forward_by_transpose import transpose_vjp_rule
 from s2sgrad.ad.gcpause import gc_paused
 from s2sgrad.ad.gradient_control import grad_of_marker
 from s2sgrad.ad.pipeline import compile_generated, front_end, lazy_arrays, protect_arguments
-from s2sgrad.ad.reverse.builder import VIEW_CALLS, Bindings, ReverseBuilder, _source
+from s2sgrad.ad.reverse.builder import Bindings, ReverseBuilder, _source
 from s2sgrad.ad.specialize import specialize
-from s2sgrad.analysis.dataflow import Environment, Op, check_declared_constants, classify
+from s2sgrad.analysis.dataflow import (Environment, Op, check_declared_constants, classify,
+                                       pure_assignment)
+from s2sgrad.analysis.effects import is_view_call
 from s2sgrad.analysis.names import differentiable_loads
 from s2sgrad.analysis.shapes import ShapeEnv
 from s2sgrad.back.emit import Comment, emit_function
@@ -332,7 +334,7 @@ class ForwardBuilder:
         d = self.dot(r)
         value = SimplifyTangent().visit(value)
         if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.List)) or (
-                isinstance(value, gast.Call) and _call_name(value) not in VIEW_CALLS):
+                isinstance(value, gast.Call) and not is_view_call(value)):
             self.private.add(d)
         else:
             self.private.discard(d)
@@ -701,31 +703,12 @@ def _split_sign(term: gast.expr):
     return False, term
 
 
-def _pure(stmt, env, helpers) -> bool:
-    from s2sgrad.passes.common import draws_random
-    if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
-        return False
-    for node in gast.walk(stmt.value):
-        if isinstance(node, gast.Call):
-            path = A.dotted(node.func) or ""
-            if path.startswith(("np.random", "numpy.random", "print")) or \
-                    draws_random(node, env):
-                return False
-            if isinstance(node.func, gast.Name) and node.func.id in helpers:
-                continue
-            if isinstance(node.func, gast.Attribute) and node.func.attr in ("pop", "append"):
-                return False
-            if classify(node, env).kind not in ("rule", "constant"):
-                return False
-    return True
-
-
 def eliminate_dead(stmts: List[gast.stmt], live: Set[str], env, helpers) -> List[gast.stmt]:
     """Drop top-level assignments (primal or tangent) nobody reads."""
     live = set(live)
     kept: List[gast.stmt] = []
     for stmt in reversed(stmts):
-        if _pure(stmt, env, helpers) and stmt.targets[0].id not in live:
+        if pure_assignment(stmt, env, helpers) and stmt.targets[0].id not in live:
             continue
         live |= A.names_loaded(stmt)
         live |= {n for a in gast.walk(stmt) if isinstance(a, gast.AugAssign)

@@ -34,6 +34,7 @@ from s2sgrad.ad.reverse.assemble import build_gradient_function
 from s2sgrad.ad.reverse.builder import VIEW_CALLS, Bindings, ReverseBuilder
 from s2sgrad.ad.reverse.checkpoint import checkpoint_loops
 from s2sgrad.analysis.dataflow import Environment
+from s2sgrad.analysis.effects import CONTAINER_VIEW_METHODS, MUTATING_METHODS, VIEW_METHODS
 from s2sgrad.analysis.shapes import ShapeEnv, describe
 from s2sgrad.analysis.staticargs import dynamic_int_params
 from s2sgrad.back.emit import Line, compile_function, emit_function
@@ -332,11 +333,9 @@ def dynamic_positions(fe: FrontEnd, example_args) -> tuple:
     return tuple(sorted(dynamic_int_params(fe.trace, fe.env, fe.shapes, example_args)))
 
 
-_MUTATING_METHODS = frozenset(["append", "extend", "insert", "pop", "remove", "clear",
-                               "update", "setdefault", "popitem", "sort", "reverse", "fill",
-                               "resize", "put", "itemset", "setfield"])
-_VIEW_METHODS = frozenset(["reshape", "transpose", "ravel", "view", "swapaxes", "squeeze",
-                           "diagonal", "get", "values", "items", "setdefault", "__getitem__"])
+# (what writes in place and what shares memory: the one table, analysis/effects.py)
+_MUTATING_METHODS = MUTATING_METHODS
+_VIEW_METHODS = VIEW_METHODS | CONTAINER_VIEW_METHODS
 
 
 def written_arguments(trace: PrimalTrace, env, shapes: Optional[ShapeEnv]) -> List[str]:

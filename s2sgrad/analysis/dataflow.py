@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 import gast
 
 from s2sgrad import astutil as A
+from s2sgrad.analysis.effects import impure_call
 from s2sgrad.analysis.names import _MISSING, Namespace, appended_list, differentiable_loads  # noqa: F401
 from s2sgrad.rules import (NONDIFFERENTIABLE, Rule, load_optional_families, lookup,
                            lookup_attribute, lookup_method, lookup_operator)
@@ -155,6 +156,25 @@ def classify(expr: gast.expr, env: Environment) -> Op:
             return Op("unknown", args=list(expr.args), keywords=keywords, label=label, obj=obj)
         return Op("rule", rule, list(expr.args), keywords, label=label, obj=obj)
     return Op("unknown", args=[expr], label=type(expr).__name__)
+
+
+def pure_assignment(stmt, env: Environment, helpers: Set[str] = frozenset()) -> bool:
+    """Is ``stmt`` an assignment to a name whose value may be dropped when nobody reads
+    the name?  Every call in it must be free of effects by the table
+    (``effects.impure_call``: output, random draws, writes in place) and be a call the
+    compiler understands (a rule or a constant: ``classify``), or one of ``helpers``
+    (the generated code's runtime helpers); anything else is kept."""
+    if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+        return False
+    for node in A.nodes(stmt.value):
+        if node.__class__ is gast.Call:
+            if impure_call(node, env, helpers):
+                return False
+            if isinstance(node.func, gast.Name) and node.func.id in helpers:
+                continue
+            if classify(node, env).kind not in ("rule", "constant"):
+                return False
+    return True
 
 
 def assigned_value(stmt) -> Optional[Tuple[List[str], gast.expr]]:

@@ -8,6 +8,7 @@ from typing import Dict, Optional, Set
 import gast
 
 from s2sgrad import astutil as A
+from s2sgrad.analysis.effects import VIEW_ATTRIBUTES, VIEW_FUNCTIONS, VIEW_METHODS
 from s2sgrad.back.emit import to_source
 from s2sgrad.errors import UnsupportedSyntaxError
 from s2sgrad.front.parse import SourceInfo
@@ -116,20 +117,13 @@ def check_item_writes(node, info, attributes: bool = True) -> None:
                                "y[np.unravel_index(k, y.shape)] = v)")
 
 
-# Expressions whose value may share memory with an array named in them.
-_VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze", "diagonal"}
-_VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims",
-                   "moveaxis", "broadcast_to", "asarray", "atleast_1d", "atleast_2d",
-                   "atleast_3d", "diagonal", "flip", "fliplr", "flipud", "rot90"}
-
-
 def _aliased_name(expr) -> Optional[str]:
     """The local array ``expr`` may be a view of (``b``, ``b[i]``, ``b.T``, ``b.reshape()``)."""
     if isinstance(expr, gast.Name):
         return expr.id
     if isinstance(expr, gast.Subscript):
         return _aliased_name(expr.value)
-    if isinstance(expr, gast.Attribute) and expr.attr in ("T", "real", "imag"):
+    if isinstance(expr, gast.Attribute) and expr.attr in VIEW_ATTRIBUTES:
         return _aliased_name(expr.value)
     if isinstance(expr, gast.Call):
         f = expr.func
@@ -138,9 +132,9 @@ def _aliased_name(expr) -> Optional[str]:
         module = isinstance(f.value, gast.Name) and f.value.id in ("np", "numpy")
         if module and f.attr == "einsum" and len(expr.args) == 2:
             return _aliased_name(expr.args[1])        # np.einsum('ij->ji', b): a view
-        if module and f.attr in _VIEW_FUNCTIONS and expr.args:
+        if module and f.attr in VIEW_FUNCTIONS and expr.args:
             return _aliased_name(expr.args[0])        # np.reshape(b, ...)
-        if not module and f.attr in _VIEW_METHODS:
+        if not module and f.attr in VIEW_METHODS:
             return _aliased_name(f.value)             # b.reshape(...)
     return None
 

@@ -20,6 +20,8 @@ import gast
 import numpy
 
 from s2sgrad import astutil as A
+from s2sgrad.analysis.effects import (MUTATING_FUNCTIONS, MUTATING_METHODS, SHUFFLING_METHODS,
+                                      TRACED_MUTATIONS)
 from s2sgrad.analysis.names import (BUFFER_FUNCTIONS, INDEX_TRICKS, SHAPE_ATTRIBUTES,  # noqa: F401
                                     SHAPE_FUNCTIONS, Namespace, appended_list,
                                     differentiable_loads, popped_list)
@@ -88,13 +90,9 @@ def _sequence_display(expr: gast.BinOp) -> Optional[gast.expr]:
     return None
 
 
-# Calls that change an argument or their receiver in place (see check_effects).
-_MUTATING_FUNCTIONS = ("copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis")
-_MUTATING_METHODS = frozenset({
-    "fill", "sort", "put", "itemset", "resize", "partition", "byteswap", "setfield",
-    "extend", "insert", "remove", "reverse", "clear", "pop", "update", "setdefault",
-    "popitem", "__setitem__", "__delitem__", "__iadd__", "__isub__", "__imul__",
-    "__itruediv__"})
+# Calls that change an argument or their receiver in place (see check_effects; the
+# one table: analysis/effects.py), but for those the trace follows (ys.append(v)).
+_MUTATING_METHODS = MUTATING_METHODS - TRACED_MUTATIONS
 
 
 def _assignments(body):
@@ -536,11 +534,17 @@ class ThreeAddress:
         elif isinstance(func, gast.Attribute) and A.root_name(func) in self.local_names \
                 and func.attr in _MUTATING_METHODS:
             what = "'.%s()' changes %r in place" % (func.attr, A.root_name(func))
+        elif isinstance(func, gast.Attribute) and func.attr in SHUFFLING_METHODS and \
+                expr.args and A.names_loaded(expr.args[0]) & self.varied and (A.root_name(func) in self.local_names or self.resolve is None
+                               or isinstance(self.resolve(A.dotted(func.value) or ""),
+                                             (numpy.random.Generator,
+                                              numpy.random.RandomState))):
+            what = "'%s()' shuffles its argument in place" % (A.dotted(func) or func.attr)
         elif isinstance(func, gast.Attribute) and self.resolve is not None \
                 and A.root_name(func) not in self.local_names:
             obj = self.resolve(A.dotted(func) or "")
             ufunc = getattr(obj, "__self__", None)
-            if any(obj is getattr(numpy, n, None) for n in _MUTATING_FUNCTIONS) or \
+            if any(obj is getattr(numpy, n, None) for n in MUTATING_FUNCTIONS) or \
                     obj is numpy.random.shuffle:
                 what = "'%s()' writes into its first argument" % A.dotted(func)
             elif isinstance(ufunc, numpy.ufunc) and func.attr == "at" \

@@ -6,9 +6,9 @@ import operator
 from typing import Dict, List, Optional, Set
 
 import gast
-import numpy as np
 
 from s2sgrad import astutil as A
+from s2sgrad.analysis.effects import PURE_METHODS, draws_random, pure_expr  # noqa: F401
 
 
 _FIELDS_OF = A._NAME_FIELDS.get         # a class's fields that may hold names (or None)
@@ -203,85 +203,9 @@ def _protected(fn) -> Set[str]:
     return out
 
 
-# Array methods and attributes that neither mutate nor have effects.
-_PURE_METHODS = {"copy", "sum", "mean", "reshape", "transpose", "astype", "dot", "ravel",
-                 "T", "shape", "ndim", "max", "min", "conj", "real", "imag", "squeeze",
-                 "swapaxes", "flatten", "prod", "any", "all", "cumsum", "diagonal", "trace"}
-
-
-_IMPURE_NODES = frozenset({gast.Yield, gast.YieldFrom, gast.Await, gast.NamedExpr,
-                           gast.Lambda})
-
-
-_IMPURE_NUMPY = (".random", ".copyto", ".put", ".place", ".add.at", ".fill")
-
-# The draws of a random generator (rng.normal(...)): each call advances its stream, so
-# none may be dropped, merged or moved, whatever its result's use.
-RANDOM_METHODS = frozenset(
-    n for cls in (np.random.Generator, np.random.RandomState) for n in dir(cls)
-    if not n.startswith("_")) - frozenset(dir(np.ndarray))
-
-
-def draws_random(call, env) -> bool:
-    """Is ``call`` a method of a random generator held in a local or global name
-    (``rng.normal(size=3)``)?"""
-    func = call.func
-    if not (isinstance(func, gast.Attribute) and func.attr in RANDOM_METHODS):
-        return False
-    root = A.root_name(func)
-    if root is None or root in env.local_names:
-        return True
-    obj = env.resolve(root)
-    return isinstance(obj, (np.random.Generator, np.random.RandomState))
-_IMPURE_PREFIXES: Dict[str, tuple] = {}     # NumPy's name -> its functions with effects
-
-
-def _impure_numpy(numpy_name: str) -> tuple:
-    """``np.random``, ``np.copyto``, ... spelled with ``numpy_name`` (made once)."""
-    prefixes = _IMPURE_PREFIXES.get(numpy_name)
-    if prefixes is None:
-        prefixes = _IMPURE_PREFIXES[numpy_name] = tuple(numpy_name + s for s in _IMPURE_NUMPY)
-    return prefixes
-
-
-def _pure_expr(node, numpy_name: str, helpers: Set[str] = frozenset()) -> bool:
-    """No effects and no mutation: arithmetic, subscripts, NumPy functions (not
-    np.random), runtime helpers, and a few array methods."""
-    stack = [node]
-    pop, push = stack.pop, stack.append
-    Name, Constant, Call, AST = gast.Name, gast.Constant, gast.Call, gast.AST
-    while stack:                     # (depth first; names and constants not pushed)
-        sub = pop()
-        cls = sub.__class__
-        if cls is Call:
-            path = A.dotted(sub.func) or ""
-            if path.startswith(numpy_name + "."):
-                if path.startswith(_impure_numpy(numpy_name)):
-                    return False
-            elif not ((isinstance(sub.func, gast.Name) and sub.func.id in helpers)
-                      or (isinstance(sub.func, gast.Attribute)
-                          and sub.func.attr in _PURE_METHODS)):
-                return False
-        elif cls in _IMPURE_NODES:
-            return False
-        fields = _FIELDS_OF(cls)
-        if fields is None:
-            fields = A._name_fields(cls)
-        for field in fields:
-            value = getattr(sub, field, None)
-            if value is None:
-                continue
-            vcls = value.__class__
-            if vcls is list:
-                for item in value:
-                    icls = item.__class__
-                    if icls is not Constant and (icls is not Name or item.annotation is not None) \
-                            and isinstance(item, AST):
-                        push(item)
-            elif vcls is not Constant and (vcls is not Name or value.annotation is not None) \
-                    and isinstance(value, AST):
-                push(value)
-    return True
+# (the purity of an expression: one table for every analysis, analysis/effects.py)
+_PURE_METHODS = PURE_METHODS
+_pure_expr = pure_expr
 
 
 _Name, _AugAssign, _Assign, _Call = gast.Name, gast.AugAssign, gast.Assign, gast.Call

@@ -7,8 +7,8 @@ from typing import Dict, List, Set, Tuple
 import gast
 
 from s2sgrad import astutil as A
-from s2sgrad.analysis.dataflow import Environment, classify
-from s2sgrad.passes.common import _SIMPLE_STATEMENTS, _pure_expr, _reads, draws_random, flatten
+from s2sgrad.analysis.dataflow import Environment, pure_assignment
+from s2sgrad.passes.common import _SIMPLE_STATEMENTS, _pure_expr, _reads, flatten
 
 
 def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",
@@ -77,23 +77,6 @@ def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",
 _SWEPT_BLOCKS = (gast.For, gast.While, gast.If)
 
 
-_IMPURE_PREFIXES = ("np.random", "numpy.random", "print")
-
-
-def _pure(stmt, env: Environment) -> bool:
-    if not isinstance(stmt, gast.Assign) or not isinstance(stmt.targets[0], gast.Name):
-        return False
-    for node in A.nodes(stmt.value):
-        if isinstance(node, gast.Call):
-            op = classify(node, env)
-            path = A.dotted(node.func) or ""
-            if path.startswith(_IMPURE_PREFIXES) or draws_random(node, env):
-                return False
-            if op.kind not in ("rule", "constant"):
-                return False
-    return True
-
-
 def eliminate_dead_forward(forward: List[gast.stmt], live: Set[str],
                            env: Environment) -> List[gast.stmt]:
     """Drop top-level forward assignments nobody reads."""
@@ -103,7 +86,7 @@ def eliminate_dead_forward(forward: List[gast.stmt], live: Set[str],
         if isinstance(stmt, list):
             kept.append(stmt)
             continue
-        if _pure(stmt, env) and stmt.targets[0].id not in live:
+        if pure_assignment(stmt, env) and stmt.targets[0].id not in live:
             continue
         # (``n += 1``, a while loop's trip counter, reads n too, though its ctx is Store)
         live |= _reads(stmt)

@@ -27,6 +27,7 @@ from s2sgrad.ad.shift_invariance import mark_shift_invariance, no_gradient_to, s
 from s2sgrad.ad.specialize import specialize
 from s2sgrad.analysis.dataflow import (Environment, Op, check_declared_constants,
                                        classify, varied_and_active)
+from s2sgrad.analysis.effects import VIEW_FUNCTIONS, is_view_call
 from s2sgrad.analysis.names import appended_list, popped_list
 from s2sgrad.analysis.shapes import ShapeEnv
 from s2sgrad.back.emit import Comment, to_source
@@ -37,11 +38,8 @@ from s2sgrad.rules.complex_support import complex_supported
 from s2sgrad.rules.templates import Contribution, Temp, UnsupportedCase, bind, instantiate
 
 # Calls whose result may share memory with an argument: a gradient computed by
-# one of these is never updated in place.
-VIEW_CALLS = {"reshape", "transpose", "broadcast_to", "expand_dims", "squeeze", "moveaxis",
-              "swapaxes", "ravel", "asarray", "unreduce", "unbroadcast", "atleast_1d",
-              "atleast_2d", "atleast_3d", "diagonal", "real", "flip", "fliplr", "flipud",
-              "rot90", "array_split", "split"}
+# one of these is never updated in place (the one list: analysis/effects.py).
+VIEW_CALLS = VIEW_FUNCTIONS
 
 
 _RUNTIME_NAMES: list = []
@@ -204,11 +202,8 @@ class ReverseBuilder:
         if isinstance(value, (gast.BinOp, gast.UnaryOp)):
             return True
         if isinstance(value, gast.Call):
-            name = value.func.attr if isinstance(value.func, gast.Attribute) else \
-                getattr(value.func, "id", "")
-            if name == "einsum" and len(value.args) <= 2:
-                return False        # np.einsum('ij->ji', g): a view of its one operand
-            return name not in VIEW_CALLS and name not in self.view_helpers
+            return not is_view_call(value) and \
+                getattr(value.func, "id", "") not in self.view_helpers
         return False
 
     def accumulate(self, x: str, value: gast.expr, comment: str,
