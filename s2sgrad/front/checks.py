@@ -9,6 +9,7 @@ import gast
 
 from s2sgrad import astutil as A
 from s2sgrad.analysis.effects import VIEW_ATTRIBUTES, VIEW_FUNCTIONS, VIEW_METHODS
+from s2sgrad.analysis.liveness import live_in
 from s2sgrad.back.emit import to_source
 from s2sgrad.errors import UnsupportedSyntaxError
 from s2sgrad.front.parse import SourceInfo
@@ -304,37 +305,21 @@ def check_writes_through_views(fn: gast.FunctionDef, info: SourceInfo) -> None:
                                  if not isinstance(t, gast.Subscript)])
         return set()
 
-    def walk(stmts, live):
-        """Backward liveness; checks each write against the names live after it."""
-        for s in reversed(stmts):
-            if isinstance(s, gast.If):
-                live = walk(s.body, live) | walk(s.orelse, live) | A.names_loaded(s.test)
-                continue
-            if isinstance(s, (gast.For, gast.While)):
-                after, at_end = live, live
-                for _ in range(3):
-                    entry = walk(s.body, at_end)
-                    if isinstance(s, gast.For):
-                        entry = entry - A.names_stored(s.target)
-                    if after | entry <= at_end:
-                        break
-                    at_end = after | entry
-                live = after | entry | walk(s.orelse, live) | A.names_loaded(
-                    s.iter if isinstance(s, gast.For) else s.test)
-                continue
-            shared = sorted(sharing.get(id(s), set()) & live)
-            if shared:
-                y = A.root_name(writes(s)[0])
-                raise info.error(
-                    UnsupportedSyntaxError,
-                    "writing into %r changes %r too (it may share %r's memory and is "
-                    "read later); s2sgrad does not track that" % (y, shared[0], y), s,
-                    hint="copy the array before writing into it (%s = %s.copy()), so "
-                         "that %r keeps its values" % (y, y, shared[0]))
-            live = (live - killed(s)) | A.names_loaded(s)
-        return live
+    def transfer(s, live):
+        """Liveness through one statement; checks each write against the names
+        live after it."""
+        shared = sorted(sharing.get(id(s), set()) & live)
+        if shared:
+            y = A.root_name(writes(s)[0])
+            raise info.error(
+                UnsupportedSyntaxError,
+                "writing into %r changes %r too (it may share %r's memory and is "
+                "read later); s2sgrad does not track that" % (y, shared[0], y), s,
+                hint="copy the array before writing into it (%s = %s.copy()), so "
+                     "that %r keeps its values" % (y, y, shared[0]))
+        return (live - killed(s)) | A.names_loaded(s)
 
-    walk(fn.body, set())
+    live_in(fn.body, set(), transfer, A.names_loaded)
 
 
 def _scattered_into(stmt) -> Optional[str]:

@@ -8,7 +8,9 @@ from typing import Dict, List, Optional, Set
 import gast
 
 from s2sgrad import astutil as A
-from s2sgrad.analysis.effects import PURE_METHODS, draws_random, pure_expr  # noqa: F401
+from s2sgrad.analysis.defuse import views_at_writes
+from s2sgrad.analysis.liveness import Liveness
+from s2sgrad.analysis.effects import PURE_METHODS, pure_expr
 
 
 _FIELDS_OF = A._NAME_FIELDS.get         # a class's fields that may hold names (or None)
@@ -200,6 +202,9 @@ def _protected(fn) -> Set[str]:
                 out.add(A.root_name(n.targets[0]))
         elif cls is gast.Return and n.value is not None:
             out |= A.names_loaded(n.value)
+    # a view of an array written in place changes with it (t0 = y[:2]; ...;
+    # y[0] = v): it is no value to fold a fresh array into either
+    out |= views_at_writes(fn.body, A.names_stored(fn))
     return out
 
 
@@ -494,26 +499,15 @@ def _const_shape(node):
 
 def _live_after(stmts: List[gast.stmt], live_out: Set[str],
                 table: Dict[int, Set[str]]) -> Set[str]:
-    """Backward liveness over a block: fills ``table[id(stmt)]`` with the names live
-    right after each statement (loops to a fixed point); returns the block's live-in."""
-    live = set(live_out)
-    for s in reversed(stmts):
+    """Backward liveness over a block (analysis/liveness.py): fills ``table[id(stmt)]``
+    with the names live right after each statement; returns the block's live-in."""
+    def after(s, live):
         table[id(s)] = live             # (each ``live`` is a new set, never changed after)
-        if isinstance(s, (gast.For, gast.While)):
-            head = _reads(s.iter if isinstance(s, gast.For) else s.test)
-            body_out = live | head
-            for _ in range(4):
-                body_in = _live_after(s.body, body_out, table)
-                if body_in <= body_out:
-                    break
-                body_out = body_out | body_in
-            live = live | body_out | _live_after(s.orelse, live, table)
-        elif isinstance(s, gast.If):
-            live = (_live_after(s.body, live, table) | _live_after(s.orelse, live, table)
-                    | _reads(s.test))
-        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-            live = live - {s.targets[0].id}
-            live |= _reads(s.value)         # (the new set, not yet in the table)
-        else:
-            live = live | _reads(s)
-    return live
+    return Liveness(_transfer, _reads, after=after).block(stmts, set(live_out))
+
+
+def _transfer(s, live: Set[str]) -> Set[str]:
+    """Liveness through one simple statement of generated code."""
+    if s.__class__ is gast.Assign and s.targets[0].__class__ is gast.Name:
+        return (live - {s.targets[0].id}) | _reads(s.value)
+    return live | _reads(s)

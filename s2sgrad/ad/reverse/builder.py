@@ -28,6 +28,7 @@ from s2sgrad.ad.specialize import specialize
 from s2sgrad.analysis.dataflow import (Environment, Op, check_declared_constants,
                                        classify, varied_and_active)
 from s2sgrad.analysis.effects import VIEW_FUNCTIONS, is_view_call
+from s2sgrad.analysis.liveness import live_in
 from s2sgrad.analysis.names import appended_list, popped_list
 from s2sgrad.analysis.shapes import ShapeEnv
 from s2sgrad.back.emit import Comment, to_source
@@ -985,18 +986,20 @@ class ReverseBuilder:
         return pre + [node]
 
     def _live_into(self, v: str, loop: gast.For) -> bool:
-        """Is ``v`` read in the loop body before (or without) being assigned there?"""
-        assigned: Set[str] = set()
-        for s in loop.body:
-            if isinstance(s, gast.Assign):
-                if v in A.names_loaded(s.value) and v not in assigned:
-                    return True
-                assigned |= A.names_stored(s.targets[0])
-            else:
-                if v in A.names_loaded(s) and v not in assigned:
-                    return True
-                assigned |= A.names_stored(s)
-        return v not in assigned
+        """Is ``v`` read in the loop body before (or without) being assigned there, on
+        some path (an assignment under an ``if`` may not run: the value of the trip
+        before is read then)?"""
+        return v in live_in(loop.body, {v}, _primal_transfer, A.names_loaded)
+
+
+def _primal_transfer(s, live: Set[str]) -> Set[str]:
+    """Liveness through one simple statement of the primal trace."""
+    if s.__class__ is gast.Assign:
+        tgt = s.targets[0]
+        if isinstance(tgt, (gast.Name, gast.Tuple, gast.List)):
+            return (live - A.names_stored(tgt)) | A.names_loaded(s.value)
+        return live | A.names_loaded(s)
+    return live | A.names_loaded(s)
 
 
 def _classify_assignments(body, env: Environment) -> Dict[int, Op]:

@@ -16,7 +16,9 @@ from typing import Any, Dict, List, Tuple
 import gast
 
 from s2sgrad import astutil as A
-from s2sgrad.ad.reverse.builder import VIEW_CALLS, ReverseBuilder
+from s2sgrad.ad.reverse.builder import ReverseBuilder
+from s2sgrad.analysis.defuse import views
+from s2sgrad.analysis.liveness import live_in
 from s2sgrad.back.emit import to_source
 from s2sgrad.objects import AttrKey
 
@@ -164,40 +166,13 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
 
 def _views(forward) -> Dict[str, set]:
     """name -> the arrays it may be a view of (v = y[i], v = y.T, v = y.reshape(...))."""
-
-    def sources(v) -> set:
-        if isinstance(v, gast.Name):
-            return {v.id}
-        if isinstance(v, (gast.Subscript, gast.Attribute)):
-            return sources(v.value)
-        if isinstance(v, gast.Call):
-            f = v.func
-            name = f.attr if isinstance(f, gast.Attribute) else getattr(f, "id", "")
-            if name in VIEW_CALLS:
-                found = sources(f.value) if isinstance(f, gast.Attribute) else set()
-                return found | (sources(v.args[0]) if v.args else set())
-        return set()
-
-    views: Dict[str, set] = {}
-    for s in A.nodes(gast.Module(body=forward, type_ignores=[])):
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-            found = sources(s.value) - {s.targets[0].id}
-            if found:
-                views.setdefault(s.targets[0].id, set()).update(found)
-    changed = True
-    while changed:
-        changed = False
-        for k, roots in views.items():
-            more = set().union(*[views.get(r, set()) for r in roots]) - roots - {k}
-            if more:
-                roots |= more
-                changed = True
-    return views
+    return views(forward)
 
 
 def _live_pops(backward, pops: Dict[int, str], views: Dict[str, set]) -> set:
     """The pops whose restored value some later backward statement reads (reading a
-    view of an array counts as reading the array)."""
+    view of an array counts as reading the array): liveness over the backward code
+    (analysis/liveness.py)."""
     keep = set()
     plain_loads = A.names_loaded
 
@@ -207,37 +182,20 @@ def _live_pops(backward, pops: Dict[int, str], views: Dict[str, set]) -> set:
             found |= views.get(n, set())
         return found
 
-    def live_before(stmts, live):
-        for s in reversed(A.splice(stmts)):
-            if getattr(s, "s2s_forgets", False):
-                continue        # (the key its own pop restored: not a reader of it)
-            if id(s) in pops:
-                name = pops[id(s)]
-                if name in live:
-                    keep.add(id(s))
-                tgt = s.targets[0]
-                if isinstance(tgt, gast.Name):
-                    live = live - {name}
-                else:
-                    live = live | loads(tgt.slice)
-            elif isinstance(s, gast.If):
-                live = live_before(s.body, live) | live_before(s.orelse, live) | \
-                    loads(s.test)
-            elif isinstance(s, (gast.For, gast.While)):
-                after, at_end = live, live
-                for _ in range(4):
-                    at_start = live_before(s.body, at_end)
-                    if after | at_start <= at_end:
-                        break
-                    at_end = after | at_start
-                live = after | at_start | loads(getattr(s, "iter", None) or s.test)
-            elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-                live = (live - {s.targets[0].id}) | loads(s.value)
-            else:
-                live = live | loads(s)
-        return live
+    def transfer(s, live):
+        if getattr(s, "s2s_forgets", False):
+            return live         # (the key its own pop restored: not a reader of it)
+        if id(s) in pops:
+            name = pops[id(s)]
+            if name in live:
+                keep.add(id(s))
+            tgt = s.targets[0]
+            return live - {name} if isinstance(tgt, gast.Name) else live | loads(tgt.slice)
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            return (live - {s.targets[0].id}) | loads(s.value)
+        return live | loads(s)
 
-    live_before(backward, set())
+    live_in(backward, set(), transfer, loads)
     return keep
 
 
