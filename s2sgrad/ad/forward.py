@@ -42,7 +42,7 @@ from s2sgrad.ad.pipeline import compile_generated, front_end, lazy_arrays, prote
 from s2sgrad.ad.reverse.builder import Bindings, ReverseBuilder, _source
 from s2sgrad.ad.specialize import specialize
 from s2sgrad.analysis.dataflow import (Environment, Op, check_declared_constants, classify,
-                                       pure_assignment)
+                                       varied_fixpoint)
 from s2sgrad.analysis.effects import is_view_call
 from s2sgrad.analysis.names import differentiable_loads
 from s2sgrad.analysis.shapes import ShapeEnv
@@ -50,7 +50,7 @@ from s2sgrad.back.emit import Comment, emit_function
 from s2sgrad.errors import (RULE_FAILURES, RuleError, S2SGradError, UnsupportedCallError,
                             UnsupportedSyntaxError, rule_failure)
 from s2sgrad.front.lower import PrimalTrace
-from s2sgrad.passes.optimize import flatten
+from s2sgrad.passes.optimize import eliminate_dead_forward, flatten
 from s2sgrad.rules import Rule
 from s2sgrad.rules.complex_support import complex_supported
 from s2sgrad.rules.tangents import Linear, lookup_tangent, rule_key_for
@@ -115,38 +115,27 @@ def tangent_inputs(op: Op, value: gast.expr) -> Set[str]:
 
 
 def forward_varied(body, wrt: Sequence[str], env: Environment) -> Set[str]:
-    """Names that depend differentiably on a wrt input (they get tangents)."""
-    varied = set(wrt)
-    stmts = list(_walk_stmts(body))
-    ops = {id(s): classify(s.value, env) for s in stmts if isinstance(s, gast.Assign)}
-    changed = True
-    while changed:
-        changed = False
-        for s in stmts:
-            new: Set[str] = set()
-            if isinstance(s, gast.Assign):
-                tgt = s.targets[0]
-                if isinstance(tgt, gast.Name):
-                    if tangent_inputs(ops[id(s)], s.value) & varied:
-                        new = {tgt.id}
-                elif A.names_loaded(s.value) & varied:
-                    new = {A.root_name(tgt)} if isinstance(tgt, (gast.Subscript,
-                                                                gast.Attribute)) \
-                        else A.names_stored(tgt)
+    """Names that depend differentiably on a wrt input (they get tangents): the one
+    activity fixed point (``dataflow.varied_fixpoint``) over the tangent rules' inputs."""
+    edges = []
+    for s in _walk_stmts(body):
+        if isinstance(s, gast.Assign):
+            tgt = s.targets[0]
+            if isinstance(tgt, gast.Name):
+                edges.append((tangent_inputs(classify(s.value, env), s.value), {tgt.id}))
             else:
-                app = _append_call(s)
-                if app is not None and A.names_loaded(app[1]) & varied:
-                    new = {app[0]}
-                add_at = _add_at_call(s, env)
-                if add_at is not None and len(add_at.args) == 3 and \
-                        A.names_loaded(add_at.args[2]) & varied:
-                    root = A.root_name(add_at.args[0])
-                    new = {root} if root else set()
-            new.discard(None)
-            if not new <= varied:
-                varied |= new
-                changed = True
-    return varied
+                edges.append((A.names_loaded(s.value),
+                              {A.root_name(tgt)} - {None} if isinstance(
+                                  tgt, (gast.Subscript, gast.Attribute))
+                              else A.names_stored(tgt)))
+            continue
+        app = _append_call(s)
+        if app is not None:
+            edges.append((A.names_loaded(app[1]), {app[0]}))
+        add_at = _add_at_call(s, env)
+        if add_at is not None and len(add_at.args) == 3 and A.root_name(add_at.args[0]):
+            edges.append((A.names_loaded(add_at.args[2]), {A.root_name(add_at.args[0])}))
+    return varied_fixpoint(edges, wrt)
 
 
 class ForwardBuilder:
@@ -703,21 +692,6 @@ def _split_sign(term: gast.expr):
     return False, term
 
 
-def eliminate_dead(stmts: List[gast.stmt], live: Set[str], env, helpers) -> List[gast.stmt]:
-    """Drop top-level assignments (primal or tangent) nobody reads."""
-    live = set(live)
-    kept: List[gast.stmt] = []
-    for stmt in reversed(stmts):
-        if pure_assignment(stmt, env, helpers) and stmt.targets[0].id not in live:
-            continue
-        live |= A.names_loaded(stmt)
-        live |= {n for a in gast.walk(stmt) if isinstance(a, gast.AugAssign)
-                 for n in A.names_stored(a.target)}      # x += 1 reads x
-        kept.append(stmt)
-    kept.reverse()
-    return kept
-
-
 def _replace_node(tree: gast.expr, target: gast.expr, new: gast.expr) -> gast.expr:
     """A copy of ``tree`` with the node ``target`` (by identity) replaced by ``new``."""
     memo: dict = {}
@@ -749,8 +723,8 @@ def generate_jvp(fn, wrt: Sequence[int], example_args=None, tangent_only: bool =
                     "_tangent" if tangent_only else "_jvp", tangent_only)
     ret = node.body[-1]
     helpers = set(bindings.helper_names.values())
-    node.body = node.body[:1] + eliminate_dead(node.body[1:-1], A.names_loaded(ret), env,
-                                               helpers) + [ret]
+    node.body = node.body[:1] + eliminate_dead_forward(node.body[1:-1], A.names_loaded(ret),
+                                                       env, helpers) + [ret]
     node.body = flatten(node.body)     # (primal statements are left exactly as traced)
     node = protect_arguments(fe, node)
     node = lazy_arrays(fe, fb.dots, node)

@@ -202,6 +202,24 @@ def _assignments(body):
                 yield from _assignments(sub)
 
 
+def varied_fixpoint(edges, seeds) -> Set[str]:
+    """Forward activity, the one fixed point every mode runs: ``seeds`` (the wrt
+    inputs) are varied, and a statement whose inputs meet the varied names makes its
+    outputs varied, until nothing changes (a loop carries values to the statements
+    before it).  ``edges``: (inputs, outputs) sets, one per statement; what counts as
+    an input is the mode's word (the reverse rules' differentiable parameters, the
+    tangent rules', the names an expression reads differentiably)."""
+    varied = set(seeds)
+    changed = True
+    while changed:
+        changed = False
+        for deps, outs in edges:
+            if not deps.isdisjoint(varied) and not outs <= varied:
+                varied |= outs
+                changed = True
+    return varied
+
+
 def activity(body: List[gast.stmt], wrt: Sequence[str], output: str, env: Environment,
              classified: Optional[Dict[int, Op]] = None) -> Set[str]:
     """Names that depend on a wrt input and that the output depends on.
@@ -230,20 +248,9 @@ def varied_and_active(body: List[gast.stmt], wrt: Sequence[str], output: str,
     # an effect for the caller to see, no gradient path (objects.py)
     read_back = _attributes_read(body)
     stmts = [s for s in stmts if not _write_only_attribute(s, read_back)]
-    varied = set(wrt)
-    changed = True
-    while changed:
-        changed = False
-        for s in stmts:
-            deps = inputs[id(s)]
-            if isinstance(s.targets[0], gast.Subscript):
-                deps = deps | {A.root_name(s.targets[0])} if deps & varied else deps
-                deps = deps | A.names_loaded(s.value)      # (never updates the cached set)
-            if deps & varied:
-                for t in targets[id(s)]:
-                    if t not in varied:
-                        varied.add(t)
-                        changed = True
+    varied = varied_fixpoint(
+        [(inputs[id(s)] | A.names_loaded(s.value) if isinstance(s.targets[0], gast.Subscript)
+          else inputs[id(s)], set(targets[id(s)])) for s in stmts], wrt)
     useful = {output}
     changed = True
     while changed:

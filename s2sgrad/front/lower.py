@@ -20,6 +20,7 @@ import gast
 import numpy
 
 from s2sgrad import astutil as A
+from s2sgrad.analysis.dataflow import varied_fixpoint
 from s2sgrad.analysis.effects import (MUTATING_FUNCTIONS, MUTATING_METHODS, SHUFFLING_METHODS,
                                       TRACED_MUTATIONS)
 from s2sgrad.analysis.names import (BUFFER_FUNCTIONS, INDEX_TRICKS, SHAPE_ATTRIBUTES,  # noqa: F401
@@ -115,24 +116,17 @@ def _assignments(body):
 
 
 def varied_names(fn: gast.FunctionDef, wrt: Set[str]) -> Set[str]:
-    varied = set(wrt)
-    pairs = []          # (names the value reads differentiably, names each target binds)
+    """Names of the user's tree that may depend differentiably on a wrt input (the
+    expressions that do not stay whole in the trace): the one activity fixed point
+    (``dataflow.varied_fixpoint``) over what each assignment reads differentiably."""
+    edges = []
     for targets, value in _assignments(fn.body):
-        stored = []
+        stored: Set[str] = set()
         for t in targets:
             name = A.root_name(t) if not isinstance(t, (gast.Tuple, gast.List)) else None
-            stored.append({name} if name else A.names_stored(t))
-        pairs.append((differentiable_loads(value), stored))
-    changed = True
-    while changed:
-        changed = False
-        for loads, stored_by_target in pairs:
-            if loads & varied:
-                for stored in stored_by_target:
-                    if not stored <= varied:
-                        varied |= stored
-                        changed = True
-    return varied
+            stored |= {name} if name else A.names_stored(t)
+        edges.append((differentiable_loads(value), stored))
+    return varied_fixpoint(edges, wrt)
 
 
 # --------------------------------------------------------------------------

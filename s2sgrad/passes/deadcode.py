@@ -77,16 +77,20 @@ def eliminate_dead_code(fn: gast.FunctionDef, numpy_name: str = "np",
 _SWEPT_BLOCKS = (gast.For, gast.While, gast.If)
 
 
-def eliminate_dead_forward(forward: List[gast.stmt], live: Set[str],
-                           env: Environment) -> List[gast.stmt]:
-    """Drop top-level forward assignments nobody reads."""
+def eliminate_dead_forward(forward: List[gast.stmt], live: Set[str], env: Environment,
+                           helpers: Set[str] = frozenset()) -> List[gast.stmt]:
+    """Drop top-level assignments nobody reads: those ``dataflow.pure_assignment``
+    proves free of effects (``helpers``: runtime helpers the code may call), whose name
+    is not in ``live`` nor read by a statement kept after them.  (Reverse mode's
+    forward sweep before the stacks are decided, forward mode's function; a nested
+    list, a slot the restores fill later, is kept as it is.)"""
     live = set(live)
     kept: List[gast.stmt] = []
     for stmt in reversed(forward):
         if isinstance(stmt, list):
             kept.append(stmt)
             continue
-        if pure_assignment(stmt, env) and stmt.targets[0].id not in live:
+        if pure_assignment(stmt, env, helpers) and stmt.targets[0].id not in live:
             continue
         # (``n += 1``, a while loop's trip counter, reads n too, though its ctx is Store)
         live |= _reads(stmt)
