@@ -91,13 +91,14 @@ def _written(s) -> List[str]:
     return []
 
 
-def views_at_writes(stmts: List, local_names: Set[str]) -> Set[str]:
-    """The names that, when some statement writes into an object in place
-    (``y[i] = v``, ``y += v``, ``ys.append(v)``), may share that object's memory (other
-    than the name written through): their value changes there although no statement
-    binds them.  Flow-sensitive (a name re-bound to a new array shares nothing any
-    more), over the structured statements (a loop's body twice, both branches)."""
-    out: Set[str] = set()
+def views_at_writes(stmts: List, local_names: Set[str]) -> Dict[int, Set[str]]:
+    """id(statement) -> the names that, when that statement writes into an object in
+    place (``y[i] = v``, ``y += v``, ``ys.append(v)``), may share the object's memory
+    (other than the name written through): their value changes there although no
+    statement binds them.  Flow-sensitive (a name re-bound to a new array shares
+    nothing any more), over the structured statements (a loop's body twice, both
+    branches); writes that change no other name are left out."""
+    out: Dict[int, Set[str]] = {}
 
     def merge(a, b):
         return {n: a.get(n, frozenset()) | b.get(n, frozenset()) for n in set(a) | set(b)}
@@ -129,7 +130,9 @@ def views_at_writes(stmts: List, local_names: Set[str]) -> Set[str]:
                 if y is None:
                     continue
                 mine = roots.get(y, frozenset([y]))
-                out.update(n for n, r in roots.items() if n != y and not r.isdisjoint(mine))
+                shared = {n for n, r in roots.items() if n != y and not r.isdisjoint(mine)}
+                if shared:
+                    out.setdefault(id(s), set()).update(shared)
             if isinstance(s, gast.Assign):
                 for t in s.targets:
                     if isinstance(t, (gast.Subscript, gast.Attribute)):

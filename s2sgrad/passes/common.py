@@ -8,6 +8,7 @@ from typing import Dict, List, Optional, Set
 import gast
 
 from s2sgrad import astutil as A
+from s2sgrad.analysis.dataflow import varied_fixpoint
 from s2sgrad.analysis.defuse import views_at_writes
 from s2sgrad.analysis.liveness import Liveness
 from s2sgrad.analysis.effects import PURE_METHODS, pure_expr
@@ -202,9 +203,30 @@ def _protected(fn) -> Set[str]:
                 out.add(A.root_name(n.targets[0]))
         elif cls is gast.Return and n.value is not None:
             out |= A.names_loaded(n.value)
-    # a view of an array written in place changes with it (t0 = y[:2]; ...;
-    # y[0] = v): it is no value to fold a fresh array into either
-    out |= views_at_writes(fn.body, A.names_stored(fn))
+    sharing = views_at_writes(fn.body, A.names_stored(fn))
+    if sharing:
+        out |= _views_read_after_writes(fn, sharing)
+    return out
+
+
+def _views_read_after_writes(fn, sharing: Dict[int, Set[str]]) -> Set[str]:
+    """The names that view an array when a statement writes into it (``t0 = y[:2]``;
+    ...; ``y[0] = v``) and whose value, or a value computed from it, is read after
+    that write: ``g = 1.0 * t0`` is a new array, but folded into ``g = t0`` it would
+    change with ``y`` and be read changed.  No fresh value is folded into such a name."""
+    live_after: Dict[int, Set[str]] = {}
+    _live_after(fn.body, set(), live_after)
+    edges = [(A.names_loaded(s.value), {s.targets[0].id}) for s in A.statements(fn)
+             if s.__class__ is gast.Assign and s.targets[0].__class__ is gast.Name]
+    reach: Dict[str, Set[str]] = {}
+    out: Set[str] = set()
+    for w, names in sharing.items():
+        after = live_after.get(w, set())
+        for n in names - out:
+            if n not in reach:
+                reach[n] = varied_fixpoint(edges, {n})      # n and what is computed from it
+            if not reach[n].isdisjoint(after):
+                out.add(n)
     return out
 
 
