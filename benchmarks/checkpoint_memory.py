@@ -9,8 +9,10 @@ fresh state; peak memory is what ``tracemalloc`` sees NumPy allocate during the 
 (the inputs excluded; measured apart from the timings, which tracemalloc would slow),
 time is wall time; medians over the repeats.  Both gradients
 are checked to be identical.  With JAX installed, ``jax.checkpoint`` around a
-``lax.scan`` step of the same maths is measured too (its peak is not visible to
-tracemalloc: XLA's allocator is outside Python, so only its time is reported).
+``lax.scan`` step of the same maths is timed too.  Last, each of s2sgrad plain,
+s2sgrad checkpointed, JAX and JAX with ``jax.checkpoint`` runs one gradient in a fresh
+process, and the growth of the process's peak resident memory is reported (XLA's
+allocator is outside Python, so tracemalloc cannot compare them).
 """
 import argparse
 import statistics
@@ -72,17 +74,68 @@ def jax_time(args, repeats):
     return statistics.median(times)
 
 
+def inputs(steps, batch, hidden):
+    r = np.random.default_rng(0)
+    return (r.normal(size=(hidden, hidden)) / np.sqrt(hidden), r.normal(size=(4, hidden)),
+            r.normal(size=(steps, batch, 4)), np.zeros((batch, hidden)))
+
+
+def child(kind, steps, batch, hidden):
+    """One gradient in a fresh process: the growth of its peak resident memory over the
+    inputs (code generation or XLA compilation included), in bytes, on stdout."""
+    import resource
+    args = inputs(steps, batch, hidden)
+    if kind.startswith("jax"):
+        import jax
+        import jax.numpy as jnp
+        Wh, Wx, xs, h0 = (jnp.asarray(a) for a in args)
+
+        def body(h, x, Wh_):
+            h = jnp.tanh(h @ Wh_ + x @ Wx)
+            return h, jnp.sum(h * h)
+
+        def loss(Wh_):
+            step = (lambda h, x: body(h, x, Wh_))
+            if kind == "jax-checkpoint":
+                step = jax.checkpoint(step)
+            _, ls = jax.lax.scan(step, h0, xs)
+            return jnp.sum(ls)
+        run = (lambda: jax.jit(jax.grad(loss))(Wh).block_until_ready())
+    else:
+        g = grad(rnn, checkpoint=(kind == "checkpoint") or None)
+        run = (lambda: g(*args))
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    run()
+    print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)
+
+
+def resident(a):
+    """Peak resident memory of each kind, each in its own process."""
+    import subprocess
+    import sys
+    out = {}
+    for kind in ("plain", "checkpoint", "jax", "jax-checkpoint"):
+        proc = subprocess.run([sys.executable, __file__, "--child", kind, "--steps",
+                               str(a.steps), "--batch", str(a.batch), "--hidden",
+                               str(a.hidden)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            out[kind] = None if "No module named 'jax'" in proc.stderr else proc.stderr
+            continue
+        out[kind] = int(proc.stdout.split()[-1])
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--steps", type=int, default=100_000)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--hidden", type=int, default=32)
     p.add_argument("--repeats", type=int, default=3)
     a = p.parse_args()
-    r = np.random.default_rng(0)
-    args = (r.normal(size=(a.hidden, a.hidden)) / np.sqrt(a.hidden),
-            r.normal(size=(4, a.hidden)), r.normal(size=(a.steps, a.batch, 4)),
-            np.zeros((a.batch, a.hidden)))
+    if a.child:
+        return child(a.child, a.steps, a.batch, a.hidden)
+    args = inputs(a.steps, a.batch, a.hidden)
     plain, ckpt = grad(rnn), grad(rnn, checkpoint=True)
     g1, m1 = peak_memory(plain, args)       # (the first calls generate the code)
     g2, m2 = peak_memory(ckpt, args)
@@ -108,6 +161,12 @@ def main():
     jt = jax_time(args, a.repeats)
     print("  JAX jit(grad) of lax.scan with jax.checkpoint: %s" % (
         "%.3f s" % jt if jt is not None else "not installed"))
+    print("peak resident memory growth of one gradient in a fresh process (generation or "
+          "XLA compilation included):")
+    for kind, grown in resident(a).items():
+        print("  %-15s %s" % (kind, "not installed" if grown is None else
+                              "%.1f MiB" % (grown / 2**20) if isinstance(grown, int)
+                              else "failed: " + grown.strip().splitlines()[-1]))
 
 
 if __name__ == "__main__":
