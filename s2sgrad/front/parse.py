@@ -177,6 +177,21 @@ def _def_block(lines: List[str], lnum: int):
     return last, tree
 
 
+def check_gast_reads(tree: ast.AST, info: SourceInfo) -> None:
+    """A statement the installed gast has no node for (``match`` before gast 0.5.4,
+    which has no match nodes) is a clear error, not a failure deep in the compiler."""
+    match_class = getattr(ast, "Match", None)
+    if match_class is None or hasattr(gast, "Match"):
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, match_class):
+            raise info.error(UnsupportedSyntaxError,
+                             "match statements need gast >= 0.5.4 (the installed gast %s "
+                             "has no match nodes)" % getattr(gast, "__version__", "?"), node,
+                             hint="pip install 'gast>=0.5.4', or write the match as an "
+                                  "if/elif chain")
+
+
 def parse_function(fn: Callable) -> ParsedFunction:
     """Read ``fn``'s source and parse it into a gast ``FunctionDef``."""
     fn = _unwrap(fn)
@@ -208,10 +223,15 @@ def parse_function(fn: Callable) -> ParsedFunction:
     start = max(start, 1)
     info = SourceInfo(name, filename, start, source.splitlines())
     try:
-        module = A.parse(source) if tree is None else A.to_gast(tree)
+        if tree is None:
+            tree = ast.parse(source)
     except SyntaxError:
         # A lambda in the middle of an expression spanning lines, for example.
-        module = None
+        tree = None
+    module = None
+    if tree is not None:
+        check_gast_reads(tree, info)
+        module = A.to_gast(tree)
     node = None
     if module is not None:
         node = _find_def(module, fn)
