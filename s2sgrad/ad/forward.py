@@ -42,6 +42,7 @@ from s2sgrad.ad.pipeline import compile_generated, front_end, lazy_arrays, prote
 from s2sgrad.ad.reverse.builder import Bindings, ReverseBuilder, _source
 from s2sgrad.ad.specialize import specialize
 from s2sgrad.analysis.dataflow import (Environment, Op, check_declared_constants, classify,
+                                       unresolved_method_error, user_receiver_class,
                                        varied_fixpoint)
 from s2sgrad.analysis.effects import is_view_call
 from s2sgrad.analysis.names import differentiable_loads
@@ -389,6 +390,9 @@ class ForwardBuilder:
             return [], self.tangent_atom(op.args[0])
         if op.kind == "constant":
             return [], self.zero_of(r)
+        if op.kind == "rule" and user_receiver_class(s, self.shapes) is not None:
+            raise unresolved_method_error(s, user_receiver_class(s, self.shapes), self.info,
+                                          UnsupportedCallError)
         if op.kind == "rule" and self.shapes is not None and not complex_supported(op.rule) \
                 and any(self.kind_of(n) == "c" for n in A.names_loaded(value) | {r}):
             raise self.error(s, "'%s' is not differentiated for complex values" % op.label,

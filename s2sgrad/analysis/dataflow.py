@@ -281,6 +281,37 @@ def _proved_without_gradient(shapes, name: str) -> bool:
     return getattr(dt, "kind", "f") in "biuUSM"
 
 
+def user_receiver_class(stmt, shapes):
+    """The class of the user's object whose method ``stmt`` calls or whose attribute it
+    reads (``obj.sum(x)``, ``obj.T``), as the probe saw it, else None: such a call is the
+    user's method (one the inliner did not resolve), never the ndarray rule of the same
+    name."""
+    value = getattr(stmt, "value", None)
+    if shapes is None or not hasattr(shapes, "foreign_class"):
+        return None
+    node = value.func if isinstance(value, gast.Call) else value
+    if not isinstance(node, gast.Attribute) or not isinstance(node.value, gast.Name):
+        return None
+    return shapes.foreign_class(node.value.id)
+
+
+def unresolved_method_error(stmt, cls, info, fail_class):
+    value = stmt.value
+    node = value.func if isinstance(value, gast.Call) else value
+    what = "method .%s()" % node.attr if isinstance(value, gast.Call) \
+        else "attribute .%s" % node.attr
+    return info.error(
+        fail_class, "cannot differentiate '%s%s': '%s' is a %s object whose %s s2sgrad did "
+        "not resolve here (it is not an array: NumPy's rule of the same name does not "
+        "apply)" % (A.dotted(node) or node.attr, "(...)" if isinstance(value, gast.Call)
+                    else "", node.value.id, cls.__name__, what),
+        getattr(stmt, "s2s_origin", stmt),
+        hint="methods (and __call__) are inlined on objects the function receives or reads "
+             "from their attributes, lists and dicts; an object built inside the function "
+             "(or returned by a function), chosen at run time, or taken from a list of "
+             "mixed classes with a computed index, is not resolved")
+
+
 def check_declared_constants(body: List[gast.stmt], ops: Dict[int, Op], varied: Set[str],
                              shapes, info, fail_class) -> None:
     """A rule's parameter without a gradient (``subscripts`` of einsum, an ``axis``)
@@ -300,6 +331,9 @@ def check_declared_constants(body: List[gast.stmt], ops: Dict[int, Op], varied: 
                 op.rule, op.args, op.keywords, lambda m, h: ValueError(m), op.obj)
         except ValueError:
             continue            # (the reverse pass reports the call itself)
+        receiver_class = user_receiver_class(s, shapes)
+        if receiver_class is not None and (differentiable_loads(s.value) & varied):
+            raise unresolved_method_error(s, receiver_class, info, fail_class)
         diff = op.rule.differentiable_params()
         skip = getattr(s, "s2s_no_gradient_to", frozenset())
         for p, node in binding.items():

@@ -46,6 +46,13 @@ def describe(value) -> Optional[ValueInfo]:
 _INERT = (str, bytes, type(None), slice, type(Ellipsis), range)
 
 
+def _foreign(value) -> bool:
+    if isinstance(value, (np.ndarray, np.generic)):
+        return False
+    module = (getattr(type(value), "__module__", "") or "").split(".")[0]
+    return module not in ("numpy", "scipy", "builtins", "s2sgrad")
+
+
 class ShapeEnv:
     """name -> ValueInfo, filled by the probe; ``None`` when unknown."""
 
@@ -58,6 +65,9 @@ class ShapeEnv:
         if is_duck_array(value):
             # the compiler emits lazy forms for these names (ad/duck.py)
             self.__dict__.setdefault("duck", {})[name] = type(value)
+        elif not is_object(value) and _foreign(value):
+            # (a user's object the inliner did not resolve: never an ndarray method)
+            self.__dict__.setdefault("foreign", {})[name] = type(value)
         if isinstance(value, (list, tuple, dict)) or is_object(value):
             # containers: their gradients are containers too (added item by item)
             self.__dict__.setdefault("containers", set()).add(name)
@@ -87,6 +97,12 @@ class ShapeEnv:
     def object_class(self, name: str):
         """The class of the object ``name`` held (objects.py), else None."""
         return self.__dict__.get("objects", {}).get(name)
+
+    def foreign_class(self, name: str):
+        """The class of a value ``name`` held that is neither NumPy's, SciPy's nor a
+        builtin (a user's object, also one with ``__getitem__``), else None: a method
+        called on it is the user's, never an ndarray method of the same name."""
+        return self.object_class(name) or self.__dict__.get("foreign", {}).get(name)
 
     def is_container(self, name: str) -> bool:
         return name in self.__dict__.get("containers", ())

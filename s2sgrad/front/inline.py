@@ -425,6 +425,19 @@ class Inliner:
             found = _MISSING
             if len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
                 found = self.object_of(stmt.value, namespace, caller_locals)
+            elif len(stmt.targets) == 1 and isinstance(stmt.targets[0], (gast.Tuple, gast.List)) \
+                    and all(isinstance(e, gast.Name) for e in stmt.targets[0].elts):
+                # encoder, decoder = self.parts: each name holds its item
+                items = self.object_of(stmt.value, namespace, caller_locals)
+                names = [e.id for e in stmt.targets[0].elts]
+                for n in names:
+                    self.static.pop(n, None)
+                if isinstance(items, (list, tuple)) and len(items) == len(names) and \
+                        len(set(names)) == len(names):
+                    for n, item in zip(names, items):
+                        if is_object(item) or isinstance(item, (list, tuple, dict)):
+                            self.static[n] = item
+                return stmt
             for t in stmt.targets:
                 for n in A.names_stored(t):
                     if found is not _MISSING and isinstance(t, gast.Name):
@@ -998,6 +1011,18 @@ class Inliner:
             return None
         if isinstance(func, gast.Attribute) and obj is not None and \
                 attribute_of(obj, name) is not NOT_AN_ATTRIBUTE:
+            held = attribute_of(obj, name)
+            if isinstance(held, types.FunctionType):
+                # a function stored on the instance (self.activation = np_relu, a
+                # SimpleNamespace of lambdas): called as it is, without self
+                if self.rule_lookup(held) is not None:
+                    return None
+                callee = self.callee_for(held)
+                if callee is None:
+                    return None
+                bound = copy.copy(callee)
+                bound.receiver = None
+                return bound
             # a callable stored on the instance (self.net(x)): an object's __call__
             receiver, name = func, "__call__"
             cls, obj = self.class_of(receiver, namespace, caller_locals)

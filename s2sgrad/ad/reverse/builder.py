@@ -26,7 +26,8 @@ from s2sgrad.ad.gradient_control import backward_hook
 from s2sgrad.ad.shift_invariance import mark_shift_invariance, no_gradient_to, shift_comment
 from s2sgrad.ad.specialize import specialize
 from s2sgrad.analysis.dataflow import (Environment, Op, check_declared_constants,
-                                       classify, varied_and_active)
+                                       classify, unresolved_method_error,
+                                       user_receiver_class, varied_and_active)
 from s2sgrad.analysis.effects import VIEW_FUNCTIONS, is_view_call
 from s2sgrad.analysis.liveness import live_in
 from s2sgrad.analysis.names import appended_list, popped_list
@@ -426,6 +427,11 @@ class ReverseBuilder:
                                           ctx=gast.Load())
                     out += self.accumulate(e.id, item, comment)
         elif op.kind == "rule":
+            cls = user_receiver_class(stmt, self.shapes)
+            if cls is not None:
+                # model.sum(x) on an object the inliner did not resolve: the user's
+                # method, never the ndarray rule of the same name
+                raise unresolved_method_error(stmt, cls, self.info, UnsupportedCallError)
             self.check_sequence_arithmetic(stmt)
             out += self.apply_rule(op, stmt, r, upstream, comment, result)
         elif op.kind == "unknown":
@@ -698,7 +704,7 @@ class ReverseBuilder:
         label = op.label
         func = getattr(getattr(stmt, "value", None), "func", None)
         receiver = func.value if isinstance(func, gast.Attribute) else func
-        cls = self.shapes.object_class(receiver.id) if isinstance(receiver, gast.Name) \
+        cls = self.shapes.foreign_class(receiver.id) if isinstance(receiver, gast.Name) \
             and self.shapes is not None else None
         if cls is not None:
             return self.info.error(
