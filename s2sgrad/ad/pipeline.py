@@ -37,7 +37,7 @@ from s2sgrad.analysis.dataflow import Environment
 from s2sgrad.analysis.effects import CONTAINER_VIEW_METHODS, MUTATING_METHODS, VIEW_METHODS
 from s2sgrad.analysis.shapes import ShapeEnv, describe
 from s2sgrad.analysis.staticargs import dynamic_int_params
-from s2sgrad.back.emit import Line, compile_function, emit_function
+from s2sgrad.back.emit import Comment, Line, compile_function, emit_function
 from s2sgrad.errors import NonScalarOutputError
 from s2sgrad.front.lower import PrimalTrace, build_primal_trace
 from s2sgrad.front.parse import ParsedFunction, parse_function
@@ -435,21 +435,47 @@ def written_arguments(trace: PrimalTrace, env, shapes: Optional[ShapeEnv]) -> Li
 
 def protect_arguments(fe: FrontEnd, node: gast.FunctionDef) -> gast.FunctionDef:
     """Copies, at the top of generated function ``node``, of the arguments the
-    function writes into: the caller's arrays, lists and dicts never change."""
+    function writes into: the caller's arrays never change; its lists and dicts get what
+    the forward pass left in the private copy (``write_back``), as in Python."""
     shapes = fe.shapes
     params = getattr(shapes, "params", {}) if shapes is not None else {}
     stmts = []
+    backs = []
     for p in written_arguments(fe.trace, fe.env, shapes):
         vi = params.get(p)
         if vi is not None and not vi.is_array and not shapes.is_container(p):
             continue                    # a number: nothing can write into it
         if vi is not None and vi.is_array:
             value = A.call(gast.Attribute(value=A.load(p), attr="copy", ctx=gast.Load()))
-        else:
-            value = A.call(A.load(fe.bindings.helper("copy_argument")), [A.load(p)])
-        copy_ = A.assign(p, value)
-        copy_.s2s_comment = "%s is written into: the caller's %s stays unchanged" % (p, p)
-        stmts.append(copy_)
+            copy_ = A.assign(p, value)
+            copy_.s2s_comment = "%s is written into: the caller's %s stays unchanged" % (p, p)
+            stmts.append(copy_)
+            continue
+        # a list or dict: the function works on a private copy (the backward pass may
+        # restore what the forward pass wrote), and the caller's container gets what
+        # the forward pass left in it, as after a call of the function itself
+        caller = fe.trace.names.fresh(p + "_caller")
+        pairs = fe.trace.names.fresh(p + "_copied")
+        keep = A.assign(caller, A.load(p))
+        keep.s2s_comment = "the caller's %s" % p
+        made = A.assign(pairs, gast.List(elts=[], ctx=gast.Load()))
+        copy_ = A.assign(p, A.call(A.load(fe.bindings.helper("private_copy")),
+                                   [A.load(p), A.load(pairs)]))
+        copy_.s2s_comment = "%s is written into: a private copy" % p
+        stmts += [keep, made, copy_]
+        back = gast.Expr(value=A.call(A.load(fe.bindings.helper("write_back")),
+                                      [A.load(caller), A.load(p), A.load(pairs)]))
+        back.s2s_comment = "the caller's %s gets what the forward pass wrote into it" % p
+        backs.append(back)
+    if backs:
+        body = node.body
+        at = next((k for k, s in enumerate(body) if isinstance(s, Comment)
+                   and s.text == "Backward pass"), None)
+        if at is None:
+            # (before the return, or before the Pass that ends vjp's forward sweep)
+            at = len(body) - 1 if body and isinstance(body[-1], (gast.Return, gast.Pass)) \
+                else len(body)
+        node.body = body[:at] + backs + body[at:]
     if stmts:
         node.body = stmts + node.body
     return node

@@ -41,7 +41,148 @@ _REJECTED = {
 }
 
 
+_FRESH_CALLS_NOT = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze",
+                    "diagonal", "asarray", "asanyarray", "atleast_1d", "atleast_2d",
+                                     "atleast_3d", "broadcast_to", "get", "setdefault", "pop",
+                                     "squeeze", "T", "real", "imag", "flat"}
+
+
+def _fresh_value(e) -> bool:
+    """An expression whose value is a new object no other name holds (a call other
+    than a view, arithmetic, a display of such values, a constant)."""
+    if isinstance(e, gast.Constant):
+        return True
+    if isinstance(e, (gast.BinOp, gast.UnaryOp, gast.ListComp, gast.DictComp)):
+        return True
+    if isinstance(e, (gast.List, gast.Tuple)):
+        return all(_fresh_value(x) for x in e.elts)
+    if isinstance(e, gast.Dict):
+        return all(v is not None and _fresh_value(v) for v in e.values)
+    if isinstance(e, gast.Call):
+        f = e.func
+        name = f.attr if isinstance(f, gast.Attribute) else getattr(f, "id", None)
+        return name is not None and name not in _FRESH_CALLS_NOT
+    return False
+
+
+def _fresh_array(e) -> bool:
+    """A fresh value that is not a container (the items split_nested_writes writes
+    into are arrays: a dict or list item is refused)."""
+    return _fresh_value(e) and not isinstance(e, (
+        gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)) and not (
+        isinstance(e, gast.Call) and A.dotted(e.func) in ("dict", "list", "tuple"))
+
+
+def _own_items(fn: gast.FunctionDef, name: str) -> bool:
+    """Is the local container ``name`` built empty or from fresh arrays, does every
+    item stored into it come from a fresh array (so that no other name holds it), and
+    is ``name`` itself never aliased?"""
+    for node in A.nodes(gast.Module(body=fn.body, type_ignores=[])):
+        if isinstance(node, gast.Assign):
+            for t in node.targets:
+                values = [(t, node.value)]
+                if isinstance(t, (gast.Tuple, gast.List)) and isinstance(
+                        node.value, (gast.Tuple, gast.List)) and \
+                        len(t.elts) == len(node.value.elts):
+                    values = list(zip(t.elts, node.value.elts))   # xs, hs = {}, {}
+                for t, v in values:
+                    if isinstance(t, gast.Name) and t.id == name:
+                        if not (isinstance(v, (gast.Dict, gast.List)) and all(
+                                _fresh_array(e) for e in (
+                                    v.values if isinstance(v, gast.Dict) else v.elts))) \
+                                and not (isinstance(v, gast.Call) and A.dotted(v.func) in
+                                         ("dict", "list") and not v.args):
+                            return False
+                    elif isinstance(t, gast.Subscript) and A.root_name(t) == name and \
+                            isinstance(t.value, gast.Name) and not _fresh_array(v):
+                        return False
+                    elif name in A.names_stored(t) and not isinstance(t, gast.Subscript):
+                        return False
+            if isinstance(node.value, gast.Name) and node.value.id == name:
+                return False                     # other = xs: an alias
+        elif isinstance(node, (gast.For, gast.comprehension)):
+            if name in A.names_stored(node.target):
+                return False
+        elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+                isinstance(node.func.value, gast.Name) and node.func.value.id == name and \
+                node.func.attr in ("append", "insert", "extend", "update", "setdefault"):
+            if not all(_fresh_array(a) for a in node.args):
+                return False
+    return True
+
+
+def split_nested_writes(fn: gast.FunctionDef) -> None:
+    """``xs[t][k] = v`` -> ``xs_item = xs[t]; xs_item[k] = v; xs[t] = xs_item``: what
+    Python does (the item is one object: storing it back changes nothing), in a form
+    where the trace sees that ``xs[t]`` changed.  (Another name for the same item,
+    read after the write, is still refused by check_writes_through_views.)"""
+    taken = A.all_names(fn)
+
+    def fresh(base):
+        name, k = base + "_item", 1
+        while name in taken:
+            name, k = "%s_item%d" % (base, k), k + 1
+        taken.add(name)
+        return name
+
+    params = {a.id for a in fn.args.posonlyargs + fn.args.args}
+    safe: Dict[str, bool] = {}
+
+    def split(s):
+        tgt = s.targets[0] if isinstance(s, gast.Assign) and len(s.targets) == 1 else \
+            s.target if isinstance(s, gast.AugAssign) else None
+        if not (isinstance(tgt, gast.Subscript) and isinstance(tgt.value, gast.Subscript)):
+            return [s]
+        base = tgt.value
+        while isinstance(base, gast.Subscript):
+            base = base.value
+        if not isinstance(base, gast.Name) or base.id in params:
+            return [s]
+        if base.id not in safe:
+            safe[base.id] = _own_items(fn, base.id)
+        if not safe[base.id]:
+            return [s]          # (check_supported refuses it, naming the line)
+        item = fresh(base.id)
+        outer = tgt.value                          # xs[t]
+        # (a copy of the item, put back after the write: the same values as Python's
+        # write into the item, as no other name holds it: _own_items)
+        alias = gast.copy_location(A.assign(A.store(item), A.call(gast.Attribute(
+            value=A.as_load(A.clone(outer)), attr="copy", ctx=gast.Load()))), s)
+        alias.s2s_item_of = A.root_name(outer)
+        inner = A.clone(s)
+        new_tgt = gast.Subscript(value=A.load(item), slice=A.clone(tgt.slice),
+                                 ctx=gast.Store())
+        if isinstance(inner, gast.Assign):
+            inner.targets = [new_tgt]
+        else:
+            inner.target = new_tgt
+        back = gast.copy_location(A.assign(A.as_store(A.clone(outer)), A.load(item)), s)
+        back.s2s_item_back = True
+        out = [alias]
+        for x in split(inner):                     # xs[t][i][k] = v: one level at a time
+            if x is not alias:
+                x.s2s_through_item = A.root_name(outer)
+            out.append(x)
+        return out + [back]
+
+    def block(stmts):
+        out = []
+        for s in stmts:
+            for field in ("body", "orelse", "finalbody"):
+                sub = getattr(s, field, None)
+                if isinstance(sub, list) and not isinstance(s, gast.FunctionDef):
+                    setattr(s, field, block(sub))
+            if isinstance(s, gast.Try):
+                for h in s.handlers:
+                    h.body = block(h.body)
+            out.extend(split(s) if isinstance(s, (gast.Assign, gast.AugAssign)) else [s])
+        return out
+
+    fn.body = block(fn.body)
+
+
 def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
+    split_nested_writes(fn)
     rejected = tuple(_REJECTED)
     stored = None
     # a, *rest = xs (desugar.split_unpacking): a starred assignment or loop target
@@ -70,8 +211,7 @@ def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
                     base = base.value
                 if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Subscript) \
                         and isinstance(base, gast.Name):
-                    # ps[k][0] = v: the trace would copy ps[k] out, write into the copy
-                    # and never see that ps[k] (the same object) changed
+                    # (split_nested_writes above leaves none)
                     raise info.error(UnsupportedSyntaxError,
                                      "writing into an item of an item (%s) cannot be "
                                      "differentiated" % _source_of(t), node,
@@ -284,7 +424,10 @@ def check_writes_through_views(fn: gast.FunctionDef, info: SourceInfo) -> None:
             for t in writes(s):
                 y = A.root_name(t)
                 mine = roots.get(y, frozenset([y]))
-                sharing[id(s)] = {n for n, r in roots.items() if n != y and r & mine}
+                # (xs_item[k] = v of split_nested_writes: xs gets its item back next)
+                container = getattr(s, "s2s_through_item", None)
+                sharing[id(s)] = {n for n, r in roots.items() if n != y and r & mine
+                                  and n != container}
             if isinstance(s, gast.Assign):
                 src = _aliased_name(s.value)
                 for t in s.targets:

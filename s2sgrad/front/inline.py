@@ -425,6 +425,10 @@ class Inliner:
             found = _MISSING
             if len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
                 found = self.object_of(stmt.value, namespace, caller_locals)
+                if self.holds_dict(stmt.value, found, namespace, caller_locals):
+                    # bn_param = self.bn_params[i]: a dict (its methods are lowered:
+                    # desugar.lower_dict_methods, lower.dict_names)
+                    stmt.value.s2s_dict = True
             elif len(stmt.targets) == 1 and isinstance(stmt.targets[0], (gast.Tuple, gast.List)) \
                     and all(isinstance(e, gast.Name) for e in stmt.targets[0].elts):
                 # encoder, decoder = self.parts: each name holds its item
@@ -448,6 +452,19 @@ class Inliner:
             for n in A.names_stored(stmt.target):
                 self.static.pop(n, None)
         return stmt
+
+    def holds_dict(self, expr, found, namespace, caller_locals) -> bool:
+        """Does ``expr`` (whose object_of is ``found``) hold a dict at every call with
+        this signature: a dict the first call saw, or an item at a computed index of a
+        list or tuple of dicts (the signature keys the containers' structure)?"""
+        if type(found) is dict:
+            return True
+        if found is not _MISSING or not isinstance(expr, gast.Subscript) or \
+                _attr_key(expr) is not None:
+            return False
+        base = self.object_of(expr.value, namespace, caller_locals)
+        return type(base) in (list, tuple) and bool(base) and \
+            all(type(v) is dict for v in base)
 
     def nested_callee(self, node: gast.FunctionDef, namespace, info,
                       scope_defs: Optional[Dict[str, Any]] = None) -> _Callee:

@@ -816,7 +816,8 @@ def dict_names(fn: gast.FunctionDef, example_args=None) -> Set[str]:
             for n in A.names_stored(node.target):
                 sources.setdefault(n, []).append(None)
     for name, values in sources.items():
-        if name not in params and all(isinstance(v, gast.Dict) or (
+        if name not in params and all(isinstance(v, gast.Dict) or getattr(
+                v, "s2s_dict", False) or (
                 isinstance(v, gast.Call) and A.dotted(v.func) == "dict") for v in values):
             found.add(name)
     return found

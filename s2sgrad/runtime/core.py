@@ -10,7 +10,8 @@ import numpy as np
 __all__ = ["unbroadcast", "unreduce", "inverse_permutation", "check_scalar_output",
            "zeros_like_grad", "index_add", "expand_reduced", "as_gradient", "own_gradient",
            "add_gradients", "copy_argument", "GradientList", "written_part", "item_before_write",
-           "forget_absent", "add_at", "subtract_at"]
+           "forget_absent", "add_at", "subtract_at", "private_copy", "write_back",
+           "redo_writes"]
 
 
 def unbroadcast(g, like):
@@ -139,12 +140,84 @@ def copy_argument(x):
     return x
 
 
+def private_copy(x, pairs):
+    """``copy_argument(x)``, noting in ``pairs`` each (copy, original) of an array,
+    list or dict it made: ``write_back`` tells a list, dict or array the function
+    changed in place (the caller's own one changes) from one it put there."""
+    if isinstance(x, np.ndarray):
+        out = x.copy()
+    elif isinstance(x, list):
+        out = [private_copy(v, pairs) for v in x]
+    elif isinstance(x, tuple):
+        return tuple([private_copy(v, pairs) for v in x])
+    elif isinstance(x, dict):
+        out = {k: private_copy(v, pairs) for k, v in x.items()}
+    else:
+        return x
+    pairs.append((out, x))
+    return out
+
+
+def write_back(caller, private, pairs):
+    """The caller's list or dict ``caller`` made to hold what the function left in its
+    private copy ``private`` (``private_copy``), as a call of the function itself
+    would: ``bn_param['running_mean'] = ...``, ``log.append(...)``.  A list, dict or
+    array the function changed in place is the caller's own one, changed in place
+    (the backward pass may restore the private copy afterwards: the caller keeps
+    the forward pass's values); one the function put there is the caller's now."""
+    if not isinstance(caller, (list, dict)) or type(private) is not type(caller):
+        return caller           # (an array argument: the caller's arrays never change)
+    origin = {id(c): o for c, o in pairs}
+    _write_back(caller, private, origin)
+    return caller
+
+
+def _write_back(caller, private, origin):
+    if isinstance(caller, dict):
+        for k in [k for k in caller if k not in private]:
+            del caller[k]
+        for k, v in private.items():
+            new = _settled(v, origin)
+            if k not in caller or caller[k] is not new:
+                caller[k] = new
+    else:
+        settled = [_settled(v, origin) for v in private]
+        if len(settled) != len(caller) or any(a is not b for a, b in zip(caller, settled)):
+            caller[:] = settled
+
+
+def _settled(v, origin):
+    """What the caller holds where the private copy holds ``v``."""
+    original = origin.get(id(v))
+    if original is None:
+        # (put there by the function: the caller's from now on, apart from the
+        # private copy the backward pass may still restore values into)
+        return copy_argument(v) if isinstance(v, (np.ndarray, list, dict)) else v
+    if isinstance(v, np.ndarray):
+        if original.shape != v.shape or original.dtype != v.dtype:
+            return v.copy()
+        if not np.array_equal(original, v):
+            original[...] = v
+        return original
+    _write_back(original, v, origin)
+    return original
+
+
+def redo_writes(log):
+    """``container[key] = value`` for each write of the forward pass, in order: after a
+    backward pass that restored them, the caller's objects hold what the forward pass
+    left there."""
+    for container, key, value in log:
+        container[key] = value
+
+
 def object_gradient(g, like):
     """The gradient of object ``like`` from its attributes' gradients ``g``: for a
     dataclass, an instance of the same class (its other fields as they are); for any
     other object, an ObjectGradient (attribute access, like the object's)."""
     items = {k: as_gradient(g[k], v) for k, v in vars(like).items()
-             if k in g and not isinstance(v, (str, bytes, int, type(None)))}
+             if k in g and not isinstance(v, (str, bytes, int, type(None)))
+             and not (isinstance(v, np.ndarray) and v.dtype.kind not in "fc")}
     if dataclasses.is_dataclass(like):
         out = copy.copy(like)
         for k, v in items.items():

@@ -1,6 +1,8 @@
-"""A function that writes into its argument never changes the caller's array, list or
-dict -- whether or not the backward pass needs the old value, in every transform and
-on the generic path -- and its derivatives are still right (finite differences)."""
+"""A function that writes into its argument array never changes the caller's array --
+whether or not the backward pass needs the old value, in every transform and on the
+generic path --; a list or dict argument it writes into holds, after the call, what a
+call of the function itself leaves there (Python's semantics: test_argument_writes.py);
+the derivatives are right either way (finite differences)."""
 import numpy as np
 import pytest
 
@@ -108,20 +110,27 @@ def list_item_written(ws, x):
     return np.sum(ws[0]) + np.sum(ws[1] ** 2) + np.sum(ws[2])
 
 
-def test_lists_and_their_arrays_are_not_written():
-    ws = [np.array([1.0, 2.0]), np.array([3.0, 4.0])]
-    keep = [w.copy() for w in ws]
+def test_lists_hold_what_python_leaves_and_their_arrays_are_not_written():
     x = 0.7
     for how in ("specialized", "generic"):
+        ws = [np.array([1.0, 2.0]), np.array([3.0, 4.0])]
+        originals = list(ws)
+        keep = [w.copy() for w in ws]
+        twin = [w.copy() for w in ws]
         for _ in range(3):
+            before = [w.copy() for w in ws]
             g = grad(list_item_written, wrt=1)
             got = g(ws, x) if how == "specialized" else g._generic().function(ws, x)
-            assert len(ws) == 2, "the caller's list grew"
-            for w, k in zip(ws, keep):
-                np.testing.assert_array_equal(w, k)
-            want = numeric_grad(lambda v: list_item_written([k.copy() for k in keep], v),
+            list_item_written(twin, x)
+            assert len(ws) == len(twin), "the caller's list is not what Python leaves"
+            for w, t in zip(ws, twin):
+                np.testing.assert_allclose(w, t, rtol=1e-15)
+            want = numeric_grad(lambda v: list_item_written([k.copy() for k in before], v),
                                 (x,), 0)
             assert got == pytest.approx(want, rel=1e-6)
+        # the items were replaced, not written into: the caller's arrays are unchanged
+        for w, k in zip(originals, keep):
+            np.testing.assert_array_equal(w, k)
 
 
 def dict_written(p, x):
@@ -133,17 +142,23 @@ def dict_written(p, x):
     return np.sum(p["w"]) * p["b"][0] + np.sum(p["b"]) + np.sum(p["c"])
 
 
-def test_dicts_are_not_written():
+def test_dicts_hold_what_python_leaves():
     p = {"w": np.array([1.0, 2.0]), "b": np.array([0.5, 0.25])}
+    w0, b0 = p["w"], p["b"]
+    twin = {k: v.copy() for k, v in p.items()}
     x = 1.7
     for _ in range(3):
+        before = {k: v.copy() for k, v in p.items()}
         got = grad(dict_written, wrt=1)(p, x)
-        assert set(p) == {"w", "b"}, "a key was added to the caller's dict"
-        np.testing.assert_array_equal(p["w"], [1.0, 2.0])
-        np.testing.assert_array_equal(p["b"], [0.5, 0.25])
+        dict_written(twin, x)
+        assert set(p) == set(twin) == {"w", "b", "c"}
+        for k in twin:
+            np.testing.assert_allclose(p[k], twin[k], rtol=1e-15)
         want = numeric_grad(lambda v: dict_written(
-            {"w": np.array([1.0, 2.0]), "b": np.array([0.5, 0.25])}, v), (x,), 0)
+            {k: a.copy() for k, a in before.items()}, v), (x,), 0)
         assert got == pytest.approx(want, rel=1e-6)
+    np.testing.assert_array_equal(w0, [1.0, 2.0])      # replaced, never written into
+    np.testing.assert_array_equal(b0, [0.5, 0.25])
 
 
 def test_the_generated_code_says_why_it_copies():

@@ -81,15 +81,20 @@ def test_batchnorm_gradient_matches_the_handwritten_backward():
 def test_bn_param_written_in_the_forward_pass_is_read_back_as_python_reads_it():
     # the forward pass adds 'running_mean' / 'running_var' to bn_param: the backward
     # pass replays the .get() branches on the dict as it was before the writes, and
-    # the caller's dict itself is never changed (README: caller's arrays, lists and
-    # dicts are not written)
+    # the caller's dict holds, after each call, what a call of batchnorm_forward
+    # leaves in it (Python's semantics)
     x = rng.normal(size=(8, 4)) * 3 + 2
     g = grad(bn_loss, wrt=(0, 1))
     bn_param = {'mode': 'train'}
+    twin = {'mode': 'train'}
     for step in range(21):
         dx, dgamma = g(x, np.ones(4), np.zeros(4), bn_param, np.ones((8, 4)) * step)
-        assert bn_param == {'mode': 'train'}
+        batchnorm_forward(x, np.ones(4), np.zeros(4), twin)
+        assert set(bn_param) == set(twin) == {'mode', 'running_mean', 'running_var'}
+        for k in ('running_mean', 'running_var'):
+            np.testing.assert_allclose(bn_param[k], twin[k], rtol=1e-13)
         np.testing.assert_allclose(dx, 0.0, atol=1e-9)       # a constant dout: no dx
+    assert len(g._specs) <= 2      # (the keys the first call adds: one more signature)
     stats = {'mode': 'test', 'running_mean': x.mean(axis=0), 'running_var': x.var(axis=0)}
     dx, dgamma = g(x, np.ones(4), np.zeros(4), stats, np.ones((8, 4)))
     np.testing.assert_allclose(dx, np.ones((8, 4)) / np.sqrt(x.var(axis=0) + 1e-5),
@@ -112,11 +117,13 @@ def test_training_a_batchnorm_net_for_20_steps():
     params = [rng.normal(size=(5, 6)) * 0.5, np.zeros(6), np.ones(6), np.zeros(6),
               rng.normal(size=(6, 2)) * 0.5, np.zeros(2)]
     bn_param = {'mode': 'train'}
+    twin = {'mode': 'train'}
     g = value_and_grad(two_layer_bn_net, wrt=(0, 1, 2, 3, 4, 5))
     losses = []
     for step in range(20):
         before = dict(bn_param)
         loss, grads = g(*params, X, y, bn_param)
+        assert loss == pytest.approx(two_layer_bn_net(*params, X, y, twin), rel=1e-12)
         losses.append(loss)
         if step % 7 == 0:
             for i, d in enumerate(grads):
@@ -125,7 +132,10 @@ def test_training_a_batchnorm_net_for_20_steps():
                 np.testing.assert_allclose(d, num, rtol=1e-5, atol=1e-7)
         params = [p - 0.5 * d for p, d in zip(params, grads)]
     assert losses[-1] < 0.5 * losses[0]
-    assert bn_param == {'mode': 'train'}
+    # the running statistics the forward passes wrote, as the plain calls left them
+    assert set(bn_param) == set(twin) == {'mode', 'running_mean', 'running_var'}
+    for k in ('running_mean', 'running_var'):
+        np.testing.assert_allclose(bn_param[k], twin[k], rtol=1e-12)
 
 
 # -- dict methods alongside writes ----------------------------------------------------

@@ -1,6 +1,5 @@
 """CS231n: FullyConnectedNet with batch normalization (bn_params, a list of dicts the
 forward pass writes running means into)."""
-NEEDS = "dict.get on a dict reached through an object's attribute (self.bn_params[i] passed to batchnorm_forward): dict methods are lowered only on dict arguments and displays"
 import numpy as np
 from _fc_net import FullyConnectedNet
 

@@ -1,7 +1,6 @@
 """Karpathy's min-char-rnn.py: the loss over one sequence kept in dicts keyed by time
 step (hs[-1] is the previous hidden state), compared with its hand-written backward
 pass through time. The weights are passed as arguments instead of module globals."""
-NEEDS = "a write into an item of an item (xs[t][inputs[t]] = 1), refused since 080f576"
 AUTOGRAD = True
 import numpy as np
 

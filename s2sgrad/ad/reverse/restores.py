@@ -19,7 +19,7 @@ from s2sgrad import astutil as A
 from s2sgrad.ad.reverse.builder import ReverseBuilder
 from s2sgrad.analysis.defuse import views
 from s2sgrad.analysis.liveness import live_in
-from s2sgrad.back.emit import to_source
+from s2sgrad.back.emit import Comment, to_source
 from s2sgrad.objects import AttrKey
 
 
@@ -101,12 +101,46 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
             if hasattr(pop, "s2s_forget"):
                 slot.remove(pop.s2s_forget)
             continue
-        if name not in stacks:
-            stacks[name] = rb.names.fresh(name + "_stack")
-        pop.value.func.value.id = stacks[name]
-        (after if id(pop) in at_top else pushes).setdefault(id(stmt), []).append((name, saved))
+        # (a name and the items written into it have stacks of their own: a loop
+        # local's pop runs at the top of the reversed trip, its items' where their
+        # writes were, so one stack would hand each the other's value)
+        stack = name if not isinstance(stmt.targets[0], gast.Subscript) else name + "[]"
+        if stack not in stacks:
+            # (h_stack for the first of the two; h_items_stack for items beside h's own)
+            other = name + "[]" if stack == name else name
+            stacks[stack] = rb.names.fresh(name + ("_items_stack" if stack != name
+                                                   and other in stacks else "_stack"))
+        pop.value.func.value.id = stacks[stack]
+        (after if id(pop) in at_top else pushes).setdefault(id(stmt), []).append((stack, saved))
     if not pushes and not after:
         return forward
+    # Items written into a container the caller may share (bn_param = self.bn_params[i]:
+    # an object's dict, not a private copy) and restored by the backward pass get the
+    # forward pass's values back at its end: the objects keep what a call of the
+    # function leaves in them
+    shared = _input_aliases(forward, set(rb.trace.params))
+    redo: Dict[int, gast.stmt] = {}
+    redo_log = None
+    for stmt, slot, name, saved, pop in candidates:
+        tgt = stmt.targets[0]
+        if id(pop) not in live_pops or not isinstance(tgt, gast.Subscript) or \
+                name not in shared or id(stmt) in redo:
+            continue
+        if redo_log is None:
+            redo_log = rb.names.fresh("forward_writes")
+        record = gast.Expr(value=A.call(gast.Attribute(
+            value=A.load(redo_log), attr="append", ctx=gast.Load()), [gast.Tuple(
+                elts=[A.as_load(tgt.value), A.clone(tgt.slice), A.as_load(tgt)],
+                ctx=gast.Load())]))
+        record.s2s_comment = "%s keeps this value after the call" % _expr_source(
+            A.as_load(tgt))
+        redo[id(stmt)] = record
+    if redo_log is not None:
+        again = gast.Expr(value=A.call(A.load(rb.b.helper("redo_writes")),
+                                       [A.load(redo_log)]))
+        again.s2s_comment = "the containers the caller shares get the forward pass's " \
+                            "writes back"
+        backward.append(again)
     defined_before = set(rb.trace.params)
 
     def rewrite(stmts):
@@ -123,6 +157,8 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
                     else A.load(name))
                 out.append(push)
             out.append(s)
+            if id(s) in redo:
+                out.append(redo[id(s)])
             for name, saved in after.get(id(s), []):
                 push = gast.Expr(value=A.call(gast.Attribute(
                     value=A.load(stacks[name]), attr="append", ctx=gast.Load()), [saved]))
@@ -159,9 +195,38 @@ def insert_restores(rb: ReverseBuilder, forward: List[gast.stmt], backward) -> L
                 maybe.pop(name, None)       # assigned for sure from here on
         defined_before |= A.names_stored(s)
     inits = []
-    for name in sorted(stacks):
+    for name in sorted(stacks, key=lambda k: (k[:-2] if k.endswith("[]") else k, k)):
         inits.append(A.assign(stacks[name], gast.List(elts=[], ctx=gast.Load())))
+    if redo_log is not None:
+        inits.append(A.assign(redo_log, gast.List(elts=[], ctx=gast.Load())))
     return inits + new
+
+
+def _input_aliases(forward, params: set) -> set:
+    """Names that may hold a container reached from an argument (not built by the
+    function): assigned an item or attribute chain of an argument or of such a name."""
+    found: set = set()
+    assigns = [s for s in A.nodes(gast.Module(body=forward, type_ignores=[]))
+               if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)]
+    changed = True
+    while changed:
+        changed = False
+        for s in assigns:
+            name = s.targets[0].id
+            v = s.value
+            while isinstance(v, gast.Subscript):
+                v = v.value
+            if name not in found and v is not s.value and isinstance(v, gast.Name) and \
+                    (v.id in params or v.id in found):
+                found.add(name)
+                changed = True
+    return found
+
+
+def _runs_something(stmts) -> bool:
+    """Does a backward block hold a statement (not only comments)?  Its pops count:
+    they are kept or dropped by their own liveness."""
+    return any(not isinstance(s, Comment) for s in A.splice(stmts))
 
 
 def _views(forward) -> Dict[str, set]:
@@ -195,7 +260,26 @@ def _live_pops(backward, pops: Dict[int, str], views: Dict[str, set]) -> set:
             return (live - {s.targets[0].id}) | loads(s.value)
         return live | loads(s)
 
-    live_in(backward, set(), transfer, loads)
+    # (a replayed test with nothing to run -- the backward of m = d.get(k, v) on a dict
+    # without gradient -- is dropped by the optimizer: it reads nothing)
+    idle = set()
+
+    def find_idle(stmts):
+        for s in A.splice(stmts):
+            if isinstance(s, gast.If) and not _runs_something(s.body) and \
+                    not _runs_something(s.orelse):
+                idle.add(id(s.test))
+            for field in ("body", "orelse"):
+                sub = getattr(s, field, None)
+                if isinstance(sub, list):
+                    find_idle(sub)
+
+    find_idle(backward)
+
+    def reads(node):
+        return set() if id(node) in idle else loads(node)
+
+    live_in(backward, set(), transfer, reads)
     return keep
 
 
