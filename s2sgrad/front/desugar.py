@@ -294,11 +294,48 @@ def tuple_lengths(body: List[gast.stmt], params=(), example_args=None) -> dict:
     for p, a in zip(params, example_args or ()):
         if isinstance(a, (tuple, list)) and p not in stored:
             lengths[p] = len(a)
+    lists = [n for n, values in stored.items() if len(values) == 1
+             and isinstance(values[0], gast.List)]
+    changed = _maybe_changed_lists(module, lists) if lists else set()
     for n, values in stored.items():
-        if len(values) == 1 and isinstance(values[0], gast.Tuple) and not any(
+        if len(values) == 1 and (isinstance(values[0], gast.Tuple) or (
+                isinstance(values[0], gast.List) and n not in changed)) and not any(
                 isinstance(e, gast.Starred) for e in values[0].elts):
             lengths[n] = len(values[0].elts)
     return lengths
+
+
+_READS_ONLY = ("len", "zip", "enumerate", "reversed", "sorted", "sum", "max", "min",
+               "tuple", "list", "map", "any", "all")
+
+
+def _maybe_changed_lists(module, names) -> set:
+    """The names among ``names`` (lists assigned a display once) whose length may
+    change: a method called on them (``pairs.append``) or passed to a function other
+    than a reading builtin (which might append)."""
+    names = set(names)
+    out = set()
+    for node in A.nodes(module):
+        if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and \
+                node.value.id in names:
+            out.add(node.value.id)
+        elif isinstance(node, gast.Call):
+            reader = isinstance(node.func, gast.Name) and node.func.id in _READS_ONLY
+            for a in list(node.args) + [k.value for k in node.keywords]:
+                if isinstance(a, gast.Name) and a.id in names and not reader:
+                    out.add(a.id)
+        elif isinstance(node, (gast.Assign, gast.AugAssign)):
+            targets = node.targets if isinstance(node, gast.Assign) else [node.target]
+            for t in targets:
+                if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) and \
+                        t.value.id in names and isinstance(t.slice, gast.Slice):
+                    out.add(t.value.id)          # pairs[1:] = ...: may change its length
+            if isinstance(node, gast.Assign) and isinstance(node.value, gast.Name) and \
+                    node.value.id in names:
+                out.add(node.value.id)           # other = pairs: an alias
+        elif isinstance(node, gast.Delete):
+            out |= {A.root_name(t) for t in node.targets} & names
+    return out
 
 
 class _StarredNames(A.Transformer):

@@ -870,6 +870,8 @@ def build_primal_trace(parsed: ParsedFunction, wrt: List[str], reserved=(),
         if isinstance(node, (gast.Assign, gast.AugAssign)):
             check_item_writes(node, info)
     body = unpack_packs(body)
+    # zip(*unpack_params(params)): the call inlined, its tuple result is spread now
+    body = [fold_displays(s) for s in expand_starred(body, params, example_args)]
     dicts = dict_names(_with_body(fn, body), example_args)
     body = lower_dict_methods(body, dicts)
     body = normalize_control_flow(body, names, info, fn, dicts)

@@ -1,6 +1,5 @@
 """autograd's examples/gmm.py style: log-proportions, means and Cholesky factors
 unpacked from a dict, the clusters iterated with zip(*unpack_params(params))."""
-NEEDS = "a loop over zip(*unpack_gmm_params(params)) (a starred call result)"
 import numpy as np
 import numpy.random as npr
 from scipy.special import logsumexp
