@@ -181,7 +181,79 @@ def split_nested_writes(fn: gast.FunctionDef) -> None:
     fn.body = block(fn.body)
 
 
+def lower_with_and_finally(fn: gast.FunctionDef, info: SourceInfo) -> None:
+    """``with cm as v: body`` (a context manager that is not s2sgrad's own:
+    ``np.errstate(...)``, a timer) -> ``with_cm = cm; v = with_cm.__enter__(); body;
+    with_cm.__exit__(None, None, None)``, the forward pass running the body inside the
+    context as Python does; ``try: body finally: last`` -> ``body; last``.  (When the
+    body raises, the exception reaches the caller without ``__exit__`` / ``last``
+    having run.)  ``try`` with ``except`` stays an error: which branch runs is known
+    only by running the body."""
+    taken = A.all_names(fn)
+
+    def fresh(base):
+        name, k = base, 1
+        while name in taken:
+            name, k = "%s%d" % (base, k), k + 1
+        taken.add(name)
+        return name
+
+    def block(stmts):
+        out = []
+        for s in stmts:
+            for field in ("body", "orelse"):
+                sub = getattr(s, field, None)
+                if isinstance(sub, list) and not isinstance(s, gast.FunctionDef):
+                    setattr(s, field, block(sub))
+            if isinstance(s, gast.With):
+                exits = []
+                for item in s.items:
+                    ctx = item.context_expr
+                    path = A.dotted(ctx.func) if isinstance(ctx, gast.Call) else None
+                    if path is not None and path.split(".")[-1] in ("grad_of",
+                                                                    "stop_gradient"):
+                        raise info.error(UnsupportedSyntaxError,
+                                         "'with %s(...)' is read only in the differentiated "
+                                         "function itself, not in a function it calls"
+                                         % path, s,
+                                         hint="move the block into the function you pass "
+                                              "to grad")
+                    cm = fresh("with_context")
+                    out.append(gast.copy_location(A.assign(A.store(cm), item.context_expr),
+                                                  s))
+                    enter = A.call(gast.Attribute(value=A.load(cm), attr="__enter__",
+                                                  ctx=gast.Load()))
+                    if item.optional_vars is not None:
+                        out.append(gast.copy_location(A.assign(
+                            A.as_store(item.optional_vars), enter), s))
+                    else:
+                        out.append(gast.copy_location(gast.Expr(value=enter), s))
+                    exits.append(gast.copy_location(gast.Expr(value=A.call(
+                        gast.Attribute(value=A.load(cm), attr="__exit__", ctx=gast.Load()),
+                        [A.const(None), A.const(None), A.const(None)])), s))
+                out.extend(s.body)
+                out.extend(reversed(exits))
+                continue
+            if isinstance(s, gast.Try):
+                if s.handlers or s.orelse:
+                    raise info.error(UnsupportedSyntaxError,
+                                     "try/except cannot be differentiated: which branch runs "
+                                     "is known only by running the body", s,
+                                     hint="test for the failing case before the computation "
+                                          "(if np.linalg.cond(A) < 1e12: ...), or move the "
+                                          "try/except outside the differentiated function; "
+                                          "try/finally and with blocks are supported")
+                out.extend(block(s.body))
+                out.extend(block(s.finalbody))
+                continue
+            out.append(s)
+        return out
+
+    fn.body = block(fn.body)
+
+
 def check_supported(fn: gast.FunctionDef, info: SourceInfo) -> None:
+    lower_with_and_finally(fn, info)
     split_nested_writes(fn)
     rejected = tuple(_REJECTED)
     stored = None
