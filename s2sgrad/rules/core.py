@@ -69,6 +69,11 @@ def copy_argument_rule(result, x):
     grad[x] = grad[result]
 
 
+@_vjp_if_missing(runtime.private_copy, family="runtime")
+def private_copy_rule(result, x, pairs):
+    grad[x] = grad[result]
+
+
 @_vjp_if_missing(runtime.unbroadcast, family="runtime")
 def unbroadcast_rule(result, g, like):
     grad[g] = np.broadcast_to(grad[result], np.shape(g))
@@ -91,7 +96,8 @@ def unreduce_rule(result, g, like, axis=None, keepdims=False):
 
 
 _nondifferentiable_if_missing(runtime.check_scalar_output, runtime.zeros_like_grad,
-                              runtime.inverse_permutation)
+                              runtime.inverse_permutation, runtime.write_back,
+                              runtime.redo_writes)
 
 
 # -- forward mode: linear marks (the tangent is the operation applied to the tangent)
@@ -99,7 +105,7 @@ _nondifferentiable_if_missing(runtime.check_scalar_output, runtime.zeros_like_gr
 
 
 linear(runtime.unbroadcast, runtime.unreduce, runtime.expand_reduced, runtime.as_gradient,
-       runtime.own_gradient, runtime.copy_argument)
+       runtime.own_gradient, runtime.copy_argument, runtime.private_copy)
 
 
 @tangent_rule(runtime.add_at)
