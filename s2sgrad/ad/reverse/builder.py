@@ -236,6 +236,7 @@ class ReverseBuilder:
                 else:
                     self.private.discard(x)
         else:
+            index = self.from_the_start(x, index)
             if x not in self.defined:
                 out.append(A.assign(g, self.zero_of(x)))
                 self.defined.add(x)
@@ -263,6 +264,28 @@ class ReverseBuilder:
         for s in out:
             s.s2s_comment = comment
         return out
+
+    def from_the_start(self, x: str, index: gast.expr) -> gast.expr:
+        """``hs[-1]`` read from a list the forward pass appends to: the gradient list has
+        the final length, the list (restored as the backward pass goes) the length it
+        had at the read: the item counted from the start, ``grad_hs[len(hs) - 1]``."""
+        k = None
+        if isinstance(index, gast.Constant) and type(index.value) is int and index.value < 0:
+            k = -index.value
+        elif isinstance(index, gast.UnaryOp) and isinstance(index.op, gast.USub) and \
+                isinstance(index.operand, gast.Constant) and type(index.operand.value) is int:
+            k = index.operand.value
+        if k is None or k <= 0:
+            return index
+        appended = self.__dict__.get("_appended")
+        if appended is None:
+            appended = self._appended = {
+                appended_list(st) for st in A.statements(self.trace.node)
+                if isinstance(st, gast.Expr)} - {None}
+        if x not in appended:
+            return index
+        return gast.BinOp(left=A.call(A.load("len"), [A.load(x)]), op=gast.Sub(),
+                          right=A.const(k))
 
     def may_be_zero_d(self, value: gast.expr) -> bool:
         """Could ``value`` be a 0-d array when every input is a scalar?"""
