@@ -444,6 +444,12 @@ def uses_with(x):
     return y
 
 
+def test_a_with_block_runs_as_python_runs_it():
+    # (with blocks are lowered to __enter__ / body / __exit__: test_with_and_try.py)
+    with pytest.raises(FileNotFoundError):
+        grad(uses_with)(np.ones(2))
+
+
 def uses_exec(x):
     exec("y = 1")
     return x
@@ -485,7 +491,7 @@ def test_map_of_a_local_function():
 
 
 @pytest.mark.parametrize("fn,what", [(uses_try, "try"), (uses_yield, "yield"),
-                                     (uses_global, "global"), (uses_with, "with"),
+                                     (uses_global, "global"),
                                      (uses_exec, "exec"),
                                      (uses_generator_expression, "generator"),
                                      (uses_nonlocal, "nonlocal"), (uses_async, "async"),
