@@ -12,6 +12,14 @@ from rulecheck import check_expr, check_hessian, rand
 
 # -- np.cross ---------------------------------------------------------------------------------
 
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    try:
+        np.cross(np.ones(2), np.ones(2))
+        _CROSS_OF_2_VECTORS = True
+    except ValueError:
+        _CROSS_OF_2_VECTORS = False
+
 
 @pytest.mark.parametrize("expr,sa,sb", [
     ("np.cross(a, b)", (4, 3), (4, 3)),
@@ -29,6 +37,12 @@ from rulecheck import check_expr, check_hessian, rand
     ("np.cross(a, b, -2, -2, -1)", (3, 4), (3, 4)),
 ], ids=str)
 def test_cross_axes_and_two_component_vectors(expr, sa, sb):
+    if not _CROSS_OF_2_VECTORS:
+        try:
+            eval(expr, {"np": np}, {"a": np.ones(sa), "b": np.ones(sb)})
+        except ValueError:
+            pytest.skip("this NumPy refuses 2-component vectors in np.cross "
+                        "(deprecated in 2.0)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)     # NumPy 2: 2-vectors
         check_expr(expr, a=rand(*sa), b=rand(*sb))
@@ -81,9 +95,11 @@ def real_spectrum(n, batch=()):
     return np.matmul(s * d[..., None, :], np.linalg.inv(s))
 
 
-@pytest.mark.parametrize("expr", ["np.linalg.eig(a)[0]", "np.linalg.eigvals(a)",
-                                  "np.linalg.eig(a)[1] ** 2",
-                                  "np.linalg.eig(a)[0] * np.sum(np.linalg.eig(a)[1] ** 2)"])
+# (np.real: NumPy >= 2.5 returns eig's results as complex even for a real spectrum)
+@pytest.mark.parametrize("expr", ["np.real(np.linalg.eig(a)[0])",
+                                  "np.real(np.linalg.eigvals(a))",
+                                  "np.real(np.linalg.eig(a)[1]) ** 2",
+                                  "np.real(np.linalg.eig(a)[0] * np.sum(np.linalg.eig(a)[1] ** 2))"])
 @pytest.mark.parametrize("batch", [(), (2,)], ids=str)
 def test_eig_real_spectrum(expr, batch):
     # (squares of the eigenvectors: their sign is arbitrary)
