@@ -25,7 +25,7 @@ loop, never a silently different recomputation.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Set
+from typing import Optional, Set
 
 import gast
 
