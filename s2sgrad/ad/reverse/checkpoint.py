@@ -32,7 +32,7 @@ import gast
 from s2sgrad import astutil as A
 from s2sgrad.back.emit import Comment
 from s2sgrad.errors import UnsupportedSyntaxError
-from s2sgrad.passes.common import _pure_expr
+from s2sgrad.analysis.effects import pure_expr as _pure_expr
 
 __all__ = ["checkpoint_loops"]
 
